@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+
+namespace LocalMesh.Emulator.Configuration;
+
+/// <summary>
+/// The mesh as the control plane compiled it from the model: services, the workloads behind
+/// them and the listeners that carry their traffic. Immutable; a change builds a new one.
+/// </summary>
+public sealed record MeshConfig
+{
+    /// <summary>Istio's default trust domain.</summary>
+    public const string DefaultTrustDomain = "cluster.local";
+
+    /// <summary>The namespace workloads live in when the model names none.</summary>
+    public const string DefaultNamespace = "default";
+
+    /// <summary>The SPIFFE trust domain of workload identities.</summary>
+    public string TrustDomain { get; init; } = DefaultTrustDomain;
+
+    /// <summary>The namespace of every service and workload.</summary>
+    public string Namespace { get; init; } = DefaultNamespace;
+
+    /// <summary>The mesh services, by name.</summary>
+    public ImmutableArray<MeshServiceConfig> Services { get; init; } = [];
+
+    /// <summary>The workloads (deployments) that serve the services.</summary>
+    public ImmutableArray<WorkloadConfig> Workloads { get; init; } = [];
+
+    /// <summary>Every listener the data plane binds.</summary>
+    public ImmutableArray<ListenerConfig> Listeners { get; init; } = [];
+}
+
+/// <summary>A mesh service: a name callers use, selecting workloads by their <c>app</c> label.</summary>
+/// <param name="Name">The service name, also the value of the <c>app</c> label it selects.</param>
+public sealed record MeshServiceConfig(string Name);
+
+/// <summary>A workload (a Kubernetes deployment): one or more replicas of one version of a service.</summary>
+/// <param name="Name">The workload name, e.g. <c>reviews-v2</c>.</param>
+/// <param name="Service">The mesh service it serves.</param>
+/// <param name="Labels">Its labels, at least <c>app</c> and usually <c>version</c>.</param>
+/// <param name="ServiceAccount">The service account its identity is issued for.</param>
+/// <param name="Replicas">How many replicas run.</param>
+public sealed record WorkloadConfig(
+    string Name,
+    string? Service,
+    ImmutableDictionary<string, string> Labels,
+    string ServiceAccount,
+    int Replicas);
+
+/// <summary>What a listener is for, and so which stages of the pipeline apply.</summary>
+public enum ListenerKind
+{
+    /// <summary>A workload replica's inbound sidecar: traffic from the mesh to the application.</summary>
+    Inbound,
+
+    /// <summary>A caller's outbound sidecar for one destination service.</summary>
+    Outbound,
+
+    /// <summary>The ingress gateway: traffic from outside the mesh.</summary>
+    Ingress,
+
+    /// <summary>A service's address for callers without a sidecar (the source is unknown).</summary>
+    Service,
+}
+
+/// <summary>A listener of the data plane, always on loopback.</summary>
+/// <param name="Name">A unique, readable name, e.g. <c>outbound|productpage-v1|reviews</c>.</param>
+/// <param name="Kind">What the listener is for.</param>
+/// <param name="Port">The port to bind; 0 lets the operating system choose.</param>
+/// <param name="Workload">
+/// For inbound listeners the workload served; for outbound and ingress listeners the calling
+/// workload (the gateway's name for ingress); <c>null</c> for service listeners.
+/// </param>
+/// <param name="Replica">For inbound listeners, the replica index.</param>
+/// <param name="Destination">For outbound, ingress and service listeners, the destination service.</param>
+public sealed record ListenerConfig(
+    string Name,
+    ListenerKind Kind,
+    int Port,
+    string? Workload,
+    int Replica = 0,
+    string? Destination = null)
+{
+    /// <summary>The listener for replica <paramref name="replica"/> of <paramref name="workload"/>.</summary>
+    public static ListenerConfig Inbound(string workload, int replica) =>
+        new($"inbound|{workload}|{replica}", ListenerKind.Inbound, 0, workload, replica);
+
+    /// <summary>The outbound listener <paramref name="caller"/> uses to reach <paramref name="service"/>.</summary>
+    public static ListenerConfig Outbound(string caller, string service) =>
+        new($"outbound|{caller}|{service}", ListenerKind.Outbound, 0, caller, Destination: service);
+
+    /// <summary>The ingress gateway <paramref name="gateway"/> on <paramref name="port"/>, routing to <paramref name="service"/>.</summary>
+    public static ListenerConfig Ingress(string gateway, int port, string service) =>
+        new($"ingress|{gateway}", ListenerKind.Ingress, port, gateway, Destination: service);
+
+    /// <summary>The address of <paramref name="service"/> for callers outside the mesh.</summary>
+    public static ListenerConfig ForService(string service) =>
+        new($"service|{service}", ListenerKind.Service, 0, null, Destination: service);
+}

@@ -1,0 +1,95 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+
+namespace LocalMesh.Emulator.Configuration;
+
+/// <summary>
+/// An endpoint a service's traffic can go to: one ready replica of one workload, reached through
+/// its inbound sidecar.
+/// </summary>
+/// <param name="Workload">The workload the replica belongs to.</param>
+/// <param name="Replica">The replica index.</param>
+/// <param name="Labels">The workload's labels (subsets select on them).</param>
+/// <param name="Address">The replica's inbound sidecar.</param>
+public sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDictionary<string, string> Labels, Uri Address)
+{
+    /// <summary>A readable name, e.g. <c>reviews-v2/1</c>.</summary>
+    public string Name { get; } = $"{Workload}/{Replica}";
+}
+
+/// <summary>
+/// What the data plane reads on every request: the compiled configuration, the bound listeners
+/// and the ready endpoints. Built on each control-plane change and swapped atomically; never
+/// mutated.
+/// </summary>
+public sealed class MeshSnapshot
+{
+    private MeshSnapshot(
+        MeshConfig config,
+        long version,
+        FrozenDictionary<int, ListenerConfig> listenersByPort,
+        FrozenDictionary<string, ImmutableArray<UpstreamEndpoint>> upstreams,
+        FrozenDictionary<string, Uri> applications,
+        FrozenDictionary<string, WorkloadConfig> workloads)
+    {
+        Config = config;
+        Version = version;
+        ListenersByPort = listenersByPort;
+        Upstreams = upstreams;
+        Applications = applications;
+        Workloads = workloads;
+    }
+
+    /// <summary>The configuration this snapshot was compiled from.</summary>
+    public MeshConfig Config { get; }
+
+    /// <summary>Increases with every new snapshot.</summary>
+    public long Version { get; }
+
+    /// <summary>Each bound listener by its port.</summary>
+    public FrozenDictionary<int, ListenerConfig> ListenersByPort { get; }
+
+    /// <summary>The ready endpoints of each service, in a stable order.</summary>
+    public FrozenDictionary<string, ImmutableArray<UpstreamEndpoint>> Upstreams { get; }
+
+    /// <summary>The application address behind each inbound listener, by listener name, once known.</summary>
+    public FrozenDictionary<string, Uri> Applications { get; }
+
+    /// <summary>The workloads by name.</summary>
+    public FrozenDictionary<string, WorkloadConfig> Workloads { get; }
+
+    /// <summary>Compiles a snapshot.</summary>
+    /// <param name="config">The mesh configuration.</param>
+    /// <param name="boundPorts">The port each listener is bound to, by listener name.</param>
+    /// <param name="applications">The application address of each ready replica, by inbound listener name.</param>
+    /// <param name="version">The snapshot's version.</param>
+    public static MeshSnapshot Build(
+        MeshConfig config,
+        IReadOnlyDictionary<string, int> boundPorts,
+        IReadOnlyDictionary<string, Uri> applications,
+        long version)
+    {
+        var listenersByPort = config.Listeners
+            .Where(listener => boundPorts.ContainsKey(listener.Name))
+            .ToFrozenDictionary(listener => boundPorts[listener.Name]);
+
+        var workloads = config.Workloads.ToFrozenDictionary(workload => workload.Name);
+
+        var upstreams = config.Services.ToFrozenDictionary(
+            service => service.Name,
+            service => config.Listeners
+                .Where(listener => listener.Kind == ListenerKind.Inbound
+                    && workloads[listener.Workload!].Service == service.Name
+                    && applications.ContainsKey(listener.Name))
+                .OrderBy(listener => listener.Workload, StringComparer.Ordinal)
+                .ThenBy(listener => listener.Replica)
+                .Select(listener => new UpstreamEndpoint(
+                    listener.Workload!,
+                    listener.Replica,
+                    workloads[listener.Workload!].Labels,
+                    new Uri($"http://127.0.0.1:{boundPorts[listener.Name]}")))
+                .ToImmutableArray());
+
+        return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LocalMesh.Emulator;
+
+/// <summary>Dependencies of the data plane that tests and hosts replace.</summary>
+public sealed class MeshServerOptions
+{
+    /// <summary>The clock every time-based decision reads.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the data plane logs.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+}
+
+/// <summary>
+/// The running data plane: every listener of a <see cref="MeshConfig"/> bound on loopback in
+/// one Kestrel server, each request going through the stages of <see cref="MeshPipeline"/>.
+/// </summary>
+public sealed class MeshServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private MeshServer(WebApplication app, MeshState state, IReadOnlyDictionary<string, Uri> addresses)
+    {
+        _app = app;
+        State = state;
+        Addresses = addresses;
+    }
+
+    /// <summary>The configuration and endpoints the data plane serves from.</summary>
+    public MeshState State { get; }
+
+    /// <summary>Each listener's address (<c>http://127.0.0.1:port</c>) by listener name.</summary>
+    public IReadOnlyDictionary<string, Uri> Addresses { get; }
+
+    /// <summary>Binds every listener of <paramref name="config"/> and starts serving.</summary>
+    public static async Task<MeshServer> StartAsync(MeshConfig config, MeshServerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new MeshServerOptions();
+        var state = new MeshState(config);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.Replace(ServiceDescriptor.Singleton(options.LoggerFactory));
+        builder.Services.AddSingleton(options.TimeProvider);
+        builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton<PeerRegistry>();
+        builder.Services.AddSingleton<UpstreamClients>();
+        builder.Services.AddSingleton<RoundRobin>();
+        builder.Services.AddSingleton<ForwardingStage>();
+        builder.Services.AddHttpForwarder();
+
+        var listenOptions = new Dictionary<string, ListenOptions>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var listener in config.Listeners)
+            {
+                // Loopback only: the mesh is never reachable from another machine.
+                kestrel.Listen(IPAddress.Loopback, listener.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listenOptions[listener.Name] = listen;
+                });
+            }
+        });
+
+        var app = builder.Build();
+        MeshPipeline.Build(app);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            await app.DisposeAsync();
+            var fixedPorts = string.Join(", ", config.Listeners.Where(l => l.Port != 0).Select(l => $"{l.Name} on {l.Port}"));
+            throw new InvalidOperationException(
+                $"The mesh could not bind its listeners ({ex.Message}). Fixed ports: {(fixedPorts.Length == 0 ? "none" : fixedPorts)}. " +
+                "Stop whatever holds the port, or choose another one in the model.", ex);
+        }
+
+        // Kestrel writes the bound port back into each ListenOptions.
+        var ports = listenOptions.ToDictionary(pair => pair.Key, pair => pair.Value.IPEndPoint!.Port);
+        state.SetBoundPorts(ports);
+        var addresses = ports.ToDictionary(pair => pair.Key, pair => new Uri($"http://127.0.0.1:{pair.Value}"));
+        return new MeshServer(app, state, addresses);
+    }
+
+    /// <summary>Stops every listener, letting in-flight requests finish until <paramref name="cancellationToken"/> fires.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+}

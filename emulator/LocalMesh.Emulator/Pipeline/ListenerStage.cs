@@ -1,0 +1,34 @@
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.AspNetCore.Http;
+
+namespace LocalMesh.Emulator.Pipeline;
+
+/// <summary>
+/// First stage: finds which listener took the connection, takes the current snapshot and
+/// establishes the caller's identity from the connection, never from a header.
+/// </summary>
+internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerRegistry peers)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var snapshot = state.Snapshot;
+        if (!snapshot.ListenersByPort.TryGetValue(context.Connection.LocalPort, out var listener))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        var source = listener.Kind switch
+        {
+            // An inbound sidecar knows its peer by the connection the peer's outbound sidecar opened.
+            ListenerKind.Inbound => peers.Find(context.Connection.RemotePort) ?? MeshTelemetry.Unknown,
+            ListenerKind.Service => MeshTelemetry.Unknown,
+            _ => listener.Workload!,
+        };
+
+        context.Features.Set(new MeshRequest(snapshot, listener, source));
+        return next(context);
+    }
+}

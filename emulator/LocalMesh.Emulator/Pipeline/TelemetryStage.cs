@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.AspNetCore.Http;
+using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
+
+namespace LocalMesh.Emulator.Pipeline;
+
+/// <summary>
+/// One span per hop, a child of the caller's span, and one <c>istio_requests_total</c> count when
+/// the response is done. The span becomes the parent the next hop sees in <c>traceparent</c>.
+/// </summary>
+internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = MeshRequest.Get(context);
+        var started = time.GetTimestamp();
+        var isInbound = request.Listener.Kind == ListenerKind.Inbound;
+
+        // The parent is taken from the request, not from Activity.Current, so the span hangs off
+        // the caller's span whatever the hosting layer did.
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(
+            context.Request.Headers,
+            static (carrier, name, out value, out values) =>
+            {
+                values = null;
+                value = ((IHeaderDictionary)carrier!)[name];
+            },
+            out var traceParent,
+            out var traceState);
+        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+
+        using var activity = MeshTelemetry.ActivitySource.StartActivity(
+            isInbound ? ActivityKind.Server : ActivityKind.Client,
+            parent,
+            name: SpanName(request));
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            request.Flags |= ResponseFlags.DownstreamConnectionTermination;
+        }
+        finally
+        {
+            Record(context, request, activity, time.GetElapsedTime(started));
+        }
+    }
+
+    private static string SpanName(MeshRequest request) => request.Listener.Kind == ListenerKind.Inbound
+        ? $"{request.SourceWorkload} → {request.Listener.Workload} (inbound)"
+        : $"{request.SourceWorkload} → {request.Listener.Destination}";
+
+    private static void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
+    {
+        var status = context.Response.StatusCode;
+        var flags = request.Flags.ToEnvoyString();
+        var reporter = request.Listener.Kind == ListenerKind.Inbound ? "destination" : "source";
+        var destinationVersion = request.Snapshot.Workloads.TryGetValue(request.DestinationWorkload, out var workload)
+            ? workload.Labels.GetValueOrDefault("version", Unknown)
+            : Unknown;
+
+        var tags = new TagList
+        {
+            { Attributes.Reporter, reporter },
+            { Attributes.SourceWorkload, request.SourceWorkload },
+            { Attributes.DestinationWorkload, request.DestinationWorkload },
+            { Attributes.DestinationService, request.DestinationService ?? Unknown },
+            { Attributes.DestinationVersion, destinationVersion },
+            { Attributes.ResponseCode, status },
+            { Attributes.ResponseFlags, flags },
+        };
+        Requests.Add(1, tags);
+        Duration.Record(elapsed.TotalMilliseconds, tags);
+
+        if (activity is null)
+        {
+            return;
+        }
+
+        foreach (var tag in tags)
+        {
+            activity.SetTag(tag.Key, tag.Value);
+        }
+
+        activity.SetTag(Attributes.Listener, request.Listener.Name);
+        activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name);
+        activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
+        activity.SetTag("peer.service", request.DestinationService);
+        activity.SetTag("http.request.method", context.Request.Method);
+        activity.SetTag("url.path", context.Request.Path.Value);
+        activity.SetTag("http.response.status_code", status);
+        if (status >= 500 || request.Flags != ResponseFlags.None)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, flags);
+        }
+    }
+}

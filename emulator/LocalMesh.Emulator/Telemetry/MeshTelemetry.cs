@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace LocalMesh.Emulator.Telemetry;
+
+/// <summary>
+/// The mesh's spans and metrics. Metric and label names follow Istio's standard metrics so that
+/// dashboards and alerts written for a cluster read the same locally.
+/// </summary>
+public static class MeshTelemetry
+{
+    /// <summary>The name of the mesh's <see cref="ActivitySource"/> and <see cref="Meter"/>.</summary>
+    public const string SourceName = "LocalMesh";
+
+    /// <summary>Istio's request counter.</summary>
+    public const string RequestsTotal = "istio_requests_total";
+
+    /// <summary>Istio's request duration histogram.</summary>
+    public const string RequestDuration = "istio_request_duration_milliseconds";
+
+    /// <summary>The workload name used when the caller is not known to the mesh (Istio's word).</summary>
+    public const string Unknown = "unknown";
+
+    internal static readonly ActivitySource ActivitySource = new(SourceName);
+    internal static readonly Meter Meter = new(SourceName);
+
+    internal static readonly Counter<long> Requests = Meter.CreateCounter<long>(
+        RequestsTotal, description: "Requests handled by a mesh proxy, by reporter, source, destination and response code.");
+
+    internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
+        RequestDuration, unit: "ms", description: "Request duration as seen by a mesh proxy.");
+
+    /// <summary>Span and metric attribute names.</summary>
+    public static class Attributes
+    {
+        /// <summary><c>source</c> (the caller's proxy) or <c>destination</c> (the callee's proxy), as in Istio.</summary>
+        public const string Reporter = "reporter";
+
+        /// <summary>The calling workload.</summary>
+        public const string SourceWorkload = "source_workload";
+
+        /// <summary>The workload that served the request.</summary>
+        public const string DestinationWorkload = "destination_workload";
+
+        /// <summary>The mesh service called.</summary>
+        public const string DestinationService = "destination_service_name";
+
+        /// <summary>The <c>version</c> label of the workload that served the request.</summary>
+        public const string DestinationVersion = "destination_version";
+
+        /// <summary>The endpoint (workload/replica) the request went to.</summary>
+        public const string UpstreamEndpoint = "upstream_endpoint";
+
+        /// <summary>The HTTP status code returned.</summary>
+        public const string ResponseCode = "response_code";
+
+        /// <summary>Envoy's response flags, <c>-</c> when none.</summary>
+        public const string ResponseFlags = "response_flags";
+
+        /// <summary>The listener that took the request.</summary>
+        public const string Listener = "listener";
+
+        /// <summary>The request id (Envoy's span tag name).</summary>
+        public const string RequestId = "guid:x-request-id";
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text;
+
+namespace LocalMesh.Emulator.Telemetry;
+
+/// <summary>Envoy's response flags: why a response is what it is.</summary>
+[Flags]
+public enum ResponseFlags
+{
+    /// <summary>Nothing unusual (written <c>-</c>).</summary>
+    None = 0,
+
+    /// <summary>UH: no healthy upstream host.</summary>
+    NoHealthyUpstream = 1 << 0,
+
+    /// <summary>UF: the upstream connection failed.</summary>
+    UpstreamConnectionFailure = 1 << 1,
+
+    /// <summary>NR: no route matched.</summary>
+    NoRouteFound = 1 << 2,
+
+    /// <summary>UT: the upstream request timed out.</summary>
+    UpstreamRequestTimeout = 1 << 3,
+
+    /// <summary>UC: the upstream connection closed before a full response.</summary>
+    UpstreamConnectionTermination = 1 << 4,
+
+    /// <summary>DC: the downstream (caller) went away.</summary>
+    DownstreamConnectionTermination = 1 << 5,
+}
+
+/// <summary>Formatting of <see cref="ResponseFlags"/> as Envoy writes them.</summary>
+public static class ResponseFlagsExtensions
+{
+    private static readonly (ResponseFlags Flag, string Code)[] Codes =
+    [
+        (ResponseFlags.NoHealthyUpstream, "UH"),
+        (ResponseFlags.UpstreamConnectionFailure, "UF"),
+        (ResponseFlags.NoRouteFound, "NR"),
+        (ResponseFlags.UpstreamRequestTimeout, "UT"),
+        (ResponseFlags.UpstreamConnectionTermination, "UC"),
+        (ResponseFlags.DownstreamConnectionTermination, "DC"),
+    ];
+
+    /// <summary>The flags in Envoy's short form, comma separated, or <c>-</c> for none.</summary>
+    public static string ToEnvoyString(this ResponseFlags flags)
+    {
+        if (flags == ResponseFlags.None)
+        {
+            return "-";
+        }
+
+        var text = new StringBuilder();
+        foreach (var (flag, code) in Codes)
+        {
+            if (flags.HasFlag(flag))
+            {
+                text.Append(text.Length == 0 ? "" : ",").Append(code);
+            }
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,171 @@
+using System.Collections.Immutable;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Aspire.Hosting;
+
+/// <summary>Adds a service mesh to the app model and puts resources into it.</summary>
+public static class MeshBuilderExtensions
+{
+    /// <summary>The ingress gateway's port when none is given: bookinfo's own port, so its URLs read the same.</summary>
+    public const int DefaultIngressPort = 9080;
+
+    /// <summary>
+    /// Adds the service mesh. In run mode every call between mesh workloads goes through the
+    /// mesh's sidecars, which apply its policies and report spans and Istio's metrics.
+    /// </summary>
+    /// <param name="builder">The app builder.</param>
+    /// <param name="name">The mesh resource's name.</param>
+    /// <example>
+    /// <code>
+    /// var mesh = builder.AddMesh("mesh");
+    /// var ratings = mesh.AddService("ratings")
+    ///     .WithWorkload(builder.AddProject&lt;Projects.Ratings&gt;("ratings-v1"), version: "v1");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> AddMesh(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Resources.OfType<MeshResource>().FirstOrDefault() is { } existing)
+        {
+            throw new DistributedApplicationException($"The app model already has a mesh, '{existing.Name}'; add services to it instead of adding a second mesh.");
+        }
+
+        builder.Services.TryAddSingleton<MeshController>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<MeshController>());
+        builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+            @event.Services.GetRequiredService<MeshController>().StartAsync(@event.Model, cancellationToken));
+
+        return builder.AddResource(new MeshResource(name))
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "Mesh",
+                State = KnownResourceStates.NotStarted,
+                Properties = [],
+            })
+            .ExcludeFromManifest();
+    }
+
+    /// <summary>Sets the namespace of the mesh's services and workloads (default <c>default</c>).</summary>
+    /// <param name="builder">The mesh.</param>
+    /// <param name="namespace">A Kubernetes namespace name.</param>
+    public static IResourceBuilder<MeshResource> WithNamespace(this IResourceBuilder<MeshResource> builder, string @namespace)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(@namespace);
+        builder.Resource.Namespace = @namespace;
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds a mesh service: a name that callers reference with <c>WithReference</c>. Its traffic
+    /// goes to the workloads added with <see cref="WithWorkload"/>, round robin over every
+    /// replica until traffic rules say otherwise.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="name">The service name, also the <c>app</c> label of its workloads.</param>
+    /// <example>
+    /// <code>
+    /// var reviews = mesh.AddService("reviews");
+    /// builder.AddProject&lt;Projects.ProductPage&gt;("productpage-v1").WithReference(reviews);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshServiceResource> AddService(this IResourceBuilder<MeshResource> mesh, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        var service = new MeshServiceResource(name, mesh.Resource);
+        return mesh.ApplicationBuilder.AddResource(service)
+            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: MeshServiceResource.EndpointName, isProxied: false))
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "MeshService",
+                State = KnownResourceStates.NotStarted,
+                Properties = [],
+            })
+            .ExcludeFromManifest();
+    }
+
+    /// <summary>
+    /// Makes <paramref name="workload"/> a workload of the service: it gets an inbound sidecar
+    /// per replica, an outbound sidecar for every mesh service it references, and the labels
+    /// <c>app=&lt;service&gt;</c> and <c>version=&lt;version&gt;</c>.
+    /// </summary>
+    /// <param name="service">The service.</param>
+    /// <param name="workload">A project or executable with an HTTP endpoint (one is added if it has none).</param>
+    /// <param name="version">The <c>version</c> label, used by subsets.</param>
+    /// <param name="labels">More labels.</param>
+    /// <param name="serviceAccount">The service account of the workload's identity; defaults to the workload's name.</param>
+    /// <example>
+    /// <code>
+    /// var reviews = mesh.AddService("reviews")
+    ///     .WithWorkload(builder.AddProject&lt;Projects.Reviews&gt;("reviews-v1").WithReplicas(2), version: "v1")
+    ///     .WithWorkload(builder.AddProject&lt;Projects.Reviews&gt;("reviews-v2"), version: "v2");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshServiceResource> WithWorkload<T>(
+        this IResourceBuilder<MeshServiceResource> service,
+        IResourceBuilder<T> workload,
+        string version = "v1",
+        IReadOnlyDictionary<string, string>? labels = null,
+        string? serviceAccount = null)
+        where T : IResourceWithEndpoints, IResourceWithEnvironment
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(workload);
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+
+        var allLabels = (labels ?? ImmutableDictionary<string, string>.Empty).ToImmutableDictionary()
+            .SetItem(MeshModelCompiler.AppLabel, service.Resource.Name)
+            .SetItem(MeshModelCompiler.VersionLabel, version);
+
+        if (!workload.Resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme == "http"))
+        {
+            workload.WithHttpEndpoint();
+        }
+
+        workload.WithAnnotation(new MeshWorkloadAnnotation(service.Resource, allLabels, serviceAccount));
+        return service;
+    }
+
+    /// <summary>
+    /// Adds an ingress gateway: the mesh's entrance for traffic from outside, listening on
+    /// <c>http://localhost:&lt;port&gt;</c>.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="name">The gateway's name.</param>
+    /// <param name="port">A fixed port; <c>0</c> lets the system choose (for tests).</param>
+    /// <example>
+    /// <code>
+    /// mesh.AddIngressGateway("ingress", port: 9080).WithRoute(productpage);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<IngressGatewayResource> AddIngressGateway(
+        this IResourceBuilder<MeshResource> mesh, [ResourceName] string name, int port = DefaultIngressPort)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        return mesh.ApplicationBuilder.AddResource(new IngressGatewayResource(name, mesh.Resource))
+            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: IngressGatewayResource.EndpointName, port: port, isProxied: false))
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "IngressGateway",
+                State = KnownResourceStates.NotStarted,
+                Properties = [],
+            })
+            .ExcludeFromManifest();
+    }
+
+    /// <summary>Sends every request the gateway takes to <paramref name="service"/>.</summary>
+    /// <param name="gateway">The gateway.</param>
+    /// <param name="service">The service to expose.</param>
+    public static IResourceBuilder<IngressGatewayResource> WithRoute(
+        this IResourceBuilder<IngressGatewayResource> gateway, IResourceBuilder<MeshServiceResource> service)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(service);
+        return gateway.WithAnnotation(new IngressRouteAnnotation(service.Resource), ResourceAnnotationMutationBehavior.Replace);
+    }
+}

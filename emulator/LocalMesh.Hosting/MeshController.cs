@@ -1,0 +1,287 @@
+using System.Collections.Immutable;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// The mesh's control plane in the AppHost: compiles and validates the model before anything
+/// starts, starts the data plane, points callers at their sidecars, feeds the data plane the
+/// replicas as they become ready, and shows all of it in the dashboard.
+/// </summary>
+internal sealed class MeshController(
+    IServiceProvider services,
+    DistributedApplicationExecutionContext executionContext,
+    ResourceNotificationService notifications,
+    IConfiguration configuration,
+    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<MeshController>();
+    private readonly CancellationTokenSource _stopping = new();
+    private MeshServer? _server;
+    private MeshTelemetryExporter? _telemetry;
+    private CompiledMesh? _mesh;
+    private MeshResource? _resource;
+    private DistributedApplicationModel? _model;
+
+    /// <summary>The running data plane, once started (run mode only).</summary>
+    public MeshServer? Server => _server;
+
+    public async Task StartAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
+    {
+        if (!executionContext.IsRunMode)
+        {
+            return;
+        }
+
+        _model = model;
+        _resource = model.Resources.OfType<MeshResource>().Single();
+        _mesh = MeshModelCompiler.Compile(model, _resource);
+        _server = await MeshServer.StartAsync(_mesh.Config, new MeshServerOptions { LoggerFactory = loggerFactory }, cancellationToken);
+        _telemetry = MeshTelemetryExporter.Start(_resource.Name, services, configuration);
+
+        AllocateEndpoints(model);
+        foreach (var call in _mesh.Calls)
+        {
+            RouteThroughSidecar(call.Caller, call.Service, _server.Addresses[call.Listener.Name]);
+        }
+
+        foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
+        {
+            _logger.LogInformation("Ingress gateway '{Gateway}' listening on {Url}", gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url);
+        }
+
+        _server.State.Changed += snapshot => _ = PublishAsync(snapshot);
+        await PublishAsync(_server.State.Snapshot);
+        _ = Task.Run(() => WatchWorkloadsAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Mesh services and gateways are served by the mesh's listeners, so the mesh allocates their endpoints.</summary>
+    private void AllocateEndpoints(DistributedApplicationModel model)
+    {
+        foreach (var resource in model.Resources)
+        {
+            var listener = resource switch
+            {
+                MeshServiceResource service => ListenerConfig.ForService(service.Name).Name,
+                IngressGatewayResource gateway => ListenerConfig.Ingress(gateway.Name, 0, "").Name,
+                _ => null,
+            };
+            if (listener is null)
+            {
+                continue;
+            }
+
+            var endpoint = resource.Annotations.OfType<EndpointAnnotation>().Single();
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", _server!.Addresses[listener].Port);
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the caller's service-discovery variables for <paramref name="service"/> to its own
+    /// outbound sidecar. Runs after <c>WithReference</c> wrote them, so any HTTP client works
+    /// unchanged and the caller's identity is the listener it uses.
+    /// </summary>
+    private static void RouteThroughSidecar(IResource caller, MeshServiceResource service, Uri sidecar)
+    {
+        caller.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
+        {
+            foreach (var (name, value) in context.EnvironmentVariables.ToList())
+            {
+                if (SidecarValue(value, service, sidecar) is { } rewritten)
+                {
+                    context.EnvironmentVariables[name] = rewritten;
+                }
+            }
+        }));
+    }
+
+    private static string? SidecarValue(object value, MeshServiceResource service, Uri sidecar) => value switch
+    {
+        EndpointReference endpoint when endpoint.Resource == service => sidecar.ToString().TrimEnd('/'),
+        EndpointReferenceExpression expression when expression.Endpoint.Resource == service => expression.Property switch
+        {
+            EndpointProperty.Host or EndpointProperty.IPV4Host => sidecar.Host,
+            EndpointProperty.Port or EndpointProperty.TargetPort => sidecar.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            EndpointProperty.Scheme => sidecar.Scheme,
+            EndpointProperty.HostAndPort => $"{sidecar.Host}:{sidecar.Port}",
+            _ => sidecar.ToString().TrimEnd('/'),
+        },
+        ReferenceExpression expression when expression.ValueProviders.Count == 1 && expression.Format == "{0}" =>
+            SidecarValue(expression.ValueProviders[0], service, sidecar),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Follows every replica of every workload: when one is running and healthy its application
+    /// address goes into the data plane, when it stops it goes out. Replica indexes are handed
+    /// out in the order replicas appear.
+    /// </summary>
+    private async Task WatchWorkloadsAsync(CancellationToken cancellationToken)
+    {
+        var workloads = _mesh!.Workloads.ToDictionary(w => w.Resource.Name, w => w.Workload);
+        var replicas = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(cancellationToken))
+            {
+                if (!workloads.TryGetValue(update.Resource.Name, out var workload))
+                {
+                    continue;
+                }
+
+                var ids = replicas.TryGetValue(workload.Name, out var known) ? known : replicas[workload.Name] = [];
+                var index = ids.IndexOf(update.ResourceId);
+                if (index < 0)
+                {
+                    if (ids.Count >= workload.Replicas)
+                    {
+                        continue;
+                    }
+
+                    ids.Add(update.ResourceId);
+                    index = ids.Count - 1;
+                }
+
+                var address = IsReady(update.Snapshot) ? ApplicationAddress(update.Resource, update.Snapshot) : null;
+                var current = _server!.State.Snapshot.Applications.GetValueOrDefault(ListenerConfig.Inbound(workload.Name, index).Name);
+                if (address != current)
+                {
+                    _server.State.SetApplication(workload.Name, index, address);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static bool IsReady(CustomResourceSnapshot snapshot) =>
+        snapshot.State?.Text == KnownResourceStates.Running
+        && (snapshot.HealthReports.IsEmpty || snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy);
+
+    /// <summary>
+    /// Where one replica's application listens. Each replica has its own port, which DCP only
+    /// reports through the replica's effective environment.
+    /// </summary>
+    internal static Uri? ApplicationAddress(IResource resource, CustomResourceSnapshot snapshot)
+    {
+        var environment = snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value, StringComparer.Ordinal);
+        var endpoint = resource.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.UriScheme == "http");
+
+        if (environment.GetValueOrDefault("ASPNETCORE_URLS") is { } urls)
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(url, UriKind.Absolute, out var uri))
+                {
+                    return new Uri($"http://127.0.0.1:{uri.Port}");
+                }
+            }
+        }
+
+        return endpoint?.AllocatedEndpoint is { } allocated ? new Uri($"http://127.0.0.1:{allocated.Port}") : null;
+    }
+
+    private async Task PublishAsync(MeshSnapshot snapshot)
+    {
+        if (_model is null || _server is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await notifications.PublishUpdateAsync(_resource!, state => state with
+            {
+                State = KnownResourceStates.Running,
+                StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                Properties = state.Properties.SetResourcePropertyRange(
+                [
+                    new("mesh.namespace", snapshot.Config.Namespace),
+                    new("mesh.trustDomain", snapshot.Config.TrustDomain),
+                    new("mesh.listeners", snapshot.ListenersByPort.Count),
+                    new("mesh.config.version", snapshot.Version),
+                ]),
+            });
+
+            foreach (var service in _model.Resources.OfType<MeshServiceResource>())
+            {
+                var endpoints = snapshot.Upstreams.GetValueOrDefault(service.Name, []);
+                var expected = snapshot.Config.Workloads.Where(w => w.Service == service.Name).Sum(w => w.Replicas);
+                var callers = snapshot.Config.Listeners
+                    .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == service.Name)
+                    .Select(l => $"{l.Workload} via {_server.Addresses[l.Name].Authority}");
+                await notifications.PublishUpdateAsync(service, state => state with
+                {
+                    State = endpoints.Length == expected
+                        ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
+                        : new ResourceStateSnapshot($"{endpoints.Length}/{expected} ready", KnownResourceStateStyles.Info),
+                    StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                    Urls = [new UrlSnapshot("mesh", service.GetEndpoint(MeshServiceResource.EndpointName).Url, IsInternal: false)],
+                    Properties = state.Properties.SetResourcePropertyRange(
+                    [
+                        new("mesh.endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})"))),
+                        new("mesh.endpoints.ready", $"{endpoints.Length}/{expected}"),
+                        new("mesh.callers", string.Join(", ", callers)),
+                        new("mesh.loadBalancer", "ROUND_ROBIN"),
+                    ]),
+                });
+            }
+
+            foreach (var gateway in _model.Resources.OfType<IngressGatewayResource>())
+            {
+                var url = gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url;
+                await notifications.PublishUpdateAsync(gateway, state => state with
+                {
+                    State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                    StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                    Urls = [new UrlSnapshot("ingress", url, IsInternal: false)],
+                    Properties = state.Properties.SetResourcePropertyRange(
+                        [new("mesh.route", gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name)]),
+                });
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "Could not publish the mesh's state to the dashboard.");
+        }
+    }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    async Task IHostedService.StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_server is not null)
+        {
+            await _server.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        _telemetry?.Dispose();
+        _stopping.Dispose();
+    }
+}
+
+internal static class ResourcePropertyExtensions
+{
+    public static ImmutableArray<ResourcePropertySnapshot> SetResourcePropertyRange(
+        this ImmutableArray<ResourcePropertySnapshot> properties, IEnumerable<ResourcePropertySnapshot> values) =>
+        values.Aggregate(properties, (all, value) =>
+            all.FirstOrDefault(p => p.Name == value.Name) is { } existing ? all.Replace(existing, value) : all.Add(value));
+}

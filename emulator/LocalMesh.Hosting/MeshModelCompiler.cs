@@ -1,0 +1,128 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator.Configuration;
+
+namespace Aspire.Hosting;
+
+/// <summary>The mesh compiled from the app model: the data plane's configuration and the calls to rewire.</summary>
+/// <param name="Config">The data plane's configuration.</param>
+/// <param name="Workloads">Each workload resource with its configuration.</param>
+/// <param name="Calls">Each call from a workload to a mesh service, carried by an outbound listener.</param>
+internal sealed record CompiledMesh(
+    MeshConfig Config,
+    ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
+    ImmutableArray<(IResource Caller, MeshServiceResource Service, ListenerConfig Listener)> Calls);
+
+/// <summary>
+/// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
+/// every problem at once.
+/// </summary>
+internal static partial class MeshModelCompiler
+{
+    public const string AppLabel = "app";
+    public const string VersionLabel = "version";
+
+    public static CompiledMesh Compile(DistributedApplicationModel model, MeshResource mesh)
+    {
+        var errors = new List<MeshModelError>();
+        var services = model.Resources.OfType<MeshServiceResource>().Where(service => service.Parent == mesh).ToList();
+        var gateways = model.Resources.OfType<IngressGatewayResource>().Where(gateway => gateway.Parent == mesh).ToList();
+
+        var workloads = new List<(IResource Resource, WorkloadConfig Workload)>();
+        foreach (var resource in model.Resources)
+        {
+            var annotations = resource.Annotations.OfType<MeshWorkloadAnnotation>().ToList();
+            if (annotations.Count == 0)
+            {
+                continue;
+            }
+
+            if (annotations.Count > 1)
+            {
+                errors.Add(new(resource.Name, "WithWorkload",
+                    $"is a workload of {annotations.Count} services ({string.Join(", ", annotations.Select(a => a.Service.Name))}).",
+                    "a workload serves one service; add a second project resource for the other service."));
+            }
+
+            var annotation = annotations[0];
+            foreach (var (key, value) in annotation.Labels)
+            {
+                ValidateLabel(resource.Name, key, value, errors);
+            }
+
+            workloads.Add((resource, new WorkloadConfig(
+                resource.Name,
+                annotation.Service.Name,
+                annotation.Labels,
+                annotation.ServiceAccount ?? resource.Name,
+                resource.GetReplicaCount())));
+        }
+
+        foreach (var service in services.Where(service => workloads.All(w => w.Workload.Service != service.Name)))
+        {
+            errors.Add(new(service.Name, "workloads", "has no workload, so every call to it would fail with 503 (no healthy upstream).",
+                $"add one with {service.Name}.WithWorkload(builder.AddProject<...>(\"{service.Name}-v1\"))."));
+        }
+
+        foreach (var gateway in gateways.Where(gateway => !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
+        {
+            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.", $"call {gateway.Name}.WithRoute(service) with the service to expose."));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new MeshModelException(errors);
+        }
+
+        var calls = (
+            from caller in model.Resources
+            from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
+            where relationship.Resource is MeshServiceResource service && service.Parent == mesh
+            let service = (MeshServiceResource)relationship.Resource
+            // Callers outside the mesh keep the service's own address (a caller without a sidecar).
+            where caller.Annotations.OfType<MeshWorkloadAnnotation>().Any()
+            select (caller, service, ListenerConfig.Outbound(caller.Name, service.Name)))
+            .DistinctBy(call => call.Item3.Name)
+            .ToImmutableArray();
+
+        var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
+        listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
+        listeners.AddRange(calls.Select(call => call.Item3));
+        listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
+        listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
+            gateway.Name,
+            gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0,
+            gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name)));
+
+        var config = new MeshConfig
+        {
+            Namespace = mesh.Namespace,
+            Services = [.. services.Select(service => new MeshServiceConfig(service.Name))],
+            Workloads = [.. workloads.Select(w => w.Workload)],
+            Listeners = listeners.ToImmutable(),
+        };
+        return new CompiledMesh(config, [.. workloads], calls);
+    }
+
+    private static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)
+    {
+        if (!LabelKey().IsMatch(key))
+        {
+            errors.Add(new(resource, $"labels[{key}]", "is not a valid Kubernetes label key.",
+                "use up to 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit (an optional DNS prefix and '/' before)."));
+        }
+
+        if (!LabelValue().IsMatch(value))
+        {
+            errors.Add(new(resource, $"labels[{key}]", $"value '{value}' is not a valid Kubernetes label value.",
+                "use up to 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit."));
+        }
+    }
+
+    [GeneratedRegex(@"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")]
+    private static partial Regex LabelKey();
+
+    [GeneratedRegex(@"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+    private static partial Regex LabelValue();
+}
