@@ -38,14 +38,15 @@ public static class MeshBuilderExtensions
         builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
             @event.Services.GetRequiredService<MeshController>().StartAsync(@event.Model, cancellationToken));
 
-        return builder.AddResource(new MeshResource(name))
+        var mesh = new MeshResource(name);
+        return builder.AddResource(mesh)
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "Mesh",
                 State = KnownResourceStates.NotStarted,
                 Properties = [],
             })
-            .ExcludeFromManifest();
+            .WithManifestPublishingCallback(context => MeshManifest.WriteMesh(context, mesh));
     }
 
     /// <summary>Sets the namespace of the mesh's services and workloads (default <c>default</c>).</summary>
@@ -84,7 +85,7 @@ public static class MeshBuilderExtensions
                 State = KnownResourceStates.NotStarted,
                 Properties = [],
             })
-            .ExcludeFromManifest();
+            .WithManifestPublishingCallback(context => MeshManifest.WriteService(context, service));
     }
 
     /// <summary>
@@ -126,6 +127,7 @@ public static class MeshBuilderExtensions
         }
 
         workload.WithAnnotation(new MeshWorkloadAnnotation(service.Resource, allLabels, serviceAccount));
+        service.Resource.WorkloadList.Add(workload.Resource);
         return service;
     }
 
@@ -147,15 +149,15 @@ public static class MeshBuilderExtensions
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        return mesh.ApplicationBuilder.AddResource(new IngressGatewayResource(name, mesh.Resource))
+        var gateway = mesh.ApplicationBuilder.AddResource(new IngressGatewayResource(name, mesh.Resource))
             .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: IngressGatewayResource.EndpointName, port: port, isProxied: false))
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "IngressGateway",
                 State = KnownResourceStates.NotStarted,
                 Properties = [],
-            })
-            .ExcludeFromManifest();
+            });
+        return gateway.WithManifestPublishingCallback(context => MeshManifest.WriteGateway(context, gateway.Resource));
     }
 
     /// <summary>Sends every request the gateway takes to <paramref name="service"/>.</summary>

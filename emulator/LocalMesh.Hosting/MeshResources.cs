@@ -25,6 +25,11 @@ public sealed class MeshServiceResource(string name, MeshResource mesh)
 
     /// <inheritdoc />
     public MeshResource Parent { get; } = mesh;
+
+    /// <summary>The workloads serving this service, in the order they were added.</summary>
+    public IReadOnlyList<IResource> Workloads => WorkloadList;
+
+    internal List<IResource> WorkloadList { get; } = [];
 }
 
 /// <summary>

@@ -1,0 +1,59 @@
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Publishing;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// How mesh resources appear in Aspire's manifest: custom types that carry what a deployment
+/// tool needs (selector labels, workloads, identities, the gateway's port and route).
+/// </summary>
+internal static class MeshManifest
+{
+    public static void WriteMesh(ManifestPublishingContext context, MeshResource mesh)
+    {
+        context.Writer.WriteString("type", "localmesh.mesh.v0");
+        context.Writer.WriteString("namespace", mesh.Namespace);
+        context.Writer.WriteString("trustDomain", LocalMesh.Emulator.Configuration.MeshConfig.DefaultTrustDomain);
+    }
+
+    public static void WriteService(ManifestPublishingContext context, MeshServiceResource service)
+    {
+        var writer = context.Writer;
+        writer.WriteString("type", "localmesh.service.v0");
+        writer.WriteString("mesh", service.Parent.Name);
+        writer.WriteStartObject("selector");
+        writer.WriteString(MeshModelCompiler.AppLabel, service.Name);
+        writer.WriteEndObject();
+        writer.WriteStartObject("workloads");
+        foreach (var workload in service.Workloads)
+        {
+            var annotation = workload.Annotations.OfType<MeshWorkloadAnnotation>().First(a => a.Service == service);
+            writer.WriteStartObject(workload.Name);
+            writer.WriteString("serviceAccount", annotation.ServiceAccount ?? workload.Name);
+            writer.WriteNumber("replicas", workload.GetReplicaCount());
+            writer.WriteStartObject("labels");
+            foreach (var (key, value) in annotation.Labels.OrderBy(label => label.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        context.WriteBindings(service);
+    }
+
+    public static void WriteGateway(ManifestPublishingContext context, IngressGatewayResource gateway)
+    {
+        context.Writer.WriteString("type", "localmesh.ingress.v0");
+        context.Writer.WriteString("mesh", gateway.Parent.Name);
+        if (gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route)
+        {
+            context.Writer.WriteString("route", route.Service.Name);
+        }
+
+        context.WriteBindings(gateway);
+    }
+}
