@@ -29,6 +29,7 @@ internal sealed class MeshController(
     private CompiledMesh? _mesh;
     private MeshResource? _resource;
     private DistributedApplicationModel? _model;
+    private int _disposed;
 
     /// <summary>The running data plane, once started (run mode only).</summary>
     public MeshServer? Server => _server;
@@ -267,6 +268,12 @@ internal sealed class MeshController(
 
     public async ValueTask DisposeAsync()
     {
+        // Registered both as a singleton and as a hosted service, so the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_server is not null)
         {

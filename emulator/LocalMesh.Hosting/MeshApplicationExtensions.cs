@@ -1,0 +1,26 @@
+using LocalMesh.Emulator;
+using LocalMesh.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aspire.Hosting;
+
+/// <summary>Access to the running mesh from a started app, e.g. in Aspire.Hosting.Testing tests.</summary>
+public static class MeshApplicationExtensions
+{
+    /// <summary>The mesh's running data plane: its listeners and current configuration snapshot.</summary>
+    /// <param name="app">A started app whose model has a mesh.</param>
+    /// <exception cref="InvalidOperationException">The app has no mesh, is not started, or runs in publish mode.</exception>
+    /// <example>
+    /// <code>
+    /// await using var app = await builder.BuildAsync();
+    /// await app.StartAsync();
+    /// var snapshot = app.GetMeshServer().State.Snapshot;
+    /// </code>
+    /// </example>
+    public static MeshServer GetMeshServer(this DistributedApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetService<MeshController>()?.Server
+            ?? throw new InvalidOperationException("The app has no running mesh: call AddMesh in the AppHost and start the app in run mode.");
+    }
+}

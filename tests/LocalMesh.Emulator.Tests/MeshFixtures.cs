@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Emulator.Tests;
+
+/// <summary>Small mesh configurations for tests.</summary>
+internal static class MeshFixtures
+{
+    public static WorkloadConfig Workload(string name, string service, string version = "v1", int replicas = 1) => new(
+        name,
+        service,
+        ImmutableDictionary<string, string>.Empty.Add("app", service).Add("version", version),
+        name,
+        replicas);
+
+    /// <summary>
+    /// <c>caller</c> (one workload) calls <c>backend</c>, served by <c>backend-v1</c> (two
+    /// replicas) and <c>backend-v2</c> (one).
+    /// </summary>
+    public static MeshConfig CallerAndBackend() => new()
+    {
+        Services = [new MeshServiceConfig("caller"), new MeshServiceConfig("backend")],
+        Workloads = [Workload("caller", "caller"), Workload("backend-v1", "backend", "v1", replicas: 2), Workload("backend-v2", "backend", "v2")],
+        Listeners =
+        [
+            ListenerConfig.Inbound("caller", 0),
+            ListenerConfig.Inbound("backend-v1", 0),
+            ListenerConfig.Inbound("backend-v1", 1),
+            ListenerConfig.Inbound("backend-v2", 0),
+            ListenerConfig.Outbound("caller", "backend"),
+            ListenerConfig.ForService("backend"),
+        ],
+    };
+}

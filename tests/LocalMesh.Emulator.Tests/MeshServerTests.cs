@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
+
+namespace LocalMesh.Emulator.Tests;
+
+/// <summary>The data plane on real loopback sockets, with real applications behind it.</summary>
+public sealed class MeshServerTests : IAsyncLifetime
+{
+    private readonly List<TestBackend> _backends = [];
+    private readonly SpanCollector _spans = new();
+    private MeshServer _server = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend());
+        foreach (var (workload, replica) in new[] { ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        {
+            var backend = await TestBackend.StartAsync($"{workload}/{replica}");
+            _backends.Add(backend);
+            _server.State.SetApplication(workload, replica, backend.Address);
+        }
+
+        _client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    private Uri Outbound => _server.Addresses["outbound|caller|backend"];
+
+    [Fact]
+    public async Task OutboundSpreadsRequestsRoundRobinOverEveryReplicaOfEveryWorkload()
+    {
+        var answers = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            answers.Add(await _client.GetStringAsync(Outbound));
+        }
+
+        Assert.Equal(["backend-v1/0", "backend-v1/1", "backend-v2/0", "backend-v1/0", "backend-v1/1", "backend-v2/0"], answers);
+    }
+
+    [Fact]
+    public async Task EachHopIsASpanChildOfThePreviousAndTheApplicationSeesTheInboundSpanAsParent()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        var callerTrace = ActivityTraceId.CreateRandom();
+        var callerSpan = ActivitySpanId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Get, Outbound);
+        request.Headers.Add("x-request-id", requestId);
+        request.Headers.Add("traceparent", $"00-{callerTrace}-{callerSpan}-01");
+
+        using var response = await _client.SendAsync(request);
+        var spans = await _spans.ForRequestAsync(requestId, 2);
+
+        var outbound = Assert.Single(spans, span => span.Kind == ActivityKind.Client);
+        var inbound = Assert.Single(spans, span => span.Kind == ActivityKind.Server);
+        Assert.Equal(callerTrace, outbound.TraceId);
+        Assert.Equal(callerSpan, outbound.ParentSpanId);
+        Assert.Equal(outbound.SpanId, inbound.ParentSpanId);
+        Assert.Equal($"00-{callerTrace}-{inbound.SpanId}-01", response.Headers.GetValues("x-echo-traceparent").Single());
+        Assert.Equal(requestId, response.Headers.GetValues("x-echo-x-request-id").Single());
+    }
+
+    [Fact]
+    public async Task TheInboundSidecarKnowsTheCallerFromTheConnectionNotFromAHeader()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, Outbound);
+        request.Headers.Add("x-request-id", requestId);
+        await _client.SendAsync(request);
+
+        var inbound = Assert.Single(await _spans.ForRequestAsync(requestId, 2), span => span.Kind == ActivityKind.Server);
+        Assert.Equal("caller", inbound.GetTagItem(MeshTelemetry.Attributes.SourceWorkload));
+        Assert.Equal("destination", inbound.GetTagItem(MeshTelemetry.Attributes.Reporter));
+    }
+
+    [Fact]
+    public async Task ACallStraightToAnInboundSidecarHasAnUnknownSource()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, _server.Addresses["inbound|backend-v2|0"]);
+        request.Headers.Add("x-request-id", requestId);
+
+        Assert.Equal("backend-v2/0", await (await _client.SendAsync(request)).Content.ReadAsStringAsync());
+        var inbound = Assert.Single(await _spans.ForRequestAsync(requestId, 1));
+        Assert.Equal(MeshTelemetry.Unknown, inbound.GetTagItem(MeshTelemetry.Attributes.SourceWorkload));
+    }
+
+    [Fact]
+    public async Task ARequestWithoutARequestIdGetsOne()
+    {
+        using var response = await _client.GetAsync(Outbound);
+
+        Assert.True(Guid.TryParse(response.Headers.GetValues("x-echo-x-request-id").Single(), out _));
+    }
+
+    [Fact]
+    public async Task TheServiceListenerServesCallersOutsideTheMeshAsUnknown()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, _server.Addresses["service|backend"]);
+        request.Headers.Add("x-request-id", requestId);
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var outbound = Assert.Single(await _spans.ForRequestAsync(requestId, 2), span => span.Kind == ActivityKind.Client);
+        Assert.Equal(MeshTelemetry.Unknown, outbound.GetTagItem(MeshTelemetry.Attributes.SourceWorkload));
+    }
+
+    [Fact]
+    public async Task WithNoReadyEndpointTheAnswerIs503NoHealthyUpstream()
+    {
+        foreach (var (workload, replica) in new[] { ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        {
+            _server.State.SetApplication(workload, replica, null);
+        }
+
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, Outbound);
+        request.Headers.Add("x-request-id", requestId);
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("no healthy upstream", await response.Content.ReadAsStringAsync());
+        var span = Assert.Single(await _spans.ForRequestAsync(requestId, 1));
+        Assert.Equal("UH", span.GetTagItem(MeshTelemetry.Attributes.ResponseFlags));
+    }
+
+    [Fact]
+    public async Task AnEndpointThatBecomesReadyTakesTrafficOnTheNextRequest()
+    {
+        _server.State.SetApplication("backend-v1", 0, null);
+        _server.State.SetApplication("backend-v1", 1, null);
+        Assert.Equal("backend-v2/0", await _client.GetStringAsync(Outbound));
+        Assert.Equal("backend-v2/0", await _client.GetStringAsync(Outbound));
+
+        _server.State.SetApplication("backend-v1", 1, _backends[1].Address);
+
+        var answers = new[] { await _client.GetStringAsync(Outbound), await _client.GetStringAsync(Outbound) };
+        Assert.Contains("backend-v1/1", answers);
+    }
+
+    [Fact]
+    public async Task AnApplicationThatRefusesConnectionsGives503UpstreamConnectFailure()
+    {
+        var closed = await TestBackend.StartAsync("gone");
+        var address = closed.Address;
+        await closed.DisposeAsync();
+        _server.State.SetApplication("backend-v2", 0, address);
+
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, _server.Addresses["inbound|backend-v2|0"]);
+        request.Headers.Add("x-request-id", requestId);
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.StartsWith("upstream connect error", await response.Content.ReadAsStringAsync());
+        Assert.Equal("UF", Assert.Single(await _spans.ForRequestAsync(requestId, 1)).GetTagItem(MeshTelemetry.Attributes.ResponseFlags));
+    }
+
+    [Fact]
+    public void EveryListenerIsBoundOnLoopbackToAPortOfItsOwn()
+    {
+        Assert.Equal(MeshFixtures.CallerAndBackend().Listeners.Length, _server.Addresses.Count);
+        Assert.All(_server.Addresses.Values, address => Assert.Equal(IPAddress.Loopback.ToString(), address.Host));
+        Assert.Equal(_server.Addresses.Count, _server.Addresses.Values.Select(address => address.Port).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task StoppingClosesEveryListener()
+    {
+        var addresses = _server.Addresses.Values.ToList();
+
+        await _server.StopAsync();
+
+        foreach (var address in addresses)
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => socket.ConnectAsync(IPAddress.Loopback, address.Port));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        _spans.Dispose();
+        await _server.DisposeAsync();
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.EndToEnd.Tests;
+
+/// <summary>
+/// The sample AppHost, started once for every test that only reads from it. The AppHost runs in
+/// this process, so the mesh's spans are collected here with an <see cref="ActivityListener"/>.
+/// </summary>
+public sealed class SampleAppFixture : IAsyncLifetime
+{
+    /// <summary>How long start-up may take on a cold machine (DCP, five builds, health checks).</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private readonly ActivityListener _listener;
+    private readonly ConcurrentQueue<Activity> _spans = new();
+    private DistributedApplication? _app;
+
+    public SampleAppFixture()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MeshTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
+
+    /// <summary>Every mesh span finished so far.</summary>
+    public IReadOnlyCollection<Activity> Spans => _spans;
+
+    /// <summary>The ingress gateway's address.</summary>
+    public Uri Ingress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var cancellation = new CancellationTokenSource(StartTimeout);
+        // Port 0: the tests run beside a developer's own app on 9080.
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0"], cancellation.Token);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        _app = await builder.BuildAsync(cancellation.Token);
+        await _app.StartAsync(cancellation.Token);
+
+        var notifications = _app.Services.GetRequiredService<ResourceNotificationService>();
+        foreach (var service in new[] { "productpage", "details", "reviews", "ratings" })
+        {
+            // A mesh service is Running once every replica of every workload is ready.
+            await notifications.WaitForResourceAsync(service, KnownResourceStates.Running, cancellation.Token);
+        }
+
+        Ingress = _app.GetEndpoint("ingress", "http");
+    }
+
+    public HttpClient CreateIngressClient() => new(new HttpClientHandler { UseCookies = false })
+    {
+        BaseAddress = Ingress,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public async Task DisposeAsync()
+    {
+        _listener.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SampleAppCollection : ICollectionFixture<SampleAppFixture>
+{
+    public const string Name = "sample app";
+}
