@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
-using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Kubernetes;
 
 namespace Aspire.Hosting;
 
@@ -18,7 +18,7 @@ internal sealed record CompiledMesh(
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
 /// every problem at once.
 /// </summary>
-internal static partial class MeshModelCompiler
+internal static class MeshModelCompiler
 {
     public const string AppLabel = "app";
     public const string VersionLabel = "version";
@@ -107,22 +107,14 @@ internal static partial class MeshModelCompiler
 
     private static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)
     {
-        if (!LabelKey().IsMatch(key))
+        if (!KubernetesNames.IsValidLabelKey(key))
         {
-            errors.Add(new(resource, $"labels[{key}]", "is not a valid Kubernetes label key.",
-                "use up to 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit (an optional DNS prefix and '/' before)."));
+            errors.Add(new(resource, $"labels[{key}]", "is not a valid Kubernetes label key.", $"use {KubernetesNames.LabelKeyRule}."));
         }
 
-        if (!LabelValue().IsMatch(value))
+        if (!KubernetesNames.IsValidLabelValue(value))
         {
-            errors.Add(new(resource, $"labels[{key}]", $"value '{value}' is not a valid Kubernetes label value.",
-                "use up to 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit."));
+            errors.Add(new(resource, $"labels[{key}]", $"value '{value}' is not a valid Kubernetes label value.", $"use {KubernetesNames.LabelValueRule}."));
         }
     }
-
-    [GeneratedRegex(@"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")]
-    private static partial Regex LabelKey();
-
-    [GeneratedRegex(@"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
-    private static partial Regex LabelValue();
 }

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace LocalMesh.EndToEnd.Tests;
+
+/// <summary>The AppHost as a user runs it: a real process, stopped with SIGTERM.</summary>
+public sealed partial class ShutdownTests
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@"/AppHost(\.dll)?( |$)")]
+    private static partial System.Text.RegularExpressions.Regex AppHostCommand();
+
+    [Fact]
+    public async Task OnSigtermEveryListenerAndChildProcessIsGoneAndNoneWasEverOffLoopback()
+    {
+        var ingressPort = FreePort();
+        var start = Repository.AppHost($"--IngressPort={ingressPort}");
+        start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        using var dotnetRun = Process.Start(start)!;
+        _ = dotnetRun.StandardOutput.ReadToEndAsync();
+        _ = dotnetRun.StandardError.ReadToEndAsync();
+        try
+        {
+            await WaitForPageAsync(new Uri($"http://127.0.0.1:{ingressPort}/productpage"), TimeSpan.FromMinutes(3));
+
+            var appHost = Processes.Descendants(dotnetRun.Id).Single(p => AppHostCommand().IsMatch(Processes.CommandLine(p)));
+            // DCP detaches from the AppHost (its parent becomes init) and watches it with --monitor.
+            var dcp = Processes.All().Where(p => Processes.CommandLine(p).Contains($"--monitor {appHost} ", StringComparison.Ordinal));
+            var tree = dcp.SelectMany(p => Processes.Descendants(p).Append(p))
+                .Concat(Processes.Descendants(dotnetRun.Id)).Append(dotnetRun.Id).ToHashSet();
+            Assert.Contains(tree, p => Processes.CommandLine(p).Contains("samples/Ratings", StringComparison.Ordinal));
+            var listeners = Sockets.Listeners().Where(l => tree.Contains(l.Pid)).ToList();
+            Assert.Contains(listeners, l => l.Port == ingressPort);
+            Assert.All(listeners, l => Assert.True(IPAddress.IsLoopback(l.Address), $"pid {l.Pid} listens on {l.Address}:{l.Port}"));
+
+            Process.Start("kill", ["-TERM", appHost.ToString()])!.WaitForExit();
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await dotnetRun.WaitForExitAsync(exit.Token);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (tree.Any(Processes.IsAlive) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Empty(tree.Where(Processes.IsAlive).Select(pid => $"{pid}: {Processes.CommandLine(pid)}"));
+            Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Port == l.Port));
+        }
+        finally
+        {
+            if (!dotnetRun.HasExited)
+            {
+                dotnetRun.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task WaitForPageAsync(Uri page, TimeSpan timeout)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if ((await client.GetAsync(page)).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{page} did not answer 200 within {timeout}.");
+            await Task.Delay(500);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
+
+/// <summary>Linux process tree from /proc.</summary>
+internal static class Processes
+{
+    public static IEnumerable<int> All() => Directory.EnumerateDirectories("/proc")
+        .Select(directory => int.TryParse(Path.GetFileName(directory), out var pid) ? pid : -1)
+        .Where(pid => pid > 0)
+        .ToList();
+
+    public static IEnumerable<int> Descendants(int root)
+    {
+        var parents = All().Select(pid => (Pid: pid, Parent: ParentOf(pid))).ToList();
+        var found = new List<int>();
+        var frontier = new Queue<int>([root]);
+        while (frontier.TryDequeue(out var parent))
+        {
+            foreach (var child in parents.Where(p => p.Parent == parent).Select(p => p.Pid))
+            {
+                found.Add(child);
+                frontier.Enqueue(child);
+            }
+        }
+
+        return found;
+    }
+
+    public static bool IsAlive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && !ReadOrEmpty($"/proc/{pid}/stat").Split(')').Last().TrimStart().StartsWith('Z');
+
+    public static string CommandLine(int pid) => ReadOrEmpty($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+
+    private static int ParentOf(int pid)
+    {
+        // "pid (comm) state ppid ..." — comm may hold spaces, so split after the last ')'.
+        var fields = ReadOrEmpty($"/proc/{pid}/stat").Split(')').Last().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && int.TryParse(fields[1], out var parent) ? parent : -1;
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}
+
+/// <summary>Listening TCP sockets and their owners, from <c>ss</c>.</summary>
+internal static class Sockets
+{
+    public sealed record Listener(IPAddress Address, int Port, int Pid);
+
+    public static IReadOnlyList<Listener> Listeners()
+    {
+        using var ss = Process.Start(new ProcessStartInfo("ss", "-ltnpH") { RedirectStandardOutput = true })!;
+        var output = ss.StandardOutput.ReadToEnd();
+        ss.WaitForExit();
+        var listeners = new List<Listener>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // State Recv-Q Send-Q Local:Port Peer:Port Process
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var local = fields[3];
+            var colon = local.LastIndexOf(':');
+            var host = local[..colon].Trim('[', ']');
+            var address = host == "*" ? IPAddress.IPv6Any : IPAddress.Parse(host.Split('%')[0]);
+            var port = int.Parse(local[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var pid in System.Text.RegularExpressions.Regex.Matches(line, @"pid=(\d+)").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                listeners.Add(new Listener(address, port, pid));
+            }
+        }
+
+        return listeners;
+    }
+}
