@@ -19,6 +19,9 @@ public sealed class MeshServerOptions
     /// <summary>The clock every time-based decision reads.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The dice every random decision reads.</summary>
+    public IMeshRandom Random { get; init; } = SystemMeshRandom.Instance;
+
     /// <summary>Where the data plane logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 }
@@ -53,12 +56,13 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.Replace(ServiceDescriptor.Singleton(options.LoggerFactory));
         builder.Services.AddSingleton(options.TimeProvider);
+        builder.Services.AddSingleton(options.Random);
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<UpstreamClients>();
-        builder.Services.AddSingleton<RoundRobin>();
-        builder.Services.AddSingleton<ForwardingStage>();
-        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<EndpointLoad>();
+        builder.Services.AddSingleton<LoadBalancer>();
+        builder.Services.AddSingleton<RouterStage>();
 
         var listenOptions = new Dictionary<string, ListenOptions>();
         builder.WebHost.ConfigureKestrel(kestrel =>

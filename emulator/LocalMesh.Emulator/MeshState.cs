@@ -15,8 +15,10 @@ public sealed class MeshState
     private MeshSnapshot _snapshot;
 
     /// <summary>Starts with <paramref name="config"/>, nothing bound and no endpoints ready.</summary>
+    /// <exception cref="MeshConfigException">The configuration is invalid.</exception>
     public MeshState(MeshConfig config)
     {
+        MeshConfigException.ThrowIfInvalid(config);
         _snapshot = MeshSnapshot.Build(config, _boundPorts, _applications, version: 1);
     }
 
@@ -42,8 +44,13 @@ public sealed class MeshState
             : _applications.SetItem(listener, application));
     }
 
-    /// <summary>Replaces the configuration (e.g. a policy changed at runtime).</summary>
-    public void SetConfig(MeshConfig config) => Publish(() => { }, config);
+    /// <summary>Replaces the configuration (e.g. a policy changed at runtime); an invalid one is refused whole.</summary>
+    /// <exception cref="MeshConfigException">The configuration is invalid; the current one stays.</exception>
+    public void SetConfig(MeshConfig config)
+    {
+        MeshConfigException.ThrowIfInvalid(config);
+        Publish(() => { }, config);
+    }
 
     private void Publish(Action change, MeshConfig? config = null)
     {

@@ -32,7 +32,20 @@ public sealed record MeshConfig
 
 /// <summary>A mesh service: a name callers use, selecting workloads by their <c>app</c> label.</summary>
 /// <param name="Name">The service name, also the value of the <c>app</c> label it selects.</param>
-public sealed record MeshServiceConfig(string Name);
+public sealed record MeshServiceConfig(string Name)
+{
+    /// <summary>A Kubernetes Service's usual port.</summary>
+    public const int DefaultPort = 80;
+
+    /// <summary>The service port (VirtualService <c>port</c> matches compare with it).</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>The HTTP routes of the service's VirtualService, tried in order; empty routes everything to all endpoints.</summary>
+    public ImmutableArray<HttpRoute> Http { get; init; } = [];
+
+    /// <summary>The service's DestinationRule: subsets and traffic policy.</summary>
+    public DestinationRule? DestinationRule { get; init; }
+}
 
 /// <summary>A workload (a Kubernetes deployment): one or more replicas of one version of a service.</summary>
 /// <param name="Name">The workload name, e.g. <c>reviews-v2</c>.</param>

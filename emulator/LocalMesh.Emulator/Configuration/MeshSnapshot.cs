@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.Configuration;
 
@@ -30,8 +31,12 @@ public sealed class MeshSnapshot
         FrozenDictionary<int, ListenerConfig> listenersByPort,
         FrozenDictionary<string, ImmutableArray<UpstreamEndpoint>> upstreams,
         FrozenDictionary<string, Uri> applications,
-        FrozenDictionary<string, WorkloadConfig> workloads)
+        FrozenDictionary<string, WorkloadConfig> workloads,
+        FrozenDictionary<string, RouteTable> routes,
+        FrozenDictionary<string, Cluster> clusters)
     {
+        Routes = routes;
+        Clusters = clusters;
         Config = config;
         Version = version;
         ListenersByPort = listenersByPort;
@@ -58,7 +63,13 @@ public sealed class MeshSnapshot
     /// <summary>The workloads by name.</summary>
     public FrozenDictionary<string, WorkloadConfig> Workloads { get; }
 
-    /// <summary>Compiles a snapshot.</summary>
+    /// <summary>Each service's compiled routes.</summary>
+    internal FrozenDictionary<string, RouteTable> Routes { get; }
+
+    /// <summary>Every cluster (a service, or a subset of one) by <c>host</c> or <c>host/subset</c>.</summary>
+    internal FrozenDictionary<string, Cluster> Clusters { get; }
+
+    /// <summary>Compiles a snapshot of a configuration that <see cref="MeshConfigValidator"/> accepted.</summary>
     /// <param name="config">The mesh configuration.</param>
     /// <param name="boundPorts">The port each listener is bound to, by listener name.</param>
     /// <param name="applications">The application address of each ready replica, by inbound listener name.</param>
@@ -90,6 +101,7 @@ public sealed class MeshSnapshot
                     new Uri($"http://127.0.0.1:{boundPorts[listener.Name]}")))
                 .ToImmutableArray());
 
-        return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads);
+        var (routes, clusters) = RouteCompiler.Compile(config, upstreams);
+        return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads, routes, clusters);
     }
 }

@@ -8,12 +8,13 @@ internal static class MeshPipeline
 {
     public static void Build(IApplicationBuilder app)
     {
-        app.UseMiddleware<ListenerStage>();       // which listener, which snapshot, who is calling
-        app.UseMiddleware<RequestIdStage>();      // x-request-id
-        app.UseMiddleware<TelemetryStage>();      // span and istio_requests_total
-        app.UseMiddleware<RoutingStage>();        // where the request may go
-        app.UseMiddleware<LoadBalancingStage>();  // which endpoint
-        var forwarding = app.ApplicationServices.GetRequiredService<ForwardingStage>();
-        app.Run(forwarding.InvokeAsync);          // send it
+        app.UseMiddleware<ListenerStage>();   // which listener, which snapshot, who is calling
+        app.UseMiddleware<RequestIdStage>();  // x-request-id
+        app.UseMiddleware<TelemetryStage>();  // span and istio_requests_total
+        app.UseMiddleware<RoutingStage>();    // route match, redirect, rewrite, headers, weighted destination
+        app.UseMiddleware<FaultStage>();      // delay, then abort
+        app.UseMiddleware<MirrorStage>();     // a copy to the mirror
+        var router = app.ApplicationServices.GetRequiredService<RouterStage>();
+        app.Run(router.InvokeAsync);          // load balancing, timeout, retries, forwarding
     }
 }

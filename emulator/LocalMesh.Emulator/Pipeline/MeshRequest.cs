@@ -1,4 +1,6 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -10,6 +12,11 @@ namespace LocalMesh.Emulator.Pipeline;
 /// </summary>
 internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener, string sourceWorkload)
 {
+    /// <summary>Envoy's default per-connection buffer limit: larger bodies are streamed once and never retried.</summary>
+    public const int BodyBufferLimit = 1024 * 1024;
+
+    private byte[]? _body;
+
     /// <summary>The snapshot every stage of this request reads, taken once when it arrived.</summary>
     public MeshSnapshot Snapshot { get; } = snapshot;
 
@@ -20,14 +27,20 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     /// <summary>The service called; for inbound listeners the service of the workload.</summary>
     public string? DestinationService { get; set; }
 
-    /// <summary>The endpoints the route's destination allows.</summary>
-    public IReadOnlyList<UpstreamEndpoint> Candidates { get; set; } = [];
+    /// <summary>The route that matched (outbound, ingress and service listeners).</summary>
+    public CompiledRoute? Route { get; set; }
 
-    /// <summary>The endpoint chosen by load balancing (outbound, ingress and service listeners).</summary>
+    /// <summary>The cluster the route's weighted destinations chose.</summary>
+    public Cluster? Cluster { get; set; }
+
+    /// <summary>The endpoint of the latest try.</summary>
     public UpstreamEndpoint? Endpoint { get; set; }
 
-    /// <summary>Where the request is forwarded: an inbound sidecar, or the application behind one.</summary>
-    public Uri? Upstream { get; set; }
+    /// <summary>For inbound listeners, the application behind the sidecar.</summary>
+    public Uri? Application { get; set; }
+
+    /// <summary>Tries made upstream (1 + retries).</summary>
+    public int Attempts { get; set; }
 
     public ResponseFlags Flags { get; set; }
 
@@ -35,6 +48,35 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     public string DestinationWorkload => Listener.Kind == ListenerKind.Inbound
         ? Listener.Workload!
         : Endpoint?.Workload ?? MeshTelemetry.Unknown;
+
+    /// <summary>Whether the body is small enough to be sent more than once (to retry or mirror).</summary>
+    public bool CanReplayBody(HttpRequest request) => request.ContentLength is null or <= BodyBufferLimit || _body is not null;
+
+    /// <summary>
+    /// The request body for one send: a fresh copy of the buffered body when it can be replayed,
+    /// otherwise the streamed body (once). Null when the request has none.
+    /// </summary>
+    public async Task<HttpContent?> BodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!HttpProxy.HasBody(request))
+        {
+            return null;
+        }
+
+        if (!CanReplayBody(request))
+        {
+            return new StreamContent(request.Body);
+        }
+
+        if (_body is null)
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            _body = buffer.ToArray();
+        }
+
+        return new ByteArrayContent(_body);
+    }
 
     public static MeshRequest Get(HttpContext context) =>
         context.Features.Get<MeshRequest>() ?? throw new InvalidOperationException("The listener stage did not run.");

@@ -1,14 +1,16 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Emulator.Pipeline;
 
 /// <summary>
-/// Decides where a request may go. Inbound: the application behind the sidecar. Everything
-/// else: the destination service's ready endpoints (all of them until routes exist).
+/// Decides where a request goes. Inbound: the application behind the sidecar. Everything else:
+/// the destination service's first matching route (404 NR when none), its redirect, rewrite and
+/// header changes, and one of its weighted destinations.
 /// </summary>
-internal sealed class RoutingStage(RequestDelegate next)
+internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -22,21 +24,102 @@ internal sealed class RoutingStage(RequestDelegate next)
                 return Responses.NoHealthyUpstream(context, request);
             }
 
-            request.Upstream = application;
+            request.Application = application;
             return next(context);
         }
 
         request.DestinationService = listener.Destination;
-        request.Candidates = request.Snapshot.Upstreams.GetValueOrDefault(listener.Destination!, []);
+        var table = request.Snapshot.Routes[listener.Destination!];
+        var sourceLabels = request.Snapshot.Workloads.TryGetValue(request.SourceWorkload, out var source) ? source.Labels : NoLabels.Instance;
+        if (table.Match(context.Request, new MatchContext(sourceLabels, table.Port)) is not var (route, matcher))
+        {
+            return Responses.NoRoute(context, request);
+        }
+
+        request.Route = route;
+        var config = route.Config;
+        Apply(config.Headers, context);
+        if (config.Redirect is { } redirect)
+        {
+            return Responses.Redirect(context, redirect);
+        }
+
+        if (config.Rewrite is { } rewrite)
+        {
+            Rewrite(context.Request, rewrite, matcher);
+        }
+
+        if (route.PickDestination(random) is not { } destination)
+        {
+            return Responses.NoHealthyUpstream(context, request);
+        }
+
+        request.Cluster = destination.Cluster;
+        Apply(destination.Destination.Headers, context);
         return next(context);
+    }
+
+    /// <summary>A prefix match's prefix is replaced; otherwise the whole path is.</summary>
+    private static void Rewrite(HttpRequest request, HttpRewrite rewrite, RouteMatcher matcher)
+    {
+        if (rewrite.Uri is { } uri)
+        {
+            var path = request.Path.Value ?? "/";
+            request.Path = matcher.Uri is { Kind: StringMatchKind.Prefix } prefix && path.Length >= prefix.Value.Length
+                ? new PathString(uri + path[prefix.Value.Length..])
+                : new PathString(uri);
+        }
+
+        if (rewrite.Authority is { } authority)
+        {
+            request.Host = new HostString(authority);
+        }
+    }
+
+    private static void Apply(Headers? headers, HttpContext context)
+    {
+        if (headers?.Request is { } requestHeaders)
+        {
+            Apply(requestHeaders, context.Request.Headers);
+        }
+
+        if (headers?.Response is { } responseHeaders)
+        {
+            context.Response.OnStarting(() =>
+            {
+                Apply(responseHeaders, context.Response.Headers);
+                return Task.CompletedTask;
+            });
+        }
+    }
+
+    private static void Apply(HeaderOperations operations, IHeaderDictionary headers)
+    {
+        foreach (var (name, value) in operations.Set ?? new Dictionary<string, string>())
+        {
+            headers[name] = value;
+        }
+
+        foreach (var (name, value) in operations.Add ?? new Dictionary<string, string>())
+        {
+            headers.Append(name, value);
+        }
+
+        foreach (var name in operations.Remove ?? [])
+        {
+            headers.Remove(name);
+        }
     }
 }
 
-/// <summary>The local replies Envoy gives when it cannot forward, with their flags.</summary>
+/// <summary>The local replies Envoy gives when it does not forward, with their flags.</summary>
 internal static class Responses
 {
     public static Task NoHealthyUpstream(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoHealthyUpstream, "no healthy upstream");
+
+    public static Task NoRoute(HttpContext context, MeshRequest request) =>
+        Reply(context, request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "");
 
     public static Task UpstreamConnectFailure(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionFailure,
@@ -45,6 +128,41 @@ internal static class Responses
     public static Task UpstreamReset(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionTermination,
             "upstream connect error or disconnect/reset before headers. reset reason: connection termination");
+
+    public static Task UpstreamTimeout(HttpContext context, MeshRequest request) =>
+        Reply(context, request, StatusCodes.Status504GatewayTimeout, ResponseFlags.UpstreamRequestTimeout, "upstream request timeout");
+
+    public static Task FaultAbort(HttpContext context, MeshRequest request, FaultAbort abort)
+    {
+        if (abort.GrpcStatus is { } grpcStatus)
+        {
+            context.Response.Headers.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = GrpcStatusCode(grpcStatus);
+            context.Response.Headers["grpc-message"] = "fault filter abort";
+            return Reply(context, request, StatusCodes.Status200OK, ResponseFlags.FaultInjected, "");
+        }
+
+        return Reply(context, request, abort.HttpStatus, ResponseFlags.FaultInjected, "fault filter abort");
+    }
+
+    public static Task Redirect(HttpContext context, HttpRedirect redirect)
+    {
+        var incoming = context.Request;
+        var host = redirect.Authority ?? incoming.Host.Host;
+        var port = redirect.Port ?? (redirect.Authority is null ? incoming.Host.Port : null);
+        var location = $"{redirect.Scheme ?? incoming.Scheme}://{host}{(port is null ? "" : $":{port}")}{redirect.Uri ?? incoming.Path.Value}{incoming.QueryString}";
+        context.Response.StatusCode = redirect.RedirectCode;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
+    }
+
+    private static string GrpcStatusCode(string status) => status.ToUpperInvariant() switch
+    {
+        "CANCELLED" => "1", "UNKNOWN" => "2", "INVALID_ARGUMENT" => "3", "DEADLINE_EXCEEDED" => "4", "NOT_FOUND" => "5",
+        "ALREADY_EXISTS" => "6", "PERMISSION_DENIED" => "7", "RESOURCE_EXHAUSTED" => "8", "FAILED_PRECONDITION" => "9",
+        "ABORTED" => "10", "OUT_OF_RANGE" => "11", "UNIMPLEMENTED" => "12", "INTERNAL" => "13", "UNAVAILABLE" => "14",
+        "DATA_LOSS" => "15", "UNAUTHENTICATED" => "16", var numeric => numeric,
+    };
 
     private static Task Reply(HttpContext context, MeshRequest request, int status, ResponseFlags flag, string body)
     {
@@ -55,8 +173,12 @@ internal static class Responses
             return Task.CompletedTask;
         }
 
-        context.Response.Clear();
         context.Response.StatusCode = status;
+        if (body.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
         context.Response.ContentType = "text/plain";
         return context.Response.WriteAsync(body, context.RequestAborted);
     }

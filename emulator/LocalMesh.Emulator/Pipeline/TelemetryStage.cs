@@ -88,6 +88,13 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
 
         activity.SetTag(Attributes.Listener, request.Listener.Name);
         activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name);
+        activity.SetTag(Attributes.Route, request.Route?.Name);
+        activity.SetTag(Attributes.UpstreamCluster, request.Cluster?.Name);
+        if (request.Attempts > 0)
+        {
+            activity.SetTag(Attributes.Attempts, request.Attempts);
+        }
+
         activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
         activity.SetTag("peer.service", request.DestinationService);
         activity.SetTag("http.request.method", context.Request.Method);

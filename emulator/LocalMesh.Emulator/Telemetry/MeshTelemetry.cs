@@ -30,6 +30,15 @@ public static class MeshTelemetry
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         RequestDuration, unit: "ms", description: "Request duration as seen by a mesh proxy.");
 
+    internal static readonly Counter<long> DelaysInjected = Meter.CreateCounter<long>(
+        "fault.delays_injected", description: "Requests delayed by fault injection (Envoy's fault.delays_injected).");
+
+    internal static readonly Counter<long> AbortsInjected = Meter.CreateCounter<long>(
+        "fault.aborts_injected", description: "Requests aborted by fault injection (Envoy's fault.aborts_injected).");
+
+    internal static readonly Counter<long> Retries = Meter.CreateCounter<long>(
+        "upstream_rq_retry", description: "Retries sent upstream (Envoy's cluster.upstream_rq_retry).");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
@@ -56,6 +65,15 @@ public static class MeshTelemetry
 
         /// <summary>Envoy's response flags, <c>-</c> when none.</summary>
         public const string ResponseFlags = "response_flags";
+
+        /// <summary>The route that matched.</summary>
+        public const string Route = "route_name";
+
+        /// <summary>The cluster (service and subset) the route chose, in Envoy's naming.</summary>
+        public const string UpstreamCluster = "upstream_cluster";
+
+        /// <summary>How many tries were sent upstream.</summary>
+        public const string Attempts = "attempts";
 
         /// <summary>The listener that took the request.</summary>
         public const string Listener = "listener";

@@ -26,6 +26,18 @@ public enum ResponseFlags
 
     /// <summary>DC: the downstream (caller) went away.</summary>
     DownstreamConnectionTermination = 1 << 5,
+
+    /// <summary>DI: the request was delayed by fault injection.</summary>
+    DelayInjected = 1 << 6,
+
+    /// <summary>FI: the request was aborted by fault injection.</summary>
+    FaultInjected = 1 << 7,
+
+    /// <summary>URX: the retry limit was reached and the last try's outcome returned.</summary>
+    UpstreamRetryLimitExceeded = 1 << 8,
+
+    /// <summary>UO: an upstream overflowed its circuit breaker.</summary>
+    UpstreamOverflow = 1 << 9,
 }
 
 /// <summary>Formatting of <see cref="ResponseFlags"/> as Envoy writes them.</summary>
@@ -39,6 +51,10 @@ public static class ResponseFlagsExtensions
         (ResponseFlags.UpstreamRequestTimeout, "UT"),
         (ResponseFlags.UpstreamConnectionTermination, "UC"),
         (ResponseFlags.DownstreamConnectionTermination, "DC"),
+        (ResponseFlags.DelayInjected, "DI"),
+        (ResponseFlags.FaultInjected, "FI"),
+        (ResponseFlags.UpstreamRetryLimitExceeded, "URX"),
+        (ResponseFlags.UpstreamOverflow, "UO"),
     ];
 
     /// <summary>The flags in Envoy's short form, comma separated, or <c>-</c> for none.</summary>

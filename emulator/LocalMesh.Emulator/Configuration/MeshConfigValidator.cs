@@ -1,0 +1,321 @@
+using LocalMesh.Emulator.Routing;
+
+namespace LocalMesh.Emulator.Configuration;
+
+/// <summary>One problem in a mesh configuration: where it is, what is wrong, how to fix it.</summary>
+/// <param name="Resource">The service (or workload) the problem is on.</param>
+/// <param name="Field">The field at fault, in Istio's terms, e.g. <c>http[1].route[0].weight</c>.</param>
+/// <param name="Problem">What is wrong.</param>
+/// <param name="Fix">What to change.</param>
+public sealed record ConfigError(string Resource, string Field, string Problem, string Fix)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Resource}: {Field}: {Problem} Fix: {Fix}";
+}
+
+/// <summary>The outcome of validating a configuration.</summary>
+/// <param name="Errors">Problems that stop the mesh from starting.</param>
+/// <param name="Notices">Places where the emulator cannot behave exactly as Istio would.</param>
+public sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<string> Notices);
+
+/// <summary>
+/// Checks a whole <see cref="MeshConfig"/> before it is used, collecting every problem, so one
+/// run reports all of them. Nothing is validated per request.
+/// </summary>
+public static class MeshConfigValidator
+{
+    private static readonly int[] RedirectCodes = [301, 302, 303, 307, 308];
+
+    /// <summary>Validates <paramref name="config"/>.</summary>
+    public static ValidationResult Validate(MeshConfig config)
+    {
+        var errors = new List<ConfigError>();
+        var notices = new List<string>();
+        var services = config.Services.ToDictionary(service => service.Name, StringComparer.Ordinal);
+
+        foreach (var service in config.Services)
+        {
+            var report = new Reporter(service.Name, errors);
+            ValidateDestinationRule(service, report, notices);
+            for (var index = 0; index < service.Http.Length; index++)
+            {
+                ValidateRoute(service.Http[index], $"http[{index}]", index == service.Http.Length - 1, services, report);
+            }
+        }
+
+        return new ValidationResult(errors, notices);
+    }
+
+    private static void ValidateDestinationRule(MeshServiceConfig service, Reporter report, List<string> notices)
+    {
+        if (service.DestinationRule is not { } rule)
+        {
+            return;
+        }
+
+        ValidatePolicy(rule.TrafficPolicy, "trafficPolicy", service.Name, report, notices);
+        var subsets = rule.Subsets ?? [];
+        for (var index = 0; index < subsets.Count; index++)
+        {
+            var subset = subsets[index];
+            var field = $"subsets[{index}]";
+            if (string.IsNullOrWhiteSpace(subset.Name))
+            {
+                report.Error($"{field}.name", "is empty.", "give the subset a name, e.g. \"v1\".");
+            }
+            else if (subsets.Take(index).Any(other => other.Name == subset.Name))
+            {
+                report.Error($"{field}.name", $"'{subset.Name}' is declared twice.", "give each subset a name of its own.");
+            }
+
+            if (subset.Labels.Count == 0)
+            {
+                report.Error($"{field}.labels", "is empty, so the subset would be the whole service.", "select endpoints by label, e.g. version: v1.");
+            }
+
+            ValidatePolicy(subset.TrafficPolicy, $"{field}.trafficPolicy", service.Name, report, notices);
+        }
+    }
+
+    private static void ValidatePolicy(TrafficPolicy? policy, string field, string service, Reporter report, List<string> notices)
+    {
+        if (policy?.LoadBalancer is not { } loadBalancer)
+        {
+            return;
+        }
+
+        field += ".loadBalancer";
+        if (loadBalancer.Simple is not null && loadBalancer.ConsistentHash is not null)
+        {
+            report.Error(field, "sets both simple and consistentHash.", "choose one of them.");
+        }
+
+        if (loadBalancer.Simple == SimpleLoadBalancer.Passthrough)
+        {
+            notices.Add($"{service}: {field}.simple: PASSTHROUGH sends traffic to the address the caller dialled; locally there is none, so ROUND_ROBIN is used.");
+        }
+
+        if (loadBalancer.ConsistentHash is { } hash)
+        {
+            var keys = new[] { hash.HttpHeaderName is not null, hash.HttpCookie is not null, hash.UseSourceIp, hash.HttpQueryParameterName is not null }.Count(set => set);
+            if (keys != 1)
+            {
+                report.Error($"{field}.consistentHash", $"sets {keys} hash keys.", "set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName.");
+            }
+
+            if (hash.MinimumRingSize is <= 0)
+            {
+                report.Error($"{field}.consistentHash.minimumRingSize", "must be positive.", $"leave it unset for Envoy's default of {ConsistentHash.DefaultMinimumRingSize}.");
+            }
+
+            if (hash.HttpCookie is { } cookie && (string.IsNullOrWhiteSpace(cookie.Name) || cookie.Ttl < TimeSpan.Zero))
+            {
+                report.Error($"{field}.consistentHash.httpCookie", "needs a name and a non-negative ttl.", "e.g. new HttpCookie(\"user\", Ttl: TimeSpan.FromHours(1)).");
+            }
+        }
+    }
+
+    private static void ValidateRoute(HttpRoute route, string field, bool isLast, Dictionary<string, MeshServiceConfig> services, Reporter report)
+    {
+        var matches = route.Match ?? [];
+        if (matches.Count == 0 && !isLast)
+        {
+            report.Error($"{field}.match", "is empty, so this route catches every request and the routes after it are never used.",
+                "move the route without conditions to the end, or give it a match.");
+        }
+
+        for (var index = 0; index < matches.Count; index++)
+        {
+            ValidateMatch(matches[index], $"{field}.match[{index}]", report);
+        }
+
+        var destinations = route.Route ?? [];
+        if (destinations.Count == 0 && route.Redirect is null)
+        {
+            report.Error($"{field}.route", "has no destination.", "add a destination, or a redirect.");
+        }
+
+        if (destinations.Count > 0 && route.Redirect is not null)
+        {
+            report.Error($"{field}.redirect", "is set together with route.", "a route either redirects or forwards; keep one.");
+        }
+
+        for (var index = 0; index < destinations.Count; index++)
+        {
+            var destination = destinations[index];
+            ValidateDestination(destination.Destination, $"{field}.route[{index}].destination", services, report);
+            if (destination.Weight < 0)
+            {
+                report.Error($"{field}.route[{index}].weight", $"is {destination.Weight}.", "weights are relative and must be 0 or more.");
+            }
+        }
+
+        if (destinations.Count > 1 && destinations.Sum(destination => Math.Max(0, destination.Weight ?? 0)) == 0)
+        {
+            report.Error($"{field}.route", "has weights that are all 0, so no request could be sent anywhere.", "give at least one destination a positive weight.");
+        }
+
+        if (route.Mirror is { } mirror)
+        {
+            ValidateDestination(mirror, $"{field}.mirror", services, report);
+        }
+
+        ValidatePercentage(route.MirrorPercentage, $"{field}.mirrorPercentage", report);
+        if (route.Timeout < TimeSpan.Zero)
+        {
+            report.Error($"{field}.timeout", $"is negative ({route.Timeout}).", "use a positive duration, or leave it unset for no timeout.");
+        }
+
+        ValidateRetries(route.Retries, $"{field}.retries", report);
+        ValidateFault(route.Fault, $"{field}.fault", report);
+        if (route.Redirect is { } redirect && !RedirectCodes.Contains(redirect.RedirectCode))
+        {
+            report.Error($"{field}.redirect.redirectCode", $"is {redirect.RedirectCode}.", "use 301, 302, 303, 307 or 308.");
+        }
+    }
+
+    private static void ValidateMatch(HttpMatchRequest match, string field, Reporter report)
+    {
+        var isEmpty = match.Uri is null && match.Scheme is null && match.Method is null && match.Authority is null
+            && (match.Headers?.Count ?? 0) == 0 && (match.QueryParams?.Count ?? 0) == 0 && (match.WithoutHeaders?.Count ?? 0) == 0
+            && (match.SourceLabels?.Count ?? 0) == 0 && match.Port is null;
+        if (isEmpty)
+        {
+            report.Error(field, "has no condition.", "add a condition (uri, headers, ...), or remove the match to make the route the catch-all.");
+        }
+
+        ValidateString(match.Uri, $"{field}.uri", allowPresence: false, report);
+        ValidateString(match.Scheme, $"{field}.scheme", allowPresence: false, report);
+        ValidateString(match.Method, $"{field}.method", allowPresence: false, report);
+        ValidateString(match.Authority, $"{field}.authority", allowPresence: false, report);
+        foreach (var (kind, headers) in new[] { ("headers", match.Headers), ("withoutHeaders", match.WithoutHeaders), ("queryParams", match.QueryParams) })
+        {
+            foreach (var (name, value) in headers ?? new Dictionary<string, StringMatch>())
+            {
+                if (kind != "queryParams" && name != name.ToLowerInvariant())
+                {
+                    report.Error($"{field}.{kind}[{name}]", "has upper-case letters; Istio matches lower-case header names only.", $"write it as '{name.ToLowerInvariant()}'.");
+                }
+
+                ValidateString(value, $"{field}.{kind}[{name}]", allowPresence: kind != "queryParams", report);
+            }
+        }
+
+        if (match.Port is < 1 or > 65535)
+        {
+            report.Error($"{field}.port", $"is {match.Port}.", "use a port from 1 to 65535.");
+        }
+    }
+
+    private static void ValidateString(StringMatch? match, string field, bool allowPresence, Reporter report)
+    {
+        switch (match)
+        {
+            case null:
+                return;
+            case { Kind: StringMatchKind.Present } when !allowPresence:
+                report.Error(field, "only checks presence, which this field cannot do.", "use exact, prefix or regex.");
+                return;
+            case { Kind: StringMatchKind.Regex } when StringMatcher.RegexError(match.Value) is { } error:
+                report.Error(field, $"regex '{match.Value}' does not compile: {error}", "write an RE2 expression (no look-around or back-references).");
+                return;
+            case { Kind: StringMatchKind.Prefix or StringMatchKind.Regex, Value.Length: 0 }:
+                report.Error(field, $"has an empty {match.Kind.ToString().ToLowerInvariant()}.", "give a value, or remove the condition.");
+                return;
+        }
+    }
+
+    private static void ValidateDestination(Destination destination, string field, Dictionary<string, MeshServiceConfig> services, Reporter report)
+    {
+        if (!services.TryGetValue(destination.Host, out var service))
+        {
+            report.Error($"{field}.host", $"'{destination.Host}' is not a mesh service.", $"use one of: {string.Join(", ", services.Keys.Order())}.");
+            return;
+        }
+
+        if (destination.Subset is { } subset && service.DestinationRule?.Subsets?.Any(s => s.Name == subset) != true)
+        {
+            var known = service.DestinationRule?.Subsets?.Select(s => s.Name).ToList() ?? [];
+            report.Error($"{field}.subset", $"'{subset}' is not a subset of '{destination.Host}'.",
+                known.Count == 0 ? $"declare it on '{destination.Host}' with WithSubset(\"{subset}\", ...)." : $"use one of: {string.Join(", ", known)}, or declare it.");
+        }
+
+        if (destination.Port is { } port && port != service.Port)
+        {
+            report.Error($"{field}.port", $"is {port}, but '{destination.Host}' listens on {service.Port}.", $"use {service.Port}, or leave it unset.");
+        }
+    }
+
+    private static void ValidateRetries(HttpRetry? retries, string field, Reporter report)
+    {
+        if (retries is null)
+        {
+            return;
+        }
+
+        if (retries.Attempts < 0)
+        {
+            report.Error($"{field}.attempts", $"is {retries.Attempts}.", "use 0 (no retries) or more.");
+        }
+
+        if (retries.PerTryTimeout is { } perTry && perTry < TimeSpan.FromMilliseconds(1))
+        {
+            report.Error($"{field}.perTryTimeout", $"is {perTry}.", "use at least 1ms, or leave it unset to use the route's timeout.");
+        }
+
+        foreach (var condition in (retries.RetryOn ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!RetryPolicy.KnownConditions.Contains(condition) && !(int.TryParse(condition, out var code) && code is >= 100 and <= 599))
+            {
+                report.Error($"{field}.retryOn", $"'{condition}' is not a retry condition.",
+                    "use Envoy's conditions (5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes), gRPC ones or status codes such as 503.");
+            }
+        }
+    }
+
+    private static void ValidateFault(HttpFaultInjection? fault, string field, Reporter report)
+    {
+        if (fault is null)
+        {
+            return;
+        }
+
+        if (fault.Delay is null && fault.Abort is null)
+        {
+            report.Error(field, "has neither delay nor abort.", "set one, or remove the fault.");
+        }
+
+        if (fault.Delay is { } delay)
+        {
+            if (delay.FixedDelay <= TimeSpan.Zero)
+            {
+                report.Error($"{field}.delay.fixedDelay", $"is {delay.FixedDelay}.", "use a positive duration.");
+            }
+
+            ValidatePercentage(delay.Percentage, $"{field}.delay.percentage", report);
+        }
+
+        if (fault.Abort is { } abort)
+        {
+            if (abort.GrpcStatus is null && abort.HttpStatus is < 200 or > 599)
+            {
+                report.Error($"{field}.abort.httpStatus", $"is {abort.HttpStatus}.", "use an HTTP status from 200 to 599.");
+            }
+
+            ValidatePercentage(abort.Percentage, $"{field}.abort.percentage", report);
+        }
+    }
+
+    private static void ValidatePercentage(double? percentage, string field, Reporter report)
+    {
+        if (percentage is < 0 or > 100 || (percentage is { } value && double.IsNaN(value)))
+        {
+            report.Error(field, $"is {percentage}.", "use a percentage from 0 to 100.");
+        }
+    }
+
+    private readonly struct Reporter(string resource, List<ConfigError> errors)
+    {
+        public void Error(string field, string problem, string fix) => errors.Add(new ConfigError(resource, field, problem, fix));
+    }
+}

@@ -1,0 +1,213 @@
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.AspNetCore.Http;
+
+namespace LocalMesh.Emulator.Pipeline;
+
+/// <summary>
+/// The last stage, Envoy's router: for each try, pick an endpoint (avoiding those tried), send,
+/// and decide by the route's retry policy whether to try again after a jittered back-off; the
+/// route's timeout bounds all tries together. The inbound hop sends once to the application.
+/// </summary>
+internal sealed class RouterStage(UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, TimeProvider time, IMeshRandom random)
+{
+    /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
+    public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = MeshRequest.Get(context);
+        if (request.Listener.Kind == ListenerKind.Inbound)
+        {
+            await SendToApplicationAsync(context, request);
+            return;
+        }
+
+        var route = request.Route!;
+        var timeout = RequestTimeout(context.Request, route);
+        context.Request.Headers.Remove(TimeoutHeader);
+        using var overall = new Deadline(context.RequestAborted, timeout, time);
+
+        var retry = request.CanReplayBody(context.Request) ? route.Retry : RetryPolicy.None;
+        var tried = new List<UpstreamEndpoint>();
+        var client = clients.For(request.SourceWorkload);
+        for (var attempt = 1; ; attempt++)
+        {
+            var endpoint = balancer.Pick(request.Cluster!, context, tried);
+            if (endpoint is null)
+            {
+                await Responses.NoHealthyUpstream(context, request);
+                return;
+            }
+
+            tried.Add(endpoint);
+            request.Endpoint = endpoint;
+            request.Attempts = attempt;
+            var canRetry = attempt <= retry.Attempts;
+
+            using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
+
+            using var lease = load.Begin(endpoint);
+            var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, perTry.Token);
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                outcome.Response?.Dispose();
+                request.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                return;
+            }
+
+            if (overall.IsCancellationRequested)
+            {
+                outcome.Response?.Dispose();
+                await Responses.UpstreamTimeout(context, request);
+                return;
+            }
+
+            if (canRetry && retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure))
+            {
+                outcome.Response?.Dispose();
+                MeshTelemetry.Retries.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, request.Cluster!.Name));
+                try
+                {
+                    await Task.Delay(RetryBackoff.Next(attempt, random), time, overall.Token);
+                }
+                catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await Responses.UpstreamTimeout(context, request);
+                    return;
+                }
+
+                continue;
+            }
+
+            if (attempt > 1 && retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure))
+            {
+                request.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
+            }
+
+            await RespondAsync(context, request, outcome, overall.Token);
+            return;
+        }
+    }
+
+    private static TimeSpan? RequestTimeout(HttpRequest request, CompiledRoute route)
+    {
+        if (request.Headers.TryGetValue(TimeoutHeader, out var header) && long.TryParse(header, out var milliseconds) && milliseconds >= 0)
+        {
+            return milliseconds == 0 ? null : TimeSpan.FromMilliseconds(milliseconds);
+        }
+
+        return route.Timeout;
+    }
+
+    private async Task SendToApplicationAsync(HttpContext context, MeshRequest request)
+    {
+        var outcome = await TryAsync(context, request, clients.For(null), request.Application!, attempt: null, context.RequestAborted);
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            outcome.Response?.Dispose();
+            request.Flags |= ResponseFlags.DownstreamConnectionTermination;
+            return;
+        }
+
+        await RespondAsync(context, request, outcome, context.RequestAborted);
+    }
+
+    private static async Task<TryOutcome> TryAsync(
+        HttpContext context, MeshRequest request, HttpMessageInvoker client, Uri upstream, int? attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var message = HttpProxy.CreateRequest(context, upstream, await request.BodyAsync(context.Request, cancellationToken), attempt);
+            var response = await client.SendAsync(message, cancellationToken);
+            var grpcStatus = response.Headers.TryGetValues("grpc-status", out var values) && int.TryParse(values.FirstOrDefault(), out var grpc) ? grpc : (int?)null;
+            return new TryOutcome(response, (int)response.StatusCode, grpcStatus, TryFailure.None);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new TryOutcome(null, null, null, TryFailure.PerTryTimeout);
+        }
+        catch (HttpRequestException ex)
+        {
+            return new TryOutcome(null, null, null, ex.HttpRequestError == HttpRequestError.ConnectionError ? TryFailure.ConnectFailure : TryFailure.Reset);
+        }
+    }
+
+    private static async Task RespondAsync(HttpContext context, MeshRequest request, TryOutcome outcome, CancellationToken cancellationToken)
+    {
+        switch (outcome.Failure)
+        {
+            case TryFailure.ConnectFailure:
+                await Responses.UpstreamConnectFailure(context, request);
+                return;
+            case TryFailure.Reset:
+                await Responses.UpstreamReset(context, request);
+                return;
+            case TryFailure.PerTryTimeout:
+                await Responses.UpstreamTimeout(context, request);
+                return;
+        }
+
+        using var response = outcome.Response!;
+        try
+        {
+            await HttpProxy.CopyResponseAsync(context, response, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The route's timeout fired while the body was streaming: Envoy resets the stream.
+            request.Flags |= ResponseFlags.UpstreamRequestTimeout;
+            context.Abort();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            request.Flags |= context.RequestAborted.IsCancellationRequested
+                ? ResponseFlags.DownstreamConnectionTermination
+                : ResponseFlags.UpstreamConnectionTermination;
+            context.Abort();
+        }
+    }
+
+    /// <summary>A cancellation that follows a parent token and fires after a timeout on the injected clock.</summary>
+    private sealed class Deadline : IDisposable
+    {
+        private readonly CancellationTokenSource _source;
+        private readonly ITimer? _timer;
+
+        public Deadline(CancellationToken parent, TimeSpan? timeout, TimeProvider time)
+        {
+            _source = CancellationTokenSource.CreateLinkedTokenSource(parent);
+            if (timeout is { } after)
+            {
+                _timer = time.CreateTimer(static state => ((Deadline)state!).Expire(), this, after, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public bool IsCancellationRequested => _source.IsCancellationRequested;
+
+        public void Dispose()
+        {
+            _timer?.Dispose();
+            _source.Dispose();
+        }
+
+        private void Expire()
+        {
+            try
+            {
+                _source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request finished as the timer fired.
+            }
+        }
+    }
+
+    private readonly record struct TryOutcome(HttpResponseMessage? Response, int? Status, int? GrpcStatus, TryFailure Failure);
+}

@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using System.IO.Hashing;
+using System.Text;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Emulator.Routing;
+
+/// <summary>
+/// Envoy's cluster: a service, or one subset of it, with its ready endpoints and the traffic
+/// policy that applies to them (the subset's policy over the rule's).
+/// </summary>
+internal sealed class Cluster
+{
+    public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, LoadBalancerSettings loadBalancer)
+    {
+        Host = host;
+        Subset = subset?.Name;
+        // Envoy's naming, as it appears in Istio's telemetry.
+        Name = $"outbound|{port}|{Subset}|{host}";
+        Endpoints = endpoints;
+        LoadBalancer = loadBalancer;
+        Ring = loadBalancer.ConsistentHash is { } hash && !endpoints.IsEmpty
+            ? new HashRing(endpoints, hash.MinimumRingSize ?? ConsistentHash.DefaultMinimumRingSize)
+            : null;
+    }
+
+    public string Name { get; }
+
+    public string Host { get; }
+
+    public string? Subset { get; }
+
+    public ImmutableArray<UpstreamEndpoint> Endpoints { get; }
+
+    public LoadBalancerSettings LoadBalancer { get; }
+
+    /// <summary>The ring for consistent hashing, when the policy asks for it.</summary>
+    public HashRing? Ring { get; }
+}
+
+/// <summary>
+/// Envoy's ring hash: each endpoint is placed on a ring of 64-bit xxHash values several times;
+/// a request goes to the first endpoint at or after its own hash.
+/// </summary>
+internal sealed class HashRing
+{
+    private readonly ulong[] _hashes;
+    private readonly UpstreamEndpoint[] _endpoints;
+
+    public HashRing(ImmutableArray<UpstreamEndpoint> endpoints, int minimumRingSize)
+    {
+        var perEndpoint = (int)Math.Ceiling(minimumRingSize / (double)endpoints.Length);
+        var entries = endpoints
+            .SelectMany(endpoint => Enumerable.Range(0, perEndpoint).Select(i => (Hash: Hash($"{endpoint.Name}_{i}"), Endpoint: endpoint)))
+            .OrderBy(entry => entry.Hash)
+            .ToArray();
+        _hashes = [.. entries.Select(entry => entry.Hash)];
+        _endpoints = [.. entries.Select(entry => entry.Endpoint)];
+    }
+
+    public UpstreamEndpoint Find(ulong hash)
+    {
+        var index = Array.BinarySearch(_hashes, hash);
+        if (index < 0)
+        {
+            index = ~index;
+        }
+
+        return _endpoints[index == _hashes.Length ? 0 : index];
+    }
+
+    public static ulong Hash(string key) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(key));
+}

@@ -1,0 +1,175 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using LocalMesh.Emulator.Configuration;
+using Microsoft.AspNetCore.Http;
+
+namespace LocalMesh.Emulator.Routing;
+
+/// <summary>One weighted destination of a compiled route.</summary>
+internal sealed record WeightedCluster(Cluster Cluster, int Weight, HttpRouteDestination Destination);
+
+/// <summary>A compiled <see cref="HttpRoute"/>.</summary>
+internal sealed class CompiledRoute
+{
+    private readonly RouteMatcher[] _matchers;
+    private readonly WeightedCluster[] _destinations;
+    private readonly int _totalWeight;
+
+    public CompiledRoute(HttpRoute config, string name, RouteMatcher[] matchers, WeightedCluster[] destinations, Cluster? mirror)
+    {
+        Config = config;
+        Name = name;
+        _matchers = matchers;
+        _destinations = destinations;
+        _totalWeight = destinations.Sum(destination => destination.Weight);
+        Retry = RetryPolicy.For(config);
+        // Istio gives a route with a fault no timeout either.
+        Timeout = config.Fault is null && config.Timeout is { } timeout && timeout > TimeSpan.Zero ? timeout : null;
+        Mirror = mirror;
+        MirrorPercentage = config.MirrorPercentage ?? 100;
+    }
+
+    public HttpRoute Config { get; }
+
+    public string Name { get; }
+
+    public IReadOnlyList<WeightedCluster> Destinations => _destinations;
+
+    public RetryPolicy Retry { get; }
+
+    public TimeSpan? Timeout { get; }
+
+    public Cluster? Mirror { get; }
+
+    public double MirrorPercentage { get; }
+
+    /// <summary>The first match entry that holds, or null; a route without entries is the catch-all.</summary>
+    public RouteMatcher? Match(HttpRequest request, in MatchContext context)
+    {
+        if (_matchers.Length == 0)
+        {
+            return RouteMatcher.CatchAll;
+        }
+
+        foreach (var matcher in _matchers)
+        {
+            if (matcher.IsMatch(request, context))
+            {
+                return matcher;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A destination in proportion to its weight (relative weights, Istio ≥ 1.15); null when none has weight.</summary>
+    public WeightedCluster? PickDestination(IMeshRandom random)
+    {
+        if (_totalWeight <= 0)
+        {
+            return null;
+        }
+
+        if (_destinations.Length == 1)
+        {
+            return _destinations[0];
+        }
+
+        var point = random.Next(_totalWeight);
+        foreach (var destination in _destinations)
+        {
+            if (point < destination.Weight)
+            {
+                return destination;
+            }
+
+            point -= destination.Weight;
+        }
+
+        return _destinations[^1];
+    }
+}
+
+/// <summary>
+/// A service's compiled routes (its VirtualService), tried in order. A service without routes
+/// gets one catch-all route to all of its endpoints.
+/// </summary>
+internal sealed class RouteTable(string service, int port, ImmutableArray<CompiledRoute> routes)
+{
+    public string Service { get; } = service;
+
+    public int Port { get; } = port;
+
+    public ImmutableArray<CompiledRoute> Routes { get; } = routes;
+
+    /// <summary>The first route whose match holds, as Envoy evaluates them, or null (404, flag NR).</summary>
+    public (CompiledRoute Route, RouteMatcher Matcher)? Match(HttpRequest request, in MatchContext context)
+    {
+        foreach (var route in Routes)
+        {
+            if (route.Match(request, context) is { } matcher)
+            {
+                return (route, matcher);
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Compiles every service's routes and clusters from a configuration and its ready endpoints.</summary>
+internal static class RouteCompiler
+{
+    private static readonly LoadBalancerSettings DefaultLoadBalancer = new() { Simple = SimpleLoadBalancer.RoundRobin };
+
+    public static (FrozenDictionary<string, RouteTable> Routes, FrozenDictionary<string, Cluster> Clusters) Compile(
+        MeshConfig config, IReadOnlyDictionary<string, ImmutableArray<UpstreamEndpoint>> upstreams)
+    {
+        var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        foreach (var service in config.Services)
+        {
+            var endpoints = upstreams.GetValueOrDefault(service.Name, []);
+            var rule = service.DestinationRule;
+            clusters[ClusterKey(service.Name, null)] = new Cluster(
+                service.Name, service.Port, null, endpoints, rule?.TrafficPolicy?.LoadBalancer ?? DefaultLoadBalancer);
+            foreach (var subset in rule?.Subsets ?? [])
+            {
+                var selected = endpoints.Where(endpoint => subset.Labels.All(label =>
+                    endpoint.Labels.TryGetValue(label.Key, out var value) && value == label.Value)).ToImmutableArray();
+                // A subset's policy applies, where it sets one, only to traffic routed to the subset.
+                var loadBalancer = subset.TrafficPolicy?.LoadBalancer ?? rule?.TrafficPolicy?.LoadBalancer ?? DefaultLoadBalancer;
+                clusters[ClusterKey(service.Name, subset.Name)] = new Cluster(service.Name, service.Port, subset, selected, loadBalancer);
+            }
+        }
+
+        var routes = config.Services.ToFrozenDictionary(
+            service => service.Name,
+            service => new RouteTable(service.Name, service.Port, service.Http.IsDefaultOrEmpty
+                ? [new CompiledRoute(new HttpRoute(), "default", [], [new WeightedCluster(clusters[ClusterKey(service.Name, null)], 100, new HttpRouteDestination(new Destination(service.Name)))], null)]
+                : [.. service.Http.Select((route, index) => CompileRoute(route, index, clusters))]),
+            StringComparer.Ordinal);
+
+        return (routes, clusters.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+
+    public static string ClusterKey(string host, string? subset) => subset is null ? host : $"{host}/{subset}";
+
+    private static CompiledRoute CompileRoute(HttpRoute route, int index, Dictionary<string, Cluster> clusters)
+    {
+        var destinations = route.Route ?? [];
+        var weighted = destinations
+            .Select(destination => new WeightedCluster(
+                clusters[ClusterKey(destination.Destination.Host, destination.Destination.Subset)],
+                // A lone destination gets everything; otherwise an unset weight is 0.
+                destination.Weight ?? (destinations.Count == 1 ? 100 : 0),
+                destination))
+            .ToArray();
+        var mirror = route.Mirror is { } target ? clusters[ClusterKey(target.Host, target.Subset)] : null;
+        return new CompiledRoute(
+            route,
+            route.Name ?? $"route-{index}",
+            [.. (route.Match ?? []).Select(match => new RouteMatcher(match))],
+            weighted,
+            mirror);
+    }
+}
