@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -6,51 +7,64 @@ using Microsoft.Extensions.Logging;
 
 namespace LocalMesh.Emulator.Tests;
 
+/// <summary>What an application received.</summary>
+internal sealed record ReceivedRequest(string Method, string Path, string Host, IReadOnlyDictionary<string, string> Headers);
+
 /// <summary>
-/// A real HTTP application on 127.0.0.1 that answers with its name and echoes the headers the
-/// mesh is responsible for, so tests see what the application received.
+/// A real HTTP application on 127.0.0.1. By default it answers with its name and echoes the
+/// headers the mesh is responsible for; a test may give it another behaviour. It records every
+/// request it receives.
 /// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _received;
 
-    private TestBackend(WebApplication app, string name, Uri address)
+    private TestBackend(WebApplication app, string name, Uri address, ConcurrentQueue<ReceivedRequest> received)
     {
         _app = app;
         Name = name;
         Address = address;
+        _received = received;
     }
 
     public string Name { get; }
 
     public Uri Address { get; }
 
-    /// <summary>How many requests reached the application.</summary>
-    public int Requests => _requests;
+    /// <summary>Every request that reached the application, in order.</summary>
+    public IReadOnlyCollection<ReceivedRequest> Received => _received;
 
-    private int _requests;
-
-    public static async Task<TestBackend> StartAsync(string name)
+    public static async Task<TestBackend> StartAsync(string name, Func<HttpContext, Task>? behaviour = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        TestBackend? backend = null;
+        var received = new ConcurrentQueue<ReceivedRequest>();
         app.Run(async context =>
         {
-            Interlocked.Increment(ref backend!._requests);
+            received.Enqueue(new ReceivedRequest(
+                context.Request.Method,
+                context.Request.Path + context.Request.QueryString,
+                context.Request.Host.Value ?? "",
+                context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
             context.Response.Headers["x-backend"] = name;
             foreach (var header in new[] { "x-request-id", "traceparent", "end-user" })
             {
                 context.Response.Headers[$"x-echo-{header}"] = context.Request.Headers[header].ToString();
             }
 
+            if (behaviour is not null)
+            {
+                await behaviour(context);
+                return;
+            }
+
             await context.Response.WriteAsync(name);
         });
         await app.StartAsync();
-        backend = new TestBackend(app, name, new Uri(app.Urls.Single()));
-        return backend;
+        return new TestBackend(app, name, new Uri(app.Urls.Single()), received);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,18 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LocalMesh.Emulator.Tests;
+
+/// <summary>A fake clock that tells when a timer is set, so a test advances it only once the timer exists.</summary>
+internal sealed class ObservedTime : FakeTimeProvider
+{
+    /// <summary>The due time of every timer set, in order.</summary>
+    public Channel<TimeSpan> TimersCreated { get; } = Channel.CreateUnbounded<TimeSpan>();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        TimersCreated.Writer.TryWrite(dueTime);
+        return timer;
+    }
+}
