@@ -1,12 +1,25 @@
-using Microsoft.Extensions.Configuration;
-
 // The sample app: Istio's bookinfo, written in C#, behind the LocalMesh emulator.
 //
 //   ingress (http://localhost:9080) ─► productpage ─┬─► details
 //                                                    └─► reviews v1 | v2 | v3 ─► ratings (v2, v3)
 //
 // Every arrow goes through the mesh: the caller's outbound sidecar, then the callee's inbound one.
+// `--scenario <name>` starts it with the routes of one of Istio's bookinfo tasks (see README).
+using Microsoft.Extensions.Configuration;
+
 var builder = DistributedApplication.CreateBuilder(args);
+
+var scenario = builder.Configuration["scenario"];
+if (scenario is not null && !BookinfoScenarios.All.ContainsKey(scenario))
+{
+    Console.Error.WriteLine($"Unknown scenario '{scenario}'. Choose one of:");
+    foreach (var (name, (description, _)) in BookinfoScenarios.All)
+    {
+        Console.Error.WriteLine($"  {name,-26} {description}");
+    }
+
+    return 2;
+}
 
 var mesh = builder.AddMesh("mesh");
 
@@ -37,12 +50,36 @@ var productpage = mesh.AddService("productpage")
             .WithReference(reviews),
         version: "v1");
 
+// bookinfo's destination-rule-all: a subset per version, and the scenario's routes if one was chosen.
+foreach (var service in new[] { productpage, details, reviews, ratings })
+{
+    foreach (var subset in BookinfoScenarios.Subsets[service.Resource.Name])
+    {
+        service.WithPort(9080).WithSubset(subset);
+    }
+
+    foreach (var route in scenario is null ? [] : BookinfoScenarios.All[scenario].Routes.GetValueOrDefault(service.Resource.Name, []))
+    {
+        service.WithHttpRoute(route);
+    }
+}
+
 // A fixed port, so the page is always at http://localhost:9080/productpage; tests pass
 // --IngressPort=0 to run beside a developer's app.
 mesh.AddIngressGateway("ingress", port: builder.Configuration.GetValue("IngressPort", MeshBuilderExtensions.DefaultIngressPort))
     .WithRoute(productpage);
 
-builder.Build().Run();
+try
+{
+    builder.Build().Run();
+    return 0;
+}
+catch (Exception error) when (error.GetBaseException() is MeshModelException model)
+{
+    // One clear message, no stack trace: the model is wrong, not the program.
+    Console.Error.WriteLine(model.Message);
+    return 1;
+}
 
 // A sample service: an HTTP endpoint, and ready (for the mesh and for Kubernetes) when /ready says so.
 IResourceBuilder<ProjectResource> Workload<TProject>(string name) where TProject : IProjectMetadata, new() =>

@@ -14,3 +14,15 @@ public sealed record MeshWorkloadAnnotation(
 /// <summary>Where an ingress gateway sends the traffic it takes.</summary>
 /// <param name="Service">The service every request goes to.</param>
 public sealed record IngressRouteAnnotation(MeshServiceResource Service) : IResourceAnnotation;
+
+/// <summary>One HTTP route of a mesh service's VirtualService; routes are tried in the order they were added.</summary>
+/// <param name="Route">The route.</param>
+public sealed record MeshHttpRouteAnnotation(LocalMesh.Emulator.Configuration.HttpRoute Route) : IResourceAnnotation;
+
+/// <summary>One subset of a mesh service's DestinationRule.</summary>
+/// <param name="Subset">The subset.</param>
+public sealed record MeshSubsetAnnotation(LocalMesh.Emulator.Configuration.Subset Subset) : IResourceAnnotation;
+
+/// <summary>The traffic policy of a mesh service's DestinationRule.</summary>
+/// <param name="Policy">The policy.</param>
+public sealed record MeshTrafficPolicyAnnotation(LocalMesh.Emulator.Configuration.TrafficPolicy Policy) : IResourceAnnotation;

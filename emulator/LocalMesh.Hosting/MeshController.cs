@@ -44,6 +44,10 @@ internal sealed class MeshController(
         _model = model;
         _resource = model.Resources.OfType<MeshResource>().Single();
         _mesh = MeshModelCompiler.Compile(model, _resource);
+        foreach (var notice in _mesh.Notices)
+        {
+            _logger.LogWarning("Differs from Istio: {Notice}", notice);
+        }
         _server = await MeshServer.StartAsync(_mesh.Config, new MeshServerOptions { LoggerFactory = loggerFactory }, cancellationToken);
         _telemetry = MeshTelemetryExporter.Start(_resource.Name, services, configuration);
 

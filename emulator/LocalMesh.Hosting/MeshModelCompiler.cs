@@ -9,10 +9,12 @@ namespace Aspire.Hosting;
 /// <param name="Config">The data plane's configuration.</param>
 /// <param name="Workloads">Each workload resource with its configuration.</param>
 /// <param name="Calls">Each call from a workload to a mesh service, carried by an outbound listener.</param>
+/// <param name="Notices">Where the emulator cannot do exactly what Istio would, to say at start-up.</param>
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
-    ImmutableArray<(IResource Caller, MeshServiceResource Service, ListenerConfig Listener)> Calls);
+    ImmutableArray<(IResource Caller, MeshServiceResource Service, ListenerConfig Listener)> Calls,
+    IReadOnlyList<string> Notices);
 
 /// <summary>
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
@@ -70,11 +72,6 @@ internal static class MeshModelCompiler
             errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.", $"call {gateway.Name}.WithRoute(service) with the service to expose."));
         }
 
-        if (errors.Count > 0)
-        {
-            throw new MeshModelException(errors);
-        }
-
         var calls = (
             from caller in model.Resources
             from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
@@ -98,11 +95,32 @@ internal static class MeshModelCompiler
         var config = new MeshConfig
         {
             Namespace = mesh.Namespace,
-            Services = [.. services.Select(service => new MeshServiceConfig(service.Name))],
+            Services = [.. services.Select(ServiceConfig)],
             Workloads = [.. workloads.Select(w => w.Workload)],
             Listeners = listeners.ToImmutable(),
         };
-        return new CompiledMesh(config, [.. workloads], calls);
+
+        // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
+        var validation = MeshConfigValidator.Validate(config);
+        errors.AddRange(validation.Errors.Select(error => new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
+        if (errors.Count > 0)
+        {
+            throw new MeshModelException(errors);
+        }
+
+        return new CompiledMesh(config, [.. workloads], calls, validation.Notices);
+    }
+
+    private static MeshServiceConfig ServiceConfig(MeshServiceResource service)
+    {
+        var subsets = service.Annotations.OfType<MeshSubsetAnnotation>().Select(annotation => annotation.Subset).ToList();
+        var policy = service.Annotations.OfType<MeshTrafficPolicyAnnotation>().LastOrDefault()?.Policy;
+        return new MeshServiceConfig(service.Name)
+        {
+            Port = service.Port,
+            Http = [.. service.Annotations.OfType<MeshHttpRouteAnnotation>().Select(annotation => annotation.Route)],
+            DestinationRule = subsets.Count == 0 && policy is null ? null : new DestinationRule { Subsets = subsets, TrafficPolicy = policy },
+        };
     }
 
     private static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)

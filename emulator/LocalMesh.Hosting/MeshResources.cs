@@ -26,6 +26,9 @@ public sealed class MeshServiceResource(string name, MeshResource mesh)
     /// <inheritdoc />
     public MeshResource Parent { get; } = mesh;
 
+    /// <summary>The service port, as callers in a cluster address it (Kubernetes Service <c>port</c>).</summary>
+    public int Port { get; set; } = LocalMesh.Emulator.Configuration.MeshServiceConfig.DefaultPort;
+
     /// <summary>The workloads serving this service, in the order they were added.</summary>
     public IReadOnlyList<IResource> Workloads => WorkloadList;
 

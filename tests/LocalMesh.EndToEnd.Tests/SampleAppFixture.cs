@@ -57,6 +57,34 @@ public sealed class SampleAppFixture : IAsyncLifetime
         Ingress = _app.GetEndpoint("ingress", "http");
     }
 
+    /// <summary>
+    /// Switches the running mesh to one of the AppHost's scenarios (the routes <c>--scenario</c>
+    /// would start it with) until the returned handle is disposed.
+    /// </summary>
+    public IDisposable UseScenario(string scenario)
+    {
+        var state = App.GetMeshServer().State;
+        var original = state.Snapshot.Config;
+        state.SetConfig(BookinfoScenarios.Apply(original, scenario));
+        return new Restore(() => state.SetConfig(original));
+    }
+
+    /// <summary>The spans of one request that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished (at most 10 s).</summary>
+    public async Task<IReadOnlyList<Activity>> WaitForSpansAsync(string requestId, Func<Activity, bool> filter, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var spans = _spans.Where(span => span.GetTagItem(MeshTelemetry.Attributes.RequestId) as string == requestId && filter(span)).ToList();
+            if (spans.Count >= count || DateTime.UtcNow > deadline)
+            {
+                return spans;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public HttpClient CreateIngressClient() => new(new HttpClientHandler { UseCookies = false })
     {
         BaseAddress = Ingress,
@@ -72,6 +100,11 @@ public sealed class SampleAppFixture : IAsyncLifetime
             await _app.DisposeAsync();
         }
     }
+}
+
+internal sealed class Restore(Action restore) : IDisposable
+{
+    public void Dispose() => restore();
 }
 
 [CollectionDefinition(Name)]

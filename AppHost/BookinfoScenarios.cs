@@ -1,0 +1,96 @@
+using LocalMesh.Emulator.Configuration;
+
+/// <summary>
+/// Istio's bookinfo tasks as scenarios of the sample: <c>dotnet run --project AppHost --
+/// --scenario &lt;name&gt;</c>. Each is the routes Istio's task applies, written with LocalMesh's
+/// records; the subsets (destination-rule-all) are always declared.
+/// </summary>
+public static class BookinfoScenarios
+{
+    /// <summary>The subsets bookinfo's destination-rule-all declares, by service.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Subsets = new Dictionary<string, string[]>
+    {
+        ["productpage"] = ["v1"],
+        ["details"] = ["v1"],
+        ["reviews"] = ["v1", "v2", "v3"],
+        ["ratings"] = ["v1"],
+    };
+
+    private static readonly Dictionary<string, StringMatch> Jason = new() { ["end-user"] = StringMatch.Exact("jason") };
+
+    /// <summary>Every scenario: its description and the VirtualService routes it gives each service.</summary>
+    public static readonly IReadOnlyDictionary<string, (string Description, IReadOnlyDictionary<string, HttpRoute[]> Routes)> All =
+        new Dictionary<string, (string, IReadOnlyDictionary<string, HttpRoute[]>)>
+        {
+            ["reviews-v1"] = (
+                "Request routing, step 1: every request to reviews goes to v1 (no stars).",
+                Rules(("reviews", [To("reviews", "v1")]))),
+            ["reviews-v2-for-jason"] = (
+                "Request routing: jason (header end-user) sees reviews v2 (black stars), everyone else v1.",
+                Rules(("reviews", JasonToV2ElseV1))),
+            ["reviews-50-v3"] = (
+                "Traffic shifting, step 1: reviews split 50/50 between v1 and v3 (red stars).",
+                Rules(("reviews", [Weighted("reviews", ("v1", 50), ("v3", 50))]))),
+            ["reviews-v3"] = (
+                "Traffic shifting, step 2: every request to reviews goes to v3 (red stars).",
+                Rules(("reviews", [To("reviews", "v3")]))),
+            ["reviews-timeout"] = (
+                "Request timeouts: reviews (v2) times out after 0.5 s while ratings is delayed 2 s; the page answers in about 1 s without reviews.",
+                Rules(
+                    ("reviews", [To("reviews", "v2") with { Timeout = TimeSpan.FromSeconds(0.5) }]),
+                    ("ratings", [To("ratings", "v1") with { Fault = new HttpFaultInjection { Delay = new FaultDelay(TimeSpan.FromSeconds(2), 100) } }]))),
+            ["ratings-delay-for-jason"] = (
+                "Fault injection, delay: ratings is delayed 7 s for jason; productpage gives up on reviews after about 6 s (3 s timeout, one retry).",
+                Rules(
+                    ("reviews", JasonToV2ElseV1),
+                    ("ratings",
+                    [
+                        To("ratings", "v1") with
+                        {
+                            Match = [new HttpMatchRequest { Headers = Jason }],
+                            Fault = new HttpFaultInjection { Delay = new FaultDelay(TimeSpan.FromSeconds(7), 100) },
+                        },
+                        To("ratings", "v1"),
+                    ]))),
+            ["ratings-abort-for-jason"] = (
+                "Fault injection, abort: ratings answers 500 for jason; the page loads at once with \"Ratings service is currently unavailable\".",
+                Rules(
+                    ("reviews", JasonToV2ElseV1),
+                    ("ratings",
+                    [
+                        To("ratings", "v1") with
+                        {
+                            Match = [new HttpMatchRequest { Headers = Jason }],
+                            Fault = new HttpFaultInjection { Abort = new FaultAbort(500, 100) },
+                        },
+                        To("ratings", "v1"),
+                    ]))),
+            ["broken-routes"] = (
+                "What a mistake looks like: routes to a subset that does not exist, a regex that does not compile and weights that are all 0. The AppHost refuses to start and lists each problem.",
+                Rules(("reviews",
+                [
+                    To("reviews", "v4") with { Match = [new HttpMatchRequest { Uri = StringMatch.Regex("/reviews/(?<=x)") }] },
+                    Weighted("reviews", ("v1", 0), ("v2", 0)),
+                ]))),
+        };
+
+    private static HttpRoute[] JasonToV2ElseV1 => [To("reviews", "v2") with { Match = [new HttpMatchRequest { Headers = Jason }] }, To("reviews", "v1")];
+
+    private static HttpRoute To(string service, string subset) => new() { Route = [new HttpRouteDestination(new Destination(service, subset))] };
+
+    private static HttpRoute Weighted(string service, params (string Subset, int Weight)[] weights) =>
+        new() { Route = [.. weights.Select(w => new HttpRouteDestination(new Destination(service, w.Subset), w.Weight))] };
+
+    private static IReadOnlyDictionary<string, HttpRoute[]> Rules(params (string Service, HttpRoute[] Http)[] rules) =>
+        rules.ToDictionary(rule => rule.Service, rule => rule.Http);
+
+    /// <summary>The scenario's rules applied to a running mesh's configuration (what the AppHost switch does at start).</summary>
+    public static MeshConfig Apply(MeshConfig config, string scenario)
+    {
+        var routes = All[scenario].Routes;
+        return config with
+        {
+            Services = [.. config.Services.Select(service => service with { Http = [.. routes.GetValueOrDefault(service.Name, [])] })],
+        };
+    }
+}
