@@ -87,10 +87,14 @@ internal static class MeshModelCompiler
         listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
         listeners.AddRange(calls.Select(call => call.Item3));
         listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
-        listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
-            gateway.Name,
-            gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0,
-            gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name)));
+        foreach (var gateway in gateways)
+        {
+            if (gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route)
+            {
+                listeners.Add(ListenerConfig.Ingress(gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, route.Service.Name));
+            }
+        }
+
 
         var config = new MeshConfig
         {

@@ -4,27 +4,40 @@ using System.Net.Sockets;
 
 namespace LocalMesh.EndToEnd.Tests;
 
-/// <summary>The AppHost as a user runs it: a real process, stopped with SIGTERM.</summary>
-public sealed partial class ShutdownTests
+/// <summary>The AppHost as a user runs it: a real process, started with a scenario, stopped with SIGTERM.</summary>
+public sealed partial class AppHostProcessTests
 {
     [System.Text.RegularExpressions.GeneratedRegex(@"/AppHost(\.dll)?( |$)")]
     private static partial System.Text.RegularExpressions.Regex AppHostCommand();
 
     [Fact]
-    public async Task OnSigtermEveryListenerAndChildProcessIsGoneAndNoneWasEverOffLoopback()
+    public async Task TheScenarioSwitchAppliesItsRoutesAndOnSigtermEveryListenerAndChildProcessIsGone()
     {
         var ingressPort = FreePort();
-        var start = Repository.AppHost($"--IngressPort={ingressPort}");
+        var start = Repository.AppHost($"--IngressPort={ingressPort}", "--scenario", "reviews-v3");
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
         start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
         start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
         using var dotnetRun = Process.Start(start)!;
-        _ = dotnetRun.StandardOutput.ReadToEndAsync();
-        _ = dotnetRun.StandardError.ReadToEndAsync();
+        var output = dotnetRun.StandardOutput.ReadToEndAsync();
+        var errors = dotnetRun.StandardError.ReadToEndAsync();
         try
         {
-            await WaitForPageAsync(new Uri($"http://127.0.0.1:{ingressPort}/productpage"), TimeSpan.FromMinutes(3));
+            var page = new Uri($"http://127.0.0.1:{ingressPort}/productpage");
+            if (!await WaitForPageAsync(page, TimeSpan.FromMinutes(3)))
+            {
+                dotnetRun.Kill(entireProcessTree: true);
+                Assert.Fail($"{page} did not answer within 3 minutes. The AppHost wrote:\n{await output}\n{await errors}");
+            }
+            using (var client = new HttpClient())
+            {
+                for (var load = 0; load < 5; load++)
+                {
+                    // reviews-v3: every page shows v3's red stars.
+                    Assert.Contains("data-color=\"red\"", await client.GetStringAsync(page));
+                }
+            }
 
             var appHost = Processes.Descendants(dotnetRun.Id).Single(p => AppHostCommand().IsMatch(Processes.CommandLine(p)));
             // DCP detaches from the AppHost (its parent becomes init) and watches it with --monitor.
@@ -58,26 +71,61 @@ public sealed partial class ShutdownTests
         }
     }
 
-    private static async Task WaitForPageAsync(Uri page, TimeSpan timeout)
+    [Fact]
+    public async Task AnInvalidModelStopsTheAppHostWithEveryProblemListedAndExitCode1()
+    {
+        var (exitCode, errors) = await RunToExitAsync("--scenario", "broken-routes");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("The mesh model has 3 problems; nothing was started:", errors.Trim());
+        Assert.Contains("reviews: http[0].match[0].uri: regex", errors);
+        Assert.Contains("reviews: http[0].route[0].destination.subset: 'v4' is not a subset of 'reviews'.", errors);
+        Assert.Contains("reviews: http[1].route: has weights that are all 0", errors);
+        Assert.DoesNotContain("   at ", errors);
+    }
+
+    [Fact]
+    public async Task AnUnknownScenarioListsTheKnownOnesAndExitsWithCode2()
+    {
+        var (exitCode, errors) = await RunToExitAsync("--scenario", "reviews-v9");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Unknown scenario 'reviews-v9'", errors);
+        Assert.Contains("reviews-v2-for-jason", errors);
+    }
+
+    private static async Task<(int ExitCode, string Errors)> RunToExitAsync(params string[] args)
+    {
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var process = Process.Start(Repository.AppHost(args))!;
+        _ = process.StandardOutput.ReadToEndAsync(cancellation.Token);
+        var errors = await process.StandardError.ReadToEndAsync(cancellation.Token);
+        await process.WaitForExitAsync(cancellation.Token);
+        return (process.ExitCode, errors);
+    }
+
+    private static async Task<bool> WaitForPageAsync(Uri page, TimeSpan timeout)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        while (DateTime.UtcNow < deadline)
         {
             try
             {
                 if ((await client.GetAsync(page)).StatusCode == HttpStatusCode.OK)
                 {
-                    return;
+                    return true;
                 }
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not up yet.
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"{page} did not answer 200 within {timeout}.");
             await Task.Delay(500);
         }
+
+        return false;
     }
 
     private static int FreePort()

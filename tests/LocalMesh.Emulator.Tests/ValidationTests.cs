@@ -1,0 +1,226 @@
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Emulator.Tests;
+
+/// <summary>Every problem the validator knows, each named by service, field and fix.</summary>
+public sealed class ValidationTests
+{
+    private static readonly DestinationRule Subsets = new()
+    {
+        Subsets = [new Subset("v1", new Dictionary<string, string> { ["version"] = "v1" })],
+    };
+
+    private static ConfigError Single(HttpRoute[]? routes = null, DestinationRule? rule = null)
+    {
+        var config = new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews") { Http = [.. routes ?? []], DestinationRule = rule ?? Subsets }, new MeshServiceConfig("ratings")],
+        };
+        var errors = MeshConfigValidator.Validate(config).Errors;
+        var error = Assert.Single(errors);
+        Assert.Equal("reviews", error.Resource);
+        Assert.False(string.IsNullOrWhiteSpace(error.Fix));
+        return error;
+    }
+
+    private static HttpRoute ToV1 => new() { Route = [new HttpRouteDestination(new Destination("reviews", "v1"))] };
+
+    [Fact]
+    public void AValidConfigurationHasNoErrors() =>
+        Assert.Empty(MeshConfigValidator.Validate(new MeshConfig { Services = [new MeshServiceConfig("reviews") { Http = [ToV1], DestinationRule = Subsets }] }).Errors);
+
+    [Fact]
+    public void AnUnknownSubset() =>
+        Assert.Equal("http[0].route[0].destination.subset", Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))] }]).Field);
+
+    [Fact]
+    public void AnUnknownService()
+    {
+        var error = Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reveiws"))] }]);
+        Assert.Equal("http[0].route[0].destination.host", error.Field);
+        Assert.Contains("ratings, reviews", error.Fix);
+    }
+
+    [Fact]
+    public void AWrongDestinationPort() =>
+        Assert.Equal("http[0].route[0].destination.port", Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v1", 9999))] }]).Field);
+
+    [Fact]
+    public void AnEmptyMatch() =>
+        Assert.Equal("http[0].match[0]", Single([ToV1 with { Match = [new HttpMatchRequest()] }, ToV1]).Field);
+
+    [Fact]
+    public void ACatchAllRouteBeforeOthers() =>
+        Assert.Equal("http[0].match", Single([ToV1, ToV1 with { Match = [new HttpMatchRequest { Uri = StringMatch.Prefix("/") }] }]).Field);
+
+    [Fact]
+    public void ARegexThatDoesNotCompile() =>
+        Assert.Equal("http[0].match[0].uri", Single([ToV1 with { Match = [new HttpMatchRequest { Uri = StringMatch.Regex("/reviews/(") }] }, ToV1]).Field);
+
+    [Fact]
+    public void ARegexWithBackReferencesWhichRe2HasNot() =>
+        Assert.Equal("http[0].match[0].headers[x]", Single([ToV1 with { Match = [new HttpMatchRequest { Headers = new Dictionary<string, StringMatch> { ["x"] = StringMatch.Regex(@"(a)\1") } }] }, ToV1]).Field);
+
+    [Fact]
+    public void AnUpperCaseHeaderName() =>
+        Assert.Equal("http[0].match[0].headers[End-User]", Single([ToV1 with { Match = [new HttpMatchRequest { Headers = new Dictionary<string, StringMatch> { ["End-User"] = StringMatch.Exact("jason") } }] }, ToV1]).Field);
+
+    [Fact]
+    public void PresenceOnAUri() =>
+        Assert.Equal("http[0].match[0].uri", Single([ToV1 with { Match = [new HttpMatchRequest { Uri = StringMatch.Present }] }, ToV1]).Field);
+
+    [Fact]
+    public void AnEmptyPrefix() =>
+        Assert.Equal("http[0].match[0].uri", Single([ToV1 with { Match = [new HttpMatchRequest { Uri = StringMatch.Prefix("") }] }, ToV1]).Field);
+
+    [Fact]
+    public void AMatchPortOutOfRange() =>
+        Assert.Equal("http[0].match[0].port", Single([ToV1 with { Match = [new HttpMatchRequest { Port = 70000 }] }, ToV1]).Field);
+
+    [Fact]
+    public void ANegativeWeight() =>
+        Assert.Equal("http[0].route[1].weight", Single([new HttpRoute
+        {
+            Route = [new HttpRouteDestination(new Destination("reviews", "v1"), 100), new HttpRouteDestination(new Destination("reviews", "v1"), -5)],
+        }]).Field);
+
+    [Fact]
+    public void WeightsAllZero() =>
+        Assert.Equal("http[0].route", Single([new HttpRoute
+        {
+            Route = [new HttpRouteDestination(new Destination("reviews", "v1"), 0), new HttpRouteDestination(new Destination("reviews", "v1"), 0)],
+        }]).Field);
+
+    [Fact]
+    public void ARouteWithoutDestination() => Assert.Equal("http[0].route", Single([new HttpRoute()]).Field);
+
+    [Fact]
+    public void ARedirectAndARouteTogether() =>
+        Assert.Equal("http[0].redirect", Single([ToV1 with { Redirect = new HttpRedirect { Uri = "/x" } }]).Field);
+
+    [Fact]
+    public void ABadRedirectCode() =>
+        Assert.Equal("http[0].redirect.redirectCode", Single([new HttpRoute { Redirect = new HttpRedirect { Uri = "/x", RedirectCode = 200 } }]).Field);
+
+    [Fact]
+    public void ANegativeTimeout() =>
+        Assert.Equal("http[0].timeout", Single([ToV1 with { Timeout = TimeSpan.FromSeconds(-1) }]).Field);
+
+    [Fact]
+    public void NegativeRetryAttempts() =>
+        Assert.Equal("http[0].retries.attempts", Single([ToV1 with { Retries = new HttpRetry { Attempts = -1 } }]).Field);
+
+    [Fact]
+    public void APerTryTimeoutUnderAMillisecond() =>
+        Assert.Equal("http[0].retries.perTryTimeout", Single([ToV1 with { Retries = new HttpRetry { Attempts = 1, PerTryTimeout = TimeSpan.Zero } }]).Field);
+
+    [Fact]
+    public void AnUnknownRetryCondition() =>
+        Assert.Equal("http[0].retries.retryOn", Single([ToV1 with { Retries = new HttpRetry { Attempts = 1, RetryOn = "5xx,sometimes" } }]).Field);
+
+    [Fact]
+    public void AFaultWithNothingToInject() =>
+        Assert.Equal("http[0].fault", Single([ToV1 with { Fault = new HttpFaultInjection() }]).Field);
+
+    [Fact]
+    public void ANonPositiveDelay() =>
+        Assert.Equal("http[0].fault.delay.fixedDelay", Single([ToV1 with { Fault = new HttpFaultInjection { Delay = new FaultDelay(TimeSpan.Zero, 100) } }]).Field);
+
+    [Fact]
+    public void APercentageOver100() =>
+        Assert.Equal("http[0].fault.abort.percentage", Single([ToV1 with { Fault = new HttpFaultInjection { Abort = new FaultAbort(500, 150) } }]).Field);
+
+    [Fact]
+    public void AnAbortStatusThatIsNotAnHttpStatus() =>
+        Assert.Equal("http[0].fault.abort.httpStatus", Single([ToV1 with { Fault = new HttpFaultInjection { Abort = new FaultAbort(42, 100) } }]).Field);
+
+    [Fact]
+    public void AMirrorPercentageOutOfRange() =>
+        Assert.Equal("http[0].mirrorPercentage", Single([ToV1 with { Mirror = new Destination("reviews", "v1"), MirrorPercentage = -1 }]).Field);
+
+    [Fact]
+    public void AnUnknownMirror() =>
+        Assert.Equal("http[0].mirror.host", Single([ToV1 with { Mirror = new Destination("nowhere") }]).Field);
+
+    [Fact]
+    public void ADuplicateSubset() =>
+        Assert.Equal("subsets[1].name", Single(rule: new DestinationRule { Subsets = [Subsets.Subsets![0], Subsets.Subsets![0]] }).Field);
+
+    [Fact]
+    public void ASubsetWithoutLabels() =>
+        Assert.Equal("subsets[0].labels", Single(rule: new DestinationRule { Subsets = [new Subset("all", new Dictionary<string, string>())] }).Field);
+
+    [Fact]
+    public void SimpleAndConsistentHashTogether() =>
+        Assert.Equal("trafficPolicy.loadBalancer", Single(rule: Subsets with
+        {
+            TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.Random, ConsistentHash = new ConsistentHash { UseSourceIp = true } } },
+        }).Field);
+
+    [Fact]
+    public void AConsistentHashWithTwoKeys() =>
+        Assert.Equal("subsets[0].trafficPolicy.loadBalancer.consistentHash", Single(rule: new DestinationRule
+        {
+            Subsets = [Subsets.Subsets![0] with { TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { ConsistentHash = new ConsistentHash { UseSourceIp = true, HttpHeaderName = "x" } } } }],
+        }).Field);
+
+    [Fact]
+    public void ANonPositiveRingSize() =>
+        Assert.Equal("trafficPolicy.loadBalancer.consistentHash.minimumRingSize", Single(rule: Subsets with
+        {
+            TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { ConsistentHash = new ConsistentHash { UseSourceIp = true, MinimumRingSize = 0 } } },
+        }).Field);
+
+    [Fact]
+    public void AHashCookieWithoutAName() =>
+        Assert.Equal("trafficPolicy.loadBalancer.consistentHash.httpCookie", Single(rule: Subsets with
+        {
+            TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { ConsistentHash = new ConsistentHash { HttpCookie = new HttpCookie("") } } },
+        }).Field);
+
+    [Fact]
+    public void PassthroughIsANoticeNotAnError()
+    {
+        var result = MeshConfigValidator.Validate(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews") { DestinationRule = new DestinationRule { TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.Passthrough } } } }],
+        });
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("PASSTHROUGH", Assert.Single(result.Notices));
+    }
+
+    [Fact]
+    public void EveryProblemIsReportedAtOnce()
+    {
+        var errors = MeshConfigValidator.Validate(new MeshConfig
+        {
+            Services =
+            [
+                new MeshServiceConfig("reviews")
+                {
+                    Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))], Timeout = TimeSpan.FromSeconds(-1) }],
+                },
+                new MeshServiceConfig("ratings") { Http = [new HttpRoute()] },
+            ],
+        }).Errors;
+
+        Assert.Equal(3, errors.Count);
+        Assert.Equal(["ratings", "reviews", "reviews"], errors.Select(e => e.Resource).Order());
+    }
+
+    [Fact]
+    public void ARuntimeChangeThatIsInvalidIsRefusedWholeAndTheOldConfigurationStays()
+    {
+        var state = new MeshState(new MeshConfig { Services = [new MeshServiceConfig("reviews") { DestinationRule = Subsets }] });
+        var before = state.Snapshot;
+
+        var error = Assert.Throws<MeshConfigException>(() => state.SetConfig(before.Config with
+        {
+            Services = [new MeshServiceConfig("reviews") { Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))] }] }],
+        }));
+
+        Assert.Contains("http[0].route[0].destination.subset", error.Message);
+        Assert.Same(before, state.Snapshot);
+    }
+}
