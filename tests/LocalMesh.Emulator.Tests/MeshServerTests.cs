@@ -63,6 +63,26 @@ public sealed class MeshServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARequestWithoutTraceContextStartsATraceAtTheMeshEvenWhenTheHostingLayerTraces()
+    {
+        // Something in the process listens to ASP.NET Core, so Kestrel creates a request activity.
+        using var hosting = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+        };
+        ActivitySource.AddActivityListener(hosting);
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, Outbound);
+        request.Headers.Add("x-request-id", requestId);
+
+        await _client.SendAsync(request);
+
+        var outbound = Assert.Single(await _spans.ForRequestAsync(requestId, 2), span => span.Kind == ActivityKind.Client);
+        Assert.Equal(default, outbound.ParentSpanId);
+    }
+
+    [Fact]
     public async Task TheInboundSidecarKnowsTheCallerFromTheConnectionNotFromAHeader()
     {
         var requestId = Guid.NewGuid().ToString();

@@ -47,6 +47,8 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
             var ingress = Assert.Single(spans, span => Tag(span, "listener") == "ingress|ingress");
             Assert.Equal("productpage", Tag(ingress, MeshTelemetry.Attributes.DestinationService));
             Assert.Equal("productpage-v1", Tag(ingress, MeshTelemetry.Attributes.DestinationWorkload));
+            // The browser sent no trace context: the trace starts at the gateway.
+            Assert.Equal(default, ingress.ParentSpanId);
             AssertHop(spans, "ingress", "productpage", ingress);
             AssertHop(spans, "productpage-v1", "details", parentOfOutbound: null);
             AssertHop(spans, "productpage-v1", "reviews", parentOfOutbound: null);

@@ -29,7 +29,12 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
             },
             out var traceParent,
             out var traceState);
-        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        if (!ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent))
+        {
+            // A request without trace context starts a trace here (at the edge, as Envoy does),
+            // not under whatever activity the hosting layer may have created.
+            Activity.Current = null;
+        }
 
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
             isInbound ? ActivityKind.Server : ActivityKind.Client,
