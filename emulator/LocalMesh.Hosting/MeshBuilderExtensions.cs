@@ -85,7 +85,8 @@ public static class MeshBuilderExtensions
                 State = KnownResourceStates.NotStarted,
                 Properties = [],
             })
-            .WithManifestPublishingCallback(context => MeshManifest.WriteService(context, service));
+            .WithManifestPublishingCallback(context => MeshManifest.WriteService(context, service))
+            .WithFaultCommands();
     }
 
     /// <summary>

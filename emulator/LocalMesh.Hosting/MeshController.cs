@@ -31,8 +31,8 @@ internal sealed class MeshController(
     private DistributedApplicationModel? _model;
     private int _disposed;
 
-    /// <summary>The running data plane, once started (run mode only).</summary>
-    public MeshServer? Server => _server;
+    /// <summary>Runtime control of the mesh, once started (run mode only).</summary>
+    public MeshControl? Control { get; private set; }
 
     public async Task StartAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
     {
@@ -50,6 +50,7 @@ internal sealed class MeshController(
         }
         _server = await MeshServer.StartAsync(_mesh.Config, new MeshServerOptions { LoggerFactory = loggerFactory }, cancellationToken);
         _telemetry = MeshTelemetryExporter.Start(_resource.Name, services, configuration);
+        Control = new MeshControl(_server);
 
         AllocateEndpoints(model);
         foreach (var call in _mesh.Calls)
@@ -235,7 +236,9 @@ internal sealed class MeshController(
                         new("mesh.endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})"))),
                         new("mesh.endpoints.ready", $"{endpoints.Length}/{expected}"),
                         new("mesh.callers", string.Join(", ", callers)),
-                        new("mesh.loadBalancer", "ROUND_ROBIN"),
+                        new("mesh.routes", Routes(snapshot, service.Name)),
+                        new("mesh.loadBalancer", LoadBalancer(snapshot, service.Name)),
+                        new("mesh.faults", Control?.Faults.TryGetValue(service.Name, out var fault) == true ? fault.ToString() : "none"),
                     ]),
                 });
             }
@@ -257,6 +260,21 @@ internal sealed class MeshController(
         {
             _logger.LogWarning(ex, "Could not publish the mesh's state to the dashboard.");
         }
+    }
+
+    private static string Routes(MeshSnapshot snapshot, string service)
+    {
+        var routes = snapshot.Config.Services.Single(s => s.Name == service).Http;
+        return routes.IsDefaultOrEmpty
+            ? "all endpoints (no VirtualService)"
+            : string.Join("; ", routes.Select((route, index) =>
+                $"{route.Name ?? $"route-{index}"} → {string.Join(", ", (route.Route ?? []).Select(d => d.Weight is { } w ? $"{d.Destination} {w}" : d.Destination.ToString()))}"));
+    }
+
+    private static string LoadBalancer(MeshSnapshot snapshot, string service)
+    {
+        var loadBalancer = snapshot.Config.Services.Single(s => s.Name == service).DestinationRule?.TrafficPolicy?.LoadBalancer;
+        return loadBalancer?.ConsistentHash is not null ? "consistentHash" : (loadBalancer?.Simple ?? SimpleLoadBalancer.RoundRobin).ToString();
     }
 
     Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -177,7 +177,7 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
     [Fact]
     public void EveryMeshListenerIsOnLoopback()
     {
-        var server = fixture.App.GetMeshServer();
+        var server = fixture.App.GetMesh().Server;
 
         Assert.NotEmpty(server.Addresses);
         Assert.All(server.Addresses.Values, address => Assert.Equal("127.0.0.1", address.Host));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -63,10 +64,10 @@ public sealed class SampleAppFixture : IAsyncLifetime
     /// </summary>
     public IDisposable UseScenario(string scenario)
     {
-        var state = App.GetMeshServer().State;
-        var original = state.Snapshot.Config;
-        state.SetConfig(BookinfoScenarios.Apply(original, scenario));
-        return new Restore(() => state.SetConfig(original));
+        var mesh = App.GetMesh();
+        MeshConfig? original = null;
+        mesh.Update(config => BookinfoScenarios.Apply(original = config, scenario));
+        return new Restore(() => mesh.Update(_ => original!));
     }
 
     /// <summary>The spans of one request that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished (at most 10 s).</summary>
