@@ -1,4 +1,5 @@
 using System.Net;
+using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
@@ -62,6 +63,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton<UpstreamClients>();
         builder.Services.AddSingleton<EndpointLoad>();
         builder.Services.AddSingleton<LoadBalancer>();
+        builder.Services.AddSingleton<CircuitBreakers>();
         builder.Services.AddSingleton<RouterStage>();
 
         var listenOptions = new Dictionary<string, ListenOptions>();

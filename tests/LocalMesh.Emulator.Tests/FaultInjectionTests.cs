@@ -65,7 +65,7 @@ public sealed class FaultInjectionTests
         using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         var call = mesh.Client.GetStringAsync(mesh.Reviews, cap.Token);
-        Assert.Equal(TimeSpan.FromSeconds(7), await time.TimersCreated.Reader.ReadAsync(cap.Token));
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(7), cap.Token);
         time.Advance(TimeSpan.FromSeconds(6.9));
         await Task.WhenAny(call, Task.Delay(100, cap.Token));
 
@@ -86,7 +86,7 @@ public sealed class FaultInjectionTests
         using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         var call = mesh.Client.GetAsync(mesh.Reviews, cap.Token);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), await time.TimersCreated.Reader.ReadAsync(cap.Token));
+        await time.WaitForTimerAsync(TimeSpan.FromMilliseconds(100), cap.Token);
         time.Advance(TimeSpan.FromMilliseconds(100));
 
         Assert.Equal(HttpStatusCode.OK, (await call).StatusCode);

@@ -150,20 +150,20 @@ public sealed class RetryAndTimeoutTests
                 await arrivals.Writer.WriteAsync(version);
                 context.Response.StatusCode = 503;
             },
-            // Dice: 0.5 for the first back-off (half of 25 ms), then 0.5 for the second (half of 50 ms).
-            options: new MeshServerOptions { TimeProvider = time, Random = new ScriptedRandom(0.5) });
+            // Dice: 0.4 for each back-off: 10 ms of the first bound (25 ms), 20 ms of the second (50 ms).
+            options: new MeshServerOptions { TimeProvider = time, Random = new ScriptedRandom(0.4) });
 
         var call = mesh.Client.GetAsync(mesh.Reviews);
         using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await arrivals.Reader.ReadAsync(cap.Token);
-        await time.TimersCreated.Reader.ReadAsync(cap.Token); // the first back-off: 12.5 ms
-        time.Advance(TimeSpan.FromMilliseconds(12));
-        Assert.False(arrivals.Reader.TryRead(out _), "The retry went before its back-off of 12.5 ms.");
+        await time.WaitForTimerAsync(TimeSpan.FromMilliseconds(10), cap.Token); // the first back-off
+        time.Advance(TimeSpan.FromMilliseconds(9));
+        Assert.False(arrivals.Reader.TryRead(out _), "The retry went before its back-off of 10 ms.");
         time.Advance(TimeSpan.FromMilliseconds(1));
         await arrivals.Reader.ReadAsync(cap.Token);
-        await time.TimersCreated.Reader.ReadAsync(cap.Token); // the second back-off: 25 ms
-        time.Advance(TimeSpan.FromMilliseconds(24));
-        Assert.False(arrivals.Reader.TryRead(out _), "The second retry went before its back-off of 25 ms.");
+        await time.WaitForTimerAsync(TimeSpan.FromMilliseconds(20), cap.Token); // the second back-off
+        time.Advance(TimeSpan.FromMilliseconds(19));
+        Assert.False(arrivals.Reader.TryRead(out _), "The second retry went before its back-off of 20 ms.");
         time.Advance(TimeSpan.FromMilliseconds(1));
         await arrivals.Reader.ReadAsync(cap.Token);
 

@@ -31,6 +31,91 @@ public sealed record TrafficPolicy
     /// explicitly.
     /// </summary>
     public LoadBalancerSettings? LoadBalancer { get; init; }
+
+    /// <summary>Limits on connections and requests to each upstream host (circuit breaking).</summary>
+    public ConnectionPoolSettings? ConnectionPool { get; init; }
+
+    /// <summary>Ejection of endpoints that keep failing.</summary>
+    public OutlierDetection? OutlierDetection { get; init; }
+}
+
+/// <summary>Istio's <c>ConnectionPoolSettings</c>: limits per upstream host; past them a request gets 503 with flag UO.</summary>
+public sealed record ConnectionPoolSettings
+{
+    /// <summary>TCP-level limits.</summary>
+    public TcpSettings? Tcp { get; init; }
+
+    /// <summary>HTTP-level limits.</summary>
+    public HttpSettings? Http { get; init; }
+}
+
+/// <summary>Istio's <c>ConnectionPoolSettings.TCPSettings</c>.</summary>
+public sealed record TcpSettings
+{
+    /// <summary>Istio's and Envoy's default connect timeout.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections to one upstream host (default 2³²−1).</summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>How long a connection may take to establish (default 10 s).</summary>
+    public TimeSpan? ConnectTimeout { get; init; }
+}
+
+/// <summary>Istio's <c>ConnectionPoolSettings.HTTPSettings</c>.</summary>
+public sealed record HttpSettings
+{
+    /// <summary>Requests waiting for a connection to one upstream host (default 2³²−1).</summary>
+    public int? Http1MaxPendingRequests { get; init; }
+
+    /// <summary>Requests in flight to one upstream host (default 2³²−1).</summary>
+    public int? Http2MaxRequests { get; init; }
+
+    /// <summary>Requests per connection; 1 disables keep-alive (default unlimited).</summary>
+    public int? MaxRequestsPerConnection { get; init; }
+
+    /// <summary>Retries outstanding at once to the destination (default 2³²−1).</summary>
+    public int? MaxRetries { get; init; }
+
+    /// <summary>How long an unused connection stays open (default 1 h).</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+}
+
+/// <summary>
+/// Istio's <c>OutlierDetection</c>: an endpoint that returns too many errors in a row is
+/// ejected from load balancing for a while, longer each time.
+/// </summary>
+public sealed record OutlierDetection
+{
+    /// <summary>Istio's defaults (DestinationRule reference).</summary>
+    public const int DefaultConsecutive5xxErrors = 5;
+
+    /// <summary>Istio's default share of a cluster that may be ejected at once, in percent.</summary>
+    public const int DefaultMaxEjectionPercent = 10;
+
+    /// <summary>Istio's default sweep interval.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Istio's default base ejection time.</summary>
+    public static readonly TimeSpan DefaultBaseEjectionTime = TimeSpan.FromSeconds(30);
+
+    /// <summary>5xx answers in a row (including connection failures) that eject an endpoint; 0 disables (default 5).</summary>
+    public int? Consecutive5xxErrors { get; init; }
+
+    /// <summary>502, 503 or 504 answers in a row that eject an endpoint; off by default.</summary>
+    public int? ConsecutiveGatewayErrors { get; init; }
+
+    /// <summary>How often ejections are decided and ended (default 10 s).</summary>
+    public TimeSpan? Interval { get; init; }
+
+    /// <summary>The first ejection's length; the n-th lasts n times as long (default 30 s).</summary>
+    public TimeSpan? BaseEjectionTime { get; init; }
+
+    /// <summary>At most this share of the endpoints is ejected at once, in percent (default 10).</summary>
+    public int? MaxEjectionPercent { get; init; }
+
+    /// <summary>Below this share of healthy endpoints, ejection is switched off, in percent (default 0).</summary>
+    public int? MinHealthPercent { get; init; }
 }
 
 /// <summary>Istio's simple load balancers.</summary>

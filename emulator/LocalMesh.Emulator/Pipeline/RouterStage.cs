@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
@@ -12,7 +13,8 @@ namespace LocalMesh.Emulator.Pipeline;
 /// and decide by the route's retry policy whether to try again after a jittered back-off; the
 /// route's timeout bounds all tries together. The inbound hop sends once to the application.
 /// </summary>
-internal sealed class RouterStage(UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, TimeProvider time, IMeshRandom random)
+internal sealed class RouterStage(
+    UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, TimeProvider time, IMeshRandom random)
 {
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
@@ -27,6 +29,7 @@ internal sealed class RouterStage(UpstreamClients clients, LoadBalancer balancer
         }
 
         var route = request.Route!;
+        var cluster = request.Cluster!;
         var timeout = RequestTimeout(context.Request, route);
         context.Request.Headers.Remove(TimeoutHeader);
         using var overall = new Deadline(context.RequestAborted, timeout, time);
@@ -34,62 +37,88 @@ internal sealed class RouterStage(UpstreamClients clients, LoadBalancer balancer
         var retry = request.CanReplayBody(context.Request) ? route.Retry : RetryPolicy.None;
         var tried = new List<UpstreamEndpoint>();
         var client = clients.For(request.SourceWorkload);
-        for (var attempt = 1; ; attempt++)
+        var retrying = false;
+        try
         {
-            var endpoint = balancer.Pick(request.Cluster!, context, tried);
-            if (endpoint is null)
+            for (var attempt = 1; ; attempt++)
             {
-                await Responses.NoHealthyUpstream(context, request);
-                return;
-            }
-
-            tried.Add(endpoint);
-            request.Endpoint = endpoint;
-            request.Attempts = attempt;
-            var canRetry = attempt <= retry.Attempts;
-
-            using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
-
-            using var lease = load.Begin(endpoint);
-            var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, perTry.Token);
-            if (context.RequestAborted.IsCancellationRequested)
-            {
-                outcome.Response?.Dispose();
-                request.Flags |= ResponseFlags.DownstreamConnectionTermination;
-                return;
-            }
-
-            if (overall.IsCancellationRequested)
-            {
-                outcome.Response?.Dispose();
-                await Responses.UpstreamTimeout(context, request);
-                return;
-            }
-
-            if (canRetry && retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure))
-            {
-                outcome.Response?.Dispose();
-                MeshTelemetry.Retries.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, request.Cluster!.Name));
-                try
+                var endpoint = balancer.Pick(cluster, context, tried);
+                if (endpoint is null)
                 {
-                    await Task.Delay(RetryBackoff.Next(attempt, random), time, overall.Token);
+                    await Responses.NoHealthyUpstream(context, request);
+                    return;
                 }
-                catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+
+                tried.Add(endpoint);
+                request.Endpoint = endpoint;
+                request.Attempts = attempt;
+
+                using var place = await breakers.AdmitAsync(request.SourceWorkload, cluster, endpoint, overall.Token);
+                if (place is null)
                 {
+                    MeshTelemetry.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+                    await Responses.Overflow(context, request);
+                    return;
+                }
+
+                using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
+                using var lease = load.Begin(endpoint);
+                var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, place, perTry.Token);
+                if (retrying)
+                {
+                    breakers.EndRetry(request.SourceWorkload, cluster);
+                    retrying = false;
+                }
+
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    outcome.Response?.Dispose();
+                    request.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                    return;
+                }
+
+                if (overall.IsCancellationRequested)
+                {
+                    outcome.Response?.Dispose();
                     await Responses.UpstreamTimeout(context, request);
                     return;
                 }
 
-                continue;
-            }
+                var retriable = retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure);
+                if (retriable && attempt <= retry.Attempts && breakers.TryBeginRetry(request.SourceWorkload, cluster))
+                {
+                    retrying = true;
+                    outcome.Response?.Dispose();
+                    MeshTelemetry.Retries.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+                    try
+                    {
+                        await Task.Delay(RetryBackoff.Next(attempt, random), time, overall.Token);
+                    }
+                    catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+                    {
+                        await Responses.UpstreamTimeout(context, request);
+                        return;
+                    }
 
-            if (attempt > 1 && retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure))
+                    continue;
+                }
+
+                if (retriable && retry.Attempts > 0)
+                {
+                    // The retries ran out, or the retry budget (connectionPool.http.maxRetries) did.
+                    request.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
+                }
+
+                await RespondAsync(context, request, outcome, overall.Token);
+                return;
+            }
+        }
+        finally
+        {
+            if (retrying)
             {
-                request.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
+                breakers.EndRetry(request.SourceWorkload, cluster);
             }
-
-            await RespondAsync(context, request, outcome, overall.Token);
-            return;
         }
     }
 
@@ -105,7 +134,7 @@ internal sealed class RouterStage(UpstreamClients clients, LoadBalancer balancer
 
     private async Task SendToApplicationAsync(HttpContext context, MeshRequest request)
     {
-        var outcome = await TryAsync(context, request, clients.For(null), request.Application!, attempt: null, context.RequestAborted);
+        var outcome = await TryAsync(context, request, clients.For(null), request.Application!, attempt: null, place: null, context.RequestAborted);
         if (context.RequestAborted.IsCancellationRequested)
         {
             outcome.Response?.Dispose();
@@ -117,12 +146,26 @@ internal sealed class RouterStage(UpstreamClients clients, LoadBalancer balancer
     }
 
     private static async Task<TryOutcome> TryAsync(
-        HttpContext context, MeshRequest request, HttpMessageInvoker client, Uri upstream, int? attempt, CancellationToken cancellationToken)
+        HttpContext context, MeshRequest request, HttpMessageInvoker client, Uri upstream, int? attempt,
+        CircuitBreakers.HostLease? place, CancellationToken cancellationToken)
     {
         try
         {
             using var message = HttpProxy.CreateRequest(context, upstream, await request.BodyAsync(context.Request, cancellationToken), attempt);
+            if (request.Cluster?.ConnectionPool is { } pool)
+            {
+                message.Options.Set(UpstreamClients.ConnectedOption, place!.Connected);
+                if (pool.Tcp?.ConnectTimeout is { } connectTimeout)
+                {
+                    message.Options.Set(UpstreamClients.ConnectTimeoutOption, connectTimeout);
+                }
+
+                // maxRequestsPerConnection: 1 turns keep-alive off.
+                message.Headers.ConnectionClose = pool.Http?.MaxRequestsPerConnection == 1 ? true : null;
+            }
+
             var response = await client.SendAsync(message, cancellationToken);
+            place?.Connected();
             var grpcStatus = response.Headers.TryGetValues("grpc-status", out var values) && int.TryParse(values.FirstOrDefault(), out var grpc) ? grpc : (int?)null;
             return new TryOutcome(response, (int)response.StatusCode, grpcStatus, TryFailure.None);
         }

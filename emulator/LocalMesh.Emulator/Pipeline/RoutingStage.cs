@@ -129,6 +129,13 @@ internal static class Responses
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionTermination,
             "upstream connect error or disconnect/reset before headers. reset reason: connection termination");
 
+    public static Task Overflow(HttpContext context, MeshRequest request)
+    {
+        context.Response.Headers["x-envoy-overloaded"] = "true";
+        return Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamOverflow,
+            "upstream connect error or disconnect/reset before headers. reset reason: overflow");
+    }
+
     public static Task UpstreamTimeout(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status504GatewayTimeout, ResponseFlags.UpstreamRequestTimeout, "upstream request timeout");
 

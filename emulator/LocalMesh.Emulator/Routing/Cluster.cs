@@ -11,8 +11,23 @@ namespace LocalMesh.Emulator.Routing;
 /// </summary>
 internal sealed class Cluster
 {
+    private static readonly LoadBalancerSettings DefaultLoadBalancer = new() { Simple = SimpleLoadBalancer.RoundRobin };
+
     public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, LoadBalancerSettings loadBalancer)
+        : this(host, port, subset, endpoints, new TrafficPolicy { LoadBalancer = loadBalancer })
     {
+    }
+
+    /// <param name="host">The service.</param>
+    /// <param name="port">The service port.</param>
+    /// <param name="subset">The subset, or null for the whole service.</param>
+    /// <param name="endpoints">The ready endpoints (of the subset).</param>
+    /// <param name="policy">The effective policy: the subset's settings where it has them, else the rule's.</param>
+    public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, TrafficPolicy policy)
+    {
+        var loadBalancer = policy.LoadBalancer ?? DefaultLoadBalancer;
+        ConnectionPool = policy.ConnectionPool;
+        OutlierDetection = policy.OutlierDetection;
         Host = host;
         Subset = subset?.Name;
         // Envoy's naming, as it appears in Istio's telemetry.
@@ -33,6 +48,12 @@ internal sealed class Cluster
     public ImmutableArray<UpstreamEndpoint> Endpoints { get; }
 
     public LoadBalancerSettings LoadBalancer { get; }
+
+    /// <summary>Circuit-breaking limits per upstream host, or null for none.</summary>
+    public ConnectionPoolSettings? ConnectionPool { get; }
+
+    /// <summary>Outlier detection, or null when the policy has none.</summary>
+    public OutlierDetection? OutlierDetection { get; }
 
     /// <summary>The ring for consistent hashing, when the policy asks for it.</summary>
     public HashRing? Ring { get; }

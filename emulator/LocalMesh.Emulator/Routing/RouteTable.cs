@@ -120,8 +120,6 @@ internal sealed class RouteTable(string service, int port, ImmutableArray<Compil
 /// <summary>Compiles every service's routes and clusters from a configuration and its ready endpoints.</summary>
 internal static class RouteCompiler
 {
-    private static readonly LoadBalancerSettings DefaultLoadBalancer = new() { Simple = SimpleLoadBalancer.RoundRobin };
-
     public static (FrozenDictionary<string, RouteTable> Routes, FrozenDictionary<string, Cluster> Clusters) Compile(
         MeshConfig config, IReadOnlyDictionary<string, ImmutableArray<UpstreamEndpoint>> upstreams)
     {
@@ -130,15 +128,20 @@ internal static class RouteCompiler
         {
             var endpoints = upstreams.GetValueOrDefault(service.Name, []);
             var rule = service.DestinationRule;
-            clusters[ClusterKey(service.Name, null)] = new Cluster(
-                service.Name, service.Port, null, endpoints, rule?.TrafficPolicy?.LoadBalancer ?? DefaultLoadBalancer);
+            var servicePolicy = rule?.TrafficPolicy ?? new TrafficPolicy();
+            clusters[ClusterKey(service.Name, null)] = new Cluster(service.Name, service.Port, null, endpoints, servicePolicy);
             foreach (var subset in rule?.Subsets ?? [])
             {
                 var selected = endpoints.Where(endpoint => subset.Labels.All(label =>
                     endpoint.Labels.TryGetValue(label.Key, out var value) && value == label.Value)).ToImmutableArray();
-                // A subset's policy applies, where it sets one, only to traffic routed to the subset.
-                var loadBalancer = subset.TrafficPolicy?.LoadBalancer ?? rule?.TrafficPolicy?.LoadBalancer ?? DefaultLoadBalancer;
-                clusters[ClusterKey(service.Name, subset.Name)] = new Cluster(service.Name, service.Port, subset, selected, loadBalancer);
+                // A subset's settings apply, where it has them, only to traffic routed to the subset.
+                var policy = new TrafficPolicy
+                {
+                    LoadBalancer = subset.TrafficPolicy?.LoadBalancer ?? servicePolicy.LoadBalancer,
+                    ConnectionPool = subset.TrafficPolicy?.ConnectionPool ?? servicePolicy.ConnectionPool,
+                    OutlierDetection = subset.TrafficPolicy?.OutlierDetection ?? servicePolicy.OutlierDetection,
+                };
+                clusters[ClusterKey(service.Name, subset.Name)] = new Cluster(service.Name, service.Port, subset, selected, policy);
             }
         }
 

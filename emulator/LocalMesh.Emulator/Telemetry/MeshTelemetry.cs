@@ -39,6 +39,9 @@ public static class MeshTelemetry
     internal static readonly Counter<long> Retries = Meter.CreateCounter<long>(
         "upstream_rq_retry", description: "Retries sent upstream (Envoy's cluster.upstream_rq_retry).");
 
+    internal static readonly Counter<long> Overflows = Meter.CreateCounter<long>(
+        "upstream_rq_pending_overflow", description: "Requests refused by a circuit breaker (Envoy's cluster.upstream_rq_pending_overflow).");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
