@@ -3,6 +3,7 @@ using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -48,6 +49,16 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>Each listener's address (<c>http://127.0.0.1:port</c>) by listener name.</summary>
     public IReadOnlyDictionary<string, Uri> Addresses { get; }
 
+    /// <summary>The endpoints outlier detection has ejected now, by calling sidecar.</summary>
+    public IReadOnlyList<Ejection> Ejections => _app.Services.GetRequiredService<OutlierDetector>().Ejections;
+
+    /// <summary>Raised when an endpoint is ejected.</summary>
+    public event Action? EjectionsChanged
+    {
+        add => _app.Services.GetRequiredService<OutlierDetector>().Changed += value;
+        remove => _app.Services.GetRequiredService<OutlierDetector>().Changed -= value;
+    }
+
     /// <summary>Binds every listener of <paramref name="config"/> and starts serving.</summary>
     public static async Task<MeshServer> StartAsync(MeshConfig config, MeshServerOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -64,6 +75,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton<EndpointLoad>();
         builder.Services.AddSingleton<LoadBalancer>();
         builder.Services.AddSingleton<CircuitBreakers>();
+        builder.Services.AddSingleton<OutlierDetector>();
         builder.Services.AddSingleton<RouterStage>();
 
         var listenOptions = new Dictionary<string, ListenOptions>();

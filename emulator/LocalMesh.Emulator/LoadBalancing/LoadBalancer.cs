@@ -23,17 +23,24 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
     /// <param name="cluster">The cluster the route chose.</param>
     /// <param name="context">The request (consistent hashing reads it, and may set a cookie on its response).</param>
     /// <param name="tried">Endpoints earlier tries of this request went to.</param>
-    public UpstreamEndpoint? Pick(Cluster cluster, HttpContext context, IReadOnlyCollection<UpstreamEndpoint> tried)
+    /// <param name="available">The cluster's endpoints outlier detection has not ejected; all of them by default.</param>
+    public UpstreamEndpoint? Pick(Cluster cluster, HttpContext context, IReadOnlyCollection<UpstreamEndpoint> tried, IReadOnlyList<UpstreamEndpoint>? available = null)
     {
-        if (cluster.Endpoints.IsEmpty)
+        available ??= cluster.Endpoints;
+        if (available.Count == 0)
         {
             return null;
         }
 
+        // Envoy builds its ring from the hosts it may use; with some ejected, this request gets a ring of the rest.
+        var ring = cluster.Ring is null || available.Count == cluster.Endpoints.Length
+            ? cluster.Ring
+            : new HashRing([.. available], cluster.LoadBalancer.ConsistentHash!.MinimumRingSize ?? ConsistentHash.DefaultMinimumRingSize);
+
         UpstreamEndpoint pick = null!;
         for (var attempt = 0; attempt < HostSelectionAttempts; attempt++)
         {
-            pick = PickOnce(cluster, context);
+            pick = PickOnce(cluster, available, ring, context);
             if (!tried.Contains(pick))
             {
                 break;
@@ -43,28 +50,27 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
         return pick;
     }
 
-    private UpstreamEndpoint PickOnce(Cluster cluster, HttpContext context)
+    private UpstreamEndpoint PickOnce(Cluster cluster, IReadOnlyList<UpstreamEndpoint> endpoints, HashRing? ring, HttpContext context)
     {
-        var endpoints = cluster.Endpoints;
-        if (cluster.Ring is { } ring)
+        if (ring is not null)
         {
             return HashKey(cluster.LoadBalancer.ConsistentHash!, context) is { } key
                 ? ring.Find(HashRing.Hash(key))
-                : endpoints[random.Next(endpoints.Length)];
+                : endpoints[random.Next(endpoints.Count)];
         }
 
         switch (cluster.LoadBalancer.Simple)
         {
             case SimpleLoadBalancer.Random:
-                return endpoints[random.Next(endpoints.Length)];
+                return endpoints[random.Next(endpoints.Count)];
             case SimpleLoadBalancer.LeastRequest:
                 // Envoy's power of two choices when all weights are equal.
-                var first = endpoints[random.Next(endpoints.Length)];
-                var second = endpoints[random.Next(endpoints.Length)];
+                var first = endpoints[random.Next(endpoints.Count)];
+                var second = endpoints[random.Next(endpoints.Count)];
                 return load.Active(second) < load.Active(first) ? second : first;
             default:
                 var position = _positions.GetOrAdd(cluster.Name, static _ => new StrongBox<long>(-1));
-                return endpoints[(int)(Interlocked.Increment(ref position.Value) % endpoints.Length)];
+                return endpoints[(int)(Interlocked.Increment(ref position.Value) % endpoints.Count)];
         }
     }
 

@@ -2,6 +2,7 @@ using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
@@ -14,7 +15,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// route's timeout bounds all tries together. The inbound hop sends once to the application.
 /// </summary>
 internal sealed class RouterStage(
-    UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, TimeProvider time, IMeshRandom random)
+    UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers, TimeProvider time, IMeshRandom random)
 {
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
@@ -42,7 +43,7 @@ internal sealed class RouterStage(
         {
             for (var attempt = 1; ; attempt++)
             {
-                var endpoint = balancer.Pick(cluster, context, tried);
+                var endpoint = balancer.Pick(cluster, context, tried, outliers.Available(request.SourceWorkload, cluster));
                 if (endpoint is null)
                 {
                     await Responses.NoHealthyUpstream(context, request);
@@ -64,6 +65,10 @@ internal sealed class RouterStage(
                 using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
                 using var lease = load.Begin(endpoint);
                 var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, place, perTry.Token);
+                if (!context.RequestAborted.IsCancellationRequested)
+                {
+                    outliers.Report(request.SourceWorkload, cluster, endpoint, outcome.Status);
+                }
                 if (retrying)
                 {
                     breakers.EndRetry(request.SourceWorkload, cluster);

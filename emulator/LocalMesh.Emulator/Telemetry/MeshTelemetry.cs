@@ -42,6 +42,15 @@ public static class MeshTelemetry
     internal static readonly Counter<long> Overflows = Meter.CreateCounter<long>(
         "upstream_rq_pending_overflow", description: "Requests refused by a circuit breaker (Envoy's cluster.upstream_rq_pending_overflow).");
 
+    internal static readonly Counter<long> EjectionsDetected = Meter.CreateCounter<long>(
+        "outlier_detection.ejections_detected", description: "Endpoints found to be outliers (Envoy's ejections_detected_*).");
+
+    internal static readonly Counter<long> EjectionsEnforced = Meter.CreateCounter<long>(
+        "outlier_detection.ejections_enforced", description: "Endpoints actually ejected (Envoy's ejections_enforced_*).");
+
+    internal static readonly Counter<long> EjectionsOverflow = Meter.CreateCounter<long>(
+        "outlier_detection.ejections_overflow", description: "Ejections not enforced because of maxEjectionPercent (Envoy's ejections_overflow).");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
