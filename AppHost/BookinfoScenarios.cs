@@ -1,5 +1,16 @@
 using LocalMesh.Emulator.Configuration;
 
+/// <summary>One scenario: what it shows, and what it changes.</summary>
+/// <param name="Description">What the scenario shows.</param>
+/// <param name="Routes">VirtualService routes by service.</param>
+/// <param name="Policies">DestinationRule traffic policies by service.</param>
+/// <param name="LoadClient">Whether the scenario runs the load client against details.</param>
+public sealed record Scenario(
+    string Description,
+    IReadOnlyDictionary<string, HttpRoute[]> Routes,
+    IReadOnlyDictionary<string, TrafficPolicy>? Policies = null,
+    bool LoadClient = false);
+
 /// <summary>
 /// Istio's bookinfo tasks as scenarios of the sample: <c>dotnet run --project AppHost --
 /// --scenario &lt;name&gt;</c>. Each is the routes Istio's task applies, written with LocalMesh's
@@ -18,28 +29,45 @@ public static class BookinfoScenarios
 
     private static readonly Dictionary<string, StringMatch> Jason = new() { ["end-user"] = StringMatch.Exact("jason") };
 
-    /// <summary>Every scenario: its description and the VirtualService routes it gives each service.</summary>
-    public static readonly IReadOnlyDictionary<string, (string Description, IReadOnlyDictionary<string, HttpRoute[]> Routes)> All =
-        new Dictionary<string, (string, IReadOnlyDictionary<string, HttpRoute[]>)>
+    /// <summary>Istio's circuit-breaking task: one connection, one pending request, no keep-alive; eject after one error.</summary>
+    public static readonly TrafficPolicy CircuitBreaker = new()
+    {
+        ConnectionPool = new ConnectionPoolSettings
         {
-            ["reviews-v1"] = (
+            Tcp = new TcpSettings { MaxConnections = 1 },
+            Http = new HttpSettings { Http1MaxPendingRequests = 1, MaxRequestsPerConnection = 1 },
+        },
+        OutlierDetection = new OutlierDetection
+        {
+            Consecutive5xxErrors = 1,
+            Interval = TimeSpan.FromSeconds(1),
+            BaseEjectionTime = TimeSpan.FromMinutes(3),
+            MaxEjectionPercent = 100,
+        },
+    };
+
+    /// <summary>Every scenario, by the name <c>--scenario</c> takes.</summary>
+    public static readonly IReadOnlyDictionary<string, Scenario> All =
+        new Dictionary<string, Scenario>
+        {
+            ["reviews-v1"] = new(
                 "Request routing, step 1: every request to reviews goes to v1 (no stars).",
                 Rules(("reviews", [To("reviews", "v1")]))),
-            ["reviews-v2-for-jason"] = (
+            ["reviews-v2-for-jason"] = new(
                 "Request routing: jason (header end-user) sees reviews v2 (black stars), everyone else v1.",
                 Rules(("reviews", JasonToV2ElseV1))),
-            ["reviews-50-v3"] = (
+            ["reviews-50-v3"] = new(
                 "Traffic shifting, step 1: reviews split 50/50 between v1 and v3 (red stars).",
                 Rules(("reviews", [Weighted("reviews", ("v1", 50), ("v3", 50))]))),
-            ["reviews-v3"] = (
+            ["reviews-v3"] = new(
                 "Traffic shifting, step 2: every request to reviews goes to v3 (red stars).",
                 Rules(("reviews", [To("reviews", "v3")]))),
-            ["reviews-timeout"] = (
+            ["reviews-timeout"] = new(
                 "Request timeouts: reviews (v2) times out after 0.5 s while ratings is delayed 2 s; the page answers in about 1 s without reviews.",
                 Rules(
                     ("reviews", [To("reviews", "v2") with { Timeout = TimeSpan.FromSeconds(0.5) }]),
                     ("ratings", [To("ratings", "v1") with { Fault = new HttpFaultInjection { Delay = new FaultDelay(TimeSpan.FromSeconds(2), 100) } }]))),
-            ["ratings-delay-for-jason"] = (
+            ["ratings-delay-for-jason"] = new(
                 "Fault injection, delay: ratings is delayed 7 s for jason; productpage gives up on reviews after about 6 s (3 s timeout, one retry).",
                 Rules(
                     ("reviews", JasonToV2ElseV1),
@@ -52,7 +80,7 @@ public static class BookinfoScenarios
                         },
                         To("ratings", "v1"),
                     ]))),
-            ["ratings-abort-for-jason"] = (
+            ["ratings-abort-for-jason"] = new(
                 "Fault injection, abort: ratings answers 500 for jason; the page loads at once with \"Ratings service is currently unavailable\".",
                 Rules(
                     ("reviews", JasonToV2ElseV1),
@@ -65,7 +93,12 @@ public static class BookinfoScenarios
                         },
                         To("ratings", "v1"),
                     ]))),
-            ["broken-routes"] = (
+            ["circuit-breaking"] = new(
+                "Circuit breaking: details allows one connection and one pending request; the load client (2 connections, 20 requests) sees some 503s with x-envoy-overloaded.",
+                Rules(),
+                new Dictionary<string, TrafficPolicy> { ["details"] = CircuitBreaker },
+                LoadClient: true),
+            ["broken-routes"] = new(
                 "What a mistake looks like: routes to a subset that does not exist, a regex that does not compile and weights that are all 0. The AppHost refuses to start and lists each problem.",
                 Rules(("reviews",
                 [
@@ -87,10 +120,19 @@ public static class BookinfoScenarios
     /// <summary>The scenario's rules applied to a running mesh's configuration (what the AppHost switch does at start).</summary>
     public static MeshConfig Apply(MeshConfig config, string scenario)
     {
-        var routes = All[scenario].Routes;
+        var (_, routes, policies, _) = All[scenario];
         return config with
         {
-            Services = [.. config.Services.Select(service => service with { Http = [.. routes.GetValueOrDefault(service.Name, [])] })],
+            Services =
+            [
+                .. config.Services.Select(service => service with
+                {
+                    Http = [.. routes.GetValueOrDefault(service.Name, [])],
+                    DestinationRule = policies?.GetValueOrDefault(service.Name) is { } policy
+                        ? (service.DestinationRule ?? new DestinationRule()) with { TrafficPolicy = policy }
+                        : service.DestinationRule,
+                }),
+            ],
         };
     }
 }

@@ -13,9 +13,9 @@ var scenario = builder.Configuration["scenario"];
 if (scenario is not null && !BookinfoScenarios.All.ContainsKey(scenario))
 {
     Console.Error.WriteLine($"Unknown scenario '{scenario}'. Choose one of:");
-    foreach (var (name, (description, _)) in BookinfoScenarios.All)
+    foreach (var (name, known) in BookinfoScenarios.All)
     {
-        Console.Error.WriteLine($"  {name,-26} {description}");
+        Console.Error.WriteLine($"  {name,-26} {known.Description}");
     }
 
     return 2;
@@ -50,7 +50,13 @@ var productpage = mesh.AddService("productpage")
             .WithReference(reviews),
         version: "v1");
 
-// bookinfo's destination-rule-all: a subset per version, and the scenario's routes if one was chosen.
+var chosen = scenario is null ? null : BookinfoScenarios.All[scenario];
+if (chosen?.LoadClient == true)
+{
+    mesh.AddService("loadclient").WithWorkload(Workload<Projects.LoadClient>("loadclient-v1").WithReference(details), version: "v1");
+}
+
+// bookinfo's destination-rule-all: a subset per version, and the scenario's rules if one was chosen.
 foreach (var service in new[] { productpage, details, reviews, ratings })
 {
     foreach (var subset in BookinfoScenarios.Subsets[service.Resource.Name])
@@ -58,9 +64,14 @@ foreach (var service in new[] { productpage, details, reviews, ratings })
         service.WithPort(9080).WithSubset(subset);
     }
 
-    foreach (var route in scenario is null ? [] : BookinfoScenarios.All[scenario].Routes.GetValueOrDefault(service.Resource.Name, []))
+    foreach (var route in chosen?.Routes.GetValueOrDefault(service.Resource.Name, []) ?? [])
     {
         service.WithHttpRoute(route);
+    }
+
+    if (chosen?.Policies?.GetValueOrDefault(service.Resource.Name) is { } policy)
+    {
+        service.WithTrafficPolicy(policy);
     }
 }
 

@@ -64,6 +64,7 @@ internal sealed class MeshController(
         }
 
         _server.State.Changed += snapshot => _ = PublishAsync(snapshot);
+        _server.EjectionsChanged += OnEjectionsChanged;
         await PublishAsync(_server.State.Snapshot);
         _ = Task.Run(() => WatchWorkloadsAsync(_stopping.Token), CancellationToken.None);
     }
@@ -239,6 +240,7 @@ internal sealed class MeshController(
                         new("mesh.routes", Routes(snapshot, service.Name)),
                         new("mesh.loadBalancer", LoadBalancer(snapshot, service.Name)),
                         new("mesh.faults", Control?.Faults.TryGetValue(service.Name, out var fault) == true ? fault.ToString() : "none"),
+                        new("mesh.ejected", Ejected(service.Name)),
                     ]),
                 });
             }
@@ -260,6 +262,26 @@ internal sealed class MeshController(
         {
             _logger.LogWarning(ex, "Could not publish the mesh's state to the dashboard.");
         }
+    }
+
+    /// <summary>Shows an ejection now, and again when it ends (no event marks the end).</summary>
+    private void OnEjectionsChanged()
+    {
+        _ = PublishAsync(_server!.State.Snapshot);
+        if (_server.Ejections.Count > 0)
+        {
+            var until = _server.Ejections.Min(ejection => ejection.Until);
+            _ = Task.Delay(until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100), _stopping.Token)
+                .ContinueWith(_ => PublishAsync(_server.State.Snapshot), TaskScheduler.Default);
+        }
+    }
+
+    private string Ejected(string service)
+    {
+        var ejections = _server!.Ejections.Where(ejection => ejection.Cluster.EndsWith($"|{service}", StringComparison.Ordinal)).ToList();
+        return ejections.Count == 0
+            ? "none"
+            : string.Join("; ", ejections.Select(e => $"{e.Endpoint} by {e.Source} until {e.Until:HH:mm:ss} (ejection {e.Times})"));
     }
 
     private static string Routes(MeshSnapshot snapshot, string service)

@@ -178,6 +178,63 @@ public sealed class ValidationTests
             TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { ConsistentHash = new ConsistentHash { HttpCookie = new HttpCookie("") } } },
         }).Field);
 
+    [Theory]
+    [InlineData("tcp.maxConnections")]
+    [InlineData("http.http1MaxPendingRequests")]
+    [InlineData("http.http2MaxRequests")]
+    [InlineData("http.maxRetries")]
+    [InlineData("tcp.connectTimeout")]
+    public void ConnectionPoolLimitsOutOfRange(string field)
+    {
+        var pool = field switch
+        {
+            "tcp.maxConnections" => new ConnectionPoolSettings { Tcp = new TcpSettings { MaxConnections = 0 } },
+            "tcp.connectTimeout" => new ConnectionPoolSettings { Tcp = new TcpSettings { ConnectTimeout = TimeSpan.Zero } },
+            "http.http1MaxPendingRequests" => new ConnectionPoolSettings { Http = new HttpSettings { Http1MaxPendingRequests = -1 } },
+            "http.http2MaxRequests" => new ConnectionPoolSettings { Http = new HttpSettings { Http2MaxRequests = 0 } },
+            _ => new ConnectionPoolSettings { Http = new HttpSettings { MaxRetries = -2 } },
+        };
+
+        Assert.Equal($"trafficPolicy.connectionPool.{field}", Single(rule: Subsets with { TrafficPolicy = new TrafficPolicy { ConnectionPool = pool } }).Field);
+    }
+
+    [Theory]
+    [InlineData("interval")]
+    [InlineData("baseEjectionTime")]
+    [InlineData("maxEjectionPercent")]
+    [InlineData("minHealthPercent")]
+    public void OutlierDetectionSettingsOutOfRange(string field)
+    {
+        var detection = field switch
+        {
+            "interval" => new OutlierDetection { Interval = TimeSpan.Zero },
+            "baseEjectionTime" => new OutlierDetection { BaseEjectionTime = TimeSpan.FromSeconds(-1) },
+            "maxEjectionPercent" => new OutlierDetection { MaxEjectionPercent = 101 },
+            _ => new OutlierDetection { MinHealthPercent = -1 },
+        };
+
+        Assert.Equal($"trafficPolicy.outlierDetection.{field}", Single(rule: Subsets with { TrafficPolicy = new TrafficPolicy { OutlierDetection = detection } }).Field);
+    }
+
+    [Fact]
+    public void NegativeConsecutiveErrors() =>
+        Assert.Equal("trafficPolicy.outlierDetection", Single(rule: Subsets with { TrafficPolicy = new TrafficPolicy { OutlierDetection = new OutlierDetection { Consecutive5xxErrors = -1 } } }).Field);
+
+    [Fact]
+    public void ConnectionPoolSettingsThatAreNotEmulatedAreNotices()
+    {
+        var result = MeshConfigValidator.Validate(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews") { DestinationRule = new DestinationRule { TrafficPolicy = new TrafficPolicy
+            {
+                ConnectionPool = new ConnectionPoolSettings { Http = new HttpSettings { MaxRequestsPerConnection = 10, IdleTimeout = TimeSpan.FromMinutes(5) } },
+            } } }],
+        });
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(2, result.Notices.Count);
+    }
+
     [Fact]
     public void PassthroughIsANoticeNotAnError()
     {

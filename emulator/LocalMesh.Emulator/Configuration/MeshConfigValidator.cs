@@ -79,6 +79,8 @@ public static class MeshConfigValidator
 
     private static void ValidatePolicy(TrafficPolicy? policy, string field, string service, Reporter report, List<string> notices)
     {
+        ValidateConnectionPool(policy?.ConnectionPool, $"{field}.connectionPool", service, report, notices);
+        ValidateOutlierDetection(policy?.OutlierDetection, $"{field}.outlierDetection", report);
         if (policy?.LoadBalancer is not { } loadBalancer)
         {
             return;
@@ -111,6 +113,84 @@ public static class MeshConfigValidator
             if (hash.HttpCookie is { } cookie && (string.IsNullOrWhiteSpace(cookie.Name) || cookie.Ttl < TimeSpan.Zero))
             {
                 report.Error($"{field}.consistentHash.httpCookie", "needs a name and a non-negative ttl.", "e.g. new HttpCookie(\"user\", Ttl: TimeSpan.FromHours(1)).");
+            }
+        }
+    }
+
+    private static void ValidateConnectionPool(ConnectionPoolSettings? pool, string field, string service, Reporter report, List<string> notices)
+    {
+        if (pool is null)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in new (string, int?)[]
+        {
+            ("tcp.maxConnections", pool.Tcp?.MaxConnections),
+            ("http.http2MaxRequests", pool.Http?.Http2MaxRequests),
+            ("http.maxRequestsPerConnection", pool.Http?.MaxRequestsPerConnection),
+        })
+        {
+            if (value < 1)
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use 1 or more, or leave it unset for no limit.");
+            }
+        }
+
+        foreach (var (name, value) in new (string, int?)[] { ("http.http1MaxPendingRequests", pool.Http?.Http1MaxPendingRequests), ("http.maxRetries", pool.Http?.MaxRetries) })
+        {
+            if (value < 0)
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use 0 or more, or leave it unset for no limit.");
+            }
+        }
+
+        if (pool.Tcp?.ConnectTimeout is { } connect && connect < TimeSpan.FromMilliseconds(1))
+        {
+            report.Error($"{field}.tcp.connectTimeout", $"is {connect}.", "use at least 1ms, or leave it unset for 10s.");
+        }
+
+        if (pool.Http?.IdleTimeout is { } idle && idle < TimeSpan.FromMilliseconds(1))
+        {
+            report.Error($"{field}.http.idleTimeout", $"is {idle}.", "use at least 1ms, or leave it unset for 1h.");
+        }
+
+        if (pool.Http?.MaxRequestsPerConnection > 1)
+        {
+            notices.Add($"{service}: {field}.http.maxRequestsPerConnection: only 1 (no keep-alive) is emulated; connections are reused without a count.");
+        }
+
+        if (pool.Http?.IdleTimeout is not null)
+        {
+            notices.Add($"{service}: {field}.http.idleTimeout: not emulated; idle upstream connections close after the HTTP client's default.");
+        }
+    }
+
+    private static void ValidateOutlierDetection(OutlierDetection? detection, string field, Reporter report)
+    {
+        if (detection is null)
+        {
+            return;
+        }
+
+        if (detection.Consecutive5xxErrors < 0 || detection.ConsecutiveGatewayErrors < 0)
+        {
+            report.Error(field, "has a negative error count.", "use 0 (off) or more.");
+        }
+
+        foreach (var (name, value) in new (string, TimeSpan?)[] { ("interval", detection.Interval), ("baseEjectionTime", detection.BaseEjectionTime) })
+        {
+            if (value < TimeSpan.FromMilliseconds(1))
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use at least 1ms, or leave it unset for Istio's default.");
+            }
+        }
+
+        foreach (var (name, value) in new (string, int?)[] { ("maxEjectionPercent", detection.MaxEjectionPercent), ("minHealthPercent", detection.MinHealthPercent) })
+        {
+            if (value is < 0 or > 100)
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use a percentage from 0 to 100.");
             }
         }
     }

@@ -1,0 +1,74 @@
+// loadclient: a small load generator in the spirit of Istio's fortio, for the circuit-breaking
+// scenario. It calls its target through its own outbound sidecar with a number of concurrent
+// connections and reports the status codes it got. GET /run?c=2&n=20 runs it again.
+using System.Collections.Concurrent;
+using System.Net;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+var target = builder.Configuration["LOAD_TARGET"] ?? "http://details/details/0";
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+
+app.MapGet("/run", async (int? c, int? n, ILogger<LoadRun> logger, IConfiguration configuration) =>
+{
+    var result = await LoadRun.RunAsync(configuration, target, c ?? 2, n ?? 20);
+    logger.LogInformation("{Summary}", result.Summary);
+    return Results.Ok(result);
+});
+
+app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
+{
+    // One run at start, like `fortio load -c 2 -qps 0 -n 20` in Istio's task.
+    await Task.Delay(TimeSpan.FromSeconds(2));
+    var result = await LoadRun.RunAsync(app.Configuration, target,
+        app.Configuration.GetValue("LOAD_CONNECTIONS", 2), app.Configuration.GetValue("LOAD_REQUESTS", 20));
+    app.Logger.LogInformation("{Summary}", result.Summary);
+}));
+
+app.Run();
+
+internal sealed record LoadRun(int Connections, int Requests, IReadOnlyDictionary<int, int> Codes, int Overloaded)
+{
+    public string Summary => $"{Connections} connections, {Requests} requests: "
+        + string.Join(", ", Codes.OrderBy(c => c.Key).Select(c => $"Code {c.Key} : {c.Value} ({100.0 * c.Value / Requests:0.0} %)"))
+        + $"; x-envoy-overloaded on {Overloaded}";
+
+    /// <summary>Each connection is a client of its own that sends its share of requests one after another.</summary>
+    public static async Task<LoadRun> RunAsync(IConfiguration configuration, string target, int connections, int requests)
+    {
+        var uri = Resolve(configuration, target);
+        var codes = new ConcurrentDictionary<int, int>();
+        var overloaded = 0;
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async connection =>
+        {
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 });
+            for (var i = connection; i < requests; i += connections)
+            {
+                try
+                {
+                    using var response = await client.GetAsync(uri);
+                    codes.AddOrUpdate((int)response.StatusCode, 1, (_, count) => count + 1);
+                    if (response.Headers.Contains("x-envoy-overloaded"))
+                    {
+                        Interlocked.Increment(ref overloaded);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    codes.AddOrUpdate(-1, 1, (_, count) => count + 1);
+                }
+            }
+        }));
+        return new LoadRun(connections, requests, codes, overloaded);
+    }
+
+    /// <summary>http://details/... is resolved from the service-discovery variables, i.e. to this workload's sidecar.</summary>
+    private static Uri Resolve(IConfiguration configuration, string target)
+    {
+        var uri = new Uri(target);
+        var address = configuration[$"services:{uri.Host}:http:0"] ?? throw new InvalidOperationException($"No reference to '{uri.Host}'.");
+        return new Uri(new Uri(address), uri.PathAndQuery);
+    }
+}
