@@ -29,6 +29,7 @@ internal static class MeshFixtures
             ListenerConfig.Inbound("backend-v2", 0),
             ListenerConfig.Outbound("caller", "backend"),
             ListenerConfig.ForService("backend"),
+            ListenerConfig.Ingress("gateway", 0, "backend"),
         ],
     };
 }

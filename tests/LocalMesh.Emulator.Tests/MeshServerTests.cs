@@ -108,6 +108,23 @@ public sealed class MeshServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheIngressGatewayDropsEnvoyControlHeadersFromOutside()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, _server.Addresses["ingress|gateway"]);
+        request.Headers.Add("x-request-id", requestId);
+        request.Headers.Add("x-envoy-upstream-rq-timeout-ms", "1");
+        request.Headers.Add("x-envoy-attempt-count", "99");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = _backends.SelectMany(b => b.Received).Single(r => r.Headers.GetValueOrDefault("x-request-id") == requestId);
+        Assert.Equal("1", received.Headers["x-envoy-attempt-count"]);
+        Assert.False(received.Headers.ContainsKey("x-envoy-upstream-rq-timeout-ms"));
+    }
+
+    [Fact]
     public async Task ARequestWithoutARequestIdGetsOne()
     {
         using var response = await _client.GetAsync(Outbound);

@@ -20,9 +20,9 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
 
         for (var load = 0; load < 6; load++)
         {
-            Assert.Equal("black", StarColor(await LoadAsync("jason")));
-            Assert.Equal("none", StarColor(await LoadAsync("kim")));
-            Assert.Equal("none", StarColor(await LoadAsync(null)));
+            Assert.Equal("black", StarColor(await fixture.LoadPageAsync("jason")));
+            Assert.Equal("none", StarColor(await fixture.LoadPageAsync("kim")));
+            Assert.Equal("none", StarColor(await fixture.LoadPageAsync(null)));
         }
     }
 
@@ -33,7 +33,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
 
         for (var load = 0; load < 8; load++)
         {
-            Assert.Equal("none", StarColor(await LoadAsync(null)));
+            Assert.Equal("none", StarColor(await fixture.LoadPageAsync(null)));
         }
     }
 
@@ -45,7 +45,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
             var colors = new List<string>();
             for (var load = 0; load < 40; load++)
             {
-                colors.Add(StarColor(await LoadAsync(null)));
+                colors.Add(StarColor(await fixture.LoadPageAsync(null)));
             }
 
             Assert.DoesNotContain("black", colors);
@@ -57,7 +57,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
         {
             for (var load = 0; load < 8; load++)
             {
-                Assert.Equal("red", StarColor(await LoadAsync(null)));
+                Assert.Equal("red", StarColor(await fixture.LoadPageAsync(null)));
             }
         }
     }
@@ -69,7 +69,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
         var requestId = Guid.NewGuid().ToString();
 
         var stopwatch = Stopwatch.StartNew();
-        var html = await LoadAsync(null, requestId);
+        var html = await fixture.LoadPageAsync(null, requestId);
         stopwatch.Stop();
 
         Assert.Contains("Sorry, product reviews are currently unavailable for this book.", html);
@@ -92,7 +92,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
         var requestId = Guid.NewGuid().ToString();
 
         var stopwatch = Stopwatch.StartNew();
-        var html = await LoadAsync("jason", requestId);
+        var html = await fixture.LoadPageAsync("jason", requestId);
         stopwatch.Stop();
 
         Assert.Contains("Sorry, product reviews are currently unavailable for this book.", html);
@@ -110,7 +110,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
         var requestId = Guid.NewGuid().ToString();
 
         var stopwatch = Stopwatch.StartNew();
-        var html = await LoadAsync("jason", requestId);
+        var html = await fixture.LoadPageAsync("jason", requestId);
         stopwatch.Stop();
 
         Assert.Contains("Ratings service is currently unavailable", html);
@@ -119,21 +119,7 @@ public sealed partial class BookinfoTaskTests(SampleAppFixture fixture)
         var ratings = await fixture.WaitForSpansAsync(requestId, span =>
             Tag(span, "reporter") == "source" && Tag(span, "destination_service_name") == "ratings", 1);
         Assert.All(ratings, span => Assert.Equal(("500", "FI"), (Tag(span, "response_code"), Tag(span, "response_flags"))));
-        Assert.Equal("none", StarColor(await LoadAsync("kim")));
-    }
-
-    private async Task<string> LoadAsync(string? user, string? requestId = null)
-    {
-        using var client = fixture.CreateIngressClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/productpage?user={user}");
-        if (requestId is not null)
-        {
-            request.Headers.Add("x-request-id", requestId);
-        }
-
-        using var response = await client.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsStringAsync();
+        Assert.Equal("none", StarColor(await fixture.LoadPageAsync("kim")));
     }
 
     /// <summary>The color of the page's stars, or "none" (reviews v1, or no reviews).</summary>

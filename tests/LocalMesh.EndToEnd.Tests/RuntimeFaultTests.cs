@@ -25,13 +25,13 @@ public sealed class RuntimeFaultTests(SampleAppFixture fixture)
             Assert.True(result.Success, result.Message);
 
             var requestId = Guid.NewGuid().ToString();
-            Assert.Contains("Ratings service is currently unavailable", await LoadAsync("jason", requestId));
+            Assert.Contains("Ratings service is currently unavailable", await fixture.LoadPageAsync("jason", requestId));
             var ratings = await fixture.WaitForSpansAsync(requestId, span => Tag(span, "reporter") == "source" && Tag(span, "destination_service_name") == "ratings", 1);
             Assert.Equal("FI", Tag(Assert.Single(ratings), "response_flags"));
             Assert.Contains("abort 500 at 100% when end-user=jason", await FaultsPropertyAsync(notifications, "abort"));
 
             Assert.True((await commands.ExecuteCommandAsync("ratings", "clear-faults", new InteractionInputCollection([]))).Success);
-            Assert.Contains("data-color=\"black\"", await LoadAsync("jason"));
+            Assert.Contains("data-color=\"black\"", await fixture.LoadPageAsync("jason"));
             Assert.Equal("none", await FaultsPropertyAsync(notifications, "none"));
         }
         finally
@@ -68,20 +68,20 @@ public sealed class RuntimeFaultTests(SampleAppFixture fixture)
                 new Dictionary<string, string> { ["end-user"] = "jason" });
 
             var stopwatch = Stopwatch.StartNew();
-            var jason = await LoadAsync("jason");
+            var jason = await fixture.LoadPageAsync("jason");
             stopwatch.Stop();
 
             // productpage's 3 s timeout fires before the 4 s delay; its retry meets the delay again.
             Assert.Contains("Sorry, product reviews are currently unavailable", jason);
             Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(6), $"The page came back after {stopwatch.Elapsed}.");
-            Assert.DoesNotContain("unavailable", await LoadAsync("kim"));
+            Assert.DoesNotContain("unavailable", await fixture.LoadPageAsync("kim"));
         }
         finally
         {
             mesh.ClearFaults();
         }
 
-        Assert.Contains("data-color=\"black\"", await LoadAsync("jason"));
+        Assert.Contains("data-color=\"black\"", await fixture.LoadPageAsync("jason"));
     }
 
     private static async Task<string> FaultsPropertyAsync(ResourceNotificationService notifications, string expected)
@@ -91,18 +91,6 @@ public sealed class RuntimeFaultTests(SampleAppFixture fixture)
             e => e.Snapshot.Properties.Any(p => p.Name == "mesh.faults" && p.Value?.ToString()?.Contains(expected, StringComparison.Ordinal) == true),
             cap.Token);
         return update.Snapshot.Properties.Single(p => p.Name == "mesh.faults").Value!.ToString()!;
-    }
-
-    private async Task<string> LoadAsync(string user, string? requestId = null)
-    {
-        using var client = fixture.CreateIngressClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/productpage?user={user}");
-        if (requestId is not null)
-        {
-            request.Headers.Add("x-request-id", requestId);
-        }
-
-        return await (await client.SendAsync(request)).Content.ReadAsStringAsync();
     }
 
     private static string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();

@@ -86,6 +86,21 @@ public sealed class SampleAppFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Loads the product page through the ingress as <paramref name="user"/> (none: signed out).</summary>
+    public async Task<string> LoadPageAsync(string? user, string? requestId = null)
+    {
+        using var client = CreateIngressClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/productpage?user={user}");
+        if (requestId is not null)
+        {
+            request.Headers.Add("x-request-id", requestId);
+        }
+
+        using var response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     public HttpClient CreateIngressClient() => new(new HttpClientHandler { UseCookies = false })
     {
         BaseAddress = Ingress,

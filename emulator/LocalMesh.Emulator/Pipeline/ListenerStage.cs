@@ -11,6 +11,8 @@ namespace LocalMesh.Emulator.Pipeline;
 /// </summary>
 internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerRegistry peers)
 {
+    private static bool IsEnvoyHeader(string name) => name.StartsWith("x-envoy-", StringComparison.OrdinalIgnoreCase);
+
     public Task InvokeAsync(HttpContext context)
     {
         var snapshot = state.Snapshot;
@@ -27,6 +29,15 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
             ListenerKind.Service => MeshTelemetry.Unknown,
             _ => listener.Workload!,
         };
+
+        if (listener.Kind == ListenerKind.Ingress)
+        {
+            // Envoy's edge: headers that steer the mesh are not taken from outside it.
+            foreach (var name in context.Request.Headers.Keys.Where(IsEnvoyHeader).ToList())
+            {
+                context.Request.Headers.Remove(name);
+            }
+        }
 
         context.Features.Set(new MeshRequest(snapshot, listener, source));
         return next(context);
