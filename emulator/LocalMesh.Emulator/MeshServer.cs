@@ -5,6 +5,7 @@ using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
+using LocalMesh.Emulator.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -20,6 +21,9 @@ public sealed class MeshServerOptions
 {
     /// <summary>The clock every time-based decision reads.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>How long workload certificates live; they are renewed at half-life.</summary>
+    public TimeSpan CertificateLifetime { get; init; } = MeshCertificateAuthority.DefaultWorkloadLifetime;
 
     /// <summary>The dice every random decision reads.</summary>
     public IMeshRandom Random { get; init; } = SystemMeshRandom.Instance;
@@ -49,6 +53,9 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>Each listener's address (<c>http://127.0.0.1:port</c>) by listener name.</summary>
     public IReadOnlyDictionary<string, Uri> Addresses { get; }
 
+    /// <summary>The mesh's certificate authority and the workloads' current certificates.</summary>
+    public WorkloadIdentities Identities => _app.Services.GetRequiredService<WorkloadIdentities>();
+
     /// <summary>The endpoints outlier detection has ejected now, by calling sidecar.</summary>
     public IReadOnlyList<Ejection> Ejections => _app.Services.GetRequiredService<OutlierDetector>().Ejections;
 
@@ -64,12 +71,16 @@ public sealed class MeshServer : IAsyncDisposable
     {
         options ??= new MeshServerOptions();
         var state = new MeshState(config);
+        var authority = MeshCertificateAuthority.Create(config.TrustDomain, options.TimeProvider);
+        var identities = new WorkloadIdentities(authority, options.TimeProvider, options.CertificateLifetime);
+        var mutualTls = new MutualTlsConnectionMiddleware(state, identities);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Replace(ServiceDescriptor.Singleton(options.LoggerFactory));
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(options.Random);
         builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(identities);
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<UpstreamClients>();
         builder.Services.AddSingleton<EndpointLoad>();
@@ -88,6 +99,11 @@ public sealed class MeshServer : IAsyncDisposable
                 kestrel.Listen(IPAddress.Loopback, listener.Port, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1;
+                    if (listener.Kind == ListenerKind.Inbound)
+                    {
+                        listen.Use(next => connection => mutualTls.OnConnectionAsync(connection, next, listener.Name));
+                    }
+
                     listenOptions[listener.Name] = listen;
                 });
             }
@@ -121,7 +137,9 @@ public sealed class MeshServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        var authority = Identities.Authority;
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
+        authority.Dispose();
     }
 }

@@ -28,6 +28,31 @@ public sealed record MeshConfig
 
     /// <summary>Every listener the data plane binds.</summary>
     public ImmutableArray<ListenerConfig> Listeners { get; init; } = [];
+
+    /// <summary>The PeerAuthentication policies: what each inbound sidecar accepts.</summary>
+    public ImmutableArray<PeerAuthentication> PeerAuthentications { get; init; } = [];
+
+    /// <summary>
+    /// The mTLS mode of <paramref name="workload"/>'s inbound sidecar on <paramref name="port"/>:
+    /// the workload's own policy (port level first) over its namespace's over the mesh's; UNSET
+    /// inherits; PERMISSIVE when nothing says otherwise.
+    /// </summary>
+    public MutualTlsMode MutualTlsModeOf(WorkloadConfig workload, int port)
+    {
+        var selected = PeerAuthentications
+            .Where(policy => policy.Selector is { } selector
+                && (policy.Namespace ?? Namespace) == Namespace
+                && selector.All(label => workload.Labels.TryGetValue(label.Key, out var value) && value == label.Value))
+            .ToList();
+        var candidates = selected.Select(policy => policy.PortLevelMtls?.GetValueOrDefault(port) ?? MutualTlsMode.Unset)
+            .Concat(selected.Select(policy => policy.Mode))
+            .Concat(PeerAuthentications.Where(policy => policy.Selector is null && policy.Namespace == Namespace).Select(policy => policy.Mode))
+            .Concat(PeerAuthentications.Where(policy => policy.Selector is null && policy.Namespace is null).Select(policy => policy.Mode));
+        return candidates.FirstOrDefault(mode => mode != MutualTlsMode.Unset, MutualTlsMode.Permissive);
+    }
+
+    /// <summary>The SPIFFE ID of <paramref name="workload"/>.</summary>
+    public string SpiffeIdOf(WorkloadConfig workload) => Security.SpiffeId.For(TrustDomain, Namespace, workload.ServiceAccount);
 }
 
 /// <summary>A mesh service: a name callers use, selecting workloads by their <c>app</c> label.</summary>

@@ -14,9 +14,20 @@ namespace LocalMesh.Emulator.Configuration;
 /// <param name="Address">The replica's inbound sidecar.</param>
 public sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDictionary<string, string> Labels, Uri Address)
 {
+    /// <summary>The workload's SPIFFE ID, which its inbound sidecar must present (secure naming).</summary>
+    public string? SpiffeId { get; init; }
+
+    /// <summary>Whether its inbound sidecar accepts mutual TLS (any mode but DISABLE); callers then use it (auto mTLS).</summary>
+    public bool AcceptsMutualTls { get; init; }
+
     /// <summary>A readable name, e.g. <c>reviews-v2/1</c>.</summary>
     public string Name { get; } = $"{Workload}/{Replica}";
 }
+
+/// <summary>What an inbound sidecar accepts and who it is.</summary>
+/// <param name="Mode">Its effective PeerAuthentication mode.</param>
+/// <param name="SpiffeId">The identity it presents.</param>
+public sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId);
 
 /// <summary>
 /// What the data plane reads on every request: the compiled configuration, the bound listeners
@@ -63,6 +74,9 @@ public sealed class MeshSnapshot
     /// <summary>The workloads by name.</summary>
     public FrozenDictionary<string, WorkloadConfig> Workloads { get; }
 
+    /// <summary>Each inbound listener's mTLS mode and the identity it presents.</summary>
+    public FrozenDictionary<string, InboundSecurity> InboundSecurity { get; private init; } = FrozenDictionary<string, InboundSecurity>.Empty;
+
     /// <summary>Each service's compiled routes.</summary>
     internal FrozenDictionary<string, RouteTable> Routes { get; }
 
@@ -98,10 +112,27 @@ public sealed class MeshSnapshot
                     listener.Workload!,
                     listener.Replica,
                     workloads[listener.Workload!].Labels,
-                    new Uri($"http://127.0.0.1:{boundPorts[listener.Name]}")))
+                    new Uri($"http://127.0.0.1:{boundPorts[listener.Name]}"))
+                {
+                    SpiffeId = config.SpiffeIdOf(workloads[listener.Workload!]),
+                    AcceptsMutualTls = config.MutualTlsModeOf(workloads[listener.Workload!], service.Port) != MutualTlsMode.Disable,
+                })
                 .ToImmutableArray());
 
+        var ports = config.Services.ToDictionary(service => service.Name, service => service.Port);
+        var inboundSecurity = config.Listeners
+            .Where(listener => listener.Kind == ListenerKind.Inbound)
+            .ToFrozenDictionary(listener => listener.Name, listener =>
+            {
+                var workload = workloads[listener.Workload!];
+                var port = workload.Service is { } service ? ports.GetValueOrDefault(service, MeshServiceConfig.DefaultPort) : MeshServiceConfig.DefaultPort;
+                return new InboundSecurity(config.MutualTlsModeOf(workload, port), config.SpiffeIdOf(workload));
+            });
+
         var (routes, clusters) = RouteCompiler.Compile(config, upstreams);
-        return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads, routes, clusters);
+        return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads, routes, clusters)
+        {
+            InboundSecurity = inboundSecurity,
+        };
     }
 }

@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Security;
 
 namespace LocalMesh.Emulator.Forwarding;
 
@@ -13,6 +17,9 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
 {
     /// <summary>Called once the connection a request opened is established (circuit breakers stop counting it as pending).</summary>
     public static readonly HttpRequestOptionsKey<Action> ConnectedOption = new("localmesh.connected");
+
+    /// <summary>Mutual TLS to the destination's inbound sidecar: the caller's certificate and the identity the server must prove.</summary>
+    public static readonly HttpRequestOptionsKey<MutualTlsSettings> MutualTlsOption = new("localmesh.mtls");
 
     /// <summary>The destination's <c>connectionPool.tcp.connectTimeout</c>.</summary>
     public static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("localmesh.connect-timeout");
@@ -60,14 +67,44 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
             connected();
         }
 
+        Stream stream;
         if (workload.Length == 0)
         {
-            return new NetworkStream(socket, ownsSocket: true);
+            stream = new NetworkStream(socket, ownsSocket: true);
+        }
+        else
+        {
+            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            peers.Register(port, workload);
+            stream = new RegisteredStream(socket, () => peers.Unregister(port));
         }
 
-        var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-        peers.Register(port, workload);
-        return new RegisteredStream(socket, () => peers.Unregister(port));
+        return options.TryGetValue(MutualTlsOption, out var mutualTls)
+            ? await AuthenticateAsync(stream, mutualTls, linked.Token)
+            : stream;
+    }
+
+    /// <summary>TLS 1.3 with the caller's certificate; the server must chain to the mesh root and be the expected workload (secure naming).</summary>
+    private static async Task<Stream> AuthenticateAsync(Stream stream, MutualTlsSettings settings, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "outbound",
+                ClientCertificates = [settings.ClientCertificate],
+                EnabledSslProtocols = SslProtocols.Tls13,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    settings.Authority.TryValidate(certificate, out var server) && server == settings.ExpectedServer,
+            }, cancellationToken);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync();
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"TLS error: {ex.Message}", ex);
+        }
     }
 
     public void Dispose()
@@ -93,3 +130,9 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
         }
     }
 }
+
+/// <summary>How an outbound sidecar connects to a destination over mutual TLS.</summary>
+/// <param name="Authority">The mesh root the server must chain to.</param>
+/// <param name="ClientCertificate">The calling workload's current certificate.</param>
+/// <param name="ExpectedServer">The SPIFFE ID the destination must present.</param>
+internal sealed record MutualTlsSettings(MeshCertificateAuthority Authority, X509Certificate2 ClientCertificate, string ExpectedServer);

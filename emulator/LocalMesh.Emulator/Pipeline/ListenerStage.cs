@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -29,6 +30,15 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
             ListenerKind.Service => MeshTelemetry.Unknown,
             _ => listener.Workload!,
         };
+        var identity = listener.Kind switch
+        {
+            // Proved by the peer's certificate, or nothing over plaintext.
+            ListenerKind.Inbound => context.Features.Get<PeerIdentity>()?.SpiffeId,
+            ListenerKind.Outbound => snapshot.Config.SpiffeIdOf(snapshot.Workloads[listener.Workload!]),
+            // The gateway's own service account, as istio-ingressgateway has one.
+            ListenerKind.Ingress => SpiffeId.For(snapshot.Config.TrustDomain, snapshot.Config.Namespace, listener.Workload!),
+            _ => null,
+        };
 
         if (listener.Kind == ListenerKind.Ingress)
         {
@@ -39,7 +49,7 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
             }
         }
 
-        context.Features.Set(new MeshRequest(snapshot, listener, source));
+        context.Features.Set(new MeshRequest(snapshot, listener, source, identity));
         return next(context);
     }
 }

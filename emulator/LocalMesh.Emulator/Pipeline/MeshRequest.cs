@@ -10,7 +10,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// What the pipeline has decided about one request so far. Created by <see cref="ListenerStage"/>,
 /// filled in by the later stages, read by telemetry.
 /// </summary>
-internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener, string sourceWorkload)
+internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener, string sourceWorkload, string? sourceIdentity)
 {
     /// <summary>Envoy's default per-connection buffer limit: larger bodies are streamed once and never retried.</summary>
     public const int BodyBufferLimit = 1024 * 1024;
@@ -23,6 +23,13 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     public ListenerConfig Listener { get; } = listener;
 
     public string SourceWorkload { get; } = sourceWorkload;
+
+    /// <summary>
+    /// The caller's SPIFFE ID: on an inbound listener the one its mTLS certificate proved (null
+    /// over plaintext); elsewhere the identity this sidecar presents for the caller (null for
+    /// callers outside the mesh).
+    /// </summary>
+    public string? SourceIdentity { get; } = sourceIdentity;
 
     /// <summary>The service called; for inbound listeners the service of the workload.</summary>
     public string? DestinationService { get; set; }

@@ -4,6 +4,7 @@ using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -15,7 +16,8 @@ namespace LocalMesh.Emulator.Pipeline;
 /// route's timeout bounds all tries together. The inbound hop sends once to the application.
 /// </summary>
 internal sealed class RouterStage(
-    UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers, TimeProvider time, IMeshRandom random)
+    UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers,
+    WorkloadIdentities identities, TimeProvider time, IMeshRandom random)
 {
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
@@ -64,7 +66,11 @@ internal sealed class RouterStage(
 
                 using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
                 using var lease = load.Begin(endpoint);
-                var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, place, perTry.Token);
+                // Auto mTLS: a caller with an identity uses it whenever the destination accepts it.
+                var mutualTls = endpoint.AcceptsMutualTls && request.SourceIdentity is { } caller
+                    ? new MutualTlsSettings(identities.Authority, identities.Current(caller), endpoint.SpiffeId!)
+                    : null;
+                var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, place, mutualTls, perTry.Token);
                 if (!context.RequestAborted.IsCancellationRequested)
                 {
                     outliers.Report(request.SourceWorkload, cluster, endpoint, outcome.Status);
@@ -139,7 +145,7 @@ internal sealed class RouterStage(
 
     private async Task SendToApplicationAsync(HttpContext context, MeshRequest request)
     {
-        var outcome = await TryAsync(context, request, clients.For(null), request.Application!, attempt: null, place: null, context.RequestAborted);
+        var outcome = await TryAsync(context, request, clients.For(null), request.Application!, attempt: null, place: null, mutualTls: null, context.RequestAborted);
         if (context.RequestAborted.IsCancellationRequested)
         {
             outcome.Response?.Dispose();
@@ -152,11 +158,16 @@ internal sealed class RouterStage(
 
     private static async Task<TryOutcome> TryAsync(
         HttpContext context, MeshRequest request, HttpMessageInvoker client, Uri upstream, int? attempt,
-        CircuitBreakers.HostLease? place, CancellationToken cancellationToken)
+        CircuitBreakers.HostLease? place, MutualTlsSettings? mutualTls, CancellationToken cancellationToken)
     {
         try
         {
             using var message = HttpProxy.CreateRequest(context, upstream, await request.BodyAsync(context.Request, cancellationToken), attempt);
+            if (mutualTls is not null)
+            {
+                message.Options.Set(UpstreamClients.MutualTlsOption, mutualTls);
+            }
+
             if (request.Cluster?.ConnectionPool is { } pool)
             {
                 message.Options.Set(UpstreamClients.ConnectedOption, place!.Connected);
@@ -180,7 +191,9 @@ internal sealed class RouterStage(
         }
         catch (HttpRequestException ex)
         {
-            return new TryOutcome(null, null, null, ex.HttpRequestError == HttpRequestError.ConnectionError ? TryFailure.ConnectFailure : TryFailure.Reset);
+            return new TryOutcome(null, null, null, ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError
+                ? TryFailure.ConnectFailure
+                : TryFailure.Reset);
         }
     }
 

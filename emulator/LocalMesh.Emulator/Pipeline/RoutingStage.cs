@@ -25,6 +25,7 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
             }
 
             request.Application = application;
+            ForwardClientCertificate(context.Request.Headers, request);
             return next(context);
         }
 
@@ -58,6 +59,22 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         Apply(destination.Destination.Headers, context);
         return next(context);
     }
+
+    /// <summary>
+    /// The application learns its caller from <c>x-forwarded-client-cert</c>, set only from the
+    /// verified peer certificate; whatever a caller sent under that name is dropped.
+    /// </summary>
+    private static void ForwardClientCertificate(IHeaderDictionary headers, MeshRequest request)
+    {
+        headers.Remove(ClientCertificateHeader);
+        if (request.SourceIdentity is { } peer)
+        {
+            var server = request.Snapshot.InboundSecurity[request.Listener.Name].SpiffeId;
+            headers[ClientCertificateHeader] = $"By={server};URI={peer}";
+        }
+    }
+
+    public const string ClientCertificateHeader = "x-forwarded-client-cert";
 
     /// <summary>A prefix match's prefix is replaced; otherwise the whole path is.</summary>
     private static void Rewrite(HttpRequest request, HttpRewrite rewrite, RouteMatcher matcher)

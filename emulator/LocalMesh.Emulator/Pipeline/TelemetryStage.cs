@@ -55,6 +55,9 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         }
     }
 
+    private static bool IsInboundOverMutualTls(MeshRequest request) =>
+        request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is not null;
+
     private static string SpanName(MeshRequest request) => request.Listener.Kind == ListenerKind.Inbound
         ? $"{request.SourceWorkload} → {request.Listener.Workload} (inbound)"
         : $"{request.SourceWorkload} → {request.Listener.Destination}";
@@ -77,6 +80,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
             { Attributes.DestinationVersion, destinationVersion },
             { Attributes.ResponseCode, status },
             { Attributes.ResponseFlags, flags },
+            { Attributes.ConnectionSecurityPolicy, IsInboundOverMutualTls(request) ? "mutual_tls" : "none" },
         };
         Requests.Add(1, tags);
         Duration.Record(elapsed.TotalMilliseconds, tags);
@@ -92,6 +96,11 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         }
 
         activity.SetTag(Attributes.Listener, request.Listener.Name);
+        if (request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is { } peer)
+        {
+            activity.SetTag(Attributes.SourcePrincipal, Security.SpiffeId.Principal(peer));
+        }
+
         activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name);
         activity.SetTag(Attributes.Route, request.Route?.Name);
         activity.SetTag(Attributes.UpstreamCluster, request.Cluster?.Name);

@@ -51,6 +51,9 @@ public static class MeshTelemetry
     internal static readonly Counter<long> EjectionsOverflow = Meter.CreateCounter<long>(
         "outlier_detection.ejections_overflow", description: "Ejections not enforced because of maxEjectionPercent (Envoy's ejections_overflow).");
 
+    internal static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
+        "inbound.connections_refused", description: "Connections an inbound sidecar refused under its PeerAuthentication mode or because the mTLS handshake failed.");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
@@ -77,6 +80,12 @@ public static class MeshTelemetry
 
         /// <summary>Envoy's response flags, <c>-</c> when none.</summary>
         public const string ResponseFlags = "response_flags";
+
+        /// <summary>The caller's principal (its SPIFFE ID without <c>spiffe://</c>), when it came over mTLS.</summary>
+        public const string SourcePrincipal = "source_principal";
+
+        /// <summary><c>mutual_tls</c> or <c>none</c>, as Istio's label says.</summary>
+        public const string ConnectionSecurityPolicy = "connection_security_policy";
 
         /// <summary>The route that matched.</summary>
         public const string Route = "route_name";

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+
+namespace LocalMesh.Emulator.Security;
+
+/// <summary>
+/// Each workload's current certificate, issued on first use and replaced once half its lifetime
+/// has passed (as Istio's agent rotates). A handshake always takes the current one; connections
+/// made with the previous one go on until they close, so rotation drops no traffic.
+/// </summary>
+public sealed class WorkloadIdentities(MeshCertificateAuthority authority, TimeProvider time, TimeSpan lifetime)
+{
+    private readonly ConcurrentDictionary<string, X509Certificate2> _current = new(StringComparer.Ordinal);
+
+    /// <summary>The authority that issues the certificates.</summary>
+    public MeshCertificateAuthority Authority { get; } = authority;
+
+    /// <summary>How long each certificate is valid.</summary>
+    public TimeSpan Lifetime { get; } = lifetime;
+
+    /// <summary>The certificate for <paramref name="spiffeId"/> to present now.</summary>
+    public X509Certificate2 Current(string spiffeId)
+    {
+        var now = time.GetUtcNow();
+        var certificate = _current.GetOrAdd(spiffeId, id => Authority.Issue(id, Lifetime));
+        var half = certificate.NotBefore.ToUniversalTime() + (certificate.NotAfter - certificate.NotBefore) / 2;
+        if (now.UtcDateTime < half)
+        {
+            return certificate;
+        }
+
+        var renewed = Authority.Issue(spiffeId, Lifetime);
+        // The previous certificate stays alive: open connections may still use it.
+        return _current.TryUpdate(spiffeId, renewed, certificate) ? renewed : _current[spiffeId];
+    }
+}
