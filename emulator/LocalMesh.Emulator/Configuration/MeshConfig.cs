@@ -29,6 +29,9 @@ public sealed record MeshConfig
     /// <summary>Every listener the data plane binds.</summary>
     public ImmutableArray<ListenerConfig> Listeners { get; init; } = [];
 
+    /// <summary>The AuthorizationPolicy policies: who may call what.</summary>
+    public ImmutableArray<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
+
     /// <summary>The PeerAuthentication policies: what each inbound sidecar accepts.</summary>
     public ImmutableArray<PeerAuthentication> PeerAuthentications { get; init; } = [];
 
@@ -50,6 +53,11 @@ public sealed record MeshConfig
             .Concat(PeerAuthentications.Where(policy => policy.Selector is null && policy.Namespace is null).Select(policy => policy.Mode));
         return candidates.FirstOrDefault(mode => mode != MutualTlsMode.Unset, MutualTlsMode.Permissive);
     }
+
+    /// <summary>The authorization policies that apply to <paramref name="workload"/>.</summary>
+    public IEnumerable<AuthorizationPolicy> AuthorizationPoliciesOf(WorkloadConfig workload) =>
+        AuthorizationPolicies.Where(policy => (policy.Namespace is null || policy.Namespace == Namespace)
+            && (policy.Selector is null || policy.Selector.All(label => workload.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));
 
     /// <summary>The SPIFFE ID of <paramref name="workload"/>.</summary>
     public string SpiffeIdOf(WorkloadConfig workload) => Security.SpiffeId.For(TrustDomain, Namespace, workload.ServiceAccount);

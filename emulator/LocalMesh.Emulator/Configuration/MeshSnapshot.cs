@@ -27,7 +27,12 @@ public sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDic
 /// <summary>What an inbound sidecar accepts and who it is.</summary>
 /// <param name="Mode">Its effective PeerAuthentication mode.</param>
 /// <param name="SpiffeId">The identity it presents.</param>
-public sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId);
+/// <param name="Port">The workload port (the service port) authorization and port-level mTLS compare with.</param>
+public sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId, int Port)
+{
+    /// <summary>The AuthorizationPolicies that apply to the workload.</summary>
+    public ImmutableArray<AuthorizationPolicy> Policies { get; init; } = [];
+}
 
 /// <summary>
 /// What the data plane reads on every request: the compiled configuration, the bound listeners
@@ -126,7 +131,10 @@ public sealed class MeshSnapshot
             {
                 var workload = workloads[listener.Workload!];
                 var port = workload.Service is { } service ? ports.GetValueOrDefault(service, MeshServiceConfig.DefaultPort) : MeshServiceConfig.DefaultPort;
-                return new InboundSecurity(config.MutualTlsModeOf(workload, port), config.SpiffeIdOf(workload));
+                return new InboundSecurity(config.MutualTlsModeOf(workload, port), config.SpiffeIdOf(workload), port)
+                {
+                    Policies = [.. config.AuthorizationPoliciesOf(workload)],
+                };
             });
 
         var (routes, clusters) = RouteCompiler.Compile(config, upstreams);

@@ -54,6 +54,12 @@ public static class MeshTelemetry
     internal static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
         "inbound.connections_refused", description: "Connections an inbound sidecar refused under its PeerAuthentication mode or because the mTLS handshake failed.");
 
+    internal static readonly Counter<long> Allowed = Meter.CreateCounter<long>(
+        "rbac.allowed", description: "Requests an inbound sidecar's authorization policies allowed (Envoy's rbac.allowed).");
+
+    internal static readonly Counter<long> Denied = Meter.CreateCounter<long>(
+        "rbac.denied", description: "Requests an inbound sidecar's authorization policies denied (Envoy's rbac.denied).");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
