@@ -4,12 +4,16 @@ using LocalMesh.Emulator.Configuration;
 /// <param name="Description">What the scenario shows.</param>
 /// <param name="Routes">VirtualService routes by service.</param>
 /// <param name="Policies">DestinationRule traffic policies by service.</param>
-/// <param name="LoadClient">Whether the scenario runs the load client against details.</param>
+/// <param name="LoadOnStart">Whether the load client runs against details at start.</param>
+/// <param name="PeerAuthentications">The mesh's PeerAuthentication policies.</param>
+/// <param name="AuthorizationPolicies">The mesh's AuthorizationPolicies.</param>
 public sealed record Scenario(
     string Description,
     IReadOnlyDictionary<string, HttpRoute[]> Routes,
     IReadOnlyDictionary<string, TrafficPolicy>? Policies = null,
-    bool LoadClient = false);
+    bool LoadOnStart = false,
+    PeerAuthentication[]? PeerAuthentications = null,
+    AuthorizationPolicy[]? AuthorizationPolicies = null);
 
 /// <summary>
 /// Istio's bookinfo tasks as scenarios of the sample: <c>dotnet run --project AppHost --
@@ -97,7 +101,19 @@ public static class BookinfoScenarios
                 "Circuit breaking: details allows one connection and one pending request; the load client (2 connections, 20 requests) sees some 503s with x-envoy-overloaded.",
                 Rules(),
                 new Dictionary<string, TrafficPolicy> { ["details"] = CircuitBreaker },
-                LoadClient: true),
+                LoadOnStart: true),
+            ["strict-mtls"] = new(
+                "Zero trust: mTLS is STRICT mesh-wide and only productpage may call reviews; the page works, the load client (GET <loadclient>/run?target=reviews) gets 403 RBAC: access denied.",
+                Rules(),
+                PeerAuthentications: [new PeerAuthentication("default", MutualTlsMode.Strict)],
+                AuthorizationPolicies:
+                [
+                    new AuthorizationPolicy("reviews-viewer", AuthorizationAction.Allow)
+                    {
+                        Selector = new Dictionary<string, string> { ["app"] = "reviews" },
+                        Rules = [new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/productpage-v1"] }] }],
+                    },
+                ]),
             ["broken-routes"] = new(
                 "What a mistake looks like: routes to a subset that does not exist, a regex that does not compile and weights that are all 0. The AppHost refuses to start and lists each problem.",
                 Rules(("reviews",
@@ -120,9 +136,11 @@ public static class BookinfoScenarios
     /// <summary>The scenario's rules applied to a running mesh's configuration (what the AppHost switch does at start).</summary>
     public static MeshConfig Apply(MeshConfig config, string scenario)
     {
-        var (_, routes, policies, _) = All[scenario];
+        var (_, routes, policies, _, peerAuthentications, authorizationPolicies) = All[scenario];
         return config with
         {
+            PeerAuthentications = [.. peerAuthentications ?? []],
+            AuthorizationPolicies = [.. authorizationPolicies ?? []],
             Services =
             [
                 .. config.Services.Select(service => service with

@@ -50,10 +50,23 @@ var productpage = mesh.AddService("productpage")
             .WithReference(reviews),
         version: "v1");
 
+// A load client in the mesh, like Istio's fortio and sleep samples: GET <loadclient>/run?target=reviews.
 var chosen = scenario is null ? null : BookinfoScenarios.All[scenario];
-if (chosen?.LoadClient == true)
+mesh.AddService("loadclient").WithWorkload(
+    Workload<Projects.LoadClient>("loadclient-v1")
+        .WithReference(details)
+        .WithReference(reviews)
+        .WithEnvironment("LOAD_ON_START", (chosen?.LoadOnStart == true).ToString()),
+    version: "v1");
+
+foreach (var policy in chosen?.PeerAuthentications ?? [])
 {
-    mesh.AddService("loadclient").WithWorkload(Workload<Projects.LoadClient>("loadclient-v1").WithReference(details), version: "v1");
+    mesh.WithPeerAuthentication(policy);
+}
+
+foreach (var policy in chosen?.AuthorizationPolicies ?? [])
+{
+    mesh.WithAuthorizationPolicy(policy);
 }
 
 // bookinfo's destination-rule-all: a subset per version, and the scenario's rules if one was chosen.

@@ -26,3 +26,11 @@ public sealed record MeshSubsetAnnotation(LocalMesh.Emulator.Configuration.Subse
 /// <summary>The traffic policy of a mesh service's DestinationRule.</summary>
 /// <param name="Policy">The policy.</param>
 public sealed record MeshTrafficPolicyAnnotation(LocalMesh.Emulator.Configuration.TrafficPolicy Policy) : IResourceAnnotation;
+
+/// <summary>A PeerAuthentication policy of the mesh.</summary>
+/// <param name="Policy">The policy.</param>
+public sealed record MeshPeerAuthenticationAnnotation(LocalMesh.Emulator.Configuration.PeerAuthentication Policy) : IResourceAnnotation;
+
+/// <summary>An AuthorizationPolicy of the mesh.</summary>
+/// <param name="Policy">The policy.</param>
+public sealed record MeshAuthorizationPolicyAnnotation(LocalMesh.Emulator.Configuration.AuthorizationPolicy Policy) : IResourceAnnotation;

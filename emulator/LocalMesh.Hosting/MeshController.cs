@@ -241,6 +241,12 @@ internal sealed class MeshController(
                         new("mesh.loadBalancer", LoadBalancer(snapshot, service.Name)),
                         new("mesh.faults", Control?.Faults.TryGetValue(service.Name, out var fault) == true ? fault.ToString() : "none"),
                         new("mesh.ejected", Ejected(service.Name)),
+                        new("mesh.identity", string.Join(", ", snapshot.Config.Workloads.Where(w => w.Service == service.Name).Select(snapshot.Config.SpiffeIdOf).Distinct())),
+                        new("mesh.mtls", string.Join(", ", snapshot.InboundSecurity
+                            .Where(pair => snapshot.Workloads[snapshot.Config.Listeners.First(l => l.Name == pair.Key).Workload!].Service == service.Name)
+                            .Select(pair => pair.Value.Mode.ToString().ToUpperInvariant()).Distinct())),
+                        new("mesh.authorization", string.Join(", ", snapshot.Config.Workloads.Where(w => w.Service == service.Name)
+                            .SelectMany(snapshot.Config.AuthorizationPoliciesOf).Select(p => $"{p.Name} ({p.Action.ToString().ToUpperInvariant()})").Distinct()) is { Length: > 0 } policies ? policies : "none"),
                     ]),
                 });
             }

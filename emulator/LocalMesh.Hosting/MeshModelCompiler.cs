@@ -102,6 +102,8 @@ internal static class MeshModelCompiler
             Services = [.. services.Select(ServiceConfig)],
             Workloads = [.. workloads.Select(w => w.Workload)],
             Listeners = listeners.ToImmutable(),
+            PeerAuthentications = [.. mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy)],
+            AuthorizationPolicies = [.. mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy)],
         };
 
         // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.

@@ -1,31 +1,42 @@
-// loadclient: a small load generator in the spirit of Istio's fortio, for the circuit-breaking
-// scenario. It calls its target through its own outbound sidecar with a number of concurrent
-// connections and reports the status codes it got. GET /run?c=2&n=20 runs it again.
+// loadclient: a small load generator in the spirit of Istio's fortio and sleep samples. It calls
+// a service through its own outbound sidecar with a number of concurrent connections and reports
+// the status codes it got: GET /run?target=details&c=2&n=20. With LOAD_ON_START it runs once at
+// start (the circuit-breaking scenario).
 using System.Collections.Concurrent;
-using System.Net;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-var target = builder.Configuration["LOAD_TARGET"] ?? "http://details/details/0";
+var targets = new Dictionary<string, string>
+{
+    ["details"] = "http://details/details/0",
+    ["reviews"] = "http://reviews/reviews/0",
+};
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
-app.MapGet("/run", async (int? c, int? n, ILogger<LoadRun> logger, IConfiguration configuration) =>
+app.MapGet("/run", async (string? target, int? c, int? n, ILogger<LoadRun> logger, IConfiguration configuration) =>
 {
-    var result = await LoadRun.RunAsync(configuration, target, c ?? 2, n ?? 20);
+    if (!targets.TryGetValue(target ?? "details", out var uri))
+    {
+        return Results.BadRequest($"Unknown target '{target}'; use one of: {string.Join(", ", targets.Keys)}.");
+    }
+
+    var result = await LoadRun.RunAsync(configuration, uri, c ?? 2, n ?? 20);
     logger.LogInformation("{Summary}", result.Summary);
     return Results.Ok(result);
 });
 
-app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
+if (app.Configuration.GetValue("LOAD_ON_START", false))
 {
-    // One run at start, like `fortio load -c 2 -qps 0 -n 20` in Istio's task.
-    await Task.Delay(TimeSpan.FromSeconds(2));
-    var result = await LoadRun.RunAsync(app.Configuration, target,
-        app.Configuration.GetValue("LOAD_CONNECTIONS", 2), app.Configuration.GetValue("LOAD_REQUESTS", 20));
-    app.Logger.LogInformation("{Summary}", result.Summary);
-}));
+    app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
+    {
+        // One run at start, like `fortio load -c 2 -qps 0 -n 20` in Istio's task.
+        var result = await LoadRun.RunAsync(app.Configuration, targets["details"],
+            app.Configuration.GetValue("LOAD_CONNECTIONS", 2), app.Configuration.GetValue("LOAD_REQUESTS", 20));
+        app.Logger.LogInformation("{Summary}", result.Summary);
+    }));
+}
 
 app.Run();
 

@@ -106,6 +106,22 @@ public sealed class RetryAndTimeoutTests
     }
 
     [Fact]
+    public async Task ACallerThatGivesUpIsReportedWithCode0AndFlagDC()
+    {
+        await using var mesh = await StartAsync(behaviour: _ => context => Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted));
+        using var spans = new SpanCollector();
+        var requestId = Guid.NewGuid().ToString();
+        using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, mesh.Reviews) { Headers = { { "x-request-id", requestId } } };
+
+        await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.SendAsync(request));
+
+        var outbound = Assert.Single(await spans.ForRequestAsync(requestId, 2), span => span.Kind == System.Diagnostics.ActivityKind.Client);
+        Assert.Equal(0, outbound.GetTagItem(MeshTelemetry.Attributes.ResponseCode));
+        Assert.Contains("DC", (string)outbound.GetTagItem(MeshTelemetry.Attributes.ResponseFlags)!);
+    }
+
+    [Fact]
     public async Task TheRouteTimeoutBoundsAllTriesTogether()
     {
         var time = new FakeTimeProvider();

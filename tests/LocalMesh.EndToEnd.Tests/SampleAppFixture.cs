@@ -49,7 +49,7 @@ public sealed class SampleAppFixture : IAsyncLifetime
         await _app.StartAsync(cancellation.Token);
 
         var notifications = _app.Services.GetRequiredService<ResourceNotificationService>();
-        foreach (var service in new[] { "productpage", "details", "reviews", "ratings" })
+        foreach (var service in new[] { "productpage", "details", "reviews", "ratings", "loadclient" })
         {
             // A mesh service is Running once every replica of every workload is ready.
             await notifications.WaitForResourceAsync(service, KnownResourceStates.Running, cancellation.Token);
@@ -71,12 +71,16 @@ public sealed class SampleAppFixture : IAsyncLifetime
     }
 
     /// <summary>The spans of one request that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished (at most 10 s).</summary>
-    public async Task<IReadOnlyList<Activity>> WaitForSpansAsync(string requestId, Func<Activity, bool> filter, int count)
+    public Task<IReadOnlyList<Activity>> WaitForSpansAsync(string requestId, Func<Activity, bool> filter, int count) =>
+        WaitForSpansAsync(span => span.GetTagItem(MeshTelemetry.Attributes.RequestId) as string == requestId && filter(span), count);
+
+    /// <summary>The spans that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished (at most 10 s).</summary>
+    public async Task<IReadOnlyList<Activity>> WaitForSpansAsync(Func<Activity, bool> filter, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var spans = _spans.Where(span => span.GetTagItem(MeshTelemetry.Attributes.RequestId) as string == requestId && filter(span)).ToList();
+            var spans = _spans.Where(filter).ToList();
             if (spans.Count >= count || DateTime.UtcNow > deadline)
             {
                 return spans;
@@ -99,6 +103,14 @@ public sealed class SampleAppFixture : IAsyncLifetime
         using var response = await client.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Has the sample's load client call <paramref name="target"/> through its own sidecar; returns the count of each status code.</summary>
+    public async Task<Dictionary<int, int>> RunLoadClientAsync(string target, int connections, int requests)
+    {
+        using var client = new HttpClient { BaseAddress = App.GetEndpoint("loadclient-v1", "http"), Timeout = TimeSpan.FromSeconds(60) };
+        using var result = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync($"/run?target={target}&c={connections}&n={requests}"));
+        return result.RootElement.GetProperty("codes").EnumerateObject().ToDictionary(code => int.Parse(code.Name, System.Globalization.CultureInfo.InvariantCulture), code => code.Value.GetInt32());
     }
 
     public HttpClient CreateIngressClient() => new(new HttpClientHandler { UseCookies = false })

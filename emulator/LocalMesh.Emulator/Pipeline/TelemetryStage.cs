@@ -64,7 +64,10 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
 
     private static void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
     {
-        var status = context.Response.StatusCode;
+        // A caller that went away before any response got none: Istio reports code 0 (flag DC).
+        var status = request.Flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) && !context.Response.HasStarted
+            ? 0
+            : context.Response.StatusCode;
         var flags = request.Flags.ToEnvoyString();
         var reporter = request.Listener.Kind == ListenerKind.Inbound ? "destination" : "source";
         var destinationVersion = request.Snapshot.Workloads.TryGetValue(request.DestinationWorkload, out var workload)

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LocalMesh.EndToEnd.Tests;
+
+/// <summary>STRICT mTLS mesh-wide and a policy that lets only productpage call reviews, on the sample.</summary>
+[Collection(SampleAppCollection.Name)]
+public sealed class ZeroTrustTests(SampleAppFixture fixture)
+{
+    [Fact]
+    public async Task ThePageStillWorksAndAnotherCallerOfReviewsGets403WithTheReasonInItsSpan()
+    {
+        using var _ = fixture.UseScenario("strict-mtls");
+
+        var page = await fixture.LoadPageAsync(null);
+        Assert.Contains("Reviews served by: reviews-v", page);
+        Assert.Contains("<dl id=\"details\">", page);
+
+        var codes = await fixture.RunLoadClientAsync("reviews", connections: 1, requests: 3);
+        Assert.Equal(new Dictionary<int, int> { [403] = 3 }, codes);
+        // The same client may still call details, which has no policy.
+        Assert.Equal(new Dictionary<int, int> { [200] = 2 }, await fixture.RunLoadClientAsync("details", connections: 1, requests: 2));
+
+        var denied = await fixture.WaitForSpansAsync(span => span.Events.Any(e => e.Name == "rbac.denied"), 1);
+        var inbound = denied.Last();
+        Assert.Equal("cluster.local/ns/default/sa/loadclient-v1", inbound.GetTagItem(MeshTelemetry.Attributes.SourcePrincipal));
+        Assert.Equal("reviews-viewer", inbound.Events.Single(e => e.Name == "rbac.denied").Tags.Single(t => t.Key == "policy").Value);
+    }
+
+    [Fact]
+    public async Task UnderStrictACallerWithoutASidecarCannotReachReviewsAtAll()
+    {
+        using var _ = fixture.UseScenario("strict-mtls");
+        using var client = new HttpClient();
+
+        // The service's address outside the mesh has no identity, so its plaintext is refused.
+        using var response = await client.GetAsync(new Uri(fixture.App.GetEndpoint("reviews", "http"), "/reviews/0"));
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheDashboardShowsEachServicesIdentityModeAndPolicies()
+    {
+        using var _ = fixture.UseScenario("strict-mtls");
+        var notifications = fixture.App.Services.GetRequiredService<ResourceNotificationService>();
+        using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        var reviews = await notifications.WaitForResourceAsync("reviews",
+            e => Property(e, "mesh.mtls") == "STRICT" && Property(e, "mesh.authorization")?.Contains("reviews-viewer (ALLOW)", StringComparison.Ordinal) == true,
+            cap.Token);
+
+        Assert.Contains("spiffe://cluster.local/ns/default/sa/reviews-v1", Property(reviews, "mesh.identity"));
+    }
+
+    private static string? Property(ResourceEvent resource, string name) =>
+        resource.Snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value?.ToString();
+}
