@@ -13,6 +13,7 @@ public sealed partial class AppHostProcessTests
     [Fact]
     public async Task TheScenarioSwitchAppliesItsRoutesAndOnSigtermEveryListenerAndChildProcessIsGone()
     {
+        var startedAt = DateTime.UtcNow;
         var ingressPort = FreePort();
         var start = Repository.AppHost($"--IngressPort={ingressPort}", "--scenario", "reviews-v3");
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
@@ -61,6 +62,14 @@ public sealed partial class AppHostProcessTests
 
             Assert.Empty(tree.Where(Processes.IsAlive).Select(pid => $"{pid}: {Processes.CommandLine(pid)}"));
             Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Port == l.Port));
+
+            // The mesh's CA and workload keys lived in memory only.
+            // .NET keeps X509 stores under ~/.dotnet/corefx; temp and the checkout are where anything else would land.
+            Assert.Empty(KeyFilesWrittenSince(
+                startedAt,
+                Path.GetTempPath(),
+                Repository.Root,
+                Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "corefx")));
         }
         finally
         {
@@ -94,6 +103,46 @@ public sealed partial class AppHostProcessTests
         Assert.Contains("reviews-v2-for-jason", errors);
     }
 
+    /// <summary>Files written since <paramref name="since"/> that hold a private key (PEM or PKCS#12).</summary>
+    private static List<string> KeyFilesWrittenSince(DateTime since, params string[] roots)
+    {
+        var found = new List<string>();
+        var pending = new Stack<DirectoryInfo>(roots.Where(Directory.Exists).Select(root => new DirectoryInfo(root)));
+        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        while (pending.TryPop(out var directory))
+        {
+            // Build output and packages hold no keys of ours.
+            foreach (var child in directory.EnumerateDirectories("*", options).Where(d => d.Name is not ("bin" or "obj" or "node_modules" or ".git")))
+            {
+                pending.Push(child);
+            }
+
+            found.AddRange(directory.EnumerateFiles("*", options)
+                // Length > 0 also leaves out pipes and sockets, which would block a read.
+                .Where(file => file.LastWriteTimeUtc >= since && file.Length is > 0 and < 1_000_000)
+                .Where(file => file.Extension is ".pfx" or ".p12" or ".key" || ContainsPrivateKey(file))
+                .Select(file => file.FullName));
+        }
+
+        return found;
+    }
+
+    private static bool ContainsPrivateKey(FileInfo file)
+    {
+        try
+        {
+            return File.ReadAllText(file.FullName).Contains("PRIVATE KEY-----", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private static async Task<(int ExitCode, string Errors)> RunToExitAsync(params string[] args)
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
@@ -104,6 +153,7 @@ public sealed partial class AppHostProcessTests
         return (process.ExitCode, errors);
     }
 
+    /// <summary>Waits until the page answers whole (reviews and ratings), i.e. every workload on its path is ready.</summary>
     private static async Task<bool> WaitForPageAsync(Uri page, TimeSpan timeout)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -112,7 +162,9 @@ public sealed partial class AppHostProcessTests
         {
             try
             {
-                if ((await client.GetAsync(page)).StatusCode == HttpStatusCode.OK)
+                using var response = await client.GetAsync(page);
+                var html = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.OK && html.Contains("Reviews served by", StringComparison.Ordinal) && !html.Contains("unavailable", StringComparison.Ordinal))
                 {
                     return true;
                 }
