@@ -143,29 +143,33 @@ public sealed class MutualTlsTests : IAsyncLifetime
     [Fact]
     public async Task CertificatesRotateUnderLoadWithoutLosingARequest()
     {
-        var before = _server.Identities.Current(CallerId).Thumbprint;
-        var failures = 0;
-        var load = Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        // Real time with two-second certificates: each is renewed after one second, many times during the load.
+        await using var server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend(), new MeshServerOptions { CertificateLifetime = TimeSpan.FromSeconds(2) });
+        foreach (var (workload, replica) in new[] { ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
         {
-            for (var i = 0; i < 40; i++)
-            {
-                // A fresh client each time makes new connections, so handshakes meet rotated certificates.
-                using var client = new HttpClient();
-                if ((await client.GetAsync(Outbound)).StatusCode != HttpStatusCode.OK)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-            }
-        }));
-        while (!load.IsCompleted)
-        {
-            _time.Advance(TimeSpan.FromMinutes(31));
-            await Task.WhenAny(load, Task.Delay(20));
+            server.State.SetApplication(workload, replica, _backends.Single(b => b.Name == $"{workload}/{replica}").Address);
         }
 
-        await load;
-        Assert.Equal(0, failures);
-        Assert.NotEqual(before, _server.Identities.Current(CallerId).Thumbprint);
+        var outbound = server.Addresses["outbound|caller|backend"];
+        var first = server.Identities.Current(CallerId).Thumbprint;
+        var deadline = DateTime.UtcNow.AddSeconds(3);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            var (sent, failed) = (0, 0);
+            while (DateTime.UtcNow < deadline)
+            {
+                // A fresh client each time makes new connections, so handshakes meet renewed certificates.
+                using var client = new HttpClient();
+                sent++;
+                failed += (await client.GetAsync(outbound)).StatusCode == HttpStatusCode.OK ? 0 : 1;
+            }
+
+            return (sent, failed);
+        }));
+
+        Assert.Equal(0, results.Sum(r => r.failed));
+        Assert.True(results.Sum(r => r.sent) > 20, $"Only {results.Sum(r => r.sent)} requests were sent.");
+        Assert.NotEqual(first, server.Identities.Current(CallerId).Thumbprint);
     }
 
     /// <summary>A raw TLS 1.3 handshake with <paramref name="clientCertificate"/>; returns the SPIFFE ID the server presented.</summary>

@@ -23,8 +23,8 @@ public sealed class WorkloadIdentities(MeshCertificateAuthority authority, TimeP
     {
         var now = time.GetUtcNow();
         var certificate = _current.GetOrAdd(spiffeId, id => Authority.Issue(id, Lifetime));
-        var half = certificate.NotBefore.ToUniversalTime() + (certificate.NotAfter - certificate.NotBefore) / 2;
-        if (now.UtcDateTime < half)
+        // Half of the lifetime is left: renew (NotBefore is backdated a little for clock skew, so it is not used).
+        if (now.UtcDateTime < certificate.NotAfter.ToUniversalTime() - Lifetime / 2)
         {
             return certificate;
         }
