@@ -40,7 +40,8 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var servedBy = (await response.Content.ReadAsStringAsync()).Contains("data-color=") ? "ratings" : null;
 
-            var expectedHops = servedBy is null ? 7 : 9;
+            // ingress, productpage in; productpage → details out, in; productpage → reviews out, in; (reviews → ratings out, in).
+            var expectedHops = servedBy is null ? 6 : 8;
             var spans = await WaitForSpansAsync(requestId, expectedHops);
 
             Assert.Single(spans.Select(span => span.TraceId).Distinct());
