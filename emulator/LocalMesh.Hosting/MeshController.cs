@@ -77,7 +77,7 @@ internal sealed class MeshController(
             var listener = resource switch
             {
                 MeshServiceResource service => ListenerConfig.ForService(service.Name).Name,
-                IngressGatewayResource gateway => ListenerConfig.Ingress(gateway.Name, 0, "").Name,
+                IngressGatewayResource gateway => ListenerConfig.IngressName(gateway.Name),
                 _ => null,
             };
             if (listener is null)

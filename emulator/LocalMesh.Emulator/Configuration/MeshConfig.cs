@@ -137,7 +137,10 @@ public sealed record ListenerConfig(
 
     /// <summary>The ingress gateway <paramref name="gateway"/> on <paramref name="port"/>, routing to <paramref name="service"/>.</summary>
     public static ListenerConfig Ingress(string gateway, int port, string service) =>
-        new($"ingress|{gateway}", ListenerKind.Ingress, port, gateway, Destination: service);
+        new(IngressName(gateway), ListenerKind.Ingress, port, gateway, Destination: service);
+
+    /// <summary>The name of <paramref name="gateway"/>'s listener.</summary>
+    public static string IngressName(string gateway) => $"ingress|{gateway}";
 
     /// <summary>The address of <paramref name="service"/> for callers outside the mesh.</summary>
     public static ListenerConfig ForService(string service) =>
