@@ -48,6 +48,7 @@ internal sealed class MeshController(
         {
             _logger.LogWarning("Differs from Istio: {Notice}", notice);
         }
+
         _server = await MeshServer.StartAsync(_mesh.Config, new MeshServerOptions { LoggerFactory = loggerFactory }, cancellationToken);
         _telemetry = MeshTelemetryExporter.Start(_resource.Name, services, configuration);
         Control = new MeshControl(_server);

@@ -82,6 +82,12 @@ public sealed class MeshSnapshot
     /// <summary>Each inbound listener's mTLS mode and the identity it presents.</summary>
     public FrozenDictionary<string, InboundSecurity> InboundSecurity { get; private init; } = FrozenDictionary<string, InboundSecurity>.Empty;
 
+    /// <summary>
+    /// The SPIFFE ID each outbound listener presents for its calling workload, and each gateway
+    /// for itself (as istio-ingressgateway has a service account), by listener name.
+    /// </summary>
+    public FrozenDictionary<string, string> CallerIdentities { get; private init; } = FrozenDictionary<string, string>.Empty;
+
     /// <summary>Each service's compiled routes.</summary>
     internal FrozenDictionary<string, RouteTable> Routes { get; }
 
@@ -138,9 +144,17 @@ public sealed class MeshSnapshot
             });
 
         var (routes, clusters) = RouteCompiler.Compile(config, upstreams);
+        // The identity each outbound listener and gateway presents for its caller, computed once rather than per request.
+        var callerIdentities = config.Listeners
+            .Where(listener => listener.Kind is ListenerKind.Outbound or ListenerKind.Ingress)
+            .ToFrozenDictionary(listener => listener.Name, listener => listener.Kind == ListenerKind.Outbound
+                ? config.SpiffeIdOf(workloads[listener.Workload!])
+                : Security.SpiffeId.For(config.TrustDomain, config.Namespace, listener.Workload!));
+
         return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads, routes, clusters)
         {
             InboundSecurity = inboundSecurity,
+            CallerIdentities = callerIdentities,
         };
     }
 }

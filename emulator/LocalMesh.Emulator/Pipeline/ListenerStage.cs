@@ -30,15 +30,10 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
             ListenerKind.Service => MeshTelemetry.Unknown,
             _ => listener.Workload!,
         };
-        var identity = listener.Kind switch
-        {
+        var identity = listener.Kind == ListenerKind.Inbound
             // Proved by the peer's certificate, or nothing over plaintext.
-            ListenerKind.Inbound => context.Features.Get<PeerIdentity>()?.SpiffeId,
-            ListenerKind.Outbound => snapshot.Config.SpiffeIdOf(snapshot.Workloads[listener.Workload!]),
-            // The gateway's own service account, as istio-ingressgateway has one.
-            ListenerKind.Ingress => SpiffeId.For(snapshot.Config.TrustDomain, snapshot.Config.Namespace, listener.Workload!),
-            _ => null,
-        };
+            ? context.Features.Get<PeerIdentity>()?.SpiffeId
+            : snapshot.CallerIdentities.GetValueOrDefault(listener.Name);
 
         if (listener.Kind == ListenerKind.Ingress)
         {
