@@ -6,6 +6,7 @@ using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Serverless;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -30,6 +31,9 @@ public sealed class MeshServerOptions
 
     /// <summary>Where the data plane logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Starts function instances; required when the configuration has function revisions.</summary>
+    public IFunctionLauncher? FunctionLauncher { get; init; }
 }
 
 /// <summary>
@@ -55,6 +59,9 @@ public sealed class MeshServer : IAsyncDisposable
 
     /// <summary>The mesh's certificate authority and the workloads' current certificates.</summary>
     public WorkloadIdentities Identities => _app.Services.GetRequiredService<WorkloadIdentities>();
+
+    /// <summary>The activator and autoscaler of the function revisions.</summary>
+    public FunctionActivator Functions => _app.Services.GetRequiredService<FunctionActivator>();
 
     /// <summary>The endpoints outlier detection has ejected now, by calling sidecar.</summary>
     public IReadOnlyList<Ejection> Ejections => _app.Services.GetRequiredService<OutlierDetector>().Ejections;
@@ -88,6 +95,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton<CircuitBreakers>();
         builder.Services.AddSingleton<OutlierDetector>();
         builder.Services.AddSingleton<RouterStage>();
+        builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
 
         var listenOptions = new Dictionary<string, ListenOptions>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -139,6 +147,7 @@ public sealed class MeshServer : IAsyncDisposable
     {
         var authority = Identities.Authority;
         await _app.StopAsync(CancellationToken.None);
+        await Functions.DisposeAsync();
         await _app.DisposeAsync();
         authority.Dispose();
     }

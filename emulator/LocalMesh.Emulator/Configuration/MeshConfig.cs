@@ -91,7 +91,14 @@ public sealed record WorkloadConfig(
     string? Service,
     ImmutableDictionary<string, string> Labels,
     string ServiceAccount,
-    int Replicas);
+    int Replicas)
+{
+    /// <summary>
+    /// Set for a function revision (a Knative Revision): its one inbound listener is the
+    /// activator, which starts and stops instances on demand instead of a fixed set of replicas.
+    /// </summary>
+    public FunctionScaling? Scaling { get; init; }
+}
 
 /// <summary>What a listener is for, and so which stages of the pipeline apply.</summary>
 public enum ListenerKind

@@ -116,7 +116,8 @@ public sealed class MeshSnapshot
             service => config.Listeners
                 .Where(listener => listener.Kind == ListenerKind.Inbound
                     && workloads[listener.Workload!].Service == service.Name
-                    && applications.ContainsKey(listener.Name))
+                    // A function revision is always an endpoint: its activator holds requests until an instance is ready.
+                    && (applications.ContainsKey(listener.Name) || workloads[listener.Workload!].Scaling is not null))
                 .OrderBy(listener => listener.Workload, StringComparer.Ordinal)
                 .ThenBy(listener => listener.Replica)
                 .Select(listener => new UpstreamEndpoint(

@@ -46,6 +46,9 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     /// <summary>For inbound listeners, the application behind the sidecar.</summary>
     public Uri? Application { get; set; }
 
+    /// <summary>For a function, how the activator placed the request (<c>warm</c>, <c>queued</c>, <c>cold-start</c>).</summary>
+    public string? Activation { get; set; }
+
     /// <summary>Tries made upstream (1 + retries).</summary>
     public int Attempts { get; set; }
 

@@ -5,6 +5,7 @@ using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -17,7 +18,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// </summary>
 internal sealed class RouterStage(
     UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers,
-    WorkloadIdentities identities, TimeProvider time, IMeshRandom random)
+    WorkloadIdentities identities, FunctionActivator functions, TimeProvider time, IMeshRandom random)
 {
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
@@ -145,7 +146,37 @@ internal sealed class RouterStage(
 
     private async Task SendToApplicationAsync(HttpContext context, MeshRequest request)
     {
-        var outcome = await TryAsync(context, request, clients.For(null), request.Application!, attempt: null, place: null, mutualTls: null, context.RequestAborted);
+        RevisionScaler.Lease? lease = null;
+        if (request.Application is null)
+        {
+            try
+            {
+                var waited = time.GetTimestamp();
+                lease = await functions.AcquireAsync(request.Listener.Workload!, context.RequestAborted);
+                request.Activation = lease.IsColdStart ? "cold-start" : time.GetElapsedTime(waited) > TimeSpan.Zero ? "queued" : "warm";
+            }
+            catch (ActivationException failure)
+            {
+                request.Activation = failure.Failure.ToString();
+                await Responses.ActivationFailed(context, request, failure);
+                return;
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                request.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                return;
+            }
+        }
+
+        using (lease)
+        {
+            await SendToApplicationAsync(context, request, lease?.Address ?? request.Application!);
+        }
+    }
+
+    private async Task SendToApplicationAsync(HttpContext context, MeshRequest request, Uri application)
+    {
+        var outcome = await TryAsync(context, request, clients.For(null), application, attempt: null, place: null, mutualTls: null, context.RequestAborted);
         if (context.RequestAborted.IsCancellationRequested)
         {
             outcome.Response?.Dispose();

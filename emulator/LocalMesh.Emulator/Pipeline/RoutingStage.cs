@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -18,13 +19,19 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         var listener = request.Listener;
         if (listener.Kind == ListenerKind.Inbound)
         {
-            request.DestinationService = request.Snapshot.Workloads[listener.Workload!].Service;
-            if (!request.Snapshot.Applications.TryGetValue(listener.Name, out var application))
+            var workload = request.Snapshot.Workloads[listener.Workload!];
+            request.DestinationService = workload.Service;
+            // A function's instances come and go: the activator picks one in the router stage.
+            if (workload.Scaling is null)
             {
-                return Responses.NoHealthyUpstream(context, request);
+                if (!request.Snapshot.Applications.TryGetValue(listener.Name, out var application))
+                {
+                    return Responses.NoHealthyUpstream(context, request);
+                }
+
+                request.Application = application;
             }
 
-            request.Application = application;
             ForwardClientCertificate(context.Request.Headers, request);
             return next(context);
         }
@@ -152,6 +159,10 @@ internal static class Responses
         return Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamOverflow,
             "upstream connect error or disconnect/reset before headers. reset reason: overflow");
     }
+
+    public static Task ActivationFailed(HttpContext context, MeshRequest request, ActivationException failure) =>
+        Reply(context, request, StatusCodes.Status503ServiceUnavailable,
+            failure.Failure == ActivationFailure.QueueFull ? ResponseFlags.UpstreamOverflow : ResponseFlags.NoHealthyUpstream, failure.Message);
 
     public static Task UpstreamTimeout(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status504GatewayTimeout, ResponseFlags.UpstreamRequestTimeout, "upstream request timeout");

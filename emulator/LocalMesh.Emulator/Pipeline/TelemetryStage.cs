@@ -112,6 +112,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
             activity.SetTag(Attributes.Attempts, request.Attempts);
         }
 
+        activity.SetTag(Attributes.Activation, request.Activation);
         activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
         activity.SetTag("peer.service", request.DestinationService);
         activity.SetTag("http.request.method", context.Request.Method);

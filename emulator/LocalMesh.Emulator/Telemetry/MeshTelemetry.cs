@@ -60,6 +60,15 @@ public static class MeshTelemetry
     internal static readonly Counter<long> Denied = Meter.CreateCounter<long>(
         "rbac.denied", description: "Requests an inbound sidecar's authorization policies denied (Envoy's rbac.denied).");
 
+    internal static readonly Counter<long> ScaleDecisions = Meter.CreateCounter<long>(
+        "autoscaler.scale_decisions", description: "Times a function revision's autoscaler changed its instance count, by revision and direction.");
+
+    internal static readonly Histogram<double> InstanceStartDuration = Meter.CreateHistogram<double>(
+        "activator.instance_start_duration", unit: "ms", description: "From launching a function instance to it taking requests.");
+
+    internal static readonly Counter<long> ActivatorRejected = Meter.CreateCounter<long>(
+        "activator.requests_rejected", description: "Requests the activator answered with 503: queue full or no instance in time.");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
@@ -104,6 +113,9 @@ public static class MeshTelemetry
 
         /// <summary>The listener that took the request.</summary>
         public const string Listener = "listener";
+
+        /// <summary>For a function, how the activator placed the request: <c>warm</c>, <c>queued</c> or <c>cold-start</c>.</summary>
+        public const string Activation = "activation";
 
         /// <summary>The request id (Envoy's span tag name).</summary>
         public const string RequestId = "guid:x-request-id";
