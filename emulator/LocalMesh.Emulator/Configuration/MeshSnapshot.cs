@@ -117,6 +117,7 @@ public sealed class MeshSnapshot
                 .Where(listener => listener.Kind == ListenerKind.Inbound
                     && workloads[listener.Workload!].Service == service.Name
                     // A function revision is always an endpoint: its activator holds requests until an instance is ready.
+                    && boundPorts.ContainsKey(listener.Name)
                     && (applications.ContainsKey(listener.Name) || workloads[listener.Workload!].Scaling is not null))
                 .OrderBy(listener => listener.Workload, StringComparer.Ordinal)
                 .ThenBy(listener => listener.Replica)

@@ -151,9 +151,8 @@ internal sealed class RouterStage(
         {
             try
             {
-                var waited = time.GetTimestamp();
                 lease = await functions.AcquireAsync(request.Listener.Workload!, context.RequestAborted);
-                request.Activation = lease.IsColdStart ? "cold-start" : time.GetElapsedTime(waited) > TimeSpan.Zero ? "queued" : "warm";
+                request.Activation = lease.Activation;
             }
             catch (ActivationException failure)
             {

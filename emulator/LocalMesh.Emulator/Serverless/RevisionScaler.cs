@@ -143,7 +143,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
             {
                 free.InFlight++;
                 UpdateConcurrency(now);
-                return new Lease(this, free, coldStart: false);
+                return new Lease(this, free, "warm");
             }
 
             if (_queue.Count >= _scaling.MaxQueuedRequests)
@@ -225,7 +225,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
             _queue.RemoveFirst();
             instance.InFlight++;
-            node.Value.TrySetResult(new Lease(this, instance, node.Value.ColdStart));
+            node.Value.TrySetResult(new Lease(this, instance, node.Value.ColdStart ? "cold-start" : "queued"));
         }
     }
 
@@ -360,6 +360,12 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
         if (desired > active.Count)
         {
+            if (_scaling.ScaleDownDelay > TimeSpan.Zero)
+            {
+                // A scale-up counts as a decision the delay holds on to, like the autoscaler's own.
+                _recommendations.Enqueue((_time.GetUtcNow(), desired));
+            }
+
             for (var added = active.Count; added < desired; added++)
             {
                 var instance = new Instance(++_lastNumber, _time.GetTimestamp(), coldStart: active.Count == 0);
@@ -505,15 +511,15 @@ internal sealed class RevisionScaler : IAsyncDisposable
     }
 
     /// <summary>A request's place on an instance; disposing it frees the place.</summary>
-    internal sealed class Lease(RevisionScaler owner, Instance instance, bool coldStart) : IDisposable
+    internal sealed class Lease(RevisionScaler owner, Instance instance, string activation) : IDisposable
     {
         private int _disposed;
 
         /// <summary>The instance's address.</summary>
         public Uri Address => instance.Process!.Address;
 
-        /// <summary>Whether the request waited for an instance started from zero.</summary>
-        public bool IsColdStart => coldStart;
+        /// <summary>How the request got its place: <c>warm</c> at once, <c>queued</c> after waiting, <c>cold-start</c> after waiting for an instance started from zero.</summary>
+        public string Activation => activation;
 
         public void Dispose()
         {
