@@ -1,5 +1,6 @@
 using System.Net;
 using LocalMesh.Emulator.CircuitBreaking;
+using LocalMesh.Emulator.Eventing;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
@@ -63,6 +64,9 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>The activator and autoscaler of the function revisions.</summary>
     public FunctionActivator Functions => _app.Services.GetRequiredService<FunctionActivator>();
 
+    /// <summary>The Knative Eventing brokers: what was delivered where.</summary>
+    public EventBroker Events => _app.Services.GetRequiredService<EventBroker>();
+
     /// <summary>The endpoints outlier detection has ejected now, by calling sidecar.</summary>
     public IReadOnlyList<Ejection> Ejections => _app.Services.GetRequiredService<OutlierDetector>().Ejections;
 
@@ -95,6 +99,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton<CircuitBreakers>();
         builder.Services.AddSingleton<OutlierDetector>();
         builder.Services.AddSingleton<RouterStage>();
+        builder.Services.AddSingleton(new EventBroker(state, options.TimeProvider, options.LoggerFactory));
         builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
 
         var listenOptions = new Dictionary<string, ListenOptions>();
@@ -147,6 +152,7 @@ public sealed class MeshServer : IAsyncDisposable
     {
         var authority = Identities.Authority;
         await _app.StopAsync(CancellationToken.None);
+        await Events.DisposeAsync();
         await Functions.DisposeAsync();
         await _app.DisposeAsync();
         authority.Dispose();

@@ -29,6 +29,9 @@ public sealed record MeshConfig
     /// <summary>Every listener the data plane binds.</summary>
     public ImmutableArray<ListenerConfig> Listeners { get; init; } = [];
 
+    /// <summary>The Knative Eventing brokers and their triggers.</summary>
+    public ImmutableArray<BrokerConfig> Brokers { get; init; } = [];
+
     /// <summary>The AuthorizationPolicy policies: who may call what.</summary>
     public ImmutableArray<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
 
@@ -114,6 +117,9 @@ public enum ListenerKind
 
     /// <summary>A service's address for callers without a sidecar (the source is unknown).</summary>
     Service,
+
+    /// <summary>A Knative Eventing broker's ingress: CloudEvents in, deliveries out through the broker's outbound sidecars.</summary>
+    Broker,
 }
 
 /// <summary>A listener of the data plane, always on loopback.</summary>
@@ -148,6 +154,10 @@ public sealed record ListenerConfig(
 
     /// <summary>The name of <paramref name="gateway"/>'s listener.</summary>
     public static string IngressName(string gateway) => $"ingress|{gateway}";
+
+    /// <summary>The ingress of <paramref name="broker"/>, where publishers post CloudEvents.</summary>
+    public static ListenerConfig ForBroker(string broker) =>
+        new($"broker|{broker}", ListenerKind.Broker, 0, broker);
 
     /// <summary>The address of <paramref name="service"/> for callers outside the mesh.</summary>
     public static ListenerConfig ForService(string service) =>

@@ -67,6 +67,9 @@ public sealed class MeshSnapshot
     /// <summary>Increases with every new snapshot.</summary>
     public long Version { get; }
 
+    /// <summary>Each bound listener's port by its name.</summary>
+    public FrozenDictionary<string, int> PortsByListener { get; private init; } = FrozenDictionary<string, int>.Empty;
+
     /// <summary>Each bound listener by its port.</summary>
     public FrozenDictionary<int, ListenerConfig> ListenersByPort { get; }
 
@@ -157,6 +160,7 @@ public sealed class MeshSnapshot
         {
             InboundSecurity = inboundSecurity,
             CallerIdentities = callerIdentities,
+            PortsByListener = listenersByPort.ToFrozenDictionary(pair => pair.Value.Name, pair => pair.Key),
         };
     }
 }

@@ -27,7 +27,7 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
         {
             // An inbound sidecar knows its peer by the connection the peer's outbound sidecar opened.
             ListenerKind.Inbound => peers.Find(context.Connection.RemotePort) ?? MeshTelemetry.Unknown,
-            ListenerKind.Service => MeshTelemetry.Unknown,
+            ListenerKind.Service or ListenerKind.Broker => MeshTelemetry.Unknown,
             _ => listener.Workload!,
         };
         var identity = listener.Kind == ListenerKind.Inbound

@@ -11,6 +11,7 @@ internal static class MeshPipeline
         app.UseMiddleware<ListenerStage>();   // which listener, which snapshot, who is calling
         app.UseMiddleware<RequestIdStage>();  // x-request-id
         app.UseMiddleware<TelemetryStage>();  // span and istio_requests_total
+        app.UseMiddleware<BrokerStage>();     // a broker's ingress takes CloudEvents here
         app.UseMiddleware<AuthorizationStage>(); // inbound: AuthorizationPolicy (RBAC)
         app.UseMiddleware<RoutingStage>();    // route match, redirect, rewrite, headers, weighted destination
         app.UseMiddleware<FaultStage>();      // delay, then abort

@@ -69,6 +69,12 @@ public static class MeshTelemetry
     internal static readonly Counter<long> ActivatorRejected = Meter.CreateCounter<long>(
         "activator.requests_rejected", description: "Requests the activator answered with 503: queue full or no instance in time.");
 
+    internal static readonly Counter<long> EventsReceived = Meter.CreateCounter<long>(
+        "broker.events_received", description: "CloudEvents a broker accepted, by broker and event type.");
+
+    internal static readonly Counter<long> EventDeliveries = Meter.CreateCounter<long>(
+        "broker.deliveries", description: "Event deliveries finished, by broker, trigger and result (Delivered, DeadLettered, Dropped).");
+
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes
     {
