@@ -1,10 +1,16 @@
 // The sample app: Istio's bookinfo, written in C#, behind the LocalMesh emulator.
 //
 //   ingress (http://localhost:9080) ─► productpage ─┬─► details
-//                                                    └─► reviews v1 | v2 | v3 ─► ratings (v2, v3)
+//                                                    └─► reviews v1 | v2 | v3 ─┬─► ratings (v2, v3)
+//                                                                               ├─► sentiment (a function, ?sentiment=true)
+//                                                                               └─► events (a broker, POST /reviews/{id})
+//                                                                                     └─► review-notifier (a function)
+//                                                                                           └ failed ─► dead-letters
 //
-// Every arrow goes through the mesh: the caller's outbound sidecar, then the callee's inbound one.
+// Every arrow goes through the mesh: the caller's outbound sidecar, then the callee's inbound one
+// (for a function, the activator, which starts an instance when none runs).
 // `--scenario <name>` starts it with the routes of one of Istio's bookinfo tasks (see README).
+using LocalMesh.Emulator.Configuration;
 using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -29,12 +35,33 @@ var ratings = mesh.AddService("ratings")
 var details = mesh.AddService("details")
     .WithWorkload(Workload<Projects.Details>("details-v1"), version: "v1");
 
+// Functions scale to zero: each starts one instance with the app (Knative's initial-scale), which
+// stops after 6 s without traffic; the next call waits in the activator while one starts.
+var idleAfterSixSeconds = new FunctionScaling { Window = TimeSpan.FromSeconds(6) };
+var sentiment = mesh.AddFunction<Projects.Sentiment>("sentiment")
+    .WithScaling(idleAfterSixSeconds with { ContainerConcurrency = 10, MaxScale = 3 })
+    // A stricter second revision, reachable only with the header knative-serving-tag: canary.
+    .WithRevision(new Dictionary<string, string> { ["SENTIMENT_THRESHOLD"] = "2" })
+    .WithTraffic("sentiment-00001", 100)
+    .WithTraffic("sentiment-00002", 0, tag: "canary");
+
+var notifier = mesh.AddFunction<Projects.ReviewNotifier>("review-notifier").WithScaling(idleAfterSixSeconds);
+var deadLetters = mesh.AddFunction<Projects.ReviewNotifier>("dead-letters")
+    .WithEnvironment("ROLE", "sink")
+    .WithScaling(idleAfterSixSeconds);
+var events = mesh.AddBroker("events")
+    .WithTrigger("review-posted", notifier,
+        filter: new Dictionary<string, string> { ["type"] = "com.bookinfo.review.posted" },
+        delivery: new DeliverySpec { Retry = 2, BackoffDelay = TimeSpan.FromMilliseconds(200), DeadLetterSink = deadLetters.Resource.Name });
+
 var reviews = mesh.AddService("reviews");
 foreach (var (version, replicas) in new[] { ("v1", 2), ("v2", 1), ("v3", 1) })
 {
     var workload = Workload<Projects.Reviews>($"reviews-{version}")
         .WithEnvironment("SERVICE_VERSION", version)
-        .WithReplicas(replicas);
+        .WithReplicas(replicas)
+        .WithReference(sentiment)
+        .WithReference(events);
     if (version != "v1")
     {
         workload.WithReference(ratings);

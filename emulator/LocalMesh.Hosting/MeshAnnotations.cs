@@ -13,7 +13,7 @@ public sealed record MeshWorkloadAnnotation(
 
 /// <summary>Where an ingress gateway sends the traffic it takes.</summary>
 /// <param name="Service">The service every request goes to.</param>
-public sealed record IngressRouteAnnotation(MeshServiceResource Service) : IResourceAnnotation;
+public sealed record IngressRouteAnnotation(IMeshServiceResource Service) : IResourceAnnotation;
 
 /// <summary>One HTTP route of a mesh service's VirtualService; routes are tried in the order they were added.</summary>
 /// <param name="Route">The route.</param>
@@ -34,3 +34,26 @@ public sealed record MeshPeerAuthenticationAnnotation(LocalMesh.Emulator.Configu
 /// <summary>An AuthorizationPolicy of the mesh.</summary>
 /// <param name="Policy">The policy.</param>
 public sealed record MeshAuthorizationPolicyAnnotation(LocalMesh.Emulator.Configuration.AuthorizationPolicy Policy) : IResourceAnnotation;
+
+/// <summary>A function's scaling (Knative's <c>containerConcurrency</c> and autoscaling annotations), for every revision.</summary>
+/// <param name="Scaling">The settings.</param>
+public sealed record FunctionScalingAnnotation(LocalMesh.Emulator.Configuration.FunctionScaling Scaling) : IResourceAnnotation;
+
+/// <summary>One revision of a function: an immutable snapshot of its configuration, here its environment.</summary>
+/// <param name="Name">The revision name, e.g. <c>sentiment-00002</c>.</param>
+/// <param name="Environment">Environment variables this revision sets over the function's own.</param>
+public sealed record FunctionRevisionAnnotation(string Name, ImmutableDictionary<string, string> Environment) : IResourceAnnotation;
+
+/// <summary>One traffic target of a function's route (Knative <c>spec.traffic[]</c>).</summary>
+/// <param name="RevisionName">The revision; <c>null</c> means the latest ready revision.</param>
+/// <param name="Percent">Its share of the traffic; all targets sum to 100.</param>
+/// <param name="Tag">A tag giving the revision its own route.</param>
+public sealed record FunctionTrafficAnnotation(string? RevisionName, int Percent, string? Tag) : IResourceAnnotation;
+
+/// <summary>A trigger of a broker.</summary>
+/// <param name="Trigger">The trigger.</param>
+public sealed record BrokerTriggerAnnotation(LocalMesh.Emulator.Configuration.TriggerConfig Trigger) : IResourceAnnotation;
+
+/// <summary>A broker's delivery settings, for triggers that set none.</summary>
+/// <param name="Delivery">The settings.</param>
+public sealed record BrokerDeliveryAnnotation(LocalMesh.Emulator.Configuration.DeliverySpec Delivery) : IResourceAnnotation;

@@ -3,6 +3,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Eventing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,7 @@ internal sealed class MeshController(
     IServiceProvider services,
     DistributedApplicationExecutionContext executionContext,
     ResourceNotificationService notifications,
+    ResourceLoggerService resourceLogs,
     IConfiguration configuration,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -49,7 +51,16 @@ internal sealed class MeshController(
             _logger.LogWarning("Differs from Istio: {Notice}", notice);
         }
 
-        _server = await MeshServer.StartAsync(_mesh.Config, new MeshServerOptions { LoggerFactory = loggerFactory }, cancellationToken);
+        var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext, _logger);
+        if (functions.MissingBuilds().ToList() is { Count: > 0 } missing)
+        {
+            throw new MeshModelException(missing);
+        }
+
+        _server = await MeshServer.StartAsync(
+            _mesh.Config,
+            new MeshServerOptions { LoggerFactory = loggerFactory, FunctionLauncher = functions.Launcher },
+            cancellationToken);
         _telemetry = MeshTelemetryExporter.Start(_resource.Name, services, configuration);
         Control = new MeshControl(_server);
 
@@ -66,6 +77,9 @@ internal sealed class MeshController(
 
         _server.State.Changed += snapshot => _ = PublishAsync(snapshot);
         _server.EjectionsChanged += OnEjectionsChanged;
+        _server.Functions.Changed += () => _ = PublishServerlessAsync();
+        _server.Events.Delivered += record => _ = PublishServerlessAsync();
+        await PublishServerlessAsync();
         await PublishAsync(_server.State.Snapshot);
         _ = Task.Run(() => WatchWorkloadsAsync(_stopping.Token), CancellationToken.None);
     }
@@ -77,7 +91,8 @@ internal sealed class MeshController(
         {
             var listener = resource switch
             {
-                MeshServiceResource service => ListenerConfig.ForService(service.Name).Name,
+                IMeshServiceResource service => ListenerConfig.ForService(service.Name).Name,
+                BrokerResource broker => ListenerConfig.ForBroker(broker.Name).Name,
                 IngressGatewayResource gateway => ListenerConfig.IngressName(gateway.Name),
                 _ => null,
             };
@@ -96,7 +111,7 @@ internal sealed class MeshController(
     /// outbound sidecar. Runs after <c>WithReference</c> wrote them, so any HTTP client works
     /// unchanged and the caller's identity is the listener it uses.
     /// </summary>
-    private static void RouteThroughSidecar(IResource caller, MeshServiceResource service, Uri sidecar)
+    private static void RouteThroughSidecar(IResource caller, IMeshServiceResource service, Uri sidecar)
     {
         caller.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
         {
@@ -110,7 +125,7 @@ internal sealed class MeshController(
         }));
     }
 
-    private static string? SidecarValue(object value, MeshServiceResource service, Uri sidecar) => value switch
+    private static string? SidecarValue(object value, IMeshServiceResource service, Uri sidecar) => value switch
     {
         EndpointReference endpoint when endpoint.Resource == service => sidecar.ToString().TrimEnd('/'),
         EndpointReferenceExpression expression when expression.Endpoint.Resource == service => expression.Property switch
@@ -268,6 +283,76 @@ internal sealed class MeshController(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             _logger.LogWarning(ex, "Could not publish the mesh's state to the dashboard.");
+        }
+    }
+
+    /// <summary>Shows each function's instances (idle, starting, running) and each broker's deliveries.</summary>
+    private async Task PublishServerlessAsync()
+    {
+        if (_model is null || _server is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var revisions = _server.Functions.Status;
+            foreach (var function in _model.Resources.OfType<FunctionResource>())
+            {
+                var status = revisions.Where(revision => revision.Service == function.Name).ToList();
+                var (instances, ready) = (status.Sum(s => s.Instances), status.Sum(s => s.Ready));
+                var service = _server.State.Snapshot.Config.Services.Single(s => s.Name == function.Name);
+                var scaling = _server.State.Snapshot.Config.Workloads.First(w => w.Service == function.Name).Scaling!;
+                await notifications.PublishUpdateAsync(function, state => state with
+                {
+                    State = instances == 0
+                        ? new ResourceStateSnapshot("Idle", KnownResourceStateStyles.Info)
+                        : ready == 0
+                            ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
+                            : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                    StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                    Urls = [new UrlSnapshot("mesh", function.GetEndpoint(FunctionResource.EndpointName).Url, IsInternal: false)],
+                    Properties = state.Properties.SetResourcePropertyRange(
+                    [
+                        new("function.instances", instances),
+                        new("function.revisions", string.Join("; ", status.Select(s =>
+                            $"{s.Revision}: {s.State.ToLowerInvariant()}, {s.Ready} ready, {s.Starting} starting, {s.Draining} draining, {s.InFlight} in flight, {s.Queued} queued{(s.Panicking ? ", panic" : "")}"))),
+                        new("function.traffic", Routes(_server.State.Snapshot, function.Name)),
+                        new("function.scaling", $"containerConcurrency {scaling.ContainerConcurrency}, min-scale {scaling.MinScale}, max-scale {scaling.MaxScale}, " +
+                            $"initial-scale {scaling.InitialScale}, target {scaling.TargetPerInstance:0.##}/instance, window {MeshDuration.Format(scaling.StableWindow)}"),
+                        new("mesh.callers", string.Join(", ", service.Name is var name ? _server.State.Snapshot.Config.Listeners
+                            .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == name).Select(l => l.Workload) : [])),
+                    ]),
+                });
+            }
+
+            var history = _server.Events.History;
+            foreach (var broker in _model.Resources.OfType<BrokerResource>())
+            {
+                var deliveries = history.Where(record => record.Broker == broker.Name).ToList();
+                var config = _server.State.Snapshot.Config.Brokers.Single(b => b.Name == broker.Name);
+                await notifications.PublishUpdateAsync(broker, state => state with
+                {
+                    State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                    StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                    Urls = [new UrlSnapshot("ingress", broker.GetEndpoint(BrokerResource.EndpointName).Url, IsInternal: false)],
+                    Properties = state.Properties.SetResourcePropertyRange(
+                    [
+                        new("broker.triggers", string.Join("; ", config.Triggers.Select(t =>
+                            $"{t.Name}: {(t.Filter.IsEmpty ? "all events" : string.Join(", ", t.Filter.Select(f => $"{f.Key}={f.Value}")))} → {t.Subscriber}{t.Path}"))),
+                        new("broker.delivered", deliveries.Count(r => r.Result == DeliveryResult.Delivered)),
+                        new("broker.deadLettered", deliveries.Count(r => r.Result == DeliveryResult.DeadLettered)),
+                        new("broker.dropped", deliveries.Count(r => r.Result == DeliveryResult.Dropped)),
+                        new("broker.last", deliveries.LastOrDefault() is { } last
+                            ? $"{last.EventType} {last.EventId} at {last.Trigger}: {last.Result} after {last.Attempts} attempt(s)"
+                            : "none yet"),
+                    ]),
+                });
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "Could not publish functions and brokers to the dashboard.");
         }
     }
 

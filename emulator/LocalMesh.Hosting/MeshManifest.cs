@@ -45,6 +45,69 @@ internal static class MeshManifest
         context.WriteBindings(service);
     }
 
+    public static async Task WriteFunctionAsync(ManifestPublishingContext context, FunctionResource function)
+    {
+        var writer = context.Writer;
+        writer.WriteString("type", "localmesh.function.v0");
+        writer.WriteString("mesh", function.Parent.Name);
+        writer.WriteString("project", context.GetManifestRelativePath(function.Project.ProjectPath));
+        writer.WriteStartArray("revisions");
+        foreach (var revision in function.Annotations.OfType<FunctionRevisionAnnotation>())
+        {
+            writer.WriteStringValue(revision.Name);
+        }
+
+        writer.WriteEndArray();
+        if (function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling is { } scaling)
+        {
+            writer.WriteNumber("containerConcurrency", scaling.ContainerConcurrency);
+            writer.WriteNumber("minScale", scaling.MinScale);
+            writer.WriteNumber("maxScale", scaling.MaxScale);
+        }
+
+        writer.WriteStartArray("traffic");
+        foreach (var target in function.Annotations.OfType<FunctionTrafficAnnotation>())
+        {
+            writer.WriteStartObject();
+            writer.WriteString("revisionName", target.RevisionName);
+            writer.WriteNumber("percent", target.Percent);
+            if (target.Tag is not null)
+            {
+                writer.WriteString("tag", target.Tag);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        await context.WriteEnvironmentVariablesAsync(function);
+        context.WriteBindings(function);
+    }
+
+    public static void WriteBroker(ManifestPublishingContext context, BrokerResource broker)
+    {
+        var writer = context.Writer;
+        writer.WriteString("type", "localmesh.broker.v0");
+        writer.WriteString("mesh", broker.Parent.Name);
+        writer.WriteStartObject("triggers");
+        foreach (var trigger in broker.Annotations.OfType<BrokerTriggerAnnotation>().Select(annotation => annotation.Trigger))
+        {
+            writer.WriteStartObject(trigger.Name);
+            writer.WriteString("subscriber", trigger.Subscriber);
+            writer.WriteStartObject("filter");
+            foreach (var (name, value) in trigger.Filter.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(name, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        context.WriteBindings(broker);
+    }
+
     public static void WriteGateway(ManifestPublishingContext context, IngressGatewayResource gateway)
     {
         context.Writer.WriteString("type", "localmesh.ingress.v0");

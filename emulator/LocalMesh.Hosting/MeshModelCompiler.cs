@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Eventing;
 using LocalMesh.Kubernetes;
 
 namespace Aspire.Hosting;
@@ -13,7 +14,7 @@ namespace Aspire.Hosting;
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
-    ImmutableArray<(IResource Caller, MeshServiceResource Service, ListenerConfig Listener)> Calls,
+    ImmutableArray<(IResource Caller, IMeshServiceResource Service, ListenerConfig Listener)> Calls,
     IReadOnlyList<string> Notices);
 
 /// <summary>
@@ -24,12 +25,16 @@ internal static class MeshModelCompiler
 {
     public const string AppLabel = "app";
     public const string VersionLabel = "version";
+    public const string KnativeServiceLabel = "serving.knative.dev/service";
+    public const string KnativeRevisionLabel = "serving.knative.dev/revision";
 
     public static CompiledMesh Compile(DistributedApplicationModel model, MeshResource mesh)
     {
         var errors = new List<MeshModelError>();
         var services = model.Resources.OfType<MeshServiceResource>().Where(service => service.Parent == mesh).ToList();
         var gateways = model.Resources.OfType<IngressGatewayResource>().Where(gateway => gateway.Parent == mesh).ToList();
+        var functions = model.Resources.OfType<FunctionResource>().Where(function => function.Parent == mesh).ToList();
+        var brokers = model.Resources.OfType<BrokerResource>().Where(broker => broker.Parent == mesh).ToList();
 
         var workloads = new List<(IResource Resource, WorkloadConfig Workload)>();
         foreach (var resource in model.Resources)
@@ -75,18 +80,37 @@ internal static class MeshModelCompiler
         var calls = (
             from caller in model.Resources
             from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
-            where relationship.Resource is MeshServiceResource service && service.Parent == mesh
-            let service = (MeshServiceResource)relationship.Resource
+            where relationship.Resource is IMeshServiceResource service && service.Parent == mesh
+            let service = (IMeshServiceResource)relationship.Resource
             // Callers outside the mesh keep the service's own address (a caller without a sidecar).
             where caller.Annotations.OfType<MeshWorkloadAnnotation>().Any()
             select (caller, service, ListenerConfig.Outbound(caller.Name, service.Name)))
             .DistinctBy(call => call.Item3.Name)
             .ToImmutableArray();
 
+        var functionServices = functions.Select(function => FunctionConfig(function, errors)).ToList();
+        var revisions = functionServices.SelectMany(function => function.Revisions).ToList();
+        var brokerConfigs = brokers.Select(BrokerConfig).ToList();
+        // A broker sends as a workload of its own: it has an identity, and an outbound sidecar per subscriber and sink.
+        var senders = brokerConfigs.Select(broker => new WorkloadConfig(
+            broker.Name, null, ImmutableDictionary<string, string>.Empty.Add(AppLabel, broker.Name), broker.Name, Replicas: 0)).ToList();
+
         var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
         listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
+        listeners.AddRange(revisions.Select(revision => ListenerConfig.Inbound(revision.Name, 0)));
         listeners.AddRange(calls.Select(call => call.Item3));
         listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
+        listeners.AddRange(functions.Select(function => ListenerConfig.ForService(function.Name)));
+        foreach (var broker in brokerConfigs)
+        {
+            listeners.Add(ListenerConfig.ForBroker(broker.Name));
+            listeners.AddRange(broker.Triggers
+                .SelectMany(trigger => new[] { trigger.Subscriber, (trigger.Delivery ?? broker.Delivery)?.DeadLetterSink })
+                .Append(broker.Delivery?.DeadLetterSink)
+                .OfType<string>()
+                .Distinct()
+                .Select(target => EventBroker.OutboundListener(broker.Name, target)));
+        }
         foreach (var gateway in gateways)
         {
             if (gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route)
@@ -99,8 +123,9 @@ internal static class MeshModelCompiler
         var config = new MeshConfig
         {
             Namespace = mesh.Namespace,
-            Services = [.. services.Select(ServiceConfig)],
-            Workloads = [.. workloads.Select(w => w.Workload)],
+            Services = [.. services.Select(ServiceConfig), .. functionServices.Select(function => function.Service)],
+            Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
+            Brokers = [.. brokerConfigs],
             Listeners = listeners.ToImmutable(),
             PeerAuthentications = [.. mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy)],
             AuthorizationPolicies = [.. mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy)],
@@ -116,6 +141,91 @@ internal static class MeshModelCompiler
 
         return new CompiledMesh(config, [.. workloads], calls, validation.Notices);
     }
+
+    /// <summary>
+    /// A function as the mesh runs it, the way Knative over Istio does: a service whose subsets
+    /// are its revisions, a route per tag (by <c>knative-serving-tag</c>), then the traffic split.
+    /// </summary>
+    private static (MeshServiceConfig Service, List<WorkloadConfig> Revisions) FunctionConfig(FunctionResource function, List<MeshModelError> errors)
+    {
+        var scaling = function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling ?? new FunctionScaling();
+        var names = function.Annotations.OfType<FunctionRevisionAnnotation>().Select(revision => revision.Name).ToList();
+        var revisions = names.Select(name => new WorkloadConfig(
+            name,
+            function.Name,
+            ImmutableDictionary<string, string>.Empty
+                .Add(AppLabel, function.Name)
+                .Add(VersionLabel, name)
+                .Add(KnativeServiceLabel, function.Name)
+                .Add(KnativeRevisionLabel, name),
+            function.Name,
+            Replicas: 1) { Scaling = scaling }).ToList();
+
+        var traffic = function.Annotations.OfType<FunctionTrafficAnnotation>().ToList();
+        if (traffic.Count == 0)
+        {
+            traffic.Add(new FunctionTrafficAnnotation(null, 100, null));
+        }
+
+        var field = "spec.traffic";
+        foreach (var (target, index) in traffic.Select((target, index) => (target, index)))
+        {
+            if (target.RevisionName is { } name && !names.Contains(name))
+            {
+                errors.Add(new(function.Name, $"{field}[{index}].revisionName", $"'{name}' is not a revision of the function ({string.Join(", ", names)}).",
+                    "name one of its revisions, or leave it null for the latest."));
+            }
+
+            if (target.Percent is < 0 or > 100)
+            {
+                errors.Add(new(function.Name, $"{field}[{index}].percent", $"is {target.Percent}.", "use 0 to 100."));
+            }
+
+            if (target.Tag is { } tag && !KubernetesNames.IsValidDnsLabel(tag))
+            {
+                errors.Add(new(function.Name, $"{field}[{index}].tag", $"'{tag}' is not a DNS label.", $"use {KubernetesNames.DnsLabelRule}."));
+            }
+        }
+
+        if (traffic.Sum(target => target.Percent) is var sum and not 100)
+        {
+            // Knative's own words for it.
+            errors.Add(new(function.Name, field, $"Traffic targets sum to {sum}, want 100.", "make the percents add up to 100."));
+        }
+
+        foreach (var tag in traffic.Select(target => target.Tag).OfType<string>().GroupBy(tag => tag).Where(group => group.Count() > 1))
+        {
+            errors.Add(new(function.Name, $"{field}.tag", $"'{tag.Key}' is used more than once.", "give each tagged target its own tag."));
+        }
+
+        Destination To(FunctionTrafficAnnotation target) => new(function.Name, target.RevisionName ?? names[^1]);
+        var routes = traffic.Where(target => target.Tag is not null).Select(target => new HttpRoute
+        {
+            Name = $"tag-{target.Tag}",
+            Match = [new HttpMatchRequest { Headers = new Dictionary<string, StringMatch> { [MeshServerlessBuilderExtensions.TagHeader] = new(StringMatchKind.Exact, target.Tag!) } }],
+            Route = [new HttpRouteDestination(To(target))],
+        }).Append(new HttpRoute
+        {
+            Name = "traffic",
+            Route = [.. traffic.Where(target => target.Percent > 0).Select(target => new HttpRouteDestination(To(target), target.Percent))],
+        });
+
+        var service = new MeshServiceConfig(function.Name)
+        {
+            Http = [.. routes],
+            DestinationRule = new DestinationRule
+            {
+                Subsets = [.. names.Select(name => new Subset(name, new Dictionary<string, string> { [KnativeRevisionLabel] = name }))],
+            },
+        };
+        return (service, revisions);
+    }
+
+    private static BrokerConfig BrokerConfig(BrokerResource broker) => new(broker.Name)
+    {
+        Triggers = [.. broker.Annotations.OfType<BrokerTriggerAnnotation>().Select(annotation => annotation.Trigger)],
+        Delivery = broker.Annotations.OfType<BrokerDeliveryAnnotation>().LastOrDefault()?.Delivery,
+    };
 
     private static MeshServiceConfig ServiceConfig(MeshServiceResource service)
     {

@@ -18,7 +18,7 @@ public sealed class MeshResource(string name) : Resource(name)
 /// <param name="name">The service name; workloads get the label <c>app=&lt;name&gt;</c>.</param>
 /// <param name="mesh">The mesh it belongs to.</param>
 public sealed class MeshServiceResource(string name, MeshResource mesh)
-    : Resource(name), IResourceWithParent<MeshResource>, IResourceWithServiceDiscovery
+    : Resource(name), IMeshServiceResource
 {
     /// <summary>The name of the service's only endpoint.</summary>
     public const string EndpointName = "http";
@@ -45,6 +45,54 @@ public sealed class IngressGatewayResource(string name, MeshResource mesh)
     : Resource(name), IResourceWithParent<MeshResource>, IResourceWithEndpoints
 {
     /// <summary>The name of the gateway's only endpoint.</summary>
+    public const string EndpointName = "http";
+
+    /// <inheritdoc />
+    public MeshResource Parent { get; } = mesh;
+}
+
+/// <summary>
+/// Something callers address by name through the mesh: a <see cref="MeshServiceResource"/> or a
+/// <see cref="FunctionResource"/>. A reference to one goes through the caller's outbound sidecar.
+/// </summary>
+public interface IMeshServiceResource : IResourceWithParent<MeshResource>, IResourceWithServiceDiscovery;
+
+/// <summary>
+/// A function (a Knative Service): a small HTTP project the mesh starts on demand. Its inbound
+/// side is the activator, which holds requests while an instance starts, enforces
+/// <c>containerConcurrency</c>, scales instances with demand and stops the last one when idle.
+/// Each revision is a workload; traffic splits over revisions by percent, and a tag gives a
+/// revision its own route.
+/// </summary>
+/// <param name="name">The function's name, also its Knative Service name.</param>
+/// <param name="mesh">The mesh it belongs to.</param>
+/// <param name="project">The project that implements it.</param>
+public sealed class FunctionResource(string name, MeshResource mesh, IProjectMetadata project)
+    : Resource(name), IMeshServiceResource, IResourceWithEnvironment
+{
+    /// <summary>The name of the function's only endpoint.</summary>
+    public const string EndpointName = "http";
+
+    /// <inheritdoc />
+    public MeshResource Parent { get; } = mesh;
+
+    /// <summary>The project that implements the function.</summary>
+    public IProjectMetadata Project { get; } = project;
+
+    /// <summary>Knative's name for revision <paramref name="number"/> of <paramref name="function"/>, e.g. <c>sentiment-00001</c>.</summary>
+    public static string RevisionName(string function, int number) => $"{function}-{number:D5}";
+}
+
+/// <summary>
+/// A Knative Eventing broker: publishers POST CloudEvents to it (binary or structured mode) and
+/// its triggers deliver each event to the services and functions whose filter matches.
+/// </summary>
+/// <param name="name">The broker's name.</param>
+/// <param name="mesh">The mesh it belongs to.</param>
+public sealed class BrokerResource(string name, MeshResource mesh)
+    : Resource(name), IResourceWithParent<MeshResource>, IResourceWithServiceDiscovery
+{
+    /// <summary>The name of the broker's only endpoint.</summary>
     public const string EndpointName = "http";
 
     /// <inheritdoc />

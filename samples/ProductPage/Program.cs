@@ -19,12 +19,23 @@ app.MapGet("/", () => Results.Content(Page.Index, "text/html"));
 app.MapGet("/productpage", async (HttpContext context, ProductClient products) =>
 {
     var user = UserSession.Resolve(context);
-    var product = await products.GetAsync(0, user, context.RequestAborted);
+    var product = await products.GetAsync(0, user, WantsSentiment(context), context.RequestAborted);
     return Results.Content(Page.Render(product), "text/html");
 });
 
 app.MapGet("/api/v1/products/{id:int}", async (int id, HttpContext context, ProductClient products) =>
-    Results.Ok(await products.GetAsync(id, UserSession.Resolve(context), context.RequestAborted)));
+    Results.Ok(await products.GetAsync(id, UserSession.Resolve(context), WantsSentiment(context), context.RequestAborted)));
+
+// A new review goes to reviews, which publishes it as an event.
+app.MapPost("/api/v1/products/{id:int}/reviews", async (int id, HttpContext context, IHttpClientFactory clients) =>
+{
+    using var body = new StreamContent(context.Request.Body);
+    body.Headers.ContentType = new("application/json");
+    using var response = await clients.CreateClient("reviews").PostAsync($"/reviews/{id}", body, context.RequestAborted);
+    return Results.Content(await response.Content.ReadAsStringAsync(context.RequestAborted), "application/json", statusCode: (int)response.StatusCode);
+});
+
+static bool WantsSentiment(HttpContext context) => context.Request.Query["sentiment"] == "true";
 
 app.Run();
 
@@ -60,10 +71,10 @@ internal sealed class ProductClient(IHttpClientFactory clients, ILogger<ProductC
     private const int ReviewsTries = 2;
     private static readonly TimeSpan DetailsTimeout = TimeSpan.FromSeconds(3);
 
-    public async Task<Product> GetAsync(int id, string? user, CancellationToken cancellationToken)
+    public async Task<Product> GetAsync(int id, string? user, bool sentiment, CancellationToken cancellationToken)
     {
         var details = GetJsonAsync("details", $"/details/{id}", user, DetailsTimeout, tries: 1, cancellationToken);
-        var reviews = GetJsonAsync("reviews", $"/reviews/{id}", user, ReviewsTimeout, ReviewsTries, cancellationToken);
+        var reviews = GetJsonAsync("reviews", sentiment ? $"/reviews/{id}?sentiment=true" : $"/reviews/{id}", user, ReviewsTimeout, ReviewsTries, cancellationToken);
         var (detailsJson, detailsStatus) = await details;
         var (reviewsJson, reviewsStatus) = await reviews;
         return new Product(
@@ -157,6 +168,11 @@ internal static class Page
             foreach (var review in reviews.GetProperty("reviews").EnumerateArray())
             {
                 html.Append($"<blockquote><p>{WebUtility.HtmlEncode(review.GetProperty("text").GetString())}</p><small>{WebUtility.HtmlEncode(review.GetProperty("reviewer").GetString())}</small>");
+                if (review.TryGetProperty("sentiment", out var sentiment) && sentiment.GetString() is { } verdict)
+                {
+                    html.Append($"<p class=\"sentiment\">Sentiment: {WebUtility.HtmlEncode(verdict)}</p>");
+                }
+
                 if (review.TryGetProperty("rating", out var rating) && rating.ValueKind == JsonValueKind.Object)
                 {
                     if (rating.GetProperty("error").GetString() is { } error)

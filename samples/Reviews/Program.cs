@@ -1,5 +1,7 @@
 // reviews: two reviews of the book. v1 shows no ratings; v2 (black stars) and v3 (red stars)
-// ask the ratings service, as bookinfo's three reviews versions do.
+// ask the ratings service, as bookinfo's three reviews versions do. With ?sentiment=true each
+// review also gets the sentiment function's verdict; POST /reviews/{id} publishes a
+// "review posted" CloudEvent to the events broker.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
@@ -14,11 +16,44 @@ builder.Services.AddHttpClient("ratings", client =>
     client.Timeout = TimeSpan.FromSeconds(10);
 });
 
+builder.Services.AddHttpClient("sentiment", client =>
+{
+    client.BaseAddress = new Uri("http://sentiment");
+    client.Timeout = TimeSpan.FromSeconds(10); // a cold start is well under that
+});
+builder.Services.AddHttpClient("events", client => client.BaseAddress = new Uri("http://events"));
+
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
-app.MapGet("/reviews/{productId:int}", async (int productId, IHttpClientFactory clients, CancellationToken cancellationToken) =>
+string[] texts =
+[
+    "An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!",
+    "Absolutely fun and entertaining. The play lacks thematic depth when compared to other plays by Shakespeare.",
+];
+
+app.MapGet("/reviews/{productId:int}", async (int productId, bool? sentiment, IHttpClientFactory clients, CancellationToken cancellationToken) =>
 {
+    string?[] sentiments = new string?[texts.Length];
+    if (sentiment == true)
+    {
+        var verdicts = texts.Select(async text =>
+        {
+            try
+            {
+                using var response = await clients.CreateClient("sentiment").PostAsJsonAsync("/", new { text }, cancellationToken);
+                return response.IsSuccessStatusCode
+                    ? (await response.Content.ReadFromJsonAsync<SentimentResponse>(cancellationToken))?.Sentiment
+                    : $"unavailable ({(int)response.StatusCode})";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+            {
+                return "unavailable";
+            }
+        });
+        sentiments = await Task.WhenAll(verdicts);
+    }
+
     Dictionary<string, int>? stars = null;
     string? ratingsError = null;
     if (starColor is not null)
@@ -43,9 +78,8 @@ app.MapGet("/reviews/{productId:int}", async (int productId, IHttpClientFactory 
         reviews = new[] { "Reviewer1", "Reviewer2" }.Select((reviewer, index) => new
         {
             reviewer,
-            text = index == 0
-                ? "An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!"
-                : "Absolutely fun and entertaining. The play lacks thematic depth when compared to other plays by Shakespeare.",
+            text = texts[index],
+            sentiment = sentiments[index],
             rating = starColor is null ? null : new
             {
                 stars = stars?.GetValueOrDefault(reviewer),
@@ -56,6 +90,29 @@ app.MapGet("/reviews/{productId:int}", async (int productId, IHttpClientFactory 
     });
 });
 
+// A new review: published as a CloudEvent (binary mode) for whoever subscribes; 202 once the broker has it.
+app.MapPost("/reviews/{productId:int}", async (int productId, PostedReview review, IHttpClientFactory clients, CancellationToken cancellationToken) =>
+{
+    var id = Guid.NewGuid().ToString();
+    using var message = new HttpRequestMessage(HttpMethod.Post, "/")
+    {
+        Content = JsonContent.Create(review with { ProductId = productId }),
+    };
+    message.Headers.Add("ce-specversion", "1.0");
+    message.Headers.Add("ce-id", id);
+    message.Headers.Add("ce-source", $"/reviews/{version}");
+    message.Headers.Add("ce-type", "com.bookinfo.review.posted");
+    message.Headers.Add("ce-subject", productId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    using var response = await clients.CreateClient("events").SendAsync(message, cancellationToken);
+    return response.IsSuccessStatusCode
+        ? Results.Accepted(value: new { id })
+        : Results.Problem($"The events broker refused the review ({(int)response.StatusCode}).", statusCode: StatusCodes.Status502BadGateway);
+});
+
 app.Run();
 
 internal sealed record RatingsResponse(int Id, Dictionary<string, int> Ratings);
+
+internal sealed record SentimentResponse(string Sentiment, int Score, string Revision);
+
+internal sealed record PostedReview(int ProductId, string? Reviewer, int Stars, string Text);

@@ -9,10 +9,10 @@ namespace LocalMesh.Emulator.Serverless;
 /// loopback port of its own choosing, ready once it logs the address it listens on (Knative's
 /// default readiness is a TCP probe, which that line means has passed).
 /// </summary>
-/// <param name="startInfo">The process for an instance: file name, arguments and environment.</param>
+/// <param name="startInfo">The process for an instance: file name, arguments and environment; may fail with <see cref="FunctionStartException"/>.</param>
 /// <param name="output">Receives every line the instance writes (instance name, line, whether it came from stderr).</param>
 public sealed partial class ProcessFunctionLauncher(
-    Func<FunctionInstanceRequest, ProcessStartInfo> startInfo,
+    Func<FunctionInstanceRequest, CancellationToken, ValueTask<ProcessStartInfo>> startInfo,
     Action<string, string, bool>? output = null) : IFunctionLauncher
 {
     /// <summary>How long an instance gets to stop after SIGTERM before it is killed.</summary>
@@ -21,7 +21,7 @@ public sealed partial class ProcessFunctionLauncher(
     /// <inheritdoc />
     public async Task<IFunctionInstance> StartAsync(FunctionInstanceRequest request, CancellationToken cancellationToken)
     {
-        var info = startInfo(request);
+        var info = await startInfo(request, cancellationToken);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;

@@ -329,7 +329,8 @@ internal sealed class RevisionScaler : IAsyncDisposable
             }
             else if (desired == 0)
             {
-                reason = $"idle for {MeshDuration.Format(now - _lastActivity)} (window {MeshDuration.Format(_scaling.StableWindow)}): scale to zero";
+                reason = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"idle for {(now - _lastActivity).TotalSeconds:0.#}s (window {MeshDuration.Format(_scaling.StableWindow)}): scale to zero");
             }
 
             ScaleTo(Clamp(desired), reason);
