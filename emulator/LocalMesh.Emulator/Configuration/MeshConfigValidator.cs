@@ -48,6 +48,16 @@ public static class MeshConfigValidator
             ValidateScaling(workload.Scaling!, new Reporter(workload.Name, errors));
         }
 
+        if (config.Workloads.Any(workload => workload.Scaling is not null))
+        {
+            notices.Add("functions: the activator stays in every request's path (Knative's target-burst-capacity -1), so the last instance stops after the idle window without Knative's scale-to-zero grace period.");
+        }
+
+        if (config.Brokers.Length > 0)
+        {
+            notices.Add("brokers: reply events (a 200 with a CloudEvent in it) are accepted as success but not routed back into the broker.");
+        }
+
         foreach (var broker in config.Brokers)
         {
             ValidateBroker(broker, services, new Reporter($"broker/{broker.Name}", errors));
