@@ -27,7 +27,9 @@ if (scenario is not null && !BookinfoScenarios.All.ContainsKey(scenario))
     return 2;
 }
 
-var mesh = builder.AddMesh("mesh");
+var mesh = builder.AddMesh("mesh")
+    // The export (see README) also writes an Argo CD Application that syncs the production overlay.
+    .WithGitOpsRepository("https://github.com/example/bookinfo.git", "deploy/overlays/production");
 
 var ratings = mesh.AddService("ratings")
     .WithWorkload(Workload<Projects.Ratings>("ratings-v1"), version: "v1");
@@ -74,7 +76,12 @@ var productpage = mesh.AddService("productpage")
     .WithWorkload(
         Workload<Projects.ProductPage>("productpage-v1")
             .WithReference(details)
-            .WithReference(reviews),
+            .WithReference(reviews)
+            // A ConfigMap per kustomize overlay when exported; locally the development value applies.
+            .WithEnvironmentOverlay("development", "Logging__LogLevel__Default", "Debug")
+            .WithEnvironmentOverlay("production", "Logging__LogLevel__Default", "Warning")
+            .WithKubernetesResources(cpuRequest: "100m", memoryRequest: "128Mi", memoryLimit: "256Mi")
+            .WithReplicas(1),
         version: "v1");
 
 // A load client in the mesh, like Istio's fortio and sleep samples: GET <loadclient>/run?target=reviews.

@@ -57,3 +57,21 @@ public sealed record BrokerTriggerAnnotation(LocalMesh.Emulator.Configuration.Tr
 /// <summary>A broker's delivery settings, for triggers that set none.</summary>
 /// <param name="Delivery">The settings.</param>
 public sealed record BrokerDeliveryAnnotation(LocalMesh.Emulator.Configuration.DeliverySpec Delivery) : IResourceAnnotation;
+
+/// <summary>Where an Argo CD Application finds the exported folder.</summary>
+/// <param name="Source">The repository, path and revision.</param>
+public sealed record GitOpsAnnotation(LocalMesh.Kubernetes.Export.GitOpsSource Source) : IResourceAnnotation;
+
+/// <summary>A workload's CPU and memory in Kubernetes (requests and limits).</summary>
+/// <param name="Resources">The quantities.</param>
+public sealed record KubernetesResourcesAnnotation(LocalMesh.Kubernetes.Export.ContainerResources Resources) : IResourceAnnotation;
+
+/// <summary>An environment variable whose value depends on the environment (a kustomize overlay); locally the development value applies.</summary>
+/// <param name="Environment">The overlay, e.g. <c>production</c>.</param>
+/// <param name="Name">The variable.</param>
+/// <param name="Value">Its value there.</param>
+public sealed record EnvironmentOverlayAnnotation(string Environment, string Name, string Value) : IResourceAnnotation;
+
+/// <summary>What a workload may do with the Kubernetes API: a rule of its Role.</summary>
+/// <param name="Rule">The rule.</param>
+public sealed record KubernetesApiAccessAnnotation(LocalMesh.Kubernetes.Export.ApiAccessRule Rule) : IResourceAnnotation;

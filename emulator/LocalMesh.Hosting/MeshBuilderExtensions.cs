@@ -37,6 +37,7 @@ public static class MeshBuilderExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<MeshController>());
         builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
             @event.Services.GetRequiredService<MeshController>().StartAsync(@event.Model, cancellationToken));
+        KubernetesPipelineSteps.Add(builder.Pipeline);
 
         var mesh = new MeshResource(name);
         return builder.AddResource(mesh)

@@ -1,0 +1,313 @@
+using System.Globalization;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Kubernetes.Export;
+
+/// <summary>
+/// Istio's objects from the same <see cref="MeshConfig"/> the emulator ran: a VirtualService per
+/// routed service (weights written to sum to 100), a DestinationRule per service with the load
+/// balancer written out (the emulator's default differs from Istio's), PeerAuthentication and
+/// AuthorizationPolicy as declared, and an ingress Gateway with its VirtualService.
+/// </summary>
+public static class IstioExporter
+{
+    /// <summary>Istio's root namespace, where mesh-wide policies live.</summary>
+    public const string RootNamespace = "istio-system";
+
+    /// <summary>A VirtualService for <paramref name="service"/>, or none when it has no routes (Istio's default routing).</summary>
+    public static IstioVirtualService? VirtualService(KubernetesAppModel model, MeshServiceConfig service) =>
+        service.Http.IsDefaultOrEmpty
+            ? null
+            : new IstioVirtualService
+            {
+                Metadata = CoreExporter.Meta(model, service.Name),
+                Spec = new VirtualServiceSpec { Hosts = [service.Name], Http = [.. service.Http.Select(Route)] },
+            };
+
+    /// <summary>
+    /// The DestinationRule of <paramref name="service"/>: its subsets and policy, and always the
+    /// load balancer, so the cluster balances as the emulator did.
+    /// </summary>
+    public static IstioDestinationRule DestinationRule(KubernetesAppModel model, MeshServiceConfig service)
+    {
+        var rule = service.DestinationRule;
+        var policy = TrafficPolicy(rule?.TrafficPolicy) ?? new IstioTrafficPolicy();
+        policy.LoadBalancer ??= new IstioLoadBalancer { Simple = LoadBalancer(SimpleLoadBalancer.RoundRobin) };
+        return new IstioDestinationRule
+        {
+            Metadata = CoreExporter.Meta(model, service.Name),
+            Spec = new DestinationRuleSpec
+            {
+                Host = service.Name,
+                TrafficPolicy = policy,
+                Subsets = rule?.Subsets is { Count: > 0 } subsets
+                    ? [.. subsets.Select(subset => new IstioSubset
+                    {
+                        Name = subset.Name,
+                        Labels = subset.Labels.ToDictionary(),
+                        TrafficPolicy = TrafficPolicy(subset.TrafficPolicy),
+                    })]
+                    : null,
+            },
+        };
+    }
+
+    /// <summary>A PeerAuthentication, mesh-wide ones in Istio's root namespace.</summary>
+    public static IstioPeerAuthentication PeerAuthentication(KubernetesAppModel model, PeerAuthentication policy) => new()
+    {
+        Metadata = CoreExporter.Meta(model, policy.Name, @namespace: policy.Namespace ?? (policy.Selector is null ? RootNamespace : null)),
+        Spec = new PeerAuthenticationSpec
+        {
+            Selector = policy.Selector is { } selector ? new IstioSelector { MatchLabels = selector.ToDictionary() } : null,
+            Mtls = policy.Mode == MutualTlsMode.Unset ? null : new IstioMtls { Mode = Mode(policy.Mode) },
+            PortLevelMtls = policy.PortLevelMtls?.ToDictionary(pair => pair.Key, pair => new IstioMtls { Mode = Mode(pair.Value) }),
+        },
+    };
+
+    /// <summary>An AuthorizationPolicy, rule for rule.</summary>
+    public static IstioAuthorizationPolicy AuthorizationPolicy(KubernetesAppModel model, AuthorizationPolicy policy) => new()
+    {
+        Metadata = CoreExporter.Meta(model, policy.Name, @namespace: policy.Namespace),
+        Spec = new AuthorizationPolicySpec
+        {
+            Selector = policy.Selector is { } selector ? new IstioSelector { MatchLabels = selector.ToDictionary() } : null,
+            Action = policy.Action.ToString().ToUpperInvariant(),
+            Rules = policy.Rules?.Select(rule => new IstioAuthorizationRule
+            {
+                From = rule.From?.Select(source => new IstioRuleFrom
+                {
+                    Source = new IstioSource
+                    {
+                        Principals = List(source.Principals),
+                        NotPrincipals = List(source.NotPrincipals),
+                        Namespaces = List(source.Namespaces),
+                        NotNamespaces = List(source.NotNamespaces),
+                        IpBlocks = List(source.IpBlocks),
+                        NotIpBlocks = List(source.NotIpBlocks),
+                    },
+                }).ToList(),
+                To = rule.To?.Select(operation => new IstioRuleTo
+                {
+                    Operation = new IstioOperation
+                    {
+                        Hosts = List(operation.Hosts),
+                        NotHosts = List(operation.NotHosts),
+                        Ports = List(operation.Ports),
+                        NotPorts = List(operation.NotPorts),
+                        Methods = List(operation.Methods),
+                        NotMethods = List(operation.NotMethods),
+                        Paths = List(operation.Paths),
+                        NotPaths = List(operation.NotPaths),
+                    },
+                }).ToList(),
+                When = rule.When?.Select(condition => new IstioCondition { Key = condition.Key, Values = List(condition.Values), NotValues = List(condition.NotValues) }).ToList(),
+            }).ToList(),
+        },
+    };
+
+    /// <summary>The ingress Gateway on Istio's ingress gateway, port 80.</summary>
+    public static IstioGateway Gateway(KubernetesAppModel model, GatewaySpec gateway) => new()
+    {
+        Metadata = CoreExporter.Meta(model, gateway.Name),
+        Spec = new GatewaySpecification
+        {
+            Selector = new Dictionary<string, string> { ["istio"] = "ingressgateway" },
+            Servers = [new IstioServer { Port = new IstioServerPort { Number = 80, Name = "http", Protocol = "HTTP" }, Hosts = ["*"] }],
+        },
+    };
+
+    /// <summary>The gateway's VirtualService: the exposed service's routes, as the emulator's gateway applies them.</summary>
+    public static IstioVirtualService GatewayRoutes(KubernetesAppModel model, GatewaySpec gateway, MeshServiceConfig service) => new()
+    {
+        Metadata = CoreExporter.Meta(model, $"{gateway.Name}-{service.Name}"),
+        Spec = new VirtualServiceSpec
+        {
+            Hosts = ["*"],
+            Gateways = [gateway.Name],
+            Http = service.Http.IsDefaultOrEmpty
+                ? [new IstioHttpRoute { Name = service.Name, Route = [new IstioRouteDestination { Destination = new IstioDestination { Host = service.Name, Port = new IstioPort { Number = service.Port } } }] }]
+                : [.. service.Http.Select(Route)],
+        },
+    };
+
+    /// <summary>
+    /// Weights as Istio 1.15+ reads them are relative; written here as percentages that sum to 100
+    /// (largest remainder), so older Istio and every reader agree.
+    /// </summary>
+    public static IReadOnlyList<int?> Percentages(IReadOnlyList<int?> weights)
+    {
+        if (weights.Count == 1)
+        {
+            return [null];
+        }
+
+        var relative = weights.All(weight => weight is null) ? weights.Select(_ => 1).ToList() : weights.Select(weight => weight ?? 0).ToList();
+        var total = relative.Sum();
+        if (total == 0)
+        {
+            return weights;
+        }
+
+        var exact = relative.Select(weight => weight * 100.0 / total).ToList();
+        var floors = exact.Select(share => (int)Math.Floor(share)).ToList();
+        var left = 100 - floors.Sum();
+        foreach (var index in exact.Select((share, index) => (Remainder: share - Math.Floor(share), index)).OrderByDescending(x => x.Remainder).ThenBy(x => x.index).Take(left).Select(x => x.index))
+        {
+            floors[index]++;
+        }
+
+        return floors.Cast<int?>().ToList();
+    }
+
+    private static IstioHttpRoute Route(HttpRoute route)
+    {
+        var destinations = route.Route ?? [];
+        var percentages = Percentages([.. destinations.Select(destination => destination.Weight)]);
+        return new IstioHttpRoute
+        {
+            Name = route.Name,
+            Match = route.Match?.Select(Match).ToList(),
+            Route = destinations.Count == 0 ? null : [.. destinations.Select((destination, index) => new IstioRouteDestination
+            {
+                Destination = Destination(destination.Destination),
+                Weight = percentages[index],
+                Headers = Headers(destination.Headers),
+            })],
+            Redirect = route.Redirect is { } redirect
+                ? new IstioRedirect { Uri = redirect.Uri, Authority = redirect.Authority, Port = redirect.Port, Scheme = redirect.Scheme, RedirectCode = redirect.RedirectCode == 301 ? null : redirect.RedirectCode }
+                : null,
+            Rewrite = route.Rewrite is { } rewrite ? new IstioRewrite { Uri = rewrite.Uri, Authority = rewrite.Authority } : null,
+            Timeout = route.Timeout is { } timeout ? MeshDuration.Format(timeout) : null,
+            Retries = route.Retries is { } retries
+                ? new IstioRetries
+                {
+                    Attempts = retries.Attempts,
+                    PerTryTimeout = retries.PerTryTimeout is { } perTry ? MeshDuration.Format(perTry) : null,
+                    RetryOn = retries.RetryOn,
+                    RetryRemoteLocalities = retries.RetryRemoteLocalities,
+                }
+                : null,
+            Fault = route.Fault is { } fault
+                ? new IstioFault
+                {
+                    Delay = fault.Delay is { } delay ? new IstioDelay { FixedDelay = MeshDuration.Format(delay.FixedDelay), Percentage = Percent(delay.Percentage) } : null,
+                    Abort = fault.Abort is { } abort
+                        ? new IstioAbort { HttpStatus = abort.GrpcStatus is null ? abort.HttpStatus : null, GrpcStatus = abort.GrpcStatus, Percentage = Percent(abort.Percentage) }
+                        : null,
+                }
+                : null,
+            Mirror = route.Mirror is { } mirror ? Destination(mirror) : null,
+            MirrorPercentage = Percent(route.MirrorPercentage),
+            Headers = Headers(route.Headers),
+        };
+    }
+
+    private static IstioHttpMatch Match(HttpMatchRequest match) => new()
+    {
+        Name = match.Name,
+        Uri = StringMatch(match.Uri),
+        Scheme = StringMatch(match.Scheme),
+        Method = StringMatch(match.Method),
+        Authority = StringMatch(match.Authority),
+        Headers = StringMatches(match.Headers),
+        QueryParams = StringMatches(match.QueryParams),
+        WithoutHeaders = StringMatches(match.WithoutHeaders),
+        IgnoreUriCase = match.IgnoreUriCase ? true : null,
+        SourceLabels = match.SourceLabels?.ToDictionary(),
+        Port = match.Port,
+    };
+
+    private static Dictionary<string, IstioStringMatch>? StringMatches(IReadOnlyDictionary<string, StringMatch>? matches) =>
+        matches?.ToDictionary(pair => pair.Key, pair => StringMatch(pair.Value)!);
+
+    private static IstioStringMatch? StringMatch(StringMatch? match) => match?.Kind switch
+    {
+        null => null,
+        StringMatchKind.Exact => new IstioStringMatch { Exact = match.Value },
+        StringMatchKind.Prefix => new IstioStringMatch { Prefix = match.Value },
+        StringMatchKind.Regex => new IstioStringMatch { Regex = match.Value },
+        // Presence only: Istio's empty matcher.
+        _ => new IstioStringMatch(),
+    };
+
+    private static IstioDestination Destination(Destination destination) => new()
+    {
+        Host = destination.Host,
+        Subset = destination.Subset,
+        Port = destination.Port is { } port ? new IstioPort { Number = port } : null,
+    };
+
+    private static IstioHeaders? Headers(Headers? headers) => headers is null
+        ? null
+        : new IstioHeaders { Request = Operations(headers.Request), Response = Operations(headers.Response) };
+
+    private static IstioHeaderOperations? Operations(HeaderOperations? operations) => operations is null
+        ? null
+        : new IstioHeaderOperations { Set = operations.Set?.ToDictionary(), Add = operations.Add?.ToDictionary(), Remove = List(operations.Remove) };
+
+    private static IstioPercent? Percent(double? percentage) => percentage is { } value ? new IstioPercent { Value = value } : null;
+
+    private static IstioTrafficPolicy? TrafficPolicy(TrafficPolicy? policy) => policy is null
+        ? null
+        : new IstioTrafficPolicy
+        {
+            LoadBalancer = policy.LoadBalancer is { } balancer
+                ? new IstioLoadBalancer
+                {
+                    Simple = balancer.ConsistentHash is null ? LoadBalancer(balancer.Simple ?? SimpleLoadBalancer.RoundRobin) : null,
+                    ConsistentHash = balancer.ConsistentHash is { } hash
+                        ? new IstioConsistentHash
+                        {
+                            HttpHeaderName = hash.HttpHeaderName,
+                            HttpCookie = hash.HttpCookie is { } cookie ? new IstioHttpCookie { Name = cookie.Name, Path = cookie.Path, Ttl = cookie.Ttl is { } ttl ? MeshDuration.Format(ttl) : null } : null,
+                            UseSourceIp = hash.UseSourceIp ? true : null,
+                            HttpQueryParameterName = hash.HttpQueryParameterName,
+                            MinimumRingSize = hash.MinimumRingSize,
+                        }
+                        : null,
+                }
+                : null,
+            ConnectionPool = policy.ConnectionPool is { } pool
+                ? new IstioConnectionPool
+                {
+                    Tcp = pool.Tcp is { } tcp ? new IstioTcpSettings { MaxConnections = tcp.MaxConnections, ConnectTimeout = Duration(tcp.ConnectTimeout) } : null,
+                    Http = pool.Http is { } http
+                        ? new IstioHttpSettings
+                        {
+                            Http1MaxPendingRequests = http.Http1MaxPendingRequests,
+                            Http2MaxRequests = http.Http2MaxRequests,
+                            MaxRequestsPerConnection = http.MaxRequestsPerConnection,
+                            MaxRetries = http.MaxRetries,
+                            IdleTimeout = Duration(http.IdleTimeout),
+                        }
+                        : null,
+                }
+                : null,
+            OutlierDetection = policy.OutlierDetection is { } detection
+                ? new IstioOutlierDetection
+                {
+                    Consecutive5xxErrors = detection.Consecutive5xxErrors,
+                    ConsecutiveGatewayErrors = detection.ConsecutiveGatewayErrors,
+                    Interval = Duration(detection.Interval),
+                    BaseEjectionTime = Duration(detection.BaseEjectionTime),
+                    MaxEjectionPercent = detection.MaxEjectionPercent,
+                    MinHealthPercent = detection.MinHealthPercent,
+                }
+                : null,
+        };
+
+    private static string? Duration(TimeSpan? duration) => duration is { } value ? MeshDuration.Format(value) : null;
+
+    private static string LoadBalancer(SimpleLoadBalancer balancer) => balancer switch
+    {
+        SimpleLoadBalancer.RoundRobin => "ROUND_ROBIN",
+        SimpleLoadBalancer.LeastRequest => "LEAST_REQUEST",
+        SimpleLoadBalancer.Random => "RANDOM",
+        SimpleLoadBalancer.Passthrough => "PASSTHROUGH",
+        _ => throw new ArgumentOutOfRangeException(nameof(balancer), balancer, null),
+    };
+
+    private static string Mode(MutualTlsMode mode) => mode.ToString().ToUpper(CultureInfo.InvariantCulture);
+
+    private static List<string>? List(IEnumerable<string>? values) => values?.ToList() is { Count: > 0 } list ? list : null;
+}
