@@ -1,0 +1,54 @@
+using k8s;
+using k8s.Models;
+
+namespace LocalMesh.Kubernetes.Export;
+
+/// <summary>
+/// Every kind the export writes, with its typed class and its REST name: how exported YAML is
+/// read back (<see cref="KubernetesYaml.LoadAllFromString(string, IDictionary{string, Type}, bool)"/>)
+/// and applied.
+/// </summary>
+public static class CustomResourceTypes
+{
+    /// <summary>One kind: apiVersion, kind, its class, its plural and whether it lives in a namespace.</summary>
+    public sealed record KindInfo(string ApiVersion, string Kind, Type Type, string Plural, bool Namespaced = true)
+    {
+        /// <summary>The API group ("" for the core group).</summary>
+        public string Group => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[..ApiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+
+        /// <summary>The version.</summary>
+        public string Version => ApiVersion[(ApiVersion.IndexOf('/', StringComparison.Ordinal) + 1)..];
+    }
+
+    /// <summary>The kinds, in the order they are applied (namespaces and identities first, custom resources last).</summary>
+    public static IReadOnlyList<KindInfo> Kinds { get; } =
+    [
+        new("v1", "Namespace", typeof(V1Namespace), "namespaces", Namespaced: false),
+        new("v1", "ServiceAccount", typeof(V1ServiceAccount), "serviceaccounts"),
+        new("rbac.authorization.k8s.io/v1", "Role", typeof(V1Role), "roles"),
+        new("rbac.authorization.k8s.io/v1", "RoleBinding", typeof(V1RoleBinding), "rolebindings"),
+        new("v1", "ConfigMap", typeof(V1ConfigMap), "configmaps"),
+        new("v1", "Service", typeof(V1Service), "services"),
+        new("apps/v1", "Deployment", typeof(V1Deployment), "deployments"),
+        new("networking.istio.io/v1", "DestinationRule", typeof(IstioDestinationRule), "destinationrules"),
+        new("networking.istio.io/v1", "VirtualService", typeof(IstioVirtualService), "virtualservices"),
+        new("networking.istio.io/v1", "Gateway", typeof(IstioGateway), "gateways"),
+        new("security.istio.io/v1", "PeerAuthentication", typeof(IstioPeerAuthentication), "peerauthentications"),
+        new("security.istio.io/v1", "AuthorizationPolicy", typeof(IstioAuthorizationPolicy), "authorizationpolicies"),
+        new("serving.knative.dev/v1", "Service", typeof(KnativeService), "services"),
+        new("eventing.knative.dev/v1", "Broker", typeof(KnativeBroker), "brokers"),
+        new("eventing.knative.dev/v1", "Trigger", typeof(KnativeTrigger), "triggers"),
+        new("monitoring.coreos.com/v1", "ServiceMonitor", typeof(ServiceMonitor), "servicemonitors"),
+        new("monitoring.coreos.com/v1", "PrometheusRule", typeof(PrometheusRule), "prometheusrules"),
+        new("argoproj.io/v1alpha1", "Application", typeof(ArgoCdApplication), "applications"),
+    ];
+
+    /// <summary>The type map <see cref="KubernetesYaml"/> reads documents with: <c>apiVersion/kind</c> → class.</summary>
+    public static IDictionary<string, Type> TypeMap { get; } = Kinds.ToDictionary(kind => $"{kind.ApiVersion}/{kind.Kind}", kind => kind.Type);
+
+    /// <summary>The kind of <paramref name="item"/>.</summary>
+    /// <exception cref="ArgumentException">The export does not write that kind.</exception>
+    public static KindInfo Of(IKubernetesObject<V1ObjectMeta> item) =>
+        Kinds.FirstOrDefault(kind => kind.ApiVersion == item.ApiVersion && kind.Kind == item.Kind)
+        ?? throw new ArgumentException($"{item.ApiVersion} {item.Kind} is not a kind LocalMesh exports.", nameof(item));
+}
