@@ -22,16 +22,34 @@ public sealed record ExportResult(IReadOnlyList<ManifestFile> Files, IReadOnlyLi
     public IEnumerable<string> Overlays => Files.Select(file => file.Path).Where(path => path.StartsWith("overlays/", StringComparison.Ordinal))
         .Select(path => path[..path.LastIndexOf('/')]).Distinct();
 
-    /// <summary>Writes every file under <paramref name="directory"/>, replacing what a previous export wrote there.</summary>
+    /// <summary>The list of files an export wrote, kept in the folder so the next export removes only its own stale files.</summary>
+    public const string WrittenFilesList = ".localmesh-export";
+
+    /// <summary>
+    /// Writes every file under <paramref name="directory"/>. Files a previous export wrote that
+    /// this one does not are deleted; nothing else in the folder is touched.
+    /// </summary>
     public async Task WriteAsync(string directory, CancellationToken cancellationToken = default)
     {
+        var list = System.IO.Path.Combine(directory, WrittenFilesList);
+        var previous = File.Exists(list) ? await File.ReadAllLinesAsync(list, cancellationToken) : [];
+        foreach (var stale in previous.Except(Files.Select(file => file.Path), StringComparer.Ordinal))
+        {
+            File.Delete(FullPath(directory, stale));
+        }
+
         foreach (var file in Files)
         {
-            var path = System.IO.Path.Combine(directory, file.Path.Replace('/', System.IO.Path.DirectorySeparatorChar));
+            var path = FullPath(directory, file.Path);
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
             await File.WriteAllTextAsync(path, file.ToYaml(), cancellationToken);
         }
+
+        await File.WriteAllLinesAsync(list, Files.Select(file => file.Path), cancellationToken);
     }
+
+    private static string FullPath(string directory, string path) =>
+        System.IO.Path.Combine(directory, path.Replace('/', System.IO.Path.DirectorySeparatorChar));
 }
 
 /// <summary>

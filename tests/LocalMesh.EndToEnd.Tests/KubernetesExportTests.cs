@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using k8s;
+using k8s.Models;
+using LocalMesh.Kubernetes.Export;
+
+namespace LocalMesh.EndToEnd.Tests;
+
+/// <summary>The sample exported by the documented command: the committed folder, read back, validated, rendered.</summary>
+public sealed class KubernetesExportTests
+{
+    private const string Regenerate = "dotnet run --project AppHost -- --operation publish --step k8s-export --output-path ../deploy";
+
+    /// <summary>Runs the export step of the built AppHost into a fresh folder.</summary>
+    private static async Task<string> ExportAsync(params string[] args)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"localmesh-export-{Guid.NewGuid():N}");
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var process = Process.Start(Repository.AppHost(["--operation", "publish", "--step", "k8s-export", "--output-path", output, .. args]))!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellation.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cancellation.Token);
+        await process.WaitForExitAsync(cancellation.Token);
+        Assert.True(process.ExitCode == 0, $"The export failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+        return output;
+    }
+
+    private static IEnumerable<string> Manifests(string folder) =>
+        Directory.EnumerateFiles(folder, "*.yaml", SearchOption.AllDirectories).Where(path => Path.GetFileName(path) != "kustomization.yaml").Order(StringComparer.Ordinal);
+
+    [Fact]
+    public async Task TheCommittedDeployFolderIsWhatTheExportWritesNow()
+    {
+        var output = await ExportAsync();
+        try
+        {
+            GoldenFolder.AssertSame(Path.Combine(Repository.Root, "deploy"), output, Regenerate);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task EveryExportedObjectReadsBackAsAKubernetesClientModelOrATypedCustomResource()
+    {
+        var output = await ExportAsync();
+        try
+        {
+            var objects = Manifests(output).SelectMany(path => KubernetesYaml.LoadAllFromString(File.ReadAllText(path), CustomResourceTypes.TypeMap)).ToList();
+
+            Assert.All(objects, item => Assert.Contains(item.GetType(), CustomResourceTypes.Kinds.Select(kind => kind.Type)));
+            var kinds = objects.Cast<IKubernetesObject<V1ObjectMeta>>().Select(item => $"{item.ApiVersion}/{item.Kind}").ToHashSet();
+            // The sample uses every part of the model.
+            Assert.Superset(
+                new HashSet<string>
+                {
+                    "v1/Namespace", "v1/ServiceAccount", "v1/Service", "apps/v1/Deployment", "networking.istio.io/v1/DestinationRule",
+                    "networking.istio.io/v1/VirtualService", "networking.istio.io/v1/Gateway", "serving.knative.dev/v1/Service",
+                    "eventing.knative.dev/v1/Broker", "eventing.knative.dev/v1/Trigger", "monitoring.coreos.com/v1/ServiceMonitor",
+                    "monitoring.coreos.com/v1/PrometheusRule", "argoproj.io/v1alpha1/Application",
+                },
+                kinds);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [RequiresEnvironmentFact("K8S_VALIDATE", "k8s-validate's validate.mjs (installed with npm ci; .ci/run does it)")]
+    public async Task TheSampleAndEveryScenarioExportPassTheIndependentValidatorStrictly()
+    {
+        var scenarios = BookinfoScenarios.All.Keys.Where(name => name != "broken-routes").Prepend(null);
+        foreach (var scenario in scenarios)
+        {
+            var output = await ExportAsync(scenario is null ? [] : ["--scenario", scenario]);
+            try
+            {
+                var (exitCode, text) = await RunAsync("node", [Environment.GetEnvironmentVariable("K8S_VALIDATE")!, "--strict", "--quiet", output]);
+                Assert.True(exitCode == 0 && text.Contains(" 0 failed", StringComparison.Ordinal) && !text.Contains("warnings", StringComparison.Ordinal),
+                    $"k8s-validate --strict on the export of {scenario ?? "the sample"} ({exitCode}):\n{text}");
+            }
+            finally
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
+    [RequiresCommandFact("kubectl")]
+    public async Task KubectlKustomizeRendersEveryOverlayWithEveryObjectAndTheOverlaysValues()
+    {
+        var output = await ExportAsync();
+        try
+        {
+            var baseObjects = Manifests(Path.Combine(output, "base")).Sum(path => KubernetesYaml.LoadAllFromString(File.ReadAllText(path), CustomResourceTypes.TypeMap).Count);
+            foreach (var (overlay, level) in new[] { ("development", "Debug"), ("production", "Warning") })
+            {
+                var (exitCode, rendered) = await RunAsync("kubectl", ["kustomize", Path.Combine(output, "overlays", overlay)]);
+                Assert.True(exitCode == 0, $"kubectl kustomize overlays/{overlay} failed:\n{rendered}");
+                var objects = KubernetesYaml.LoadAllFromString(rendered, CustomResourceTypes.TypeMap);
+
+                var config = Assert.Single(objects.OfType<V1ConfigMap>());
+                Assert.Equal(baseObjects + 1, objects.Count); // every object of the base, and the overlay's ConfigMap
+                Assert.Equal(("productpage-v1-config", "default", level), (config.Metadata.Name, config.Metadata.NamespaceProperty, config.Data["Logging__LogLevel__Default"]));
+            }
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string command, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellation.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cancellation.Token);
+        await process.WaitForExitAsync(cancellation.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
