@@ -130,7 +130,8 @@ mesh.AddIngressGateway("ingress", port: builder.Configuration.GetValue("IngressP
 try
 {
     builder.Build().Run();
-    return 0;
+    // A pipeline step (e.g. k8s-deploy) that failed with a clear message sets the exit code.
+    return Environment.ExitCode;
 }
 catch (Exception error) when (error.GetBaseException() is MeshModelException model)
 {

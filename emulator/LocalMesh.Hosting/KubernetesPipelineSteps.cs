@@ -1,5 +1,8 @@
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Pipelines;
+using LocalMesh.Kubernetes.Deploy;
 using LocalMesh.Kubernetes.Export;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -8,23 +11,31 @@ namespace LocalMesh.Hosting;
 /// <summary>
 /// The mesh's steps in Aspire's pipeline:
 /// <c>dotnet run --project AppHost -- --operation publish --step k8s-export --output-path deploy</c>
-/// writes the kustomize folder.
+/// writes the kustomize folder; <c>--step k8s-deploy</c> writes it and applies it to the current
+/// kube context (<c>--overlay</c>, <c>--dry-run true</c>, <c>--kind-cluster</c>, <c>--smoke-path</c>,
+/// <c>--rollout-timeout</c>).
 /// </summary>
 internal static class KubernetesPipelineSteps
 {
     /// <summary>Writes the model as a kustomize folder to the output path.</summary>
     public const string Export = "k8s-export";
 
+    /// <summary>Applies the export to the current kube context and waits for it to be ready.</summary>
+    public const string Deploy = "k8s-deploy";
+
     public static void Add(IDistributedApplicationPipeline pipeline)
     {
         pipeline.AddStep(Export, ExportAsync);
+        pipeline.AddStep(Deploy, DeployAsync, dependsOn: Export);
     }
+
+    private static async Task<ExportResult> BuildExportAsync(PipelineStepContext context) =>
+        KubernetesExport.Export(await KubernetesModelBuilder.BuildAsync(context.Model, context.ExecutionContext, context.CancellationToken));
 
     private static async Task ExportAsync(PipelineStepContext context)
     {
         var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-        var model = await KubernetesModelBuilder.BuildAsync(context.Model, context.ExecutionContext, context.CancellationToken);
-        var result = KubernetesExport.Export(model);
+        var result = await BuildExportAsync(context);
         await result.WriteAsync(output, context.CancellationToken);
 
         foreach (var warning in result.Warnings)
@@ -36,5 +47,82 @@ internal static class KubernetesPipelineSteps
         context.Logger.LogInformation(
             "Wrote {Objects} objects to {Base} and the overlays {Overlays}; render one with: kubectl kustomize {Overlay}",
             objects, Path.Combine(output, "base"), string.Join(", ", result.Overlays), Path.Combine(output, "overlays", "development"));
+    }
+
+    private static async Task DeployAsync(PipelineStepContext context)
+    {
+        var configuration = context.Services.GetRequiredService<IConfiguration>();
+        var logger = context.Logger;
+        var overlay = configuration["overlay"] ?? Aspire.Hosting.MeshKubernetesBuilderExtensions.LocalEnvironment;
+        var timeout = TimeSpan.FromSeconds(configuration.GetValue("rollout-timeout", 300));
+        try
+        {
+            var export = await BuildExportAsync(context);
+            var plan = DeployPlan.For(export, overlay);
+            if (configuration.GetValue("dry-run", false))
+            {
+                logger.LogInformation("{Plan}", plan.Describe("the current kube context (dry run: not contacted)"));
+                return;
+            }
+
+            if (configuration["kind-cluster"] is { Length: > 0 } cluster)
+            {
+                await LoadImagesIntoKindAsync(context, cluster);
+            }
+
+            var (client, target) = await ClusterDeployer.ConnectAsync(cancellationToken: context.CancellationToken);
+            using (client)
+            {
+                logger.LogInformation("{Plan}", plan.Describe(target));
+                var deployer = new ClusterDeployer(client, line => logger.LogInformation("{Progress}", line));
+                var results = await deployer.DeployAsync(plan, timeout, context.CancellationToken);
+                var summary = string.Join(Environment.NewLine, results.Select(r => $"  {(r.Ready ? "ready  " : "NOT READY")} {r.Name}: {r.Detail}"));
+                logger.LogInformation("Deployed {Count} objects to {Target} ({Overlay}):{NewLine}{Summary}", plan.Steps.Count, target, overlay, Environment.NewLine, summary);
+                if (results.Any(r => !r.Ready))
+                {
+                    throw new DeployException($"{results.Count(r => !r.Ready)} workloads were not ready within {timeout.TotalSeconds:0} s (--rollout-timeout); see 'kubectl get pods -A'.");
+                }
+
+                if (configuration["smoke-path"] is { } path)
+                {
+                    var url = new Uri($"http://localhost:{KubernetesExport.KindIngressHostPort}{path}");
+                    var (passed, detail) = await deployer.SmokeTestAsync(url, TimeSpan.FromMinutes(2), context.CancellationToken);
+                    if (!passed)
+                    {
+                        throw new DeployException($"The smoke test GET {url} did not answer 2xx: {detail}.");
+                    }
+                }
+            }
+        }
+        catch (DeployException ex)
+        {
+            // One clear line, no stack trace; the AppHost exits with 1.
+            logger.LogError("Deploy failed: {Reason}", ex.Message);
+            Environment.ExitCode = 1;
+        }
+    }
+
+    /// <summary>Builds every project's image and imports it into the kind cluster's node.</summary>
+    private static async Task LoadImagesIntoKindAsync(PipelineStepContext context, string cluster)
+    {
+        var mesh = context.Model.Resources.OfType<MeshResource>().Single();
+        var projects = context.Model.Resources.OfType<ProjectResource>().Select(project => project.GetProjectMetadata().ProjectPath)
+            .Concat(context.Model.Resources.OfType<FunctionResource>().Select(function => function.Project.ProjectPath))
+            .Distinct();
+        using var docker = await KindImages.ConnectAsync(context.CancellationToken);
+        var images = new KindImages(docker, line => context.Logger.LogInformation("{Progress}", line));
+        var directory = Directory.CreateTempSubdirectory("localmesh-images-").FullName;
+        try
+        {
+            foreach (var project in projects)
+            {
+                var archive = await images.BuildAsync(project, KubernetesModelBuilder.ProjectImage(project, mesh), directory, context.CancellationToken);
+                await images.LoadAsync(archive, KindImages.NodeOf(cluster), context.CancellationToken);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }

@@ -18,6 +18,12 @@ public sealed record ManifestFile(string Path, IReadOnlyList<object> Objects)
 /// <param name="Warnings">One line each, naming what is lost and why.</param>
 public sealed record ExportResult(IReadOnlyList<ManifestFile> Files, IReadOnlyList<string> Warnings)
 {
+    /// <summary>
+    /// Objects a deploy applies before the files' own, not written: each older function revision
+    /// that traffic still names, as its Knative Service's template, oldest first.
+    /// </summary>
+    public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Prerequisites { get; init; } = [];
+
     /// <summary>The overlay folders, e.g. <c>overlays/production</c>.</summary>
     public IEnumerable<string> Overlays => Files.Select(file => file.Path).Where(path => path.StartsWith("overlays/", StringComparison.Ordinal))
         .Select(path => path[..path.LastIndexOf('/')]).Distinct();
@@ -99,11 +105,17 @@ public static class KubernetesExport
             files.Add(new($"base/{service.Name}.yaml", objects));
         }
 
+        var prerequisites = new List<IKubernetesObject<V1ObjectMeta>>();
         foreach (var function in model.Functions)
         {
             files.Add(new($"base/{function.Name}.yaml", [KnativeExporter.Service(model, function)]));
             var older = function.Revisions.SkipLast(1).Select(revision => revision.Name)
                 .Where(revision => function.Traffic.Any(target => target.RevisionName == revision)).ToList();
+            prerequisites.AddRange(older.Select(revision => KnativeExporter.Service(model, function with
+            {
+                Revisions = [function.Revisions.Single(r => r.Name == revision)],
+                Traffic = [],
+            })));
             if (older.Count > 0)
             {
                 warnings.Add($"{function.Name}: a Knative Service's template is its latest revision ({function.Revisions[^1].Name}); " +
@@ -146,7 +158,7 @@ public static class KubernetesExport
             files.Add(new("argocd/application.yaml", [ArgoCdExporter.Application(model, source)]));
         }
 
-        return new ExportResult(files, warnings);
+        return new ExportResult(files, warnings) { Prerequisites = prerequisites };
     }
 
     private static Kustomization BaseKustomization(KubernetesAppModel model, IReadOnlyList<ManifestFile> files)

@@ -1,0 +1,71 @@
+using k8s;
+using k8s.Models;
+using LocalMesh.Kubernetes.Export;
+
+namespace LocalMesh.Kubernetes.Deploy;
+
+/// <summary>
+/// What a deploy applies, in order: the base's objects with one overlay's ConfigMaps, kinds in
+/// dependency order (namespace and identities first, custom resources last), preceded by the
+/// older function revisions traffic still names.
+/// </summary>
+/// <param name="Environment">The overlay, e.g. <c>development</c>.</param>
+/// <param name="Steps">Each object to apply, in order.</param>
+public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Steps)
+{
+    /// <summary>The plan for <paramref name="environment"/> of <paramref name="export"/>.</summary>
+    /// <exception cref="DeployException">The export has no such overlay.</exception>
+    public static DeployPlan For(ExportResult export, string environment)
+    {
+        var overlay = export.Files.SingleOrDefault(file => file.Path == $"overlays/{environment}/kustomization.yaml")?.Objects.OfType<Kustomization>().Single()
+            ?? throw new DeployException($"The export has no '{environment}' overlay; choose one of: {string.Join(", ", export.Overlays.Select(path => path["overlays/".Length..]))}.");
+        var baseBuild = export.Files.Single(file => file.Path == "base/kustomization.yaml").Objects.OfType<Kustomization>().Single();
+
+        var objects = export.Prerequisites.Concat(export.Files
+            .Where(file => file.Path.StartsWith("base/", StringComparison.Ordinal) && file.Path != "base/kustomization.yaml")
+            .SelectMany(file => file.Objects)
+            .Cast<IKubernetesObject<V1ObjectMeta>>())
+            .Concat(ConfigMaps(baseBuild, overlay))
+            .Select((item, index) => (item, index))
+            .OrderBy(pair => IndexOf(pair.item))
+            .ThenBy(pair => pair.index)
+            .Select(pair => pair.item);
+        return new DeployPlan(environment, [.. objects]);
+    }
+
+    /// <summary>The plan as a reader sees it: one line per object, in order.</summary>
+    public string Describe(string target) =>
+        string.Join(System.Environment.NewLine, Steps.Select((item, index) =>
+            $"{index + 1,3}. apply {item.ApiVersion} {item.Kind} {(item.Metadata.NamespaceProperty is { } ns ? $"{ns}/" : "")}{item.Metadata.Name}")
+            .Prepend($"Plan for the '{Environment}' overlay on {target}: {Steps.Count} objects, server-side apply (field manager {ClusterDeployer.FieldManager})."));
+
+    private static int IndexOf(IKubernetesObject<V1ObjectMeta> item) =>
+        CustomResourceTypes.Kinds.ToList().IndexOf(CustomResourceTypes.Of(item));
+
+    /// <summary>The ConfigMaps kustomize would generate: the base's keys with the overlay's values.</summary>
+    private static IEnumerable<V1ConfigMap> ConfigMaps(Kustomization baseBuild, Kustomization overlay)
+    {
+        foreach (var generator in baseBuild.ConfigMapGenerator ?? [])
+        {
+            var data = Literals(generator.Literals);
+            foreach (var (key, value) in Literals(overlay.ConfigMapGenerator?.SingleOrDefault(g => g.Name == generator.Name)?.Literals ?? []))
+            {
+                data[key] = value;
+            }
+
+            yield return new V1ConfigMap
+            {
+                ApiVersion = "v1",
+                Kind = "ConfigMap",
+                Metadata = new V1ObjectMeta { Name = generator.Name, NamespaceProperty = generator.Namespace },
+                Data = data,
+            };
+        }
+    }
+
+    private static Dictionary<string, string> Literals(IEnumerable<string> literals) =>
+        literals.Select(literal => literal.Split('=', 2)).ToDictionary(parts => parts[0], parts => parts[1]);
+}
+
+/// <summary>A deploy could not go on; the message says what is wrong and what to do.</summary>
+public sealed class DeployException(string message, Exception? inner = null) : Exception(message, inner);
