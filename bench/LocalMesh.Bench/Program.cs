@@ -2,18 +2,19 @@
 //
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
-// Areas: coldstart (all when none is named).
+// Areas: routing, coldstart (all when none is named).
 using LocalMesh.Bench;
 
-var areas = args.Length == 0 ? ["coldstart"] : args;
+var areas = args.Length == 0 ? ["routing", "coldstart"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)
 {
     Console.Error.WriteLine($"Running {area}…");
     rows.AddRange(area switch
     {
+        "routing" => RouteMatchingBenchmark.Run(),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: coldstart."),
+        _ => throw new ArgumentException($"Unknown area '{area}'. Known: routing, coldstart."),
     });
 }
 

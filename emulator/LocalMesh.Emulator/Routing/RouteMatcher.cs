@@ -40,6 +40,8 @@ internal sealed class RouteMatcher
 
     public StringMatch? Uri => _match.Uri;
 
+    public bool IgnoreUriCase => _match.IgnoreUriCase;
+
     public bool IsMatch(HttpRequest request, in MatchContext context)
     {
         if (_uri is not null && !_uri.IsMatch(request.Path.Value ?? "/"))

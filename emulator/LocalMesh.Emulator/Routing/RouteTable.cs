@@ -33,6 +33,9 @@ internal sealed class CompiledRoute
 
     public string Name { get; }
 
+    /// <summary>The compiled match entries (none: the catch-all).</summary>
+    public IReadOnlyList<RouteMatcher> Matchers => _matchers;
+
     public IReadOnlyList<WeightedCluster> Destinations => _destinations;
 
     public RetryPolicy Retry { get; }
@@ -96,24 +99,120 @@ internal sealed class CompiledRoute
 /// </summary>
 internal sealed class RouteTable(string service, int port, ImmutableArray<CompiledRoute> routes)
 {
+    /// <summary>Below this many routes a plain scan is as fast as the index.</summary>
+    private const int IndexThreshold = 8;
+
+    private readonly UriIndex? _index = routes.Length >= IndexThreshold ? UriIndex.Build(routes) : null;
+
     public string Service { get; } = service;
 
     public int Port { get; } = port;
 
     public ImmutableArray<CompiledRoute> Routes { get; } = routes;
 
-    /// <summary>The first route whose match holds, as Envoy evaluates them, or null (404, flag NR).</summary>
+    /// <summary>
+    /// The first route whose match holds, as Envoy evaluates them, or null (404, flag NR). Routes
+    /// still run in order; the index only skips those whose every entry needs a path this request
+    /// does not have.
+    /// </summary>
     public (CompiledRoute Route, RouteMatcher Matcher)? Match(HttpRequest request, in MatchContext context)
     {
-        foreach (var route in Routes)
+        if (_index is null)
         {
-            if (route.Match(request, context) is { } matcher)
+            foreach (var route in Routes)
             {
-                return (route, matcher);
+                if (route.Match(request, context) is { } matcher)
+                {
+                    return (route, matcher);
+                }
+            }
+
+            return null;
+        }
+
+        Span<bool> candidates = Routes.Length <= 4096 ? stackalloc bool[Routes.Length] : new bool[Routes.Length];
+        _index.MarkCandidates(request.Path.Value ?? "/", candidates);
+        for (var i = 0; i < Routes.Length; i++)
+        {
+            if ((candidates[i] || !_index.IsGated(i)) && Routes[i].Match(request, context) is { } matcher)
+            {
+                return (Routes[i], matcher);
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A trie over the exact and prefix URI conditions of routes whose every match entry has one
+    /// (case-sensitive, not a regex): one walk of the path finds the only such routes that can match.
+    /// </summary>
+    private sealed class UriIndex
+    {
+        private readonly Node _root = new();
+        private readonly bool[] _gated;
+
+        private UriIndex(int count) => _gated = new bool[count];
+
+        public bool IsGated(int route) => _gated[route];
+
+        public static UriIndex Build(ImmutableArray<CompiledRoute> routes)
+        {
+            var index = new UriIndex(routes.Length);
+            for (var i = 0; i < routes.Length; i++)
+            {
+                var entries = routes[i].Matchers;
+                if (entries.Count == 0 || !entries.All(entry => entry.Uri is { Kind: StringMatchKind.Exact or StringMatchKind.Prefix } && !entry.IgnoreUriCase))
+                {
+                    continue;
+                }
+
+                index._gated[i] = true;
+                foreach (var entry in entries)
+                {
+                    var node = entry.Uri!.Value.Aggregate(index._root, (at, c) => at.Children.TryGetValue(c, out var next) ? next : at.Children[c] = new Node());
+                    (entry.Uri.Kind == StringMatchKind.Exact ? node.Exact : node.Prefix).Add(i);
+                }
+            }
+
+            return index;
+        }
+
+        public void MarkCandidates(string path, Span<bool> candidates)
+        {
+            var node = _root;
+            foreach (var route in node.Prefix)
+            {
+                candidates[route] = true;
+            }
+
+            foreach (var c in path)
+            {
+                if (!node.Children.TryGetValue(c, out node!))
+                {
+                    return;
+                }
+
+                foreach (var route in node.Prefix)
+                {
+                    candidates[route] = true;
+                }
+            }
+
+            foreach (var route in node.Exact)
+            {
+                candidates[route] = true;
+            }
+        }
+
+        private sealed class Node
+        {
+            public Dictionary<char, Node> Children { get; } = [];
+
+            public List<int> Prefix { get; } = [];
+
+            public List<int> Exact { get; } = [];
+        }
     }
 }
 
