@@ -2,19 +2,27 @@
 //
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
-// Areas: routing, coldstart (all when none is named).
+// Areas: path, routing, coldstart (all when none is named).
 using LocalMesh.Bench;
 
-var areas = args.Length == 0 ? ["routing", "coldstart"] : args;
+if (args is ["backend", var port])
+{
+    // The request-path benchmark's application, in a process of its own.
+    await RequestPathBenchmark.Backend.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+string[] areas = args.Length == 0 ? ["path", "routing", "coldstart"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)
 {
     Console.Error.WriteLine($"Running {area}…");
     rows.AddRange(area switch
     {
+        "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
         "routing" => RouteMatchingBenchmark.Run(),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: routing, coldstart."),
+        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, coldstart."),
     });
 }
 

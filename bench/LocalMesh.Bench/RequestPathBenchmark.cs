@@ -1,0 +1,272 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Bench;
+
+/// <summary>
+/// Throughput and latency of one call between two services, side by side on this machine with
+/// wrk at fixed concurrency: direct to the application; through the mesh (the caller's outbound
+/// sidecar, then the callee's inbound sidecar), in plaintext and with mutual TLS; and through
+/// nginx as two chained reverse proxies in the same topology. Each is warmed up, then measured
+/// over several rounds; the table holds the medians.
+/// </summary>
+internal static partial class RequestPathBenchmark
+{
+    private const string Area = "Request path";
+    private const int Connections = 64;
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Round = TimeSpan.FromSeconds(10);
+
+    public static async Task<IReadOnlyList<Row>> RunAsync(int rounds)
+    {
+        Tools.Require("wrk", "nginx");
+        using var backend = Backend.Start();
+        var direct = await MeasureAsync("direct", backend.Address, rounds);
+        var plaintext = await WithMeshAsync(backend.Address, MutualTlsMode.Disable, address => MeasureAsync("mesh, plaintext", address, rounds));
+        var mutualTls = await WithMeshAsync(backend.Address, MutualTlsMode.Strict, address => MeasureAsync("mesh, mTLS", address, rounds));
+        using var nginx = Nginx.Start(backend.Address);
+        var peer = await MeasureAsync("nginx, two chained proxies", nginx.Address, rounds);
+
+        var results = new[] { direct, plaintext, mutualTls, peer };
+        var rows = results.SelectMany(result => new Row[]
+        {
+            new(Area, $"{result.Name}: throughput at {Connections} connections", Row.Format(result.RequestsPerSecond, "req/s")),
+            new(Area, $"{result.Name}: p50 / p99 latency", $"{Row.Format(result.P50, "ms")} / {Row.Format(result.P99, "ms")}"),
+        }).ToList();
+        rows.Add(Row.AtLeast(Area, "mesh (plaintext) throughput ÷ nginx", plaintext.RequestsPerSecond / peer.RequestsPerSecond, 1.0, "×"));
+        rows.Add(Row.AtMost(Area, "mesh (plaintext) p99 ÷ nginx p99", plaintext.P99 / peer.P99, 1.2, "×"));
+        rows.Add(Row.AtMost(Area, "throughput mTLS costs", (1 - mutualTls.RequestsPerSecond / plaintext.RequestsPerSecond) * 100, 15, "%"));
+        return rows;
+    }
+
+    private static async Task<Result> WithMeshAsync(Uri backend, MutualTlsMode mode, Func<Uri, Task<Result>> measure)
+    {
+        var config = new MeshConfig
+        {
+            Services = [new MeshServiceConfig("caller"), new MeshServiceConfig("backend")],
+            Workloads =
+            [
+                new WorkloadConfig("caller-v1", "caller", ImmutableDictionary<string, string>.Empty.Add("app", "caller"), "caller-v1", 0),
+                new WorkloadConfig("backend-v1", "backend", ImmutableDictionary<string, string>.Empty.Add("app", "backend"), "backend-v1", 1),
+            ],
+            Listeners = [ListenerConfig.Inbound("backend-v1", 0), ListenerConfig.Outbound("caller-v1", "backend")],
+            PeerAuthentications = [new PeerAuthentication("default", mode)],
+        };
+        await using var server = await MeshServer.StartAsync(config);
+        server.State.SetApplication("backend-v1", 0, backend);
+        return await measure(server.Addresses["outbound|caller-v1|backend"]);
+    }
+
+    private static async Task<Result> MeasureAsync(string name, Uri target, int rounds)
+    {
+        Console.Error.WriteLine($"  {name}…");
+        await Wrk.RunAsync(target, Warmup);
+        var results = new List<Result>();
+        for (var round = 0; round < rounds; round++)
+        {
+            results.Add(await Wrk.RunAsync(target, Round) with { Name = name });
+        }
+
+        return new Result(
+            name,
+            Percentiles.Median([.. results.Select(r => r.RequestsPerSecond)]),
+            Percentiles.Median([.. results.Select(r => r.P50)]),
+            Percentiles.Median([.. results.Select(r => r.P99)]));
+    }
+
+    internal sealed record Result(string Name, double RequestsPerSecond, double P50, double P99);
+
+    /// <summary>wrk, two threads (one per core) at fixed concurrency, with its latency distribution.</summary>
+    private static partial class Wrk
+    {
+        public static async Task<Result> RunAsync(Uri target, TimeSpan duration)
+        {
+            var output = await Tools.RunAsync("wrk", "-t2", $"-c{Connections}", $"-d{(int)duration.TotalSeconds}s", "--latency", target.ToString());
+            var errors = Errors().Match(output);
+            if (errors.Success || !RequestsPerSecond().IsMatch(output))
+            {
+                throw new InvalidOperationException($"wrk against {target} did not run cleanly:\n{output}");
+            }
+
+            return new Result(
+                target.ToString(),
+                double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
+                Milliseconds(Percentile(50).Match(output)),
+                Milliseconds(Percentile(99).Match(output)));
+        }
+
+        private static Regex Percentile(int percentile) => new($@"^\s+{percentile}%\s+([0-9.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+
+        private static double Milliseconds(Match match)
+        {
+            var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+        }
+
+        [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
+        private static partial Regex RequestsPerSecond();
+
+        [GeneratedRegex(@"Non-2xx or 3xx responses: [1-9]|Socket errors: connect [1-9]")]
+        private static partial Regex Errors();
+    }
+
+    /// <summary>The application both paths end at: this program started as <c>backend &lt;port&gt;</c>, in its own process.</summary>
+    internal sealed class Backend : IDisposable
+    {
+        private readonly Process _process;
+
+        private Backend(Process process, Uri address) => (_process, Address) = (process, address);
+
+        public Uri Address { get; }
+
+        public static Backend Start()
+        {
+            var port = Tools.FreePort();
+            var start = new ProcessStartInfo(Environment.ProcessPath!, ["backend", port.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true };
+            var process = Process.Start(start)!;
+            var address = new Uri($"http://127.0.0.1:{port}/");
+            Tools.WaitForPort(port);
+            return new Backend(process, address);
+        }
+
+        /// <summary>The backend itself: a minimal Kestrel application answering a short text.</summary>
+        public static async Task ServeAsync(int port)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+            var app = builder.Build();
+            app.Run(context => context.Response.WriteAsync("hello from the backend"));
+            await app.RunAsync();
+        }
+
+        public void Dispose()
+        {
+            _process.Kill();
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>nginx as two chained reverse proxies (keep-alive upstreams, as Envoy's), one master, two workers.</summary>
+    private sealed class Nginx : IDisposable
+    {
+        private readonly Process _process;
+        private readonly string _directory;
+
+        private Nginx(Process process, string directory, Uri address) => (_process, _directory, Address) = (process, directory, address);
+
+        public Uri Address { get; }
+
+        public static Nginx Start(Uri backend)
+        {
+            var directory = Directory.CreateTempSubdirectory("localmesh-bench-nginx-").FullName;
+            var (first, second) = (Tools.FreePort(), Tools.FreePort());
+            File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
+                worker_processes 2;
+                daemon off;
+                pid {{directory}}/nginx.pid;
+                error_log {{directory}}/error.log warn;
+                events { worker_connections 4096; }
+                http {
+                    access_log off;
+                    client_body_temp_path {{directory}}/body;
+                    proxy_temp_path {{directory}}/proxy;
+                    fastcgi_temp_path {{directory}}/fastcgi;
+                    uwsgi_temp_path {{directory}}/uwsgi;
+                    scgi_temp_path {{directory}}/scgi;
+                    upstream second { server 127.0.0.1:{{second}}; keepalive 128; }
+                    upstream backend { server {{backend.Authority}}; keepalive 128; }
+                    server {
+                        listen 127.0.0.1:{{first}};
+                        location / { proxy_pass http://second; proxy_http_version 1.1; proxy_set_header Connection ""; }
+                    }
+                    server {
+                        listen 127.0.0.1:{{second}};
+                        location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+                    }
+                }
+                """);
+            var process = Process.Start(new ProcessStartInfo("nginx", ["-c", Path.Combine(directory, "nginx.conf"), "-p", directory]) { RedirectStandardError = true })!;
+            Tools.WaitForPort(first);
+            return new Nginx(process, directory, new Uri($"http://127.0.0.1:{first}/"));
+        }
+
+        public void Dispose()
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+            _process.Dispose();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
+
+/// <summary>Outside tools: installed from Debian when missing, run with their output captured.</summary>
+internal static class Tools
+{
+    public static void Require(params string[] commands)
+    {
+        var missing = commands.Where(command => !OnPath(command)).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        Console.Error.WriteLine($"Installing {string.Join(", ", missing)} from Debian…");
+        var install = Process.Start("bash", ["-c", $"(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {string.Join(' ', missing)}) >/dev/null"])!;
+        install.WaitForExit();
+        if (missing.Any(command => !OnPath(command)))
+        {
+            throw new InvalidOperationException($"{string.Join(", ", missing)} could not be installed (apt-get install -y {string.Join(' ', missing)}; root needed).");
+        }
+    }
+
+    public static async Task<string> RunAsync(string command, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(command, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return await output + await errors;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static void WaitForPort(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        throw new TimeoutException($"Nothing listened on port {port} within 30 s.");
+    }
+
+    private static bool OnPath(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(directory => File.Exists(Path.Combine(directory, command)));
+}
