@@ -2,7 +2,7 @@
 //
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
-// Areas: path, routing, coldstart (all when none is named).
+// Areas: path, routing, memory, startup, coldstart (all when none is named).
 using LocalMesh.Bench;
 
 if (args is ["backend", var port])
@@ -12,7 +12,7 @@ if (args is ["backend", var port])
     return;
 }
 
-string[] areas = args.Length == 0 ? ["path", "routing", "coldstart"] : args;
+string[] areas = args.Length == 0 ? ["path", "routing", "memory", "startup", "coldstart"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)
 {
@@ -21,8 +21,10 @@ foreach (var area in areas)
     {
         "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
         "routing" => RouteMatchingBenchmark.Run(),
+        "memory" => await AppHostBenchmark.MemoryAsync(),
+        "startup" => await AppHostBenchmark.StartupAsync(rounds: 3),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, coldstart."),
+        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, memory, startup, coldstart."),
     });
 }
 
