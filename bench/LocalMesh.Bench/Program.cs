@@ -12,6 +12,13 @@ if (args is ["backend", var port])
     return;
 }
 
+if (args is ["mesh", var backend, var mode])
+{
+    // The request path's mesh alone, to profile it: prints the caller's outbound address and runs until stopped.
+    await RequestPathBenchmark.ServeMeshAsync(new Uri(backend), Enum.Parse<LocalMesh.Emulator.Configuration.MutualTlsMode>(mode, ignoreCase: true));
+    return;
+}
+
 string[] areas = args.Length == 0 ? ["path", "routing", "memory", "startup", "coldstart"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)

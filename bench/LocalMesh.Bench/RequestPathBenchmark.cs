@@ -49,6 +49,14 @@ internal static partial class RequestPathBenchmark
         return rows;
     }
 
+    /// <summary>The mesh of the request path on its own, until the process is stopped (for a profiler).</summary>
+    public static Task ServeMeshAsync(Uri backend, MutualTlsMode mode) => WithMeshAsync(backend, mode, async address =>
+    {
+        Console.WriteLine(address);
+        await Task.Delay(Timeout.Infinite);
+        return null!;
+    });
+
     private static async Task<Result> WithMeshAsync(Uri backend, MutualTlsMode mode, Func<Uri, Task<Result>> measure)
     {
         var config = new MeshConfig

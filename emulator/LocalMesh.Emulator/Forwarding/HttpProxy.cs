@@ -28,7 +28,7 @@ internal static class HttpProxy
     public static HttpRequestMessage CreateRequest(HttpContext context, Uri upstream, HttpContent? body, int? attempt)
     {
         var incoming = context.Request;
-        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), new Uri(upstream, incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent()))
+        var request = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), new Uri(upstream, incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent()))
         {
             Version = System.Net.HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
@@ -42,7 +42,10 @@ internal static class HttpProxy
                 continue;
             }
 
-            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            var added = values.Count == 1
+                ? request.Headers.TryAddWithoutValidation(name, values[0])
+                : request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            if (!added)
             {
                 request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
@@ -85,24 +88,26 @@ internal static class HttpProxy
         {
             if (!HopByHop.Contains(name))
             {
-                to[name] = values.ToArray();
+                to[name] = values.Count == 1 ? values.ToString() : values.ToArray();
             }
         }
     }
 
-    /// <summary>The current hop's span becomes the parent the next hop sees.</summary>
+    /// <summary>The current hop's span becomes the parent the next hop sees; without one, the caller's context passes as it came.</summary>
     private static void InjectTraceContext(HttpRequestHeaders headers)
     {
+        if (Activity.Current is not { } activity)
+        {
+            return;
+        }
+
         var propagator = DistributedContextPropagator.Current;
         foreach (var field in propagator.Fields)
         {
             headers.Remove(field);
         }
 
-        if (Activity.Current is { } activity)
-        {
-            propagator.Inject(activity, headers, static (carrier, name, value) =>
-                ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
-        }
+        propagator.Inject(activity, headers, static (carrier, name, value) =>
+            ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
     }
 }

@@ -17,6 +17,12 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         var request = MeshRequest.Get(context);
         var started = time.GetTimestamp();
         var isInbound = request.Listener.Kind == ListenerKind.Inbound;
+        if (!MeshTelemetry.ActivitySource.HasListeners())
+        {
+            // Nobody collects spans: no trace context to parse, no span name to build.
+            await InvokeAndRecordAsync(context, request, activity: null, started);
+            return;
+        }
 
         // The parent is taken from the request, not from Activity.Current, so the span hangs off
         // the caller's span whatever the hosting layer did.
@@ -40,7 +46,11 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
             isInbound ? ActivityKind.Server : ActivityKind.Client,
             parent,
             name: SpanName(request));
+        await InvokeAndRecordAsync(context, request, activity, started);
+    }
 
+    private async Task InvokeAndRecordAsync(HttpContext context, MeshRequest request, Activity? activity, long started)
+    {
         try
         {
             await next(context);
@@ -51,7 +61,10 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         }
         finally
         {
-            Record(context, request, activity, time.GetElapsedTime(started));
+            if (activity is not null || Requests.Enabled || Duration.Enabled)
+            {
+                Record(context, request, activity, time.GetElapsedTime(started));
+            }
         }
     }
 
