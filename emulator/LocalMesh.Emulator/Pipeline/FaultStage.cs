@@ -9,15 +9,14 @@ namespace LocalMesh.Emulator.Pipeline;
 /// </summary>
 internal sealed class FaultStage(RequestDelegate next, TimeProvider time, IMeshRandom random)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
-        if (request.Route?.Config.Fault is not { } fault)
-        {
-            await next(context);
-            return;
-        }
+        return request.Route?.Config.Fault is { } fault ? InjectAsync(context, request, fault) : next(context);
+    }
 
+    private async Task InjectAsync(HttpContext context, MeshRequest request, Configuration.HttpFaultInjection fault)
+    {
         if (fault.Delay is { } delay && Chosen(delay.Percentage))
         {
             request.Flags |= ResponseFlags.DelayInjected;

@@ -11,11 +11,15 @@ namespace LocalMesh.Emulator.Pipeline;
 /// </summary>
 internal sealed class MirrorStage(RequestDelegate next, IMeshRandom random, LoadBalancer balancer, UpstreamClients clients, ILogger<MirrorStage> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
-        if (request.Route is { Mirror: { } mirror } route
-            && random.NextDouble() * 100 < route.MirrorPercentage
+        return request.Route is { Mirror: { } mirror } route ? MirrorAsync(context, request, route, mirror) : next(context);
+    }
+
+    private async Task MirrorAsync(HttpContext context, MeshRequest request, Routing.CompiledRoute route, Routing.Cluster mirror)
+    {
+        if (random.NextDouble() * 100 < route.MirrorPercentage
             && request.CanReplayBody(context.Request)
             && balancer.Pick(mirror, context, []) is { } endpoint)
         {
