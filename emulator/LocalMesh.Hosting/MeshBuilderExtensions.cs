@@ -78,14 +78,7 @@ public static class MeshBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(mesh);
         var service = new MeshServiceResource(name, mesh.Resource);
-        return mesh.ApplicationBuilder.AddResource(service)
-            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: MeshServiceResource.EndpointName, isProxied: false))
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "MeshService",
-                State = KnownResourceStates.NotStarted,
-                Properties = [],
-            })
+        return mesh.AddMeshChild(service, "MeshService")
             .WithManifestPublishingCallback(context => MeshManifest.WriteService(context, service))
             .WithFaultCommands();
     }
@@ -151,16 +144,24 @@ public static class MeshBuilderExtensions
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var gateway = mesh.ApplicationBuilder.AddResource(new IngressGatewayResource(name, mesh.Resource))
-            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: IngressGatewayResource.EndpointName, port: port, isProxied: false))
+        var gateway = mesh.AddMeshChild(new IngressGatewayResource(name, mesh.Resource), "IngressGateway", port);
+        return gateway.WithManifestPublishingCallback(context => MeshManifest.WriteGateway(context, gateway.Resource));
+    }
+
+    /// <summary>
+    /// Adds a resource the mesh serves: one HTTP endpoint (allocated by the mesh's listener, so not
+    /// proxied by DCP) and a dashboard state of its own.
+    /// </summary>
+    internal static IResourceBuilder<T> AddMeshChild<T>(this IResourceBuilder<MeshResource> mesh, T resource, string resourceType, int? port = null)
+        where T : IResource =>
+        mesh.ApplicationBuilder.AddResource(resource)
+            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: "http", port: port, isProxied: false))
             .WithInitialState(new CustomResourceSnapshot
             {
-                ResourceType = "IngressGateway",
+                ResourceType = resourceType,
                 State = KnownResourceStates.NotStarted,
                 Properties = [],
             });
-        return gateway.WithManifestPublishingCallback(context => MeshManifest.WriteGateway(context, gateway.Resource));
-    }
 
     /// <summary>Sends every request the gateway takes to <paramref name="service"/>.</summary>
     /// <param name="gateway">The gateway.</param>

@@ -30,16 +30,9 @@ public static class MeshServerlessBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(mesh);
         var function = new FunctionResource(name, mesh.Resource, new TProject());
-        return mesh.ApplicationBuilder.AddResource(function)
-            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: FunctionResource.EndpointName, isProxied: false))
+        return mesh.AddMeshChild(function, "Function")
             .WithAnnotation(new FunctionRevisionAnnotation(FunctionResource.RevisionName(name, 1), ImmutableDictionary<string, string>.Empty))
             .WithOtlpExporter()
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "Function",
-                State = KnownResourceStates.NotStarted,
-                Properties = [],
-            })
             .WithManifestPublishingCallback(context => MeshManifest.WriteFunctionAsync(context, function));
     }
 
@@ -102,14 +95,7 @@ public static class MeshServerlessBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(mesh);
         var broker = new BrokerResource(name, mesh.Resource);
-        return mesh.ApplicationBuilder.AddResource(broker)
-            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: BrokerResource.EndpointName, isProxied: false))
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "Broker",
-                State = KnownResourceStates.NotStarted,
-                Properties = [],
-            })
+        return mesh.AddMeshChild(broker, "Broker")
             .WithManifestPublishingCallback(context => MeshManifest.WriteBroker(context, broker));
     }
 

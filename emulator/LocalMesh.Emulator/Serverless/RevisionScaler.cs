@@ -104,8 +104,6 @@ internal sealed class RevisionScaler : IAsyncDisposable
         _tick = time.CreateTimer(static state => ((RevisionScaler)state!).Tick(), this, FunctionScaling.TickInterval, FunctionScaling.TickInterval);
     }
 
-    public string Name => _revision.Name;
-
     public RevisionStatus Status
     {
         get
