@@ -251,7 +251,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
     private int Clamp(int desired) => Math.Max(_scaling.MinScale, _scaling.MaxScale > 0 ? Math.Min(desired, _scaling.MaxScale) : desired);
 
     /// <summary>One autoscaler decision, every <see cref="FunctionScaling.TickInterval"/>.</summary>
-    internal void Tick()
+    private void Tick()
     {
         lock (_lock)
         {
