@@ -31,14 +31,39 @@ internal static partial class RequestPathBenchmark
     {
         Tools.Require("wrk", "nginx");
         using var backend = Backend.Start();
-        var direct = await MeasureAsync("direct", backend.Address, rounds);
-        var plaintext = await WithMeshAsync(backend.Address, MutualTlsMode.Disable, address => MeasureAsync("mesh, plaintext", address, rounds));
-        var mutualTls = await WithMeshAsync(backend.Address, MutualTlsMode.Strict, address => MeasureAsync("mesh, mTLS", address, rounds));
+        await using var plaintextMesh = await StartMeshAsync(MutualTlsMode.Disable);
+        await using var mutualTlsMesh = await StartMeshAsync(MutualTlsMode.Strict);
+        plaintextMesh.State.SetApplication("backend-v1", 0, backend.Address);
+        mutualTlsMesh.State.SetApplication("backend-v1", 0, backend.Address);
         using var nginx = Nginx.Start(backend.Address);
-        var peer = await MeasureAsync("nginx, two chained proxies", nginx.Address, rounds);
+        var targets = new (string Name, Uri Address)[]
+        {
+            ("direct", backend.Address),
+            ("mesh, plaintext", plaintextMesh.Addresses[CallerListener]),
+            ("mesh, mTLS", mutualTlsMesh.Addresses[CallerListener]),
+            ("nginx, two chained proxies", nginx.Address),
+        };
 
-        var results = new[] { direct, plaintext, mutualTls, peer };
-        var rows = results.SelectMany(result => new Row[]
+        foreach (var (name, address) in targets)
+        {
+            Console.Error.WriteLine($"  warming up {name}…");
+            await Wrk.RunAsync(address, Warmup);
+        }
+
+        // Rounds interleave the four paths, so whatever else the machine does weighs on each alike.
+        var measured = targets.ToDictionary(target => target.Name, _ => new List<Result>());
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var (name, address) in targets)
+            {
+                Console.Error.WriteLine($"  round {round}/{rounds}: {name}…");
+                measured[name].Add(await Wrk.RunAsync(address, Round));
+            }
+        }
+
+        var results = targets.Select(target => Median(target.Name, measured[target.Name])).ToDictionary(result => result.Name);
+        var (plaintext, mutualTls, peer) = (results["mesh, plaintext"], results["mesh, mTLS"], results["nginx, two chained proxies"]);
+        var rows = results.Values.SelectMany(result => new Row[]
         {
             new(Area, $"{result.Name}: throughput at {Connections} connections", Row.Format(result.RequestsPerSecond, "req/s")),
             new(Area, $"{result.Name}: p50 / p99 latency", $"{Row.Format(result.P50, "ms")} / {Row.Format(result.P99, "ms")}"),
@@ -49,48 +74,35 @@ internal static partial class RequestPathBenchmark
         return rows;
     }
 
+    private const string CallerListener = "outbound|caller-v1|backend";
+
+    private static Result Median(string name, IReadOnlyList<Result> rounds) => new(
+        name,
+        Percentiles.Median([.. rounds.Select(r => r.RequestsPerSecond)]),
+        Percentiles.Median([.. rounds.Select(r => r.P50)]),
+        Percentiles.Median([.. rounds.Select(r => r.P99)]));
+
     /// <summary>The mesh of the request path on its own, until the process is stopped (for a profiler).</summary>
-    public static Task ServeMeshAsync(Uri backend, MutualTlsMode mode) => WithMeshAsync(backend, mode, async address =>
+    public static async Task ServeMeshAsync(Uri backend, MutualTlsMode mode)
     {
-        Console.WriteLine(address);
-        await Task.Delay(Timeout.Infinite);
-        return null!;
-    });
-
-    private static async Task<Result> WithMeshAsync(Uri backend, MutualTlsMode mode, Func<Uri, Task<Result>> measure)
-    {
-        var config = new MeshConfig
-        {
-            Services = [new MeshServiceConfig("caller"), new MeshServiceConfig("backend")],
-            Workloads =
-            [
-                new WorkloadConfig("caller-v1", "caller", ImmutableDictionary<string, string>.Empty.Add("app", "caller"), "caller-v1", 0),
-                new WorkloadConfig("backend-v1", "backend", ImmutableDictionary<string, string>.Empty.Add("app", "backend"), "backend-v1", 1),
-            ],
-            Listeners = [ListenerConfig.Inbound("backend-v1", 0), ListenerConfig.Outbound("caller-v1", "backend")],
-            PeerAuthentications = [new PeerAuthentication("default", mode)],
-        };
-        await using var server = await MeshServer.StartAsync(config);
+        await using var server = await StartMeshAsync(mode);
         server.State.SetApplication("backend-v1", 0, backend);
-        return await measure(server.Addresses["outbound|caller-v1|backend"]);
+        Console.WriteLine(server.Addresses[CallerListener]);
+        await Task.Delay(Timeout.Infinite);
     }
 
-    private static async Task<Result> MeasureAsync(string name, Uri target, int rounds)
+    /// <summary>Two sample services' sidecars: caller-v1's outbound one for backend, and backend-v1's inbound one.</summary>
+    private static Task<MeshServer> StartMeshAsync(MutualTlsMode mode) => MeshServer.StartAsync(new MeshConfig
     {
-        Console.Error.WriteLine($"  {name}…");
-        await Wrk.RunAsync(target, Warmup);
-        var results = new List<Result>();
-        for (var round = 0; round < rounds; round++)
-        {
-            results.Add(await Wrk.RunAsync(target, Round) with { Name = name });
-        }
-
-        return new Result(
-            name,
-            Percentiles.Median([.. results.Select(r => r.RequestsPerSecond)]),
-            Percentiles.Median([.. results.Select(r => r.P50)]),
-            Percentiles.Median([.. results.Select(r => r.P99)]));
-    }
+        Services = [new MeshServiceConfig("caller"), new MeshServiceConfig("backend")],
+        Workloads =
+        [
+            new WorkloadConfig("caller-v1", "caller", ImmutableDictionary<string, string>.Empty.Add("app", "caller"), "caller-v1", 0),
+            new WorkloadConfig("backend-v1", "backend", ImmutableDictionary<string, string>.Empty.Add("app", "backend"), "backend-v1", 1),
+        ],
+        Listeners = [ListenerConfig.Inbound("backend-v1", 0), ListenerConfig.Outbound("caller-v1", "backend")],
+        PeerAuthentications = [new PeerAuthentication("default", mode)],
+    });
 
     internal sealed record Result(string Name, double RequestsPerSecond, double P50, double P99);
 
