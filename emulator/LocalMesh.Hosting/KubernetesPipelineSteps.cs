@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Pipelines;
 using LocalMesh.Kubernetes.Deploy;
@@ -35,7 +36,19 @@ internal static class KubernetesPipelineSteps
     private static async Task ExportAsync(PipelineStepContext context)
     {
         var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-        var result = await BuildExportAsync(context);
+        ExportResult result;
+        try
+        {
+            result = await BuildExportAsync(context);
+        }
+        catch (MeshModelException ex)
+        {
+            // The model is wrong, not the program: one clear message, nothing written, exit code 1.
+            context.Logger.LogError("Export failed: {Reason}", ex.Message);
+            Environment.ExitCode = 1;
+            return;
+        }
+
         await result.WriteAsync(output, context.CancellationToken);
 
         foreach (var warning in result.Warnings)
@@ -94,7 +107,7 @@ internal static class KubernetesPipelineSteps
                 }
             }
         }
-        catch (DeployException ex)
+        catch (Exception ex) when (ex is DeployException or MeshModelException)
         {
             // One clear line, no stack trace; the AppHost exits with 1.
             logger.LogError("Deploy failed: {Reason}", ex.Message);

@@ -13,14 +13,32 @@ public sealed class KubernetesExportTests
     /// <summary>Runs the export step of the built AppHost into a fresh folder.</summary>
     private static async Task<string> ExportAsync(params string[] args)
     {
+        var (exitCode, text, output) = await RunExportAsync(args);
+        Assert.True(exitCode == 0, $"The export failed ({exitCode}):\n{text}");
+        return output;
+    }
+
+    private static async Task<(int ExitCode, string Text, string Output)> RunExportAsync(params string[] args)
+    {
         var output = Path.Combine(Path.GetTempPath(), $"localmesh-export-{Guid.NewGuid():N}");
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         using var process = Process.Start(Repository.AppHost(["--operation", "publish", "--step", "k8s-export", "--output-path", output, .. args]))!;
         var stdout = process.StandardOutput.ReadToEndAsync(cancellation.Token);
         var stderr = process.StandardError.ReadToEndAsync(cancellation.Token);
         await process.WaitForExitAsync(cancellation.Token);
-        Assert.True(process.ExitCode == 0, $"The export failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
-        return output;
+        return (process.ExitCode, await stdout + await stderr, output);
+    }
+
+    [Fact]
+    public async Task AnInvalidModelExportsNothingAndSaysWhyWithoutAStackTrace()
+    {
+        var (exitCode, text, output) = await RunExportAsync("--scenario", "broken-routes");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Export failed: The mesh model has 3 problems", text);
+        Assert.Contains("'v4' is not a subset of 'reviews'", text);
+        Assert.DoesNotContain("   at ", text);
+        Assert.False(Directory.Exists(Path.Combine(output, "base")));
     }
 
     private static IEnumerable<string> Manifests(string folder) =>
