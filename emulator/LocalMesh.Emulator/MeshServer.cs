@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -87,6 +88,8 @@ public sealed class MeshServer : IAsyncDisposable
         var mutualTls = new MutualTlsConnectionMiddleware(state, identities);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // A library in someone else's process: Ctrl+C and SIGTERM belong to the host, not to the mesh.
+        builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, HostedByCaller>());
         builder.Services.Replace(ServiceDescriptor.Singleton(options.LoggerFactory));
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(options.Random);
@@ -146,6 +149,13 @@ public sealed class MeshServer : IAsyncDisposable
 
     /// <summary>Stops every listener, letting in-flight requests finish until <paramref name="cancellationToken"/> fires.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    private sealed class HostedByCaller : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
