@@ -66,7 +66,7 @@ internal static class KubernetesPipelineSteps
     {
         var configuration = context.Services.GetRequiredService<IConfiguration>();
         var logger = context.Logger;
-        var overlay = configuration["overlay"] ?? Aspire.Hosting.MeshKubernetesBuilderExtensions.LocalEnvironment;
+        var overlay = configuration["overlay"] ?? MeshKubernetesBuilderExtensions.LocalEnvironment;
         var timeout = TimeSpan.FromSeconds(configuration.GetValue("rollout-timeout", 300));
         try
         {
