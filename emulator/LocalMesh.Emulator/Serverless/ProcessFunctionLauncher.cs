@@ -11,17 +11,37 @@ namespace LocalMesh.Emulator.Serverless;
 /// </summary>
 /// <param name="startInfo">The process for an instance: file name, arguments and environment; may fail with <see cref="FunctionStartException"/>.</param>
 /// <param name="output">Receives every line the instance writes (instance name, line, whether it came from stderr).</param>
+/// <param name="ownerProcessId">
+/// The process whose end ends every instance, however it ends (a debugger's stop is a SIGKILL, which
+/// leaves no chance to clean up); this process by default.
+/// </param>
 public sealed partial class ProcessFunctionLauncher(
     Func<FunctionInstanceRequest, CancellationToken, ValueTask<ProcessStartInfo>> startInfo,
-    Action<string, string, bool>? output = null) : IFunctionLauncher
+    Action<string, string, bool>? output = null,
+    int? ownerProcessId = null) : IFunctionLauncher
 {
+    /// <summary>
+    /// Runs the instance as a child of a small shell that ends it when the owner is gone, and
+    /// passes SIGTERM on to it. The shell's exit code is the instance's.
+    /// </summary>
+    private const string Watchdog = """
+        "$@" &
+        child=$!
+        trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit $?' TERM INT
+        while kill -0 "$LOCALMESH_OWNER_PID" 2>/dev/null && kill -0 "$child" 2>/dev/null; do
+          sleep 1 & wait $!
+        done
+        kill -TERM "$child" 2>/dev/null
+        wait "$child"
+        """;
+
     /// <summary>How long an instance gets to stop after SIGTERM before it is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
     public async Task<IFunctionInstance> StartAsync(FunctionInstanceRequest request, CancellationToken cancellationToken)
     {
-        var info = await startInfo(request, cancellationToken);
+        var info = WatchedByOwner(await startInfo(request, cancellationToken));
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
@@ -73,6 +93,34 @@ public sealed partial class ProcessFunctionLauncher(
 
             output?.Invoke(request.Name, line, error);
         }
+    }
+
+    /// <summary>The same process under the watchdog shell, where there is one (not on Windows).</summary>
+    private ProcessStartInfo WatchedByOwner(ProcessStartInfo info)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists("/bin/sh"))
+        {
+            return info;
+        }
+
+        var watched = new ProcessStartInfo("/bin/sh") { WorkingDirectory = info.WorkingDirectory };
+        foreach (var argument in new[] { "-c", Watchdog, "localmesh-instance", info.FileName }.Concat(info.ArgumentList))
+        {
+            watched.ArgumentList.Add(argument);
+        }
+
+        if (info.ArgumentList.Count == 0 && !string.IsNullOrEmpty(info.Arguments))
+        {
+            throw new ArgumentException("Give the instance's arguments as ArgumentList, not as one Arguments string.", nameof(info));
+        }
+
+        foreach (var (name, value) in info.Environment)
+        {
+            watched.Environment[name] = value;
+        }
+
+        watched.Environment["LOCALMESH_OWNER_PID"] = (ownerProcessId ?? Environment.ProcessId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return watched;
     }
 
     [GeneratedRegex(@"Now listening on: (http://[^\s/]+)")]
