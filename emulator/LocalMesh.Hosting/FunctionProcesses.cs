@@ -68,10 +68,10 @@ internal sealed class FunctionProcesses(
         return [.. result.EnvironmentVariables];
     }
 
-    private void Output(string instance, string line, bool error)
+    private void Output(FunctionInstanceRequest instance, string line, bool error)
     {
-        var function = functions.Single(f => instance.StartsWith(f.Name + "-", StringComparison.Ordinal));
-        resourceLogs.GetLogger(function).Log(error ? LogLevel.Error : LogLevel.Information, "{Instance} | {Line}", instance, line);
+        var function = functions.Single(f => f.Name == instance.Revision.Service);
+        resourceLogs.GetLogger(function).Log(error ? LogLevel.Error : LogLevel.Information, "{Instance} | {Line}", instance.Name, line);
     }
 
     /// <summary>

@@ -301,7 +301,6 @@ internal sealed class MeshController(
             {
                 var status = revisions.Where(revision => revision.Service == function.Name).ToList();
                 var (instances, ready) = (status.Sum(s => s.Instances), status.Sum(s => s.Ready));
-                var service = _server.State.Snapshot.Config.Services.Single(s => s.Name == function.Name);
                 var scaling = _server.State.Snapshot.Config.Workloads.First(w => w.Service == function.Name).Scaling!;
                 await notifications.PublishUpdateAsync(function, state => state with
                 {
@@ -320,8 +319,8 @@ internal sealed class MeshController(
                         new("function.traffic", Routes(_server.State.Snapshot, function.Name)),
                         new("function.scaling", $"containerConcurrency {scaling.ContainerConcurrency}, min-scale {scaling.MinScale}, max-scale {scaling.MaxScale}, " +
                             $"initial-scale {scaling.InitialScale}, target {scaling.TargetPerInstance:0.##}/instance, window {MeshDuration.Format(scaling.StableWindow)}"),
-                        new("mesh.callers", string.Join(", ", service.Name is var name ? _server.State.Snapshot.Config.Listeners
-                            .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == name).Select(l => l.Workload) : [])),
+                        new("mesh.callers", string.Join(", ", _server.State.Snapshot.Config.Listeners
+                            .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == function.Name).Select(l => l.Workload))),
                     ]),
                 });
             }

@@ -116,7 +116,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     {
         var scaler = Start(new FunctionScaling { ContainerConcurrency = 1, MaxScale = 1 });
         (await _launcher.NextStartAsync()).Ready();
-        await WaitUntil(() => scaler.Status.Ready == 1);
+        await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
 
         var first = await scaler.AcquireAsync(CancellationToken.None);
         var second = scaler.AcquireAsync(CancellationToken.None).AsTask();
@@ -135,7 +135,7 @@ public sealed class ActivatorTests : IAsyncDisposable
         // containerConcurrency 1 sizes each instance for 0.7 requests: three in flight need five instances, max-scale allows three.
         var scaler = Start(new FunctionScaling { ContainerConcurrency = 1, MaxScale = 3 });
         (await _launcher.NextStartAsync()).Ready();
-        await WaitUntil(() => scaler.Status.Ready == 1);
+        await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
         var requests = Enumerable.Range(0, 3).Select(_ => scaler.AcquireAsync(CancellationToken.None).AsTask()).ToList();
 
         Advance(Tick);
@@ -174,7 +174,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     {
         var scaler = Start(new FunctionScaling { Window = TimeSpan.FromSeconds(6) });
         (await _launcher.NextStartAsync()).Ready();
-        await WaitUntil(() => scaler.Status.Ready == 1);
+        await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
 
         Advance(TimeSpan.FromSeconds(6));
         Assert.Equal(0, scaler.Status.Instances);
@@ -215,7 +215,7 @@ public sealed class ActivatorTests : IAsyncDisposable
             (await _launcher.NextStartAsync()).Ready();
         }
 
-        await WaitUntil(() => scaler.Status.Ready == 3);
+        await Eventually.TrueAsync(() => scaler.Status.Ready == 3, TimeSpan.FromSeconds(5));
         var busy = await scaler.AcquireAsync(CancellationToken.None);
 
         // One request in flight needs two instances (1 / 0.7); without the delay the third would stop at the first tick.
@@ -232,7 +232,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     {
         var scaler = Start(new FunctionScaling { Window = TimeSpan.FromSeconds(6), ActivationTimeout = TimeSpan.FromMinutes(5) });
         (await _launcher.NextStartAsync()).Ready();
-        await WaitUntil(() => scaler.Status.Ready == 1);
+        await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
         var lease = await scaler.AcquireAsync(CancellationToken.None);
 
         Advance(TimeSpan.FromSeconds(30));
@@ -263,15 +263,6 @@ public sealed class ActivatorTests : IAsyncDisposable
         Assert.Equal(3.5, new FunctionScaling { ContainerConcurrency = 10, Target = 5 }.TargetPerInstance, 6);
         Assert.Equal(10, new FunctionScaling { ContainerConcurrency = 10, Target = 50, TargetUtilizationPercentage = 100 }.TargetPerInstance, 6);
         Assert.Equal(TimeSpan.FromSeconds(6), new FunctionScaling().PanicWindow);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        while (!condition())
-        {
-            await Task.Delay(10, cap.Token);
-        }
     }
 
     public async ValueTask DisposeAsync()

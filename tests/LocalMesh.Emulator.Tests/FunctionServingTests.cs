@@ -57,9 +57,9 @@ public sealed class FunctionServingTests : IAsyncLifetime
         };
 
         var inFlight = _client.GetAsync(Outbound);     // takes the one slot
-        await WaitUntil(() => _server.Functions.Status.Single().InFlight == 1);
+        await Eventually.TrueAsync(() => _server.Functions.Status.Single().InFlight == 1, TimeSpan.FromSeconds(10));
         var queued = _client.GetAsync(Outbound);       // waits in the activator's queue of one
-        await WaitUntil(() => _server.Functions.Status.Single().Queued == 1);
+        await Eventually.TrueAsync(() => _server.Functions.Status.Single().Queued == 1, TimeSpan.FromSeconds(10));
 
         using var refused = await _client.GetAsync(Outbound);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
@@ -68,15 +68,6 @@ public sealed class FunctionServingTests : IAsyncLifetime
         _launcher.Release.SetResult();
         Assert.Equal(HttpStatusCode.OK, (await inFlight).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await queued).StatusCode);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, cap.Token);
-        }
     }
 
     public async Task DisposeAsync()

@@ -10,14 +10,14 @@ namespace LocalMesh.Emulator.Serverless;
 /// default readiness is a TCP probe, which that line means has passed).
 /// </summary>
 /// <param name="startInfo">The process for an instance: file name, arguments and environment; may fail with <see cref="FunctionStartException"/>.</param>
-/// <param name="output">Receives every line the instance writes (instance name, line, whether it came from stderr).</param>
+/// <param name="output">Receives every line an instance writes (which instance, the line, whether it came from stderr).</param>
 /// <param name="ownerProcessId">
 /// The process whose end ends every instance, however it ends (a debugger's stop is a SIGKILL, which
 /// leaves no chance to clean up); this process by default.
 /// </param>
 public sealed partial class ProcessFunctionLauncher(
     Func<FunctionInstanceRequest, CancellationToken, ValueTask<ProcessStartInfo>> startInfo,
-    Action<string, string, bool>? output = null,
+    Action<FunctionInstanceRequest, string, bool>? output = null,
     int? ownerProcessId = null) : IFunctionLauncher
 {
     /// <summary>
@@ -91,7 +91,7 @@ public sealed partial class ProcessFunctionLauncher(
                 listening.TrySetResult(new Uri(match.Groups[1].Value));
             }
 
-            output?.Invoke(request.Name, line, error);
+            output?.Invoke(request, line, error);
         }
     }
 

@@ -27,7 +27,7 @@ public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObj
             .Cast<IKubernetesObject<V1ObjectMeta>>())
             .Concat(ConfigMaps(baseBuild, overlay))
             .Select((item, index) => (item, index))
-            .OrderBy(pair => IndexOf(pair.item))
+            .OrderBy(pair => CustomResourceTypes.ApplyOrder(pair.item))
             .ThenBy(pair => pair.index)
             .Select(pair => pair.item);
         return new DeployPlan(environment, [.. objects]);
@@ -38,9 +38,6 @@ public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObj
         string.Join(System.Environment.NewLine, Steps.Select((item, index) =>
             $"{index + 1,3}. apply {item.ApiVersion} {item.Kind} {(item.Metadata.NamespaceProperty is { } ns ? $"{ns}/" : "")}{item.Metadata.Name}")
             .Prepend($"Plan for the '{Environment}' overlay on {target}: {Steps.Count} objects, server-side apply (field manager {ClusterDeployer.FieldManager})."));
-
-    private static int IndexOf(IKubernetesObject<V1ObjectMeta> item) =>
-        CustomResourceTypes.Kinds.ToList().IndexOf(CustomResourceTypes.Of(item));
 
     /// <summary>The ConfigMaps kustomize would generate: the base's keys with the overlay's values.</summary>
     private static IEnumerable<V1ConfigMap> ConfigMaps(Kustomization baseBuild, Kustomization overlay)

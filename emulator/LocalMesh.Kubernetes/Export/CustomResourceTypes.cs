@@ -46,6 +46,11 @@ public static class CustomResourceTypes
     /// <summary>The type map <see cref="KubernetesYaml"/> reads documents with: <c>apiVersion/kind</c> → class.</summary>
     public static IDictionary<string, Type> TypeMap { get; } = Kinds.ToDictionary(kind => $"{kind.ApiVersion}/{kind.Kind}", kind => kind.Type);
 
+    private static readonly Dictionary<KindInfo, int> Order = Kinds.Select((kind, index) => (kind, index)).ToDictionary(pair => pair.kind, pair => pair.index);
+
+    /// <summary>Where <paramref name="item"/>'s kind comes in <see cref="Kinds"/>: the order a deploy applies kinds in.</summary>
+    public static int ApplyOrder(IKubernetesObject<V1ObjectMeta> item) => Order[Of(item)];
+
     /// <summary>The kind of <paramref name="item"/>.</summary>
     /// <exception cref="ArgumentException">The export does not write that kind.</exception>
     public static KindInfo Of(IKubernetesObject<V1ObjectMeta> item) =>
