@@ -22,19 +22,20 @@ public sealed class SecureNamingTests
         listener.Start();
         var server = ServeOnceAsync(listener, authority, presented);
         using var clients = new UpstreamClients(new PeerRegistry(), TimeProvider.System);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
-        request.Options.Set(UpstreamClients.MutualTlsOption,
+        var target = new UpstreamTarget("productpage-v1", new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/"),
             new MutualTlsSettings(authority, authority.Issue("spiffe://cluster.local/ns/default/sa/productpage-v1", TimeSpan.FromHours(1)), Expected));
+        using var request = UpstreamClientsTests.Get("/");
 
         if (accepted)
         {
-            using var response = await clients.For("productpage-v1").SendAsync(request, CancellationToken.None);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var response = await clients.SendAsync(target, request, CancellationToken.None);
+            Assert.Equal(200, response.StatusCode);
         }
         else
         {
-            var error = await Assert.ThrowsAsync<HttpRequestException>(() => clients.For("productpage-v1").SendAsync(request, CancellationToken.None));
-            Assert.Contains("TLS error", error.ToString());
+            var error = await Assert.ThrowsAsync<HttpRequestException>(async () => await clients.SendAsync(target, request, CancellationToken.None));
+            Assert.Equal(HttpRequestError.SecureConnectionError, error.HttpRequestError);
+            Assert.Contains("TLS error", error.Message);
         }
 
         listener.Stop();

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
 namespace LocalMesh.Emulator.Forwarding;
@@ -14,100 +15,145 @@ internal static class HttpProxy
 {
     public const string AttemptCountHeader = "x-envoy-attempt-count";
 
-    /// <summary>Connection-level headers that are never forwarded (RFC 9110 §7.6.1).</summary>
+    /// <summary>
+    /// Connection-level headers that are never forwarded (RFC 9110 §7.6.1). <c>Expect</c> goes
+    /// too: the body is sent at once, so the upstream has nothing to say before it.
+    /// </summary>
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         HeaderNames.Connection, HeaderNames.KeepAlive, HeaderNames.ProxyAuthenticate, HeaderNames.ProxyAuthorization,
         HeaderNames.TE, HeaderNames.Trailer, HeaderNames.TransferEncoding, HeaderNames.Upgrade, "Proxy-Connection",
     };
 
+    /// <summary>Headers of the request the proxy writes itself.</summary>
+    private static readonly HashSet<string> Rewritten = new(StringComparer.OrdinalIgnoreCase)
+    {
+        HeaderNames.Host, HeaderNames.ContentLength, HeaderNames.Expect,
+    };
+
     /// <summary>
-    /// Builds one try's request to <paramref name="upstream"/>. <paramref name="attempt"/> is
-    /// written as <c>x-envoy-attempt-count</c> by outbound sidecars; null for the inbound hop.
+    /// Builds one try's request. <paramref name="attempt"/> is written as <c>x-envoy-attempt-count</c>
+    /// by outbound sidecars (null for the inbound hop); <paramref name="authority"/> replaces the
+    /// caller's (a mirror's <c>-shadow</c>); <paramref name="connectionClose"/> ends the connection
+    /// after the response.
     /// </summary>
-    public static HttpRequestMessage CreateRequest(HttpContext context, Uri upstream, HttpContent? body, int? attempt)
+    public static UpstreamRequest CreateRequest(HttpContext context, UpstreamBody body, int? attempt, string? authority = null, bool connectionClose = false)
     {
         var incoming = context.Request;
-        var request = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), new Uri(upstream, incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent()))
+        var head = new RequestHeadWriter(1024);
+        head.Append(incoming.Method);
+        head.Append(" "u8);
+        head.Append(incoming.Path.HasValue ? incoming.Path.ToUriComponent() : "/");
+        if (incoming.QueryString.HasValue)
         {
-            Version = System.Net.HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-            Content = body,
-        };
+            head.Append(incoming.QueryString.Value!);
+        }
 
+        head.Append(" HTTP/1.1\r\n"u8);
+        // Envoy keeps the authority the caller used.
+        head.AppendHeader(HeaderNames.Host, authority ?? incoming.Host.Value ?? "");
+
+        var activity = Activity.Current;
+        var propagator = activity is null ? null : DistributedContextPropagator.Current;
         foreach (var (name, values) in incoming.Headers)
         {
-            if (HopByHop.Contains(name) || name.StartsWith(':'))
+            if (HopByHop.Contains(name) || Rewritten.Contains(name) || name.StartsWith(':')
+                || (attempt is not null && name.Equals(AttemptCountHeader, StringComparison.OrdinalIgnoreCase))
+                || (propagator is not null && IsTraceField(propagator, name)))
             {
                 continue;
             }
 
-            var added = values.Count == 1
-                ? request.Headers.TryAddWithoutValidation(name, values[0])
-                : request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            if (!added)
+            foreach (var value in values)
             {
-                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                head.AppendHeader(name, value ?? "");
             }
         }
 
-        // Envoy keeps the authority the caller used; HttpClient would otherwise write the upstream's.
-        request.Headers.Host = incoming.Host.Value;
         if (attempt is { } count)
         {
-            request.Headers.Remove(AttemptCountHeader);
-            request.Headers.TryAddWithoutValidation(AttemptCountHeader, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            head.AppendHeader(AttemptCountHeader, count.ToString(CultureInfo.InvariantCulture));
         }
 
-        InjectTraceContext(request.Headers);
-        return request;
+        if (propagator is not null)
+        {
+            // The current hop's span becomes the parent the next hop sees; without one, the caller's context passes as it came.
+            propagator.Inject(activity, head, static (carrier, name, value) => ((RequestHeadWriter)carrier!).AppendHeader(name, value ?? ""));
+        }
+
+        if (body.Length > 0 || incoming.ContentLength == 0 || HttpMethods.IsPost(incoming.Method) || HttpMethods.IsPut(incoming.Method) || HttpMethods.IsPatch(incoming.Method))
+        {
+            head.AppendHeader(HeaderNames.ContentLength, body.Length.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (connectionClose)
+        {
+            head.Append("Connection: close\r\n"u8);
+        }
+
+        return head.Complete(body, expectsNoBody: HttpMethods.IsHead(incoming.Method), connectionClose);
     }
 
     public static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
 
     /// <summary>Writes <paramref name="response"/> to the caller, streaming the body.</summary>
-    public static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    public static async Task CopyResponseAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
     {
         var outgoing = context.Response;
-        outgoing.StatusCode = (int)response.StatusCode;
-        CopyHeaders(response.Headers, outgoing.Headers);
-        CopyHeaders(response.Content.Headers, outgoing.Headers);
-        if (context.Features.Get<IHttpResponseFeature>() is { } feature && response.ReasonPhrase is { } reason)
+        var head = response.Head;
+        outgoing.StatusCode = head.StatusCode;
+        var headers = head.Headers;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var (name, value) = headers[i];
+            if (HopByHop.Contains(name))
+            {
+                continue;
+            }
+
+            if (SeenBefore(headers, i))
+            {
+                outgoing.Headers.Append(name, value);
+            }
+            else
+            {
+                outgoing.Headers[name] = value;
+            }
+        }
+
+        if (head.ReasonPhrase is { } reason && reason != ReasonPhrases.GetReasonPhrase(head.StatusCode)
+            && context.Features.Get<IHttpResponseFeature>() is { } feature)
         {
             feature.ReasonPhrase = reason;
         }
 
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await body.CopyToAsync(outgoing.Body, cancellationToken);
+        await response.CopyBodyAsync(outgoing.BodyWriter, cancellationToken);
     }
 
-    private static void CopyHeaders(HttpHeaders from, IHeaderDictionary to)
+    private static bool SeenBefore(IReadOnlyList<KeyValuePair<string, string>> headers, int index)
     {
-        foreach (var (name, values) in from.NonValidated)
+        for (var i = 0; i < index; i++)
         {
-            if (!HopByHop.Contains(name))
+            if (headers[i].Key.Equals(headers[index].Key, StringComparison.OrdinalIgnoreCase))
             {
-                to[name] = values.Count == 1 ? values.ToString() : values.ToArray();
+                return true;
             }
         }
+
+        return false;
     }
 
-    /// <summary>The current hop's span becomes the parent the next hop sees; without one, the caller's context passes as it came.</summary>
-    private static void InjectTraceContext(HttpRequestHeaders headers)
+    private static bool IsTraceField(DistributedContextPropagator propagator, string name)
     {
-        if (Activity.Current is not { } activity)
-        {
-            return;
-        }
-
-        var propagator = DistributedContextPropagator.Current;
         foreach (var field in propagator.Fields)
         {
-            headers.Remove(field);
+            if (field.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
         }
 
-        propagator.Inject(activity, headers, static (carrier, name, value) =>
-            ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
+        return false;
     }
 }

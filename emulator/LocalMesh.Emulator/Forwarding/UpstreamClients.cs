@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
@@ -10,51 +11,90 @@ using LocalMesh.Emulator.Security;
 namespace LocalMesh.Emulator.Forwarding;
 
 /// <summary>
-/// The HTTP clients sidecars forward with: one connection pool per calling workload, as each
-/// Envoy sidecar has its own, so connections never carry two identities.
+/// The connections sidecars forward on: HTTP/1.1 keep-alive pools per calling workload, as each
+/// Envoy sidecar has its own, so a connection never carries two identities; and per upstream and
+/// security (plaintext, or mutual TLS proving one server identity), so a connection set up under
+/// one PeerAuthentication is never used under another.
 /// </summary>
 internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : IDisposable
 {
-    /// <summary>Called once the connection a request opened is established (circuit breakers stop counting it as pending).</summary>
-    public static readonly HttpRequestOptionsKey<Action> ConnectedOption = new("localmesh.connected");
+    private readonly ConcurrentDictionary<PoolKey, ConnectionPool> _pools = new();
+    private int _disposed;
 
-    /// <summary>Mutual TLS to the destination's inbound sidecar: the caller's certificate and the identity the server must prove.</summary>
-    public static readonly HttpRequestOptionsKey<MutualTlsSettings> MutualTlsOption = new("localmesh.mtls");
-
-    /// <summary>The destination's <c>connectionPool.tcp.connectTimeout</c>.</summary>
-    public static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("localmesh.connect-timeout");
-
-    private readonly ConcurrentDictionary<string, HttpMessageInvoker> _clients = new(StringComparer.Ordinal);
-
-    /// <summary>The client for <paramref name="workload"/>'s sidecar, or the inbound client for <c>null</c>.</summary>
-    public HttpMessageInvoker For(string? workload) => _clients.GetOrAdd(workload ?? "", Create);
-
-    private HttpMessageInvoker Create(string workload) => new(new SocketsHttpHandler
+    /// <summary>
+    /// Sends <paramref name="request"/> to <paramref name="target"/> on an idle connection of its
+    /// pool or a new one, and returns the response head; its body is read from the result. A
+    /// pooled connection the upstream closed while idle is replaced once, as HttpClient does,
+    /// when nothing of the response arrived and the request can be sent again.
+    /// </summary>
+    /// <exception cref="HttpRequestException">The connection could not be made (<see cref="HttpRequestError.ConnectionError"/>,
+    /// <see cref="HttpRequestError.SecureConnectionError"/>) or broke before a whole response head.</exception>
+    public async ValueTask<UpstreamResponse> SendAsync(UpstreamTarget target, UpstreamRequest request, CancellationToken cancellationToken)
     {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        // The telemetry stage owns trace context; the handler must not inject its own.
-        ActivityHeadersPropagator = null,
-        ConnectCallback = (context, cancellationToken) => ConnectAsync(workload, context, cancellationToken),
-    });
+        var pool = _pools.GetOrAdd(new PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), static key => new ConnectionPool(key));
+        var connection = pool.TakeIdle();
+        if (connection is null)
+        {
+            connection = await ConnectAsync(pool, target, cancellationToken);
+        }
+        else
+        {
+            target.Connected?.Invoke();
+        }
 
-    private async ValueTask<Stream> ConnectAsync(string workload, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+        try
+        {
+            return await SendOnAsync(pool, connection, request, cancellationToken);
+        }
+        catch (Exception ex) when (connection.Reused && connection.ReceivedNothing && request.CanResend
+            && ex is IOException or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded }
+            && !cancellationToken.IsCancellationRequested)
+        {
+            connection.Dispose();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+
+        connection = await ConnectAsync(pool, target, cancellationToken);
+        try
+        {
+            return await SendOnAsync(pool, connection, request, cancellationToken);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private async ValueTask<UpstreamResponse> SendOnAsync(ConnectionPool pool, UpstreamConnection connection, UpstreamRequest request, CancellationToken cancellationToken)
     {
-        var options = context.InitialRequestMessage.Options;
-        var timeout = options.TryGetValue(ConnectTimeoutOption, out var configured) ? configured : TcpSettings.DefaultConnectTimeout;
+        var head = await connection.SendAsync(request, cancellationToken);
+        return new UpstreamResponse(head, connection, request.ConnectionClose || Volatile.Read(ref _disposed) == 1 ? null : pool);
+    }
+
+    private async ValueTask<UpstreamConnection> ConnectAsync(ConnectionPool pool, UpstreamTarget target, CancellationToken cancellationToken)
+    {
+        var timeout = target.ConnectTimeout ?? TcpSettings.DefaultConnectTimeout;
         using var connectTimeout = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, linked.Token);
+            await socket.ConnectAsync(pool.EndPoint, linked.Token);
         }
         catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
             throw new HttpRequestException(HttpRequestError.ConnectionError, $"connect timeout ({timeout.TotalMilliseconds} ms)");
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"{ex.Message} ({pool.EndPoint})", ex);
         }
         catch
         {
@@ -62,26 +102,32 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
             throw;
         }
 
-        if (options.TryGetValue(ConnectedOption, out var connected))
+        target.Connected?.Invoke();
+        Action? closed = null;
+        if (target.Workload is { } workload)
         {
-            connected();
-        }
-
-        Stream stream;
-        if (workload.Length == 0)
-        {
-            stream = new NetworkStream(socket, ownsSocket: true);
-        }
-        else
-        {
+            // The inbound sidecar knows which sidecar called by the port this connection holds.
             var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
             peers.Register(port, workload);
-            stream = new RegisteredStream(socket, () => peers.Unregister(port));
+            closed = () => peers.Unregister(port);
         }
 
-        return options.TryGetValue(MutualTlsOption, out var mutualTls)
-            ? await AuthenticateAsync(stream, mutualTls, linked.Token)
-            : stream;
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (target.MutualTls is { } mutualTls)
+        {
+            try
+            {
+                stream = await AuthenticateAsync(stream, mutualTls, linked.Token);
+            }
+            catch
+            {
+                socket.Dispose();
+                closed?.Invoke();
+                throw;
+            }
+        }
+
+        return new UpstreamConnection(socket, stream, closed);
     }
 
     /// <summary>TLS 1.3 with the caller's certificate; the server must chain to the mesh root and be the expected workload (secure naming).</summary>
@@ -109,30 +155,138 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
 
     public void Dispose()
     {
-        foreach (var client in _clients.Values)
+        Volatile.Write(ref _disposed, 1);
+        foreach (var pool in _pools.Values)
         {
-            client.Dispose();
+            pool.Dispose();
         }
     }
 
-    private sealed class RegisteredStream(Socket socket, Action unregister) : NetworkStream(socket, ownsSocket: true)
-    {
-        private int _disposed;
+    internal readonly record struct PoolKey(string Workload, Uri Address, string? ExpectedServer);
 
-        protected override void Dispose(bool disposing)
+    /// <summary>The idle connections from one calling workload to one upstream, most recently used first.</summary>
+    internal sealed class ConnectionPool(PoolKey key) : IDisposable
+    {
+        private readonly Lock _lock = new();
+        private readonly Stack<UpstreamConnection> _idle = new();
+        private bool _disposed;
+
+        public EndPoint EndPoint { get; } = IPAddress.TryParse(key.Address.Host, out var address)
+            ? new IPEndPoint(address, key.Address.Port)
+            : new DnsEndPoint(key.Address.Host, key.Address.Port);
+
+        private bool IsTls => key.ExpectedServer is not null;
+
+        public UpstreamConnection? TakeIdle()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            while (true)
             {
-                unregister();
+                UpstreamConnection? connection;
+                lock (_lock)
+                {
+                    if (!_idle.TryPop(out connection))
+                    {
+                        return null;
+                    }
+                }
+
+                if (connection.IsAlive(IsTls))
+                {
+                    connection.Reused = true;
+                    return connection;
+                }
+
+                connection.Dispose();
+            }
+        }
+
+        public void Return(UpstreamConnection connection)
+        {
+            lock (_lock)
+            {
+                if (!_disposed)
+                {
+                    _idle.Push(connection);
+                    return;
+                }
             }
 
-            base.Dispose(disposing);
+            connection.Dispose();
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _disposed = true;
+                while (_idle.TryPop(out var connection))
+                {
+                    connection.Dispose();
+                }
+            }
         }
     }
 }
+
+/// <summary>Where one try goes and how to connect there.</summary>
+/// <param name="Workload">The calling workload whose sidecar sends (null for an inbound sidecar's hop to its application).</param>
+/// <param name="Address">The upstream: an inbound sidecar's or an application's <c>http://host:port</c>.</param>
+/// <param name="MutualTls">Mutual TLS to the destination's inbound sidecar, or null for plaintext.</param>
+/// <param name="ConnectTimeout">The destination's <c>connectionPool.tcp.connectTimeout</c>; null for Envoy's default.</param>
+/// <param name="Connected">Called once the request has a connection (circuit breakers stop counting it as pending).</param>
+internal sealed record UpstreamTarget(string? Workload, Uri Address, MutualTlsSettings? MutualTls = null, TimeSpan? ConnectTimeout = null, Action? Connected = null);
 
 /// <summary>How an outbound sidecar connects to a destination over mutual TLS.</summary>
 /// <param name="Authority">The mesh root the server must chain to.</param>
 /// <param name="ClientCertificate">The calling workload's current certificate.</param>
 /// <param name="ExpectedServer">The SPIFFE ID the destination must present.</param>
 internal sealed record MutualTlsSettings(MeshCertificateAuthority Authority, X509Certificate2 ClientCertificate, string ExpectedServer);
+
+/// <summary>
+/// A response head with its connection: the body is read with <see cref="CopyBodyAsync"/>;
+/// disposing returns the connection to its pool when the whole body was read and both sides
+/// keep it alive, and closes it otherwise.
+/// </summary>
+internal sealed class UpstreamResponse : IDisposable
+{
+    private readonly UpstreamConnection _connection;
+    private readonly UpstreamClients.ConnectionPool? _pool;
+    private bool _complete;
+    private int _disposed;
+
+    public UpstreamResponse(UpstreamResponseHead head, UpstreamConnection connection, UpstreamClients.ConnectionPool? pool)
+    {
+        Head = head;
+        _connection = connection;
+        _pool = head.KeepAlive ? pool : null;
+        _complete = head.Framing == BodyFraming.None;
+    }
+
+    public UpstreamResponseHead Head { get; }
+
+    public int StatusCode => Head.StatusCode;
+
+    /// <summary>Streams the body to <paramref name="destination"/>, or reads it to nothing when null.</summary>
+    public async ValueTask CopyBodyAsync(PipeWriter? destination, CancellationToken cancellationToken)
+    {
+        await _connection.CopyBodyAsync(Head, destination, cancellationToken);
+        _complete = true;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_complete && _pool is not null)
+        {
+            _pool.Return(_connection);
+        }
+        else
+        {
+            _connection.Dispose();
+        }
+    }
+}

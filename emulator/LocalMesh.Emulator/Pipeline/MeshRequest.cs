@@ -63,19 +63,19 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     public bool CanReplayBody(HttpRequest request) => request.ContentLength is null or <= BodyBufferLimit || _body is not null;
 
     /// <summary>
-    /// The request body for one send: a fresh copy of the buffered body when it can be replayed,
-    /// otherwise the streamed body (once). Null when the request has none.
+    /// The request body for one send: the buffered body when it can be replayed, otherwise the
+    /// streamed body (once); <see cref="UpstreamBody.None"/> when the request has none.
     /// </summary>
-    public async Task<HttpContent?> BodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async ValueTask<UpstreamBody> BodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!HttpProxy.HasBody(request))
         {
-            return null;
+            return UpstreamBody.None;
         }
 
         if (!CanReplayBody(request))
         {
-            return new StreamContent(request.Body);
+            return new UpstreamBody(ReadOnlyMemory<byte>.Empty, request.Body, request.ContentLength!.Value);
         }
 
         if (_body is null)
@@ -85,7 +85,7 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
             _body = buffer.ToArray();
         }
 
-        return new ByteArrayContent(_body);
+        return UpstreamBody.From(_body);
     }
 
     public static MeshRequest Get(HttpContext context) =>

@@ -23,27 +23,28 @@ internal sealed class MirrorStage(RequestDelegate next, IMeshRandom random, Load
             && request.CanReplayBody(context.Request)
             && balancer.Pick(mirror, context, []) is { } endpoint)
         {
-            var copy = HttpProxy.CreateRequest(context, endpoint.Address, await request.BodyAsync(context.Request, context.RequestAborted), attempt: null);
-            copy.Headers.Host = $"{context.Request.Host.Host}-shadow{(context.Request.Host.Port is { } port ? $":{port}" : "")}";
-            _ = SendAsync(clients.For(request.SourceWorkload), copy);
+            var shadow = $"{context.Request.Host.Host}-shadow{(context.Request.Host.Port is { } port ? $":{port}" : "")}";
+            var copy = HttpProxy.CreateRequest(context, await request.BodyAsync(context.Request, context.RequestAborted), attempt: null, authority: shadow);
+            _ = SendAsync(new UpstreamTarget(request.SourceWorkload, endpoint.Address), copy);
         }
 
         await next(context);
     }
 
-    private async Task SendAsync(HttpMessageInvoker client, HttpRequestMessage copy)
+    private async Task SendAsync(UpstreamTarget target, UpstreamRequest copy)
     {
         try
         {
             using (copy)
-            using (var response = await client.SendAsync(copy, CancellationToken.None))
+            using (var response = await clients.SendAsync(target, copy, CancellationToken.None))
             {
-                logger.LogDebug("Mirror {Uri} answered {Status}", copy.RequestUri, (int)response.StatusCode);
+                await response.CopyBodyAsync(destination: null, CancellationToken.None);
+                logger.LogDebug("Mirror {Address} answered {Status}", target.Address, response.StatusCode);
             }
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            logger.LogDebug(ex, "Mirror {Uri} failed", copy.RequestUri);
+            logger.LogDebug(ex, "Mirror {Address} failed", target.Address);
         }
     }
 }

@@ -40,7 +40,6 @@ internal sealed class RouterStage(
 
         var retry = request.CanReplayBody(context.Request) ? route.Retry : RetryPolicy.None;
         var tried = new List<UpstreamEndpoint>();
-        var client = clients.For(request.SourceWorkload);
         var retrying = false;
         try
         {
@@ -71,7 +70,8 @@ internal sealed class RouterStage(
                 var mutualTls = endpoint.AcceptsMutualTls && request.SourceIdentity is { } caller
                     ? new MutualTlsSettings(identities.Authority, identities.Current(caller), endpoint.SpiffeId!)
                     : null;
-                var outcome = await TryAsync(context, request, client, endpoint.Address, attempt, place, mutualTls, perTry.Token);
+                var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool?.Tcp?.ConnectTimeout, place.Connected);
+                var outcome = await TryAsync(context, request, target, attempt, perTry.Token);
                 if (!context.RequestAborted.IsCancellationRequested)
                 {
                     outliers.Report(request.SourceWorkload, cluster, endpoint, outcome.Status);
@@ -175,7 +175,7 @@ internal sealed class RouterStage(
 
     private async Task SendToApplicationAsync(HttpContext context, MeshRequest request, Uri application)
     {
-        var outcome = await TryAsync(context, request, clients.For(null), application, attempt: null, place: null, mutualTls: null, context.RequestAborted);
+        var outcome = await TryAsync(context, request, new UpstreamTarget(null, application), attempt: null, context.RequestAborted);
         if (context.RequestAborted.IsCancellationRequested)
         {
             outcome.Response?.Dispose();
@@ -186,45 +186,39 @@ internal sealed class RouterStage(
         await RespondAsync(context, request, outcome, context.RequestAborted);
     }
 
-    private static async Task<TryOutcome> TryAsync(
-        HttpContext context, MeshRequest request, HttpMessageInvoker client, Uri upstream, int? attempt,
-        CircuitBreakers.HostLease? place, MutualTlsSettings? mutualTls, CancellationToken cancellationToken)
+    private async Task<TryOutcome> TryAsync(HttpContext context, MeshRequest request, UpstreamTarget target, int? attempt, CancellationToken cancellationToken)
     {
         try
         {
-            using var message = HttpProxy.CreateRequest(context, upstream, await request.BodyAsync(context.Request, cancellationToken), attempt);
-            if (mutualTls is not null)
-            {
-                message.Options.Set(UpstreamClients.MutualTlsOption, mutualTls);
-            }
-
-            if (request.Cluster?.ConnectionPool is { } pool)
-            {
-                message.Options.Set(UpstreamClients.ConnectedOption, place!.Connected);
-                if (pool.Tcp?.ConnectTimeout is { } connectTimeout)
-                {
-                    message.Options.Set(UpstreamClients.ConnectTimeoutOption, connectTimeout);
-                }
-
-                // maxRequestsPerConnection: 1 turns keep-alive off.
-                message.Headers.ConnectionClose = pool.Http?.MaxRequestsPerConnection == 1 ? true : null;
-            }
-
-            var response = await client.SendAsync(message, cancellationToken);
-            place?.Connected();
-            var grpcStatus = response.Headers.TryGetValues("grpc-status", out var values) && int.TryParse(values.FirstOrDefault(), out var grpc) ? grpc : (int?)null;
-            return new TryOutcome(response, (int)response.StatusCode, grpcStatus, TryFailure.None);
+            // maxRequestsPerConnection: 1 turns keep-alive off.
+            var connectionClose = request.Cluster?.ConnectionPool?.Http?.MaxRequestsPerConnection == 1;
+            using var message = HttpProxy.CreateRequest(context, await request.BodyAsync(context.Request, cancellationToken), attempt, connectionClose: connectionClose);
+            var response = await clients.SendAsync(target, message, cancellationToken);
+            return new TryOutcome(response, response.StatusCode, GrpcStatus(response.Head), TryFailure.None);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return new TryOutcome(null, null, null, TryFailure.PerTryTimeout);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            return new TryOutcome(null, null, null, ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError
+            return new TryOutcome(null, null, null, ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }
                 ? TryFailure.ConnectFailure
                 : TryFailure.Reset);
         }
+    }
+
+    private static int? GrpcStatus(UpstreamResponseHead head)
+    {
+        foreach (var (name, value) in head.Headers)
+        {
+            if (name.Equals("grpc-status", StringComparison.OrdinalIgnoreCase))
+            {
+                return int.TryParse(value, out var status) ? status : null;
+            }
+        }
+
+        return null;
     }
 
     private static async Task RespondAsync(HttpContext context, MeshRequest request, TryOutcome outcome, CancellationToken cancellationToken)
@@ -300,5 +294,5 @@ internal sealed class RouterStage(
         }
     }
 
-    private readonly record struct TryOutcome(HttpResponseMessage? Response, int? Status, int? GrpcStatus, TryFailure Failure);
+    private readonly record struct TryOutcome(UpstreamResponse? Response, int? Status, int? GrpcStatus, TryFailure Failure);
 }

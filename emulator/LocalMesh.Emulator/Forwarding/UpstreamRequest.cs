@@ -1,0 +1,117 @@
+using System.Buffers;
+using System.Text;
+
+namespace LocalMesh.Emulator.Forwarding;
+
+/// <summary>
+/// One try's request as it goes on the wire: the HTTP/1.1 request head, serialized once from the
+/// incoming request when the try is made, and its body. Disposing it returns the head's buffer.
+/// </summary>
+internal sealed class UpstreamRequest : IDisposable
+{
+    private byte[]? _head;
+
+    public UpstreamRequest(byte[] head, int length, UpstreamBody body, bool expectsNoBody, bool connectionClose)
+    {
+        _head = head;
+        HeadLength = length;
+        Body = body;
+        ExpectsNoBody = expectsNoBody;
+        ConnectionClose = connectionClose;
+    }
+
+    /// <summary>The request line and headers, ending with the empty line.</summary>
+    public ReadOnlyMemory<byte> Head => _head.AsMemory(0, HeadLength);
+
+    public int HeadLength { get; }
+
+    public UpstreamBody Body { get; }
+
+    /// <summary>A <c>HEAD</c> request: its response has no body whatever its headers say.</summary>
+    public bool ExpectsNoBody { get; }
+
+    /// <summary>The request asks for <c>Connection: close</c>: its connection is not used again.</summary>
+    public bool ConnectionClose { get; }
+
+    /// <summary>Whether the request can be written again on another connection.</summary>
+    public bool CanResend => Body.Streamed is null;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _head, null) is { } head)
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+}
+
+/// <summary>
+/// A request body for one send: buffered (and so replayable, for retries and mirrors) or streamed
+/// once from the caller; <see cref="None"/> when the request has none.
+/// </summary>
+internal readonly record struct UpstreamBody(ReadOnlyMemory<byte> Buffered, Stream? Streamed, long Length)
+{
+    public static readonly UpstreamBody None = new(ReadOnlyMemory<byte>.Empty, null, 0);
+
+    public static UpstreamBody From(byte[] buffered) => new(buffered, null, buffered.Length);
+}
+
+/// <summary>Writes an HTTP/1.1 request head into a pooled buffer that grows as needed.</summary>
+internal sealed class RequestHeadWriter(int capacity)
+{
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(capacity);
+    private int _length;
+
+    public void Append(string text)
+    {
+        // Header values are ASCII from Kestrel; configured ones may not be, and travel as UTF-8.
+        var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_buffer.Length - _length < needed)
+        {
+            Grow(needed);
+        }
+
+        _length += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
+    }
+
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (_buffer.Length - _length < bytes.Length)
+        {
+            Grow(bytes.Length);
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
+    public void AppendHeader(string name, string value)
+    {
+        if (value.AsSpan().ContainsAny('\r', '\n'))
+        {
+            // A value that would split the head is not sent (HttpClient refuses it too).
+            return;
+        }
+
+        Append(name);
+        Append(": "u8);
+        Append(value);
+        Append("\r\n"u8);
+    }
+
+    public UpstreamRequest Complete(UpstreamBody body, bool expectsNoBody, bool connectionClose)
+    {
+        Append("\r\n"u8);
+        var request = new UpstreamRequest(_buffer, _length, body, expectsNoBody, connectionClose);
+        _buffer = [];
+        return request;
+    }
+
+    private void Grow(int needed)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + needed));
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+}
