@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LocalMesh.Emulator.Tests;
 
@@ -144,6 +146,32 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
         Assert.Equal("ok", await BodyAsync(Get("/")));
         await _upstream.WaitForClosedAsync(1, Cap);
         Assert.Equal("ok", await BodyAsync(Get("/")));
+        Assert.Equal(2, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task AnIdleConnectionClosesAfterTheDestinationsIdleTimeout()
+    {
+        var time = new FakeTimeProvider();
+        using var clients = new UpstreamClients(new PeerRegistry(), time);
+        var target = new UpstreamTarget(null, _upstream.Address,
+            ConnectionPool: new ConnectionPoolSettings { Http = new HttpSettings { IdleTimeout = TimeSpan.FromSeconds(5) } });
+        _upstream.Respond(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        async Task CallAsync()
+        {
+            using var request = Get("/");
+            using var response = await clients.SendAsync(target, request, CancellationToken.None).AsTask().WaitAsync(Cap);
+            await response.CopyBodyAsync(destination: null, CancellationToken.None);
+        }
+
+        await CallAsync();
+        time.Advance(TimeSpan.FromSeconds(4));
+        await CallAsync();
+        Assert.Equal(1, _upstream.Connections);
+
+        time.Advance(TimeSpan.FromSeconds(5) + UpstreamClients.SweepPeriod);
+        await _upstream.WaitForClosedAsync(1, Cap);
+        await CallAsync();
         Assert.Equal(2, _upstream.Connections);
     }
 

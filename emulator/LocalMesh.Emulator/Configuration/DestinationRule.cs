@@ -79,6 +79,9 @@ public sealed record HttpSettings
 
     /// <summary>How long an unused connection stays open (default 1 h).</summary>
     public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>Istio's default idle timeout for upstream connections (DestinationRule reference, <c>http.idleTimeout</c>).</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromHours(1);
 }
 
 /// <summary>

@@ -228,11 +228,6 @@ public static class MeshConfigValidator
         {
             notices.Add($"{service}: {field}.http.maxRequestsPerConnection: only 1 (no keep-alive) is emulated; connections are reused without a count.");
         }
-
-        if (pool.Http?.IdleTimeout is not null)
-        {
-            notices.Add($"{service}: {field}.http.idleTimeout: not emulated; idle upstream connections close after the HTTP client's default.");
-        }
     }
 
     private static void ValidateOutlierDetection(OutlierDetection? detection, string field, Reporter report)

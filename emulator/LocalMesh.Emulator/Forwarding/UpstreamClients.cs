@@ -16,10 +16,23 @@ namespace LocalMesh.Emulator.Forwarding;
 /// security (plaintext, or mutual TLS proving one server identity), so a connection set up under
 /// one PeerAuthentication is never used under another.
 /// </summary>
-internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : IDisposable
+internal sealed class UpstreamClients : IDisposable
 {
+    /// <summary>How often idle connections are checked against their idle timeout and for a peer that closed them.</summary>
+    public static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<PoolKey, ConnectionPool> _pools = new();
+    private readonly PeerRegistry _peers;
+    private readonly TimeProvider _time;
+    private readonly ITimer _sweep;
     private int _disposed;
+
+    public UpstreamClients(PeerRegistry peers, TimeProvider time)
+    {
+        _peers = peers;
+        _time = time;
+        _sweep = time.CreateTimer(static state => ((UpstreamClients)state!).Sweep(), this, SweepPeriod, SweepPeriod);
+    }
 
     /// <summary>
     /// Sends <paramref name="request"/> to <paramref name="target"/> on an idle connection of its
@@ -31,7 +44,8 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
     /// <see cref="HttpRequestError.SecureConnectionError"/>) or broke before a whole response head.</exception>
     public async ValueTask<UpstreamResponse> SendAsync(UpstreamTarget target, UpstreamRequest request, CancellationToken cancellationToken)
     {
-        var pool = _pools.GetOrAdd(new PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), static key => new ConnectionPool(key));
+        var pool = _pools.GetOrAdd(new PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), static (key, time) => new ConnectionPool(key, time), _time);
+        pool.IdleTimeout = target.ConnectionPool?.Http?.IdleTimeout ?? HttpSettings.DefaultIdleTimeout;
         var connection = pool.TakeIdle();
         if (connection is null)
         {
@@ -78,8 +92,8 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
 
     private async ValueTask<UpstreamConnection> ConnectAsync(ConnectionPool pool, UpstreamTarget target, CancellationToken cancellationToken)
     {
-        var timeout = target.ConnectTimeout ?? TcpSettings.DefaultConnectTimeout;
-        using var connectTimeout = new CancellationTokenSource(timeout, time);
+        var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? TcpSettings.DefaultConnectTimeout;
+        using var connectTimeout = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -108,8 +122,8 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
         {
             // The inbound sidecar knows which sidecar called by the port this connection holds.
             var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            peers.Register(port, workload);
-            closed = () => peers.Unregister(port);
+            _peers.Register(port, workload);
+            closed = () => _peers.Unregister(port);
         }
 
         Stream stream = new NetworkStream(socket, ownsSocket: false);
@@ -153,9 +167,18 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
         }
     }
 
+    private void Sweep()
+    {
+        foreach (var pool in _pools.Values)
+        {
+            pool.Sweep();
+        }
+    }
+
     public void Dispose()
     {
         Volatile.Write(ref _disposed, 1);
+        _sweep.Dispose();
         foreach (var pool in _pools.Values)
         {
             pool.Dispose();
@@ -165,11 +188,14 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
     internal readonly record struct PoolKey(string Workload, Uri Address, string? ExpectedServer);
 
     /// <summary>The idle connections from one calling workload to one upstream, most recently used first.</summary>
-    internal sealed class ConnectionPool(PoolKey key) : IDisposable
+    internal sealed class ConnectionPool(PoolKey key, TimeProvider time) : IDisposable
     {
         private readonly Lock _lock = new();
-        private readonly Stack<UpstreamConnection> _idle = new();
+        private readonly Stack<(UpstreamConnection Connection, long IdleSince)> _idle = new();
         private bool _disposed;
+
+        /// <summary>The destination's <c>connectionPool.http.idleTimeout</c>, as the latest request to it had it.</summary>
+        public TimeSpan IdleTimeout { get; set; } = HttpSettings.DefaultIdleTimeout;
 
         public EndPoint EndPoint { get; } = IPAddress.TryParse(key.Address.Host, out var address)
             ? new IPEndPoint(address, key.Address.Port)
@@ -181,13 +207,15 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
         {
             while (true)
             {
-                UpstreamConnection? connection;
+                UpstreamConnection connection;
                 lock (_lock)
                 {
-                    if (!_idle.TryPop(out connection))
+                    if (!_idle.TryPop(out var idle))
                     {
                         return null;
                     }
+
+                    connection = idle.Connection;
                 }
 
                 if (connection.IsAlive(IsTls))
@@ -206,7 +234,7 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
             {
                 if (!_disposed)
                 {
-                    _idle.Push(connection);
+                    _idle.Push((connection, time.GetTimestamp()));
                     return;
                 }
             }
@@ -219,10 +247,52 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
             lock (_lock)
             {
                 _disposed = true;
-                while (_idle.TryPop(out var connection))
+                while (_idle.TryPop(out var idle))
                 {
-                    connection.Dispose();
+                    idle.Connection.Dispose();
                 }
+            }
+        }
+
+        /// <summary>Closes the idle connections that outlived the idle timeout or that the peer closed.</summary>
+        public void Sweep()
+        {
+            List<UpstreamConnection>? ended = null;
+            lock (_lock)
+            {
+                if (_idle.Count == 0)
+                {
+                    return;
+                }
+
+                var kept = new List<(UpstreamConnection Connection, long IdleSince)>(_idle.Count);
+                foreach (var idle in _idle)
+                {
+                    if (time.GetElapsedTime(idle.IdleSince) < IdleTimeout && idle.Connection.IsAlive(IsTls))
+                    {
+                        kept.Add(idle);
+                    }
+                    else
+                    {
+                        (ended ??= []).Add(idle.Connection);
+                    }
+                }
+
+                if (ended is null)
+                {
+                    return;
+                }
+
+                _idle.Clear();
+                for (var i = kept.Count - 1; i >= 0; i--)
+                {
+                    _idle.Push(kept[i]);
+                }
+            }
+
+            foreach (var connection in ended)
+            {
+                connection.Dispose();
             }
         }
     }
@@ -232,9 +302,9 @@ internal sealed class UpstreamClients(PeerRegistry peers, TimeProvider time) : I
 /// <param name="Workload">The calling workload whose sidecar sends (null for an inbound sidecar's hop to its application).</param>
 /// <param name="Address">The upstream: an inbound sidecar's or an application's <c>http://host:port</c>.</param>
 /// <param name="MutualTls">Mutual TLS to the destination's inbound sidecar, or null for plaintext.</param>
-/// <param name="ConnectTimeout">The destination's <c>connectionPool.tcp.connectTimeout</c>; null for Envoy's default.</param>
+/// <param name="ConnectionPool">The destination's <c>connectionPool</c> (its connect and idle timeouts); null for Istio's defaults.</param>
 /// <param name="Connected">Called once the request has a connection (circuit breakers stop counting it as pending).</param>
-internal sealed record UpstreamTarget(string? Workload, Uri Address, MutualTlsSettings? MutualTls = null, TimeSpan? ConnectTimeout = null, Action? Connected = null);
+internal sealed record UpstreamTarget(string? Workload, Uri Address, MutualTlsSettings? MutualTls = null, ConnectionPoolSettings? ConnectionPool = null, Action? Connected = null);
 
 /// <summary>How an outbound sidecar connects to a destination over mutual TLS.</summary>
 /// <param name="Authority">The mesh root the server must chain to.</param>

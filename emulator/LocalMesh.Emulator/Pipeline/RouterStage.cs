@@ -70,7 +70,7 @@ internal sealed class RouterStage(
                 var mutualTls = endpoint.AcceptsMutualTls && request.SourceIdentity is { } caller
                     ? new MutualTlsSettings(identities.Authority, identities.Current(caller), endpoint.SpiffeId!)
                     : null;
-                var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool?.Tcp?.ConnectTimeout, place.Connected);
+                var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool, place.Connected);
                 var outcome = await TryAsync(context, request, target, attempt, perTry.Token);
                 if (!context.RequestAborted.IsCancellationRequested)
                 {
