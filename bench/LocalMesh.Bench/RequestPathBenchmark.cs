@@ -36,28 +36,30 @@ internal static partial class RequestPathBenchmark
         plaintextMesh.State.SetApplication("backend-v1", 0, backend.Address);
         mutualTlsMesh.State.SetApplication("backend-v1", 0, backend.Address);
         using var nginx = Nginx.Start(backend.Address);
-        var targets = new (string Name, Uri Address)[]
+        // Whose processor time each path costs: the backend's own for the direct call, this
+        // process's for the mesh (both sidecars live here, as in the AppHost), the workers' for nginx.
+        var targets = new (string Name, Uri Address, Func<TimeSpan> Cpu)[]
         {
-            ("direct", backend.Address),
-            ("mesh, plaintext", plaintextMesh.Addresses[CallerListener]),
-            ("mesh, mTLS", mutualTlsMesh.Addresses[CallerListener]),
-            ("nginx, two chained proxies", nginx.Address),
+            ("direct", backend.Address, backend.ProcessorTime),
+            ("mesh, plaintext", plaintextMesh.Addresses[CallerListener], CpuTime.OfThisProcess),
+            ("mesh, mTLS", mutualTlsMesh.Addresses[CallerListener], CpuTime.OfThisProcess),
+            ("nginx, two chained proxies", nginx.Address, nginx.ProcessorTime),
         };
 
-        foreach (var (name, address) in targets)
+        foreach (var (name, address, cpu) in targets)
         {
             Console.Error.WriteLine($"  warming up {name}…");
-            await Wrk.RunAsync(address, Warmup);
+            await Wrk.RunAsync(address, Warmup, cpu);
         }
 
         // Rounds interleave the four paths, so whatever else the machine does weighs on each alike.
         var measured = targets.ToDictionary(target => target.Name, _ => new List<Result>());
         for (var round = 1; round <= rounds; round++)
         {
-            foreach (var (name, address) in targets)
+            foreach (var (name, address, cpu) in targets)
             {
                 Console.Error.WriteLine($"  round {round}/{rounds}: {name}…");
-                measured[name].Add(await Wrk.RunAsync(address, Round));
+                measured[name].Add(await Wrk.RunAsync(address, Round, cpu));
             }
         }
 
@@ -67,12 +69,21 @@ internal static partial class RequestPathBenchmark
         {
             new(Area, $"{result.Name}: throughput at {Connections} connections", Row.Format(result.RequestsPerSecond, "req/s")),
             new(Area, $"{result.Name}: p50 / p99 latency", $"{Row.Format(result.P50, "ms")} / {Row.Format(result.P99, "ms")}"),
+            new(Area, $"{result.Name}: processor time per request ({CpuOwner(result.Name)})", Row.Format(result.CpuPerRequest, "µs")),
         }).ToList();
         rows.Add(Row.AtLeast(Area, "mesh (plaintext) throughput ÷ nginx", plaintext.RequestsPerSecond / peer.RequestsPerSecond, 1.0, "×"));
         rows.Add(Row.AtMost(Area, "mesh (plaintext) p99 ÷ nginx p99", plaintext.P99 / peer.P99, 1.2, "×"));
         rows.Add(Row.AtMost(Area, "throughput mTLS costs", (1 - mutualTls.RequestsPerSecond / plaintext.RequestsPerSecond) * 100, 15, "%"));
+        rows.Add(new Row(Area, "mesh (plaintext) processor time per request ÷ nginx's", Row.Format(plaintext.CpuPerRequest / peer.CpuPerRequest, "×")));
         return rows;
     }
+
+    private static string CpuOwner(string path) => path switch
+    {
+        "direct" => "the backend",
+        "nginx, two chained proxies" => "both nginx workers",
+        _ => "both sidecars",
+    };
 
     private const string CallerListener = "outbound|caller-v1|backend";
 
@@ -80,7 +91,8 @@ internal static partial class RequestPathBenchmark
         name,
         Percentiles.Median([.. rounds.Select(r => r.RequestsPerSecond)]),
         Percentiles.Median([.. rounds.Select(r => r.P50)]),
-        Percentiles.Median([.. rounds.Select(r => r.P99)]));
+        Percentiles.Median([.. rounds.Select(r => r.P99)]),
+        Percentiles.Median([.. rounds.Select(r => r.CpuPerRequest)]));
 
     /// <summary>The mesh of the request path on its own, until the process is stopped (for a profiler).</summary>
     public static async Task ServeMeshAsync(Uri backend, MutualTlsMode mode)
@@ -104,16 +116,19 @@ internal static partial class RequestPathBenchmark
         PeerAuthentications = [new PeerAuthentication("default", mode)],
     });
 
-    internal sealed record Result(string Name, double RequestsPerSecond, double P50, double P99);
+    /// <param name="CpuPerRequest">Processor time (user and system) the path's own processes spent per request, in µs.</param>
+    internal sealed record Result(string Name, double RequestsPerSecond, double P50, double P99, double CpuPerRequest);
 
     /// <summary>wrk, two threads (one per core) at fixed concurrency, with its latency distribution.</summary>
     private static partial class Wrk
     {
-        public static async Task<Result> RunAsync(Uri target, TimeSpan duration)
+        public static async Task<Result> RunAsync(Uri target, TimeSpan duration, Func<TimeSpan> cpu)
         {
+            var before = cpu();
             var output = await Tools.RunAsync("wrk", "-t2", $"-c{Connections}", $"-d{(int)duration.TotalSeconds}s", "--latency", target.ToString());
+            var spent = cpu() - before;
             var errors = Errors().Match(output);
-            if (errors.Success || !RequestsPerSecond().IsMatch(output))
+            if (errors.Success || !RequestsPerSecond().IsMatch(output) || !Requests().IsMatch(output))
             {
                 throw new InvalidOperationException($"wrk against {target} did not run cleanly:\n{output}");
             }
@@ -122,7 +137,8 @@ internal static partial class RequestPathBenchmark
                 target.ToString(),
                 double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
                 Milliseconds(Percentile(50).Match(output)),
-                Milliseconds(Percentile(99).Match(output)));
+                Milliseconds(Percentile(99).Match(output)),
+                spent.TotalMicroseconds / long.Parse(Requests().Match(output).Groups[1].Value, CultureInfo.InvariantCulture));
         }
 
         private static Regex Percentile(int percentile) => new($@"^\s+{percentile}%\s+([0-9.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
@@ -136,6 +152,9 @@ internal static partial class RequestPathBenchmark
         [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
         private static partial Regex RequestsPerSecond();
 
+        [GeneratedRegex(@"^\s*([0-9]+) requests in", RegexOptions.Multiline)]
+        private static partial Regex Requests();
+
         [GeneratedRegex(@"Non-2xx or 3xx responses: [1-9]|Socket errors: connect [1-9]")]
         private static partial Regex Errors();
     }
@@ -148,6 +167,8 @@ internal static partial class RequestPathBenchmark
         private Backend(Process process, Uri address) => (_process, Address) = (process, address);
 
         public Uri Address { get; }
+
+        public TimeSpan ProcessorTime() => CpuTime.Of(_process.Id);
 
         public static Backend Start()
         {
@@ -186,6 +207,9 @@ internal static partial class RequestPathBenchmark
         private Nginx(Process process, string directory, Uri address) => (_process, _directory, Address) = (process, directory, address);
 
         public Uri Address { get; }
+
+        /// <summary>The workers' processor time (the master only watches them).</summary>
+        public TimeSpan ProcessorTime() => CpuTime.OfChildren(_process.Id);
 
         public static Nginx Start(Uri backend)
         {
@@ -227,6 +251,48 @@ internal static partial class RequestPathBenchmark
             _process.WaitForExit();
             _process.Dispose();
             Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
+
+/// <summary>Processor time (user and system) of processes, read from <c>/proc</c>.</summary>
+internal static class CpuTime
+{
+    public static TimeSpan OfThisProcess()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    public static TimeSpan Of(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.TotalProcessorTime;
+        }
+        catch (ArgumentException)
+        {
+            return TimeSpan.Zero; // it ended meanwhile
+        }
+    }
+
+    public static TimeSpan OfChildren(int parent) => Directory.EnumerateDirectories("/proc")
+        .Select(directory => int.TryParse(Path.GetFileName(directory), out var pid) ? pid : 0)
+        .Where(pid => pid > 0 && ParentOf(pid) == parent)
+        .Aggregate(TimeSpan.Zero, (total, pid) => total + Of(pid));
+
+    /// <summary>The fourth field of <c>/proc/&lt;pid&gt;/stat</c>, after the command name in parentheses.</summary>
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0; // it ended meanwhile
         }
     }
 }

@@ -39,7 +39,8 @@ internal sealed class MeshHarness : IAsyncDisposable
         IEnumerable<HttpRoute>? routes = null,
         DestinationRule? rule = null,
         Func<string, Func<HttpContext, Task>?>? behaviour = null,
-        MeshServerOptions? options = null)
+        MeshServerOptions? options = null,
+        MutualTlsMode mutualTls = MutualTlsMode.Permissive)
     {
         var config = new MeshConfig
         {
@@ -59,6 +60,7 @@ internal sealed class MeshHarness : IAsyncDisposable
                 .. Versions.Select(v => ListenerConfig.Inbound($"reviews-{v}", 0)),
                 ListenerConfig.Outbound("productpage", "reviews"),
             ],
+            PeerAuthentications = mutualTls == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mutualTls)],
         };
 
         var server = await MeshServer.StartAsync(config, options);

@@ -127,12 +127,15 @@ public sealed class TrafficRoutingTests
         Assert.False(response.Headers.Contains("x-backend"));
     }
 
-    [Fact]
-    public async Task AMirrorGetsACopyWithAShadowAuthorityAndItsAnswerIsIgnored()
+    [Theory]
+    [InlineData(MutualTlsMode.Permissive)]
+    [InlineData(MutualTlsMode.Strict)]
+    public async Task AMirrorGetsACopyWithAShadowAuthorityAndItsAnswerIsIgnored(MutualTlsMode mode)
     {
         await using var mesh = await StartAsync(
             [new HttpRoute { Route = [To("v1")], Mirror = new Destination("reviews", "v3") }],
-            behaviour: version => version == "v3" ? context => { context.Response.StatusCode = 500; return Task.CompletedTask; } : null);
+            behaviour: version => version == "v3" ? context => { context.Response.StatusCode = 500; return Task.CompletedTask; } : null,
+            mutualTls: mode);
 
         var answer = await mesh.Client.GetStringAsync(new Uri(mesh.Reviews, "/reviews/1"));
 
@@ -146,6 +149,8 @@ public sealed class TrafficRoutingTests
         var copy = Assert.Single(mesh.Backends["v3"].Received);
         Assert.Equal("/reviews/1", copy.Path);
         Assert.EndsWith("-shadow:" + mesh.Reviews.Port, copy.Host);
+        // The copy goes as the caller, over mutual TLS (auto mTLS), like the request itself.
+        Assert.EndsWith("URI=spiffe://cluster.local/ns/default/sa/productpage", copy.Headers["x-forwarded-client-cert"]);
     }
 
     [Fact]

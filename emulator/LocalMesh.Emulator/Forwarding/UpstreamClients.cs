@@ -46,7 +46,8 @@ internal sealed class UpstreamClients : IDisposable
     {
         var pool = _pools.GetOrAdd(new PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), static (key, time) => new ConnectionPool(key, time), _time);
         pool.IdleTimeout = target.ConnectionPool?.Http?.IdleTimeout ?? HttpSettings.DefaultIdleTimeout;
-        var connection = pool.TakeIdle();
+        // A request that cannot be sent twice checks first that its connection is still open.
+        var connection = pool.TakeIdle(checkAlive: !request.CanResend);
         if (connection is null)
         {
             connection = await ConnectAsync(pool, target, cancellationToken);
@@ -203,7 +204,12 @@ internal sealed class UpstreamClients : IDisposable
 
         private bool IsTls => key.ExpectedServer is not null;
 
-        public UpstreamConnection? TakeIdle()
+        /// <summary>
+        /// The most recently used idle connection. Checking that the peer has not closed it costs a
+        /// system call, so by default that is left to the sweep and to sending again on a new
+        /// connection when a reused one turns out closed.
+        /// </summary>
+        public UpstreamConnection? TakeIdle(bool checkAlive)
         {
             while (true)
             {
@@ -218,7 +224,7 @@ internal sealed class UpstreamClients : IDisposable
                     connection = idle.Connection;
                 }
 
-                if (connection.IsAlive(IsTls))
+                if (!checkAlive || connection.IsAlive(IsTls))
                 {
                     connection.Reused = true;
                     return connection;

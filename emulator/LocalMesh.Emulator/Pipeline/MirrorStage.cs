@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,8 @@ namespace LocalMesh.Emulator.Pipeline;
 /// Sends a copy of a percentage of the route's requests to its mirror, with <c>-shadow</c>
 /// appended to the authority as Envoy does, and ignores the mirror's response.
 /// </summary>
-internal sealed class MirrorStage(RequestDelegate next, IMeshRandom random, LoadBalancer balancer, UpstreamClients clients, ILogger<MirrorStage> logger)
+internal sealed class MirrorStage(
+    RequestDelegate next, IMeshRandom random, LoadBalancer balancer, UpstreamClients clients, WorkloadIdentities identities, ILogger<MirrorStage> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -25,7 +27,7 @@ internal sealed class MirrorStage(RequestDelegate next, IMeshRandom random, Load
         {
             var shadow = $"{context.Request.Host.Host}-shadow{(context.Request.Host.Port is { } port ? $":{port}" : "")}";
             var copy = HttpProxy.CreateRequest(context, await request.BodyAsync(context.Request, context.RequestAborted), attempt: null, authority: shadow);
-            _ = SendAsync(new UpstreamTarget(request.SourceWorkload, endpoint.Address), copy);
+            _ = SendAsync(new UpstreamTarget(request.SourceWorkload, endpoint.Address, identities.ForCall(request.SourceIdentity, endpoint), mirror.ConnectionPool), copy);
         }
 
         await next(context);

@@ -66,10 +66,7 @@ internal sealed class RouterStage(
 
                 using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
                 using var lease = load.Begin(endpoint);
-                // Auto mTLS: a caller with an identity uses it whenever the destination accepts it.
-                var mutualTls = endpoint.AcceptsMutualTls && request.SourceIdentity is { } caller
-                    ? new MutualTlsSettings(identities.Authority, identities.Current(caller), endpoint.SpiffeId!)
-                    : null;
+                var mutualTls = identities.ForCall(request.SourceIdentity, endpoint);
                 var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool, place.Connected);
                 var outcome = await TryAsync(context, request, target, attempt, perTry.Token);
                 if (!context.RequestAborted.IsCancellationRequested)
@@ -256,36 +253,42 @@ internal sealed class RouterStage(
         }
     }
 
-    /// <summary>A cancellation that follows a parent token and fires after a timeout on the injected clock.</summary>
+    /// <summary>
+    /// A cancellation that follows a parent token and fires after a timeout on the injected clock;
+    /// without a timeout it is the parent itself, at no cost.
+    /// </summary>
     private sealed class Deadline : IDisposable
     {
-        private readonly CancellationTokenSource _source;
+        private readonly CancellationToken _parent;
+        private readonly CancellationTokenSource? _source;
         private readonly ITimer? _timer;
 
         public Deadline(CancellationToken parent, TimeSpan? timeout, TimeProvider time)
         {
-            _source = CancellationTokenSource.CreateLinkedTokenSource(parent);
+            _parent = parent;
             if (timeout is { } after)
             {
-                _timer = time.CreateTimer(static state => ((Deadline)state!).Expire(), this, after, Timeout.InfiniteTimeSpan);
+                _source = CancellationTokenSource.CreateLinkedTokenSource(parent);
+                _timer = time.CreateTimer(static state => Expire((CancellationTokenSource)state!), _source, after, Timeout.InfiniteTimeSpan);
             }
         }
 
-        public CancellationToken Token => _source.Token;
+        public CancellationToken Token => _source?.Token ?? _parent;
 
-        public bool IsCancellationRequested => _source.IsCancellationRequested;
+        /// <summary>Whether the timeout fired (or the parent was cancelled).</summary>
+        public bool IsCancellationRequested => Token.IsCancellationRequested;
 
         public void Dispose()
         {
             _timer?.Dispose();
-            _source.Dispose();
+            _source?.Dispose();
         }
 
-        private void Expire()
+        private static void Expire(CancellationTokenSource source)
         {
             try
             {
-                _source.Cancel();
+                source.Cancel();
             }
             catch (ObjectDisposedException)
             {

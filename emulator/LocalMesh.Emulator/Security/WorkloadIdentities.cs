@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
 
 namespace LocalMesh.Emulator.Security;
 
@@ -33,4 +35,14 @@ public sealed class WorkloadIdentities(MeshCertificateAuthority authority, TimeP
         // The previous certificate stays alive: open connections may still use it.
         return _current.TryUpdate(spiffeId, renewed, certificate) ? renewed : _current[spiffeId];
     }
+
+    /// <summary>
+    /// Istio's auto mTLS: a caller with an identity uses it whenever the destination accepts
+    /// mutual TLS, and the destination must prove it is the workload meant (secure naming).
+    /// Null means plaintext.
+    /// </summary>
+    internal MutualTlsSettings? ForCall(string? callerIdentity, UpstreamEndpoint endpoint) =>
+        endpoint.AcceptsMutualTls && callerIdentity is not null
+            ? new MutualTlsSettings(Authority, Current(callerIdentity), endpoint.SpiffeId!)
+            : null;
 }
