@@ -10,15 +10,17 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
 
 namespace LocalMesh.Bench;
 
 /// <summary>
-/// Throughput and latency of one call between two services, side by side on this machine with
-/// wrk at fixed concurrency: direct to the application; through the mesh (the caller's outbound
-/// sidecar, then the callee's inbound sidecar), in plaintext and with mutual TLS; and through
-/// nginx as two chained reverse proxies in the same topology. Each is warmed up, then measured
-/// over several rounds; the table holds the medians.
+/// Throughput, latency and processor time of one call between two services, side by side on this
+/// machine with wrk at fixed concurrency: direct to the application; through the mesh (the
+/// caller's outbound sidecar, then the callee's inbound sidecar), in plaintext and with mutual
+/// TLS; through nginx as two chained reverse proxies in the same topology; and through two
+/// chained bare Kestrel proxies, the platform's floor. Each is warmed up, then measured over
+/// several rounds; the table holds the medians.
 /// </summary>
 internal static partial class RequestPathBenchmark
 {
@@ -36,6 +38,7 @@ internal static partial class RequestPathBenchmark
         plaintextMesh.State.SetApplication("backend-v1", 0, backend.Address);
         mutualTlsMesh.State.SetApplication("backend-v1", 0, backend.Address);
         using var nginx = Nginx.Start(backend.Address);
+        await using var kestrel = await KestrelChain.StartAsync(backend.Address);
         // Whose processor time each path costs: the backend's own for the direct call, this
         // process's for the mesh (both sidecars live here, as in the AppHost), the workers' for nginx.
         var targets = new (string Name, Uri Address, Func<TimeSpan> Cpu)[]
@@ -44,6 +47,7 @@ internal static partial class RequestPathBenchmark
             ("mesh, plaintext", plaintextMesh.Addresses[CallerListener], CpuTime.OfThisProcess),
             ("mesh, mTLS", mutualTlsMesh.Addresses[CallerListener], CpuTime.OfThisProcess),
             ("nginx, two chained proxies", nginx.Address, nginx.ProcessorTime),
+            (KestrelChainName, kestrel.Address, CpuTime.OfThisProcess),
         };
 
         foreach (var (name, address, cpu) in targets)
@@ -75,6 +79,7 @@ internal static partial class RequestPathBenchmark
         rows.Add(Row.AtMost(Area, "mesh (plaintext) p99 ÷ nginx p99", plaintext.P99 / peer.P99, 1.2, "×"));
         rows.Add(Row.AtMost(Area, "throughput mTLS costs", (1 - mutualTls.RequestsPerSecond / plaintext.RequestsPerSecond) * 100, 15, "%"));
         rows.Add(new Row(Area, "mesh (plaintext) processor time per request ÷ nginx's", Row.Format(plaintext.CpuPerRequest / peer.CpuPerRequest, "×")));
+        rows.Add(new Row(Area, "mesh (plaintext) processor time per request ÷ the bare Kestrel chain's", Row.Format(plaintext.CpuPerRequest / results[KestrelChainName].CpuPerRequest, "×")));
         return rows;
     }
 
@@ -82,10 +87,13 @@ internal static partial class RequestPathBenchmark
     {
         "direct" => "the backend",
         "nginx, two chained proxies" => "both nginx workers",
+        KestrelChainName => "both proxies",
         _ => "both sidecars",
     };
 
     private const string CallerListener = "outbound|caller-v1|backend";
+
+    private const string KestrelChainName = "Kestrel, two chained proxies without mesh rules";
 
     private static Result Median(string name, IReadOnlyList<Result> rounds) => new(
         name,
@@ -195,6 +203,53 @@ internal static partial class RequestPathBenchmark
         {
             _process.Kill();
             _process.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The floor of the platform: two chained Kestrel proxies in this process forwarding with the
+    /// mesh's own HTTP/1.1 client, and nothing else — no listener lookup, identity, routing,
+    /// balancing, circuit breaking, retries or telemetry. What the mesh costs beyond it is what
+    /// its rules cost.
+    /// </summary>
+    private sealed class KestrelChain : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly UpstreamClients _clients;
+
+        private KestrelChain(WebApplication app, UpstreamClients clients, Uri address) => (_app, _clients, Address) = (app, clients, address);
+
+        public Uri Address { get; }
+
+        public static async Task<KestrelChain> StartAsync(Uri backend)
+        {
+            var (first, second) = (Tools.FreePort(), Tools.FreePort());
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Listen(IPAddress.Loopback, first);
+                kestrel.Listen(IPAddress.Loopback, second);
+            });
+            var app = builder.Build();
+            var clients = new UpstreamClients(new PeerRegistry(), TimeProvider.System);
+            var next = new Uri($"http://127.0.0.1:{second}/");
+            app.Run(async context =>
+            {
+                var upstream = context.Connection.LocalPort == first ? next : backend;
+                using var request = HttpProxy.CreateRequest(context, UpstreamBody.None, attempt: null);
+                using var response = await clients.SendAsync(new UpstreamTarget(null, upstream), request, context.RequestAborted);
+                await HttpProxy.CopyResponseAsync(context, response, context.RequestAborted);
+            });
+            await app.StartAsync();
+            return new KestrelChain(app, clients, new Uri($"http://127.0.0.1:{first}/"));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.DisposeAsync();
+            _clients.Dispose();
         }
     }
 

@@ -23,7 +23,8 @@ internal sealed class UpstreamConnection : IDisposable
     private readonly Socket _socket;
     private readonly Stream _stream;
     private readonly Action? _closed;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
+    // Not pooled: a read still pending when a timeout closes the connection may yet write into it.
+    private byte[] _buffer = new byte[BufferLength];
     private int _start;
     private int _end;
     private bool _unflushed;
@@ -42,7 +43,7 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>Whether the connection served a request before (and may have been closed by the peer since).</summary>
     public bool Reused { get; set; }
 
-    /// <summary>Whether no byte has arrived since the last response (a closed idle connection shows so).</summary>
+    /// <summary>Whether no byte of a response has arrived for the request being sent (so the upstream cannot have answered it).</summary>
     public bool ReceivedNothing => _end == 0;
 
     /// <summary>
@@ -65,6 +66,12 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>Writes <paramref name="request"/> and reads the response head, skipping interim (1xx) responses.</summary>
     public async ValueTask<UpstreamResponseHead> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
+        if (_start == _end)
+        {
+            // The previous response was read to its end: from here, ReceivedNothing speaks of this request.
+            _start = _end = 0;
+        }
+
         var body = request.Body;
         if (body.Streamed is null && body.Length > 0 && body.Length <= 4096)
         {
@@ -139,8 +146,6 @@ internal sealed class UpstreamConnection : IDisposable
             _stream.Dispose();
             _socket.Dispose();
             _closed?.Invoke();
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
         }
     }
 
@@ -374,9 +379,8 @@ internal sealed class UpstreamConnection : IDisposable
             var unread = _end - _start;
             if (_start == 0)
             {
-                var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                var larger = new byte[_buffer.Length * 2];
                 _buffer.AsSpan(0, unread).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = larger;
             }
             else
