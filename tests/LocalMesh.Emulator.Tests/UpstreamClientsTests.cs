@@ -138,6 +138,27 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AResponseLeftUnreadKeepsItsConnectionOnlyWhenItsBodyHadArrivedWhole()
+    {
+        _upstream.Respond(request => request.StartsWith("GET /big", StringComparison.Ordinal)
+            ? $"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{new string('x', 100_000)}"
+            : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 11\r\n\r\nunavailable");
+        async Task DiscardAsync(string path)
+        {
+            using var request = Get(path);
+            using var response = await SendAsync(request); // as a retry drops a response it will not forward
+        }
+
+        await DiscardAsync("/small");
+        await DiscardAsync("/small");
+        Assert.Equal(1, _upstream.Connections);
+
+        await DiscardAsync("/big");
+        await DiscardAsync("/small");
+        Assert.Equal(2, _upstream.Connections);
+    }
+
+    [Fact]
     public async Task AnIdleConnectionTheUpstreamClosedIsReplacedWithoutAnError()
     {
         // The upstream answers, then closes the connection as soon as it is idle (as a server's keep-alive timeout does).

@@ -320,8 +320,8 @@ internal sealed record MutualTlsSettings(MeshCertificateAuthority Authority, X50
 
 /// <summary>
 /// A response head with its connection: the body is read with <see cref="CopyBodyAsync"/>;
-/// disposing returns the connection to its pool when the whole body was read and both sides
-/// keep it alive, and closes it otherwise.
+/// disposing returns the connection to its pool when the whole body was read (or had arrived
+/// whole, unread) and both sides keep it alive, and closes it otherwise.
 /// </summary>
 internal sealed class UpstreamResponse : IDisposable
 {
@@ -356,7 +356,7 @@ internal sealed class UpstreamResponse : IDisposable
             return;
         }
 
-        if (_complete && _pool is not null)
+        if (_pool is not null && (_complete || _connection.TrySkipArrivedBody(Head)))
         {
             _pool.Return(_connection);
         }

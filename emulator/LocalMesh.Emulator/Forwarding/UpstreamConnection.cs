@@ -139,6 +139,21 @@ internal sealed class UpstreamConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Skips an unread sized body that has already arrived whole (a retried 503's, say), so the
+    /// connection can serve again without reading from the socket; false when it has not.
+    /// </summary>
+    public bool TrySkipArrivedBody(UpstreamResponseHead head)
+    {
+        if (head.Framing != BodyFraming.ContentLength || _end - _start < head.ContentLength)
+        {
+            return false;
+        }
+
+        _start += (int)head.ContentLength;
+        return true;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
