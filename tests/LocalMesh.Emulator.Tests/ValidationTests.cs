@@ -220,6 +220,27 @@ public sealed class ValidationTests
     public void NegativeConsecutiveErrors() =>
         Assert.Equal("trafficPolicy.outlierDetection", Single(rule: Subsets with { TrafficPolicy = new TrafficPolicy { OutlierDetection = new OutlierDetection { Consecutive5xxErrors = -1 } } }).Field);
 
+    [Theory]
+    [InlineData("x-ok", "two\r\nlines", "http[0].headers.request.set[x-ok]")]
+    [InlineData("bad name", "value", "http[0].headers.request.set[bad name]")]
+    [InlineData("x:colon", "value", "http[0].headers.request.set[x:colon]")]
+    public void HeaderOperationsMustFitOnTheWire(string name, string value, string field)
+    {
+        var result = MeshConfigValidator.Validate(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews")
+            {
+                Http = [new HttpRoute
+                {
+                    Route = [new HttpRouteDestination(new Destination("reviews"))],
+                    Headers = new Headers { Request = new HeaderOperations { Set = new Dictionary<string, string> { [name] = value } } },
+                }],
+            }],
+        });
+
+        Assert.Equal(field, Assert.Single(result.Errors).Field);
+    }
+
     [Fact]
     public void ConnectionPoolSettingsThatAreNotEmulatedAreNotices()
     {

@@ -284,10 +284,12 @@ public static class MeshConfigValidator
             report.Error($"{field}.redirect", "is set together with route.", "a route either redirects or forwards; keep one.");
         }
 
+        ValidateHeaders(route.Headers, $"{field}.headers", report);
         for (var index = 0; index < destinations.Count; index++)
         {
             var destination = destinations[index];
             ValidateDestination(destination.Destination, $"{field}.route[{index}].destination", services, report);
+            ValidateHeaders(destination.Headers, $"{field}.route[{index}].headers", report);
             if (destination.Weight < 0)
             {
                 report.Error($"{field}.route[{index}].weight", $"is {destination.Weight}.", "weights are relative and must be 0 or more.");
@@ -315,6 +317,38 @@ public static class MeshConfigValidator
         if (route.Redirect is { } redirect && !RedirectCodes.Contains(redirect.RedirectCode))
         {
             report.Error($"{field}.redirect.redirectCode", $"is {redirect.RedirectCode}.", "use 301, 302, 303, 307 or 308.");
+        }
+    }
+
+    /// <summary>Header names must be HTTP tokens and values free of control characters, or they could not go on the wire (RFC 9110 §5).</summary>
+    private static void ValidateHeaders(Headers? headers, string field, Reporter report)
+    {
+        foreach (var (side, operations) in new[] { ("request", headers?.Request), ("response", headers?.Response) })
+        {
+            foreach (var (kind, values) in new[] { ("set", operations?.Set), ("add", operations?.Add) })
+            {
+                foreach (var (name, value) in values ?? new Dictionary<string, string>())
+                {
+                    ValidateHeaderName(name, $"{field}.{side}.{kind}", report);
+                    if (value.Any(c => char.IsControl(c) && c != '\t'))
+                    {
+                        report.Error($"{field}.{side}.{kind}[{name}]", "has a line break or another control character in its value.", "remove it; a header value is one line.");
+                    }
+                }
+            }
+
+            foreach (var name in operations?.Remove ?? [])
+            {
+                ValidateHeaderName(name, $"{field}.{side}.remove", report);
+            }
+        }
+    }
+
+    private static void ValidateHeaderName(string name, string field, Reporter report)
+    {
+        if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+        {
+            report.Error($"{field}[{name}]", "is not a valid header name.", "use letters, digits and !#$%&'*+-.^_`|~ only (no spaces or colons).");
         }
     }
 
