@@ -46,6 +46,27 @@ public sealed class OutlierDetectionTests
     }
 
     [Fact]
+    public void TheEndpointsLeftFollowEachEjectionAndEachReturn()
+    {
+        var time = new FakeTimeProvider();
+        var detector = new OutlierDetector(time);
+        var cluster = ClusterWith(Defaults with { MaxEjectionPercent = 100, BaseEjectionTime = TimeSpan.FromSeconds(30) });
+
+        Assert.Equal(10, detector.Available("productpage", cluster).Count);
+        Fail(detector, cluster, 3, 5);
+        Assert.Equal(9, detector.Available("productpage", cluster).Count);
+        time.Advance(TimeSpan.FromSeconds(15));
+        Fail(detector, cluster, 4, 5);
+        Assert.Equal(8, detector.Available("productpage", cluster).Count);
+
+        time.Advance(TimeSpan.FromSeconds(20)); // the first ejection is over (at the sweep after 30 s), the second is not
+        Assert.True(IsAvailable(detector, cluster, 3));
+        Assert.False(IsAvailable(detector, cluster, 4));
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(10, detector.Available("productpage", cluster).Count);
+    }
+
+    [Fact]
     public void ASuccessStartsTheCountAgain()
     {
         var detector = new OutlierDetector(new FakeTimeProvider());

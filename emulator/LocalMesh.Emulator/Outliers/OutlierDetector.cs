@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Telemetry;
@@ -72,7 +73,7 @@ internal sealed class OutlierDetector(TimeProvider time)
         }
 
         var now = time.GetUtcNow();
-        var available = cluster.Endpoints.Where(endpoint => !state.IsEjected(endpoint.Name, now)).ToList();
+        var available = state.AvailableAt(cluster.Endpoints, now);
         if (available.Count == cluster.Endpoints.Length)
         {
             return cluster.Endpoints;
@@ -87,6 +88,12 @@ internal sealed class OutlierDetector(TimeProvider time)
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
+
+        // When the last ejection in force ends (UTC ticks), read without the lock on every request.
+        private long _ejectionsEnd;
+
+        // The endpoints left by the ejections in force, until the first of them ends or another begins.
+        private (ImmutableArray<UpstreamEndpoint> From, DateTimeOffset Until, IReadOnlyList<UpstreamEndpoint> Available)? _available;
 
         public bool Report(string endpoint, int status, OutlierDetection settings, int hosts, DateTimeOffset now, DateTimeOffset start, string cluster)
         {
@@ -130,16 +137,47 @@ internal sealed class OutlierDetector(TimeProvider time)
                 var interval = settings.Interval ?? OutlierDetection.DefaultInterval;
                 var duration = (settings.BaseEjectionTime ?? OutlierDetection.DefaultBaseEjectionTime) * host.Times;
                 host.EjectedUntil = NextSweep(now + duration, start, interval);
+                Volatile.Write(ref _ejectionsEnd, Math.Max(_ejectionsEnd, host.EjectedUntil.Value.UtcTicks));
+                _available = null;
                 MeshTelemetry.EjectionsEnforced.Add(1, tags);
                 return true;
             }
         }
 
-        public bool IsEjected(string endpoint, DateTimeOffset now)
+        /// <summary>
+        /// <paramref name="endpoints"/> without the ejected ones: the list itself while nothing is
+        /// ejected, at no cost; otherwise computed once per change of the ejections in force.
+        /// </summary>
+        public IReadOnlyList<UpstreamEndpoint> AvailableAt(ImmutableArray<UpstreamEndpoint> endpoints, DateTimeOffset now)
         {
+            if (now.UtcTicks >= Volatile.Read(ref _ejectionsEnd))
+            {
+                return endpoints;
+            }
+
             lock (_lock)
             {
-                return _hosts.TryGetValue(endpoint, out var host) && host.IsEjectedAt(now);
+                if (_available is { } cached && cached.From == endpoints && now < cached.Until)
+                {
+                    return cached.Available;
+                }
+
+                var available = new List<UpstreamEndpoint>(endpoints.Length);
+                var until = DateTimeOffset.MaxValue;
+                foreach (var endpoint in endpoints)
+                {
+                    if (_hosts.TryGetValue(endpoint.Name, out var host) && host.IsEjectedAt(now))
+                    {
+                        until = host.EjectedUntil!.Value < until ? host.EjectedUntil.Value : until;
+                    }
+                    else
+                    {
+                        available.Add(endpoint);
+                    }
+                }
+
+                _available = (endpoints, until, available);
+                return available;
             }
         }
 
