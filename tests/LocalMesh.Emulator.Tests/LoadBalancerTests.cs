@@ -111,6 +111,36 @@ public sealed class LoadBalancerTests
     }
 
     [Fact]
+    public void WithAnEndpointEjectedAConsistentHashUsesARingOfTheRestAndKeepsMostKeysWhereTheyWere()
+    {
+        var balancer = new LoadBalancer(new ScriptedRandom(0), new EndpointLoad());
+        var cluster = ClusterWith(new LoadBalancerSettings { ConsistentHash = new ConsistentHash { HttpHeaderName = "x-user" } });
+        IReadOnlyList<UpstreamEndpoint> withoutB = [Endpoints[0], Endpoints[2]];
+        string PickFor(int user, IReadOnlyList<UpstreamEndpoint>? available)
+        {
+            var context = new DefaultHttpContext();
+            context.Request.Headers["x-user"] = $"user-{user}";
+            return balancer.Pick(cluster, context, [], available)!.Workload;
+        }
+
+        var (stayed, elsewhere) = (0, 0);
+        for (var user = 0; user < 100; user++)
+        {
+            var before = PickFor(user, null);
+            var after = PickFor(user, withoutB);
+            Assert.NotEqual("b", after);
+            Assert.Equal(after, PickFor(user, withoutB)); // the same ring each time
+            if (before != "b")
+            {
+                (stayed, elsewhere) = before == after ? (stayed + 1, elsewhere) : (stayed, elsewhere + 1);
+            }
+        }
+
+        // The survivors' points stay on the ring and gain some (Envoy's ring grows each host's share), so few keys move.
+        Assert.True(stayed > 3 * elsewhere, $"{stayed} keys stayed, {elsewhere} moved between the endpoints that were not ejected.");
+    }
+
+    [Fact]
     public void AConsistentHashWithoutItsKeyPicksAtRandom()
     {
         var balancer = new LoadBalancer(new ScriptedRandom(0.7), new EndpointLoad());

@@ -18,6 +18,7 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
     public const int HostSelectionAttempts = 5;
 
     private readonly ConcurrentDictionary<string, StrongBox<long>> _positions = new(StringComparer.Ordinal);
+    private readonly ConditionalWeakTable<IReadOnlyList<UpstreamEndpoint>, HashRing> _rings = new();
 
     /// <summary>An endpoint of <paramref name="cluster"/>, or null when it has none.</summary>
     /// <param name="cluster">The cluster the route chose.</param>
@@ -32,10 +33,11 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
             return null;
         }
 
-        // Envoy builds its ring from the hosts it may use; with some ejected, this request gets a ring of the rest.
+        // Envoy builds its ring from the hosts it may use; with some ejected, a ring of the rest,
+        // built once for each set outlier detection leaves (that list lives until the set changes).
         var ring = cluster.Ring is null || available.Count == cluster.Endpoints.Length
             ? cluster.Ring
-            : new HashRing([.. available], cluster.LoadBalancer.ConsistentHash!.MinimumRingSize ?? ConsistentHash.DefaultMinimumRingSize);
+            : RingOf(cluster, available);
 
         UpstreamEndpoint pick = null!;
         for (var attempt = 0; attempt < HostSelectionAttempts; attempt++)
@@ -49,6 +51,12 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
 
         return pick;
     }
+
+    private HashRing RingOf(Cluster cluster, IReadOnlyList<UpstreamEndpoint> available) =>
+        _rings.TryGetValue(available, out var ring)
+            ? ring
+            : _rings.GetValue(available, endpoints =>
+                new HashRing([.. endpoints], cluster.LoadBalancer.ConsistentHash!.MinimumRingSize ?? ConsistentHash.DefaultMinimumRingSize));
 
     private UpstreamEndpoint PickOnce(Cluster cluster, IReadOnlyList<UpstreamEndpoint> endpoints, HashRing? ring, HttpContext context)
     {
