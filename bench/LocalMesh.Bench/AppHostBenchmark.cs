@@ -1,12 +1,15 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
 
 namespace LocalMesh.Bench;
 
 /// <summary>
 /// The AppHost itself: its memory with 10 and 50 mesh services (a generated model, `sleep`
 /// workloads so the AppHost's own memory is what grows), from which the cost of one sidecar
-/// listener is derived; and its start-up to every workload healthy, with and without the mesh,
+/// listener is derived, beside the same topology served by the data plane alone; and its start-up to every workload healthy, with and without the mesh,
 /// for the same app of sample services.
 /// </summary>
 internal static class AppHostBenchmark
@@ -31,12 +34,53 @@ internal static class AppHostBenchmark
         var meshAt10 = rss[(10, true)] - rss[(10, false)];
         var meshAt50 = rss[(50, true)] - rss[(50, false)];
         var perListener = (meshAt50 - meshAt10) / (Listeners(50) - Listeners(10));
+        var (dataPlaneAt10, dataPlaneAt50) = (await DataPlaneMegabytesAsync(10), await DataPlaneMegabytesAsync(50));
         return
         [
             new(Memory, "AppHost RSS, 10 services: with mesh / without", $"{Row.Format(rss[(10, true)], "MB")} / {Row.Format(rss[(10, false)], "MB")}"),
             new(Memory, "AppHost RSS, 50 services: with mesh / without", $"{Row.Format(rss[(50, true)], "MB")} / {Row.Format(rss[(50, false)], "MB")}"),
             Row.AtMost(Memory, $"per sidecar listener (mesh's share, {Listeners(10)} → {Listeners(50)} listeners)", perListener, 2, "MB"),
+            new(Memory, $"the data plane alone, {Listeners(10)} / {Listeners(50)} listeners: RSS", $"{Row.Format(dataPlaneAt10, "MB")} / {Row.Format(dataPlaneAt50, "MB")}"),
+            new(Memory, "per sidecar listener, the data plane alone", Row.Format((dataPlaneAt50 - dataPlaneAt10) / (Listeners(50) - Listeners(10)), "MB")),
         ];
+    }
+
+    /// <summary>
+    /// The same topology served by the data plane alone, without Aspire: this program started as
+    /// <c>dataplane &lt;services&gt;</c> in a process of its own, which prints its resident memory once
+    /// every listener is bound and the heap has settled.
+    /// </summary>
+    private static async Task<double> DataPlaneMegabytesAsync(int services)
+    {
+        var output = await Tools.RunAsync(Environment.ProcessPath!, "dataplane", services.ToString(CultureInfo.InvariantCulture));
+        return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The data plane with <paramref name="services"/> services as the bench AppHost models them
+    /// (each with an inbound sidecar and a service address, calling the next one), started,
+    /// settled, and measured; prints the resident memory in MB.
+    /// </summary>
+    public static async Task ServeDataPlaneAsync(int services)
+    {
+        var names = Enumerable.Range(0, services).Select(i => $"service-{i}").ToList();
+        var config = new MeshConfig
+        {
+            Services = [.. names.Select(name => new MeshServiceConfig(name))],
+            Workloads = [.. names.Select(name => new WorkloadConfig($"{name}-v1", name, ImmutableDictionary<string, string>.Empty.Add("app", name), $"{name}-v1", 1))],
+            Listeners =
+            [
+                .. names.Select(name => ListenerConfig.Inbound($"{name}-v1", 0)),
+                .. names.Select(ListenerConfig.ForService),
+                .. names.Skip(1).Select((name, i) => ListenerConfig.Outbound($"{names[i]}-v1", name)),
+            ],
+        };
+        await using var server = await MeshServer.StartAsync(config);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Console.WriteLine(ResidentMegabytes(Environment.ProcessId).ToString(CultureInfo.InvariantCulture));
     }
 
     public static async Task<IReadOnlyList<Row>> StartupAsync(int rounds)

@@ -13,6 +13,13 @@ if (args is ["backend", var port])
     return;
 }
 
+if (args is ["dataplane", var services])
+{
+    // The memory benchmark's data plane alone, in a process of its own.
+    await AppHostBenchmark.ServeDataPlaneAsync(int.Parse(services, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args is ["mesh", var backend, var mode])
 {
     // The request path's mesh alone, to profile it: prints the caller's outbound address and runs until stopped.
