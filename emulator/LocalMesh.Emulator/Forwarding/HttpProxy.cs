@@ -15,17 +15,17 @@ internal static class HttpProxy
 {
     public const string AttemptCountHeader = "x-envoy-attempt-count";
 
-    /// <summary>
-    /// Connection-level headers that are never forwarded (RFC 9110 §7.6.1). <c>Expect</c> goes
-    /// too: the body is sent at once, so the upstream has nothing to say before it.
-    /// </summary>
+    /// <summary>Connection-level headers that are never forwarded (RFC 9110 §7.6.1).</summary>
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         HeaderNames.Connection, HeaderNames.KeepAlive, HeaderNames.ProxyAuthenticate, HeaderNames.ProxyAuthorization,
         HeaderNames.TE, HeaderNames.Trailer, HeaderNames.TransferEncoding, HeaderNames.Upgrade, "Proxy-Connection",
     };
 
-    /// <summary>Headers of the request the proxy writes itself.</summary>
+    /// <summary>
+    /// Request headers the proxy writes itself, or drops: <c>Expect</c>, as the body is sent at
+    /// once and the upstream has nothing to say before it.
+    /// </summary>
     private static readonly HashSet<string> Rewritten = new(StringComparer.OrdinalIgnoreCase)
     {
         HeaderNames.Host, HeaderNames.ContentLength, HeaderNames.Expect,
