@@ -38,6 +38,11 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
         return HttpProxy.CreateRequest(context, UpstreamBody.None, attempt: null);
     }
 
+    /// <summary>A 100 kB body (more than a connection buffers) for <c>/big</c>, <paramref name="otherwise"/> for anything else.</summary>
+    private static Func<string, string> BigOr(string otherwise) => request => request.StartsWith("GET /big", StringComparison.Ordinal)
+        ? $"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{new string('x', 100_000)}"
+        : otherwise;
+
     [Fact]
     public async Task TheRequestHeadKeepsTheCallersAuthorityAndHeadersButNotHopByHopOnes()
     {
@@ -76,9 +81,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     [Fact]
     public async Task ASizedBodyIsReadToItsLengthAndTheConnectionReused()
     {
-        _upstream.Respond(request => request.StartsWith("GET /big", StringComparison.Ordinal)
-            ? $"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{new string('x', 100_000)}"
-            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        _upstream.Respond(BigOr("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
 
         Assert.Equal(100_000, (await BodyAsync(Get("/big"))).Length);
         Assert.Equal("ok", await BodyAsync(Get("/small")));
@@ -140,9 +143,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     [Fact]
     public async Task AResponseLeftUnreadKeepsItsConnectionOnlyWhenItsBodyHadArrivedWhole()
     {
-        _upstream.Respond(request => request.StartsWith("GET /big", StringComparison.Ordinal)
-            ? $"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{new string('x', 100_000)}"
-            : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 11\r\n\r\nunavailable");
+        _upstream.Respond(BigOr("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 11\r\n\r\nunavailable"));
         async Task DiscardAsync(string path)
         {
             using var request = Get(path);
