@@ -180,11 +180,39 @@ public sealed partial class AppHostProcessTests
         return false;
     }
 
+    /// <summary>
+    /// A free port below the system's ephemeral range: the AppHost binds it a minute later, and a
+    /// port the system hands out meanwhile as the local end of some connection (any process's)
+    /// could not be bound then.
+    /// </summary>
+    private static readonly HashSet<int> Handed = [];
+
     private static int FreePort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        var ephemeralStart = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        // Above the ports tools default to (5000, 8080, 9080, 15888, 18888, ...).
+        var first = Random.Shared.Next(20_000, Math.Max(20_001, ephemeralStart - 1_000));
+        for (var port = first; port < ephemeralStart; port++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                if (Handed.Add(port))
+                {
+                    return port;
+                }
+            }
+            catch (SocketException)
+            {
+                // Taken: try the next one.
+            }
+        }
+
+        // Nothing below the ephemeral range: take one the system gives and hope it stays free.
+        using var any = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        any.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)any.LocalEndPoint!).Port;
     }
 }
 
