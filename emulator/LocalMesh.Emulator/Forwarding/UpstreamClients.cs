@@ -45,50 +45,41 @@ internal sealed class UpstreamClients : IDisposable
     public async ValueTask<UpstreamResponse> SendAsync(UpstreamTarget target, UpstreamRequest request, CancellationToken cancellationToken)
     {
         var pool = _pools.GetOrAdd(new PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), static (key, time) => new ConnectionPool(key, time), _time);
-        pool.IdleTimeout = target.ConnectionPool?.Http?.IdleTimeout ?? HttpSettings.DefaultIdleTimeout;
+        var idleTimeout = target.ConnectionPool?.Http?.IdleTimeout ?? HttpSettings.DefaultIdleTimeout;
+        if (pool.IdleTimeout != idleTimeout)
+        {
+            pool.IdleTimeout = idleTimeout;
+        }
+
         // A request that cannot be sent twice checks first that its connection is still open.
         var connection = pool.TakeIdle(checkAlive: !request.CanResend);
-        if (connection is null)
-        {
-            connection = await ConnectAsync(pool, target, cancellationToken);
-        }
-        else
+        if (connection is not null)
         {
             target.Connected?.Invoke();
         }
 
-        try
+        while (true)
         {
-            return await SendOnAsync(pool, connection, request, cancellationToken);
+            connection ??= await ConnectAsync(pool, target, cancellationToken);
+            try
+            {
+                var head = await connection.SendAsync(request, cancellationToken);
+                return new UpstreamResponse(head, connection, request.ConnectionClose || Volatile.Read(ref _disposed) == 1 ? null : pool);
+            }
+            catch (Exception ex) when (connection.Reused && connection.ReceivedNothing && request.CanResend
+                && ex is IOException or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded }
+                && !cancellationToken.IsCancellationRequested)
+            {
+                // Closed while idle: once more on a new connection (which, not reused, gets no second chance).
+                connection.Dispose();
+                connection = null;
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
         }
-        catch (Exception ex) when (connection.Reused && connection.ReceivedNothing && request.CanResend
-            && ex is IOException or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded }
-            && !cancellationToken.IsCancellationRequested)
-        {
-            connection.Dispose();
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
-        connection = await ConnectAsync(pool, target, cancellationToken);
-        try
-        {
-            return await SendOnAsync(pool, connection, request, cancellationToken);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    private async ValueTask<UpstreamResponse> SendOnAsync(ConnectionPool pool, UpstreamConnection connection, UpstreamRequest request, CancellationToken cancellationToken)
-    {
-        var head = await connection.SendAsync(request, cancellationToken);
-        return new UpstreamResponse(head, connection, request.ConnectionClose || Volatile.Read(ref _disposed) == 1 ? null : pool);
     }
 
     private async ValueTask<UpstreamConnection> ConnectAsync(ConnectionPool pool, UpstreamTarget target, CancellationToken cancellationToken)

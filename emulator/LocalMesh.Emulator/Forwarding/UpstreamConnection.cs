@@ -72,33 +72,15 @@ internal sealed class UpstreamConnection : IDisposable
             _start = _end = 0;
         }
 
+        await _stream.WriteAsync(request.Start, cancellationToken);
         var body = request.Body;
-        if (body.Streamed is null && body.Length > 0 && body.Length <= 4096)
+        if (body.Streamed is { } streamed)
         {
-            // A small body goes out with the head in one write.
-            var both = ArrayPool<byte>.Shared.Rent(request.HeadLength + (int)body.Length);
-            try
-            {
-                request.Head.CopyTo(both);
-                body.Buffered.CopyTo(both.AsMemory(request.HeadLength));
-                await _stream.WriteAsync(both.AsMemory(0, request.HeadLength + (int)body.Length), cancellationToken);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(both);
-            }
+            await CopyExactlyAsync(streamed, body.Length, cancellationToken);
         }
-        else
+        else if (body.Length > 0)
         {
-            await _stream.WriteAsync(request.Head, cancellationToken);
-            if (body.Streamed is { } streamed)
-            {
-                await CopyExactlyAsync(streamed, body.Length, cancellationToken);
-            }
-            else if (body.Length > 0)
-            {
-                await _stream.WriteAsync(body.Buffered, cancellationToken);
-            }
+            await _stream.WriteAsync(body.Buffered, cancellationToken);
         }
 
         while (true)
@@ -231,6 +213,7 @@ internal sealed class UpstreamConnection : IDisposable
         var headers = new List<KeyValuePair<string, string>>(12);
         var keepAlive = !http10;
         long? contentLength = null;
+        int? grpcStatus = null;
         var chunked = false;
         var transferEncoded = false;
         var rest = head[(lineEnd + 2)..^2];
@@ -262,6 +245,10 @@ internal sealed class UpstreamConnection : IDisposable
                 transferEncoded = true;
                 chunked = value.AsSpan().TrimEnd().EndsWith("chunked", StringComparison.OrdinalIgnoreCase);
             }
+            else if (name.Equals("grpc-status", StringComparison.OrdinalIgnoreCase))
+            {
+                grpcStatus ??= int.TryParse(value, out var code) ? code : null;
+            }
             else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
             {
                 keepAlive = http10
@@ -277,7 +264,7 @@ internal sealed class UpstreamConnection : IDisposable
             : contentLength is not null ? BodyFraming.ContentLength
             : BodyFraming.UntilClose;
         return new UpstreamResponseHead(status, reason, headers, framing, contentLength ?? 0,
-            keepAlive && framing != BodyFraming.UntilClose && status != 101);
+            keepAlive && framing != BodyFraming.UntilClose && status != 101, grpcStatus);
     }
 
     private async ValueTask CopyLengthAsync(long remaining, PipeWriter? destination, CancellationToken cancellationToken)
@@ -424,9 +411,17 @@ internal enum BodyFraming
     UntilClose,
 }
 
-/// <summary>A response's status line and headers as the upstream sent them.</summary>
+/// <summary>A response's status line and headers as the upstream sent them, with what the proxy reads of them.</summary>
+/// <param name="StatusCode">The final status (interim 1xx responses are skipped).</param>
+/// <param name="ReasonPhrase">The status line's reason, when it has one.</param>
+/// <param name="Headers">The headers in the order they came, repeats included.</param>
+/// <param name="Framing">How the body is delimited.</param>
+/// <param name="ContentLength">The body's length when <paramref name="Framing"/> is <see cref="BodyFraming.ContentLength"/>.</param>
+/// <param name="KeepAlive">Whether the connection can serve another request once the body is read.</param>
+/// <param name="GrpcStatus">The first <c>grpc-status</c> header, for retry conditions such as <c>unavailable</c>.</param>
 internal sealed record UpstreamResponseHead(
-    int StatusCode, string? ReasonPhrase, IReadOnlyList<KeyValuePair<string, string>> Headers, BodyFraming Framing, long ContentLength, bool KeepAlive);
+    int StatusCode, string? ReasonPhrase, IReadOnlyList<KeyValuePair<string, string>> Headers, BodyFraming Framing, long ContentLength, bool KeepAlive,
+    int? GrpcStatus);
 
 /// <summary>Header names read from responses, as shared strings for the common ones.</summary>
 internal static class ResponseHeaderNames

@@ -9,22 +9,22 @@ namespace LocalMesh.Emulator.Forwarding;
 /// </summary>
 internal sealed class UpstreamRequest : IDisposable
 {
-    private byte[]? _head;
+    private readonly int _length;
+    private byte[]? _start;
 
-    public UpstreamRequest(byte[] head, int length, UpstreamBody body, bool expectsNoBody, bool connectionClose)
+    public UpstreamRequest(byte[] start, int length, UpstreamBody body, bool expectsNoBody, bool connectionClose)
     {
-        _head = head;
-        HeadLength = length;
+        _start = start;
+        _length = length;
         Body = body;
         ExpectsNoBody = expectsNoBody;
         ConnectionClose = connectionClose;
     }
 
-    /// <summary>The request line and headers, ending with the empty line.</summary>
-    public ReadOnlyMemory<byte> Head => _head.AsMemory(0, HeadLength);
+    /// <summary>What is written first: the request line, the headers and the empty line, and a small body with them.</summary>
+    public ReadOnlyMemory<byte> Start => _start.AsMemory(0, _length);
 
-    public int HeadLength { get; }
-
+    /// <summary>The body written after <see cref="Start"/>: a large one, or one streamed from the caller; none when small.</summary>
     public UpstreamBody Body { get; }
 
     /// <summary>A <c>HEAD</c> request: its response has no body whatever its headers say.</summary>
@@ -38,9 +38,9 @@ internal sealed class UpstreamRequest : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _head, null) is { } head)
+        if (Interlocked.Exchange(ref _start, null) is { } start)
         {
-            ArrayPool<byte>.Shared.Return(head);
+            ArrayPool<byte>.Shared.Return(start);
         }
     }
 }
@@ -59,6 +59,9 @@ internal readonly record struct UpstreamBody(ReadOnlyMemory<byte> Buffered, Stre
 /// <summary>Writes an HTTP/1.1 request head into a pooled buffer that grows as needed.</summary>
 internal sealed class RequestHeadWriter(int capacity)
 {
+    /// <summary>The largest body written together with the head.</summary>
+    private const int SmallBody = 4096;
+
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(capacity);
     private int _length;
 
@@ -102,6 +105,13 @@ internal sealed class RequestHeadWriter(int capacity)
     public UpstreamRequest Complete(UpstreamBody body, bool expectsNoBody, bool connectionClose)
     {
         Append("\r\n"u8);
+        if (body.Streamed is null && body.Length is > 0 and <= SmallBody)
+        {
+            // A small body goes out with the head, in one write; it stays replayable all the same.
+            Append(body.Buffered.Span);
+            body = UpstreamBody.None;
+        }
+
         var request = new UpstreamRequest(_buffer, _length, body, expectsNoBody, connectionClose);
         _buffer = [];
         return request;

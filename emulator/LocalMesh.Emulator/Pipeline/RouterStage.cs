@@ -191,7 +191,7 @@ internal sealed class RouterStage(
             var connectionClose = request.Cluster?.ConnectionPool?.Http?.MaxRequestsPerConnection == 1;
             using var message = HttpProxy.CreateRequest(context, await request.BodyAsync(context.Request, cancellationToken), attempt, connectionClose: connectionClose);
             var response = await clients.SendAsync(target, message, cancellationToken);
-            return new TryOutcome(response, response.StatusCode, GrpcStatus(response.Head), TryFailure.None);
+            return new TryOutcome(response, response.StatusCode, response.Head.GrpcStatus, TryFailure.None);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -203,19 +203,6 @@ internal sealed class RouterStage(
                 ? TryFailure.ConnectFailure
                 : TryFailure.Reset);
         }
-    }
-
-    private static int? GrpcStatus(UpstreamResponseHead head)
-    {
-        foreach (var (name, value) in head.Headers)
-        {
-            if (name.Equals("grpc-status", StringComparison.OrdinalIgnoreCase))
-            {
-                return int.TryParse(value, out var status) ? status : null;
-            }
-        }
-
-        return null;
     }
 
     private static async Task RespondAsync(HttpContext context, MeshRequest request, TryOutcome outcome, CancellationToken cancellationToken)
