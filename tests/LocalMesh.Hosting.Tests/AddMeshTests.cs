@@ -97,7 +97,7 @@ public sealed class AddMeshTests
             EnvironmentVariables = [new("ASPNETCORE_URLS", "https://localhost:7001;http://localhost:32309", IsFromSpec: true)],
         };
 
-        Assert.Equal(new Uri("http://127.0.0.1:32309"), MeshController.ApplicationAddress(resource, snapshot));
+        Assert.Equal(new Uri("http://127.0.0.1:32309"), WorkloadWatcher.ApplicationAddress(resource, snapshot));
     }
 
     [Fact]
@@ -109,6 +109,6 @@ public sealed class AddMeshTests
         resource.Annotations.Add(endpoint);
         var snapshot = new CustomResourceSnapshot { ResourceType = "Executable", Properties = [], EnvironmentVariables = ImmutableArray<EnvironmentVariableSnapshot>.Empty };
 
-        Assert.Equal(new Uri("http://127.0.0.1:41000"), MeshController.ApplicationAddress(resource, snapshot));
+        Assert.Equal(new Uri("http://127.0.0.1:41000"), WorkloadWatcher.ApplicationAddress(resource, snapshot));
     }
 }

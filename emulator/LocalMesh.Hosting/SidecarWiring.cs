@@ -1,0 +1,70 @@
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// Connects the app model to the data plane's listeners: the resources the mesh serves get the
+/// listeners' ports as their endpoints, and callers get their own outbound sidecar in place of
+/// the service they reference.
+/// </summary>
+internal static class SidecarWiring
+{
+    /// <summary>Mesh services, brokers and gateways are served by the mesh's listeners, so the mesh allocates their endpoints.</summary>
+    public static void AllocateEndpoints(DistributedApplicationModel model, MeshServer server)
+    {
+        foreach (var resource in model.Resources)
+        {
+            var listener = resource switch
+            {
+                IMeshServiceResource service => ListenerConfig.ForService(service.Name).Name,
+                BrokerResource broker => ListenerConfig.ForBroker(broker.Name).Name,
+                IngressGatewayResource gateway => ListenerConfig.IngressName(gateway.Name),
+                _ => null,
+            };
+            if (listener is null)
+            {
+                continue;
+            }
+
+            var endpoint = resource.Annotations.OfType<EndpointAnnotation>().Single();
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", server.Addresses[listener].Port);
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the caller's service-discovery variables for <paramref name="service"/> to its own
+    /// outbound sidecar. Runs after <c>WithReference</c> wrote them, so any HTTP client works
+    /// unchanged and the caller's identity is the listener it uses.
+    /// </summary>
+    public static void RouteThroughSidecar(IResource caller, IMeshServiceResource service, Uri sidecar)
+    {
+        caller.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
+        {
+            foreach (var (name, value) in context.EnvironmentVariables.ToList())
+            {
+                if (SidecarValue(value, service, sidecar) is { } rewritten)
+                {
+                    context.EnvironmentVariables[name] = rewritten;
+                }
+            }
+        }));
+    }
+
+    private static string? SidecarValue(object value, IMeshServiceResource service, Uri sidecar) => value switch
+    {
+        EndpointReference endpoint when endpoint.Resource == service => sidecar.ToString().TrimEnd('/'),
+        EndpointReferenceExpression expression when expression.Endpoint.Resource == service => expression.Property switch
+        {
+            EndpointProperty.Host or EndpointProperty.IPV4Host => sidecar.Host,
+            EndpointProperty.Port or EndpointProperty.TargetPort => sidecar.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            EndpointProperty.Scheme => sidecar.Scheme,
+            EndpointProperty.HostAndPort => $"{sidecar.Host}:{sidecar.Port}",
+            _ => sidecar.ToString().TrimEnd('/'),
+        },
+        ReferenceExpression expression when expression.ValueProviders.Count == 1 && expression.Format == "{0}" =>
+            SidecarValue(expression.ValueProviders[0], service, sidecar),
+        _ => null,
+    };
+}

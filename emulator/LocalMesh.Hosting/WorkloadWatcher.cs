@@ -1,0 +1,80 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// Follows every replica of every workload: when one is running and healthy its application
+/// address goes into the data plane, when it stops it goes out. Replica indexes are handed out
+/// in the order replicas appear.
+/// </summary>
+internal sealed class WorkloadWatcher(ResourceNotificationService notifications, CompiledMesh mesh, MeshServer server)
+{
+    public async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        var workloads = mesh.Workloads.ToDictionary(w => w.Resource.Name, w => w.Workload);
+        var replicas = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(cancellationToken))
+            {
+                if (!workloads.TryGetValue(update.Resource.Name, out var workload))
+                {
+                    continue;
+                }
+
+                var ids = replicas.TryGetValue(workload.Name, out var known) ? known : replicas[workload.Name] = [];
+                var index = ids.IndexOf(update.ResourceId);
+                if (index < 0)
+                {
+                    if (ids.Count >= workload.Replicas)
+                    {
+                        continue;
+                    }
+
+                    ids.Add(update.ResourceId);
+                    index = ids.Count - 1;
+                }
+
+                var address = IsReady(update.Snapshot) ? ApplicationAddress(update.Resource, update.Snapshot) : null;
+                var current = server.State.Snapshot.Applications.GetValueOrDefault(ListenerConfig.Inbound(workload.Name, index).Name);
+                if (address != current)
+                {
+                    server.State.SetApplication(workload.Name, index, address);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static bool IsReady(CustomResourceSnapshot snapshot) =>
+        snapshot.State?.Text == KnownResourceStates.Running
+        && (snapshot.HealthReports.IsEmpty || snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy);
+
+    /// <summary>
+    /// Where one replica's application listens. Each replica has its own port, which DCP only
+    /// reports through the replica's effective environment.
+    /// </summary>
+    internal static Uri? ApplicationAddress(IResource resource, CustomResourceSnapshot snapshot)
+    {
+        var environment = snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value, StringComparer.Ordinal);
+        var endpoint = resource.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.UriScheme == "http");
+
+        if (environment.GetValueOrDefault("ASPNETCORE_URLS") is { } urls)
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(url, UriKind.Absolute, out var uri))
+                {
+                    return new Uri($"http://127.0.0.1:{uri.Port}");
+                }
+            }
+        }
+
+        return endpoint?.AllocatedEndpoint is { } allocated ? new Uri($"http://127.0.0.1:{allocated.Port}") : null;
+    }
+}
