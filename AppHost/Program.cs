@@ -125,7 +125,8 @@ foreach (var service in new[] { productpage, details, reviews, ratings })
 // A fixed port, so the page is always at http://localhost:9080/productpage; tests pass
 // --IngressPort=0 to run beside a developer's app.
 mesh.AddIngressGateway("ingress", port: builder.Configuration.GetValue("IngressPort", MeshBuilderExtensions.DefaultIngressPort))
-    .WithRoute(productpage);
+    .WithRoute(productpage)
+    .WithLandingPage("/productpage");
 
 try
 {

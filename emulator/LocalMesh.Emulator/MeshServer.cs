@@ -106,6 +106,8 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
 
         var listenOptions = new Dictionary<string, ListenOptions>();
+        // The listeners below are the only addresses: not the host process's ASPNETCORE_URLS.
+        builder.WebHost.UseUrls();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -59,7 +59,7 @@ public sealed class MeshState
         {
             change();
             var current = _snapshot;
-            next = MeshSnapshot.Build(config ?? current.Config, _boundPorts, _applications, current.Version + 1);
+            next = MeshSnapshot.Build(config ?? current.Config, _boundPorts, _applications, current.Version + 1, current.Started);
             Volatile.Write(ref _snapshot, next);
         }
 

@@ -86,7 +86,7 @@ internal static class KubernetesModelBuilder
             warnings.Add($"{resource.Name}: not part of the mesh (no service, function or broker holds it), so it is not exported.");
         }
 
-        warnings.AddRange(compiled.Notices.Select(notice => $"differs locally: {notice}"));
+        warnings.AddRange(compiled.Notices.Select(notice => $"differs locally from {notice.System}: {notice.Text}"));
         return new KubernetesAppModel(ApplicationName(executionContext), compiled.Config)
         {
             Workloads = [.. workloads],

@@ -122,6 +122,8 @@ public static class MeshBuilderExtensions
         }
 
         workload.WithAnnotation(new MeshWorkloadAnnotation(service.Resource, allLabels, serviceAccount));
+        // The dashboard's graph links each workload to the service it serves.
+        workload.WithRelationship(service.Resource, "MeshService");
         service.Resource.WorkloadList.Add(workload.Resource);
         return service;
     }
@@ -172,5 +174,29 @@ public static class MeshBuilderExtensions
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(service);
         return gateway.WithAnnotation(new IngressRouteAnnotation(service.Resource), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
+    /// Sets the page a person opens first: the AppHost prints the gateway's address with it when
+    /// the mesh is ready, and the dashboard links to it.
+    /// </summary>
+    /// <param name="gateway">The gateway.</param>
+    /// <param name="path">An absolute path, e.g. <c>/productpage</c>.</param>
+    /// <example>
+    /// <code>
+    /// mesh.AddIngressGateway("ingress").WithRoute(productpage).WithLandingPage("/productpage");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<IngressGatewayResource> WithLandingPage(this IResourceBuilder<IngressGatewayResource> gateway, string path)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!path.StartsWith('/') || !Uri.IsWellFormedUriString(path, UriKind.Relative))
+        {
+            throw new ArgumentException($"The landing page of gateway '{gateway.Resource.Name}' must be an absolute path such as /productpage, not '{path}'.", nameof(path));
+        }
+
+        gateway.Resource.LandingPath = path;
+        return gateway;
     }
 }

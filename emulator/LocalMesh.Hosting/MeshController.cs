@@ -1,6 +1,8 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,10 +24,10 @@ internal sealed class MeshController(
     IConfiguration configuration,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
-    private readonly ILogger _logger = loggerFactory.CreateLogger<MeshController>();
     private readonly CancellationTokenSource _stopping = new();
     private MeshServer? _server;
     private MeshTelemetryExporter? _telemetry;
+    private ILoggerFactory? _dataPlaneLogs;
     private int _disposed;
 
     /// <summary>Runtime control of the mesh, once started (run mode only).</summary>
@@ -40,12 +42,16 @@ internal sealed class MeshController(
 
         var resource = model.Resources.OfType<MeshResource>().Single();
         var mesh = MeshModelCompiler.Compile(model, resource);
+        _telemetry = MeshTelemetryExporter.Start(resource.Name, services, configuration);
+        var logs = new MeshResourceLogs(resourceLogs, [.. model.Resources], resource, loggerFactory, _telemetry);
+        _dataPlaneLogs = logs.CreateFactory();
+        var log = _dataPlaneLogs.CreateLogger(MeshLogCategories.Mesh);
         foreach (var notice in mesh.Notices)
         {
-            _logger.LogWarning("Differs from Istio: {Notice}", notice);
+            log.LogWarning("{Notice}", notice);
         }
 
-        var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext, _logger);
+        var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext, log);
         if (functions.MissingBuilds().ToList() is { Count: > 0 } missing)
         {
             throw new MeshModelException(missing);
@@ -53,9 +59,8 @@ internal sealed class MeshController(
 
         _server = await MeshServer.StartAsync(
             mesh.Config,
-            new MeshServerOptions { LoggerFactory = loggerFactory, FunctionLauncher = functions.Launcher },
+            new MeshServerOptions { LoggerFactory = _dataPlaneLogs, FunctionLauncher = functions.Launcher },
             cancellationToken);
-        _telemetry = MeshTelemetryExporter.Start(resource.Name, services, configuration);
         Control = new MeshControl(_server);
 
         SidecarWiring.AllocateEndpoints(model, _server);
@@ -66,10 +71,10 @@ internal sealed class MeshController(
 
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
         {
-            _logger.LogInformation("Ingress gateway '{Gateway}' listening on {Url}", gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url);
+            log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}; it answers once every workload is ready.", gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url);
         }
 
-        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, _logger, _stopping.Token);
+        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, _stopping.Token);
         _server.State.Changed += snapshot => _ = dashboard.PublishAsync(snapshot);
         _server.EjectionsChanged += dashboard.OnEjectionsChanged;
         _server.Functions.Changed += () => _ = dashboard.PublishServerlessAsync();
@@ -105,6 +110,7 @@ internal sealed class MeshController(
             await _server.DisposeAsync();
         }
 
+        _dataPlaneLogs?.Dispose();
         _telemetry?.Dispose();
         _stopping.Dispose();
     }

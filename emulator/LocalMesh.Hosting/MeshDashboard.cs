@@ -9,9 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace LocalMesh.Hosting;
 
 /// <summary>
-/// Shows the running mesh in the dashboard: the mesh, each service and gateway with its
-/// endpoints, callers, routes and policies, each function's instances and each broker's
-/// deliveries.
+/// Shows the running mesh in the dashboard: the mesh (starting, then ready, which the console
+/// says too), each service and gateway with its endpoints, callers, routes and policies, each
+/// function's instances and each broker's deliveries.
 /// </summary>
 internal sealed class MeshDashboard(
     ResourceNotificationService notifications,
@@ -22,66 +22,88 @@ internal sealed class MeshDashboard(
     ILogger logger,
     CancellationToken stopping)
 {
+    private static readonly DateTime ProcessStarted = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>How long the AppHost has been running: what a person waited since <c>dotnet run</c>.</summary>
+    public static TimeSpan SinceStart() => DateTime.UtcNow - ProcessStarted;
+
+    private long _readyAfterTicks = -1;
+
     public async Task PublishAsync(MeshSnapshot snapshot)
     {
-                try
+        if (snapshot.Started && Interlocked.CompareExchange(ref _readyAfterTicks, SinceStart().Ticks, -1) == -1)
+        {
+            AnnounceReady();
+        }
+
+        try
         {
             await notifications.PublishUpdateAsync(mesh, state => state with
             {
-                State = KnownResourceStates.Running,
+                State = snapshot.Started
+                    ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
+                    : new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info),
                 StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
                 Properties = state.Properties.SetResourcePropertyRange(
                 [
-                    new("mesh.namespace", snapshot.Config.Namespace),
-                    new("mesh.trustDomain", snapshot.Config.TrustDomain),
-                    new("mesh.listeners", snapshot.ListenersByPort.Count),
-                    new("mesh.config.version", snapshot.Version),
+                    Shown("mesh.ready", "Ready", snapshot.Started
+                        ? $"in {TimeSpan.FromTicks(Interlocked.Read(ref _readyAfterTicks)).TotalSeconds:0} s"
+                        : $"waiting for {string.Join(", ", snapshot.Waiting)}", 0),
+                    Shown("mesh.namespace", "Namespace", snapshot.Config.Namespace, 1),
+                    Shown("mesh.trustDomain", "Trust domain", snapshot.Config.TrustDomain, 2),
+                    Shown("mesh.listeners", "Listeners", snapshot.ListenersByPort.Count, 3),
+                    Shown("mesh.config.version", "Configuration version", snapshot.Version, 4),
                 ]),
             });
 
             foreach (var service in model.Resources.OfType<MeshServiceResource>())
             {
                 var endpoints = snapshot.Upstreams.GetValueOrDefault(service.Name, []);
-                var expected = snapshot.Config.Workloads.Where(w => w.Service == service.Name).Sum(w => w.Replicas);
+                var workloads = snapshot.Config.Workloads.Where(w => w.Service == service.Name).ToList();
+                var expected = workloads.Sum(w => w.Replicas);
                 var callers = snapshot.Config.Listeners
                     .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == service.Name)
                     .Select(l => $"{l.Workload} via {server.Addresses[l.Name].Authority}");
+                var inbound = snapshot.InboundSecurity
+                    .Where(pair => snapshot.Workloads[snapshot.Config.Listeners.First(l => l.Name == pair.Key).Workload!].Service == service.Name)
+                    .Select(pair => pair.Value.Mode.ToString().ToUpperInvariant()).Distinct();
+                var policies = workloads.SelectMany(snapshot.Config.AuthorizationPoliciesOf)
+                    .Select(p => $"{p.Name} ({p.Action.ToString().ToUpperInvariant()})").Distinct();
                 await notifications.PublishUpdateAsync(service, state => state with
                 {
                     State = endpoints.Length == expected
                         ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
                         : new ResourceStateSnapshot($"{endpoints.Length}/{expected} ready", KnownResourceStateStyles.Info),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
-                    Urls = [new UrlSnapshot("mesh", service.GetEndpoint(MeshServiceResource.EndpointName).Url, IsInternal: false)],
+                    // The service's own address is for the mesh's listeners, not a page: shown, not a link.
+                    Urls = [new UrlSnapshot("mesh", service.GetEndpoint(MeshServiceResource.EndpointName).Url, IsInternal: true)],
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
-                        new("mesh.endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})"))),
-                        new("mesh.endpoints.ready", $"{endpoints.Length}/{expected}"),
-                        new("mesh.callers", string.Join(", ", callers)),
-                        new("mesh.routes", Routes(snapshot, service.Name)),
-                        new("mesh.loadBalancer", LoadBalancer(snapshot, service.Name)),
-                        new("mesh.faults", control.Faults.TryGetValue(service.Name, out var fault) == true ? fault.ToString() : "none"),
-                        new("mesh.ejected", Ejected(service.Name)),
-                        new("mesh.identity", string.Join(", ", snapshot.Config.Workloads.Where(w => w.Service == service.Name).Select(snapshot.Config.SpiffeIdOf).Distinct())),
-                        new("mesh.mtls", string.Join(", ", snapshot.InboundSecurity
-                            .Where(pair => snapshot.Workloads[snapshot.Config.Listeners.First(l => l.Name == pair.Key).Workload!].Service == service.Name)
-                            .Select(pair => pair.Value.Mode.ToString().ToUpperInvariant()).Distinct())),
-                        new("mesh.authorization", string.Join(", ", snapshot.Config.Workloads.Where(w => w.Service == service.Name)
-                            .SelectMany(snapshot.Config.AuthorizationPoliciesOf).Select(p => $"{p.Name} ({p.Action.ToString().ToUpperInvariant()})").Distinct()) is { Length: > 0 } policies ? policies : "none"),
+                        Shown("mesh.endpoints", "Endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})")) is { Length: > 0 } ready ? ready : "none ready", 0),
+                        Shown("mesh.endpoints.ready", "Endpoints ready", $"{endpoints.Length}/{expected}", 1),
+                        Shown("mesh.routes", "Routes", Routes(snapshot, service.Name), 2),
+                        Shown("mesh.callers", "Callers (outbound sidecar)", string.Join(", ", callers) is { Length: > 0 } list ? list : "none", 3),
+                        Shown("mesh.loadBalancer", "Load balancer", LoadBalancer(snapshot, service.Name), 4),
+                        Shown("mesh.faults", "Faults", control.Faults.TryGetValue(service.Name, out var fault) ? fault.ToString() : "none", 5),
+                        Shown("mesh.mtls", "mTLS mode", string.Join(", ", inbound), 6),
+                        Shown("mesh.ejected", "Ejected endpoints", Ejected(service.Name), 7),
+                        Shown("mesh.authorization", "Authorization policies", string.Join(", ", policies) is { Length: > 0 } names ? names : "none", 8),
+                        Shown("mesh.identity", "Identities", string.Join(", ", workloads.Select(snapshot.Config.SpiffeIdOf).Distinct()), 9),
                     ]),
                 });
             }
 
             foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
             {
-                var url = gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url;
                 await notifications.PublishUpdateAsync(gateway, state => state with
                 {
-                    State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                    State = snapshot.Started
+                        ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
+                        : new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
-                    Urls = [new UrlSnapshot("ingress", url, IsInternal: false)],
+                    Urls = [new UrlSnapshot("ingress", gateway.LandingUrl, IsInternal: false)],
                     Properties = state.Properties.SetResourcePropertyRange(
-                        [new("mesh.route", gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name)]),
+                        [Shown("mesh.route", "Routes to", gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name, 0)]),
                 });
             }
         }
@@ -91,10 +113,22 @@ internal sealed class MeshDashboard(
         }
     }
 
+    /// <summary>Says once, in the console and on the mesh, that every workload is ready and where to start.</summary>
+    private void AnnounceReady()
+    {
+        var gateways = model.Resources.OfType<IngressGatewayResource>().Select(gateway => gateway.LandingUrl).ToList();
+        logger.LogInformation("LocalMesh ready in {Seconds:0} s: {Where}",
+            TimeSpan.FromTicks(_readyAfterTicks).TotalSeconds, gateways.Count == 0 ? "every workload is ready" : string.Join(", ", gateways));
+    }
+
+    /// <summary>A property the dashboard shows at once, under a readable name, in a fixed order.</summary>
+    private static ResourcePropertySnapshot Shown(string name, string displayName, object? value, int order) =>
+        new(name, value) { DisplayName = displayName, IsHighlighted = true, SortOrder = order };
+
     /// <summary>Shows each function's instances (idle, starting, running) and each broker's deliveries.</summary>
     public async Task PublishServerlessAsync()
     {
-                try
+        try
         {
             var revisions = server.Functions.Status;
             foreach (var function in model.Resources.OfType<FunctionResource>())
@@ -113,14 +147,14 @@ internal sealed class MeshDashboard(
                     Urls = [new UrlSnapshot("mesh", function.GetEndpoint(FunctionResource.EndpointName).Url, IsInternal: false)],
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
-                        new("function.instances", instances),
-                        new("function.revisions", string.Join("; ", status.Select(s =>
-                            $"{s.Revision}: {s.State.ToLowerInvariant()}, {s.Ready} ready, {s.Starting} starting, {s.Draining} draining, {s.InFlight} in flight, {s.Queued} queued{(s.Panicking ? ", panic" : "")}"))),
-                        new("function.traffic", Routes(server.State.Snapshot, function.Name)),
-                        new("function.scaling", $"containerConcurrency {scaling.ContainerConcurrency}, min-scale {scaling.MinScale}, max-scale {scaling.MaxScale}, " +
-                            $"initial-scale {scaling.InitialScale}, target {scaling.TargetPerInstance:0.##}/instance, window {MeshDuration.Format(scaling.StableWindow)}"),
-                        new("mesh.callers", string.Join(", ", server.State.Snapshot.Config.Listeners
-                            .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == function.Name).Select(l => l.Workload))),
+                        Shown("function.instances", "Instances", instances, 0),
+                        Shown("function.revisions", "Revisions", string.Join("; ", status.Select(s =>
+                            $"{s.Revision}: {s.State.ToLowerInvariant()}, {s.Ready} ready, {s.Starting} starting, {s.Draining} draining, {s.InFlight} in flight, {s.Queued} queued{(s.Panicking ? ", panic" : "")}")), 1),
+                        Shown("function.traffic", "Traffic", Routes(server.State.Snapshot, function.Name), 2),
+                        Shown("function.scaling", "Scaling", $"containerConcurrency {scaling.ContainerConcurrency}, min-scale {scaling.MinScale}, max-scale {scaling.MaxScale}, " +
+                            $"initial-scale {scaling.InitialScale}, target {scaling.TargetPerInstance:0.##}/instance, window {MeshDuration.Format(scaling.StableWindow)}", 3),
+                        Shown("mesh.callers", "Callers", string.Join(", ", server.State.Snapshot.Config.Listeners
+                            .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == function.Name).Select(l => l.Workload)), 4),
                     ]),
                 });
             }
@@ -137,14 +171,14 @@ internal sealed class MeshDashboard(
                     Urls = [new UrlSnapshot("ingress", broker.GetEndpoint(BrokerResource.EndpointName).Url, IsInternal: false)],
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
-                        new("broker.triggers", string.Join("; ", config.Triggers.Select(t =>
-                            $"{t.Name}: {(t.Filter.IsEmpty ? "all events" : string.Join(", ", t.Filter.Select(f => $"{f.Key}={f.Value}")))} → {t.Subscriber}{t.Path}"))),
-                        new("broker.delivered", deliveries.Count(r => r.Result == DeliveryResult.Delivered)),
-                        new("broker.deadLettered", deliveries.Count(r => r.Result == DeliveryResult.DeadLettered)),
-                        new("broker.dropped", deliveries.Count(r => r.Result == DeliveryResult.Dropped)),
-                        new("broker.last", deliveries.LastOrDefault() is { } last
+                        Shown("broker.triggers", "Triggers", string.Join("; ", config.Triggers.Select(t =>
+                            $"{t.Name}: {(t.Filter.IsEmpty ? "all events" : string.Join(", ", t.Filter.Select(f => $"{f.Key}={f.Value}")))} → {t.Subscriber}{t.Path}")), 0),
+                        Shown("broker.delivered", "Delivered", deliveries.Count(r => r.Result == DeliveryResult.Delivered), 1),
+                        Shown("broker.deadLettered", "Dead-lettered", deliveries.Count(r => r.Result == DeliveryResult.DeadLettered), 2),
+                        Shown("broker.dropped", "Dropped", deliveries.Count(r => r.Result == DeliveryResult.Dropped), 3),
+                        Shown("broker.last", "Last delivery", deliveries.LastOrDefault() is { } last
                             ? $"{last.EventType} {last.EventId} at {last.Trigger}: {last.Result} after {last.Attempts} attempt(s)"
-                            : "none yet"),
+                            : "none yet", 4),
                     ]),
                 });
             }
@@ -187,7 +221,7 @@ internal sealed class MeshDashboard(
     private static string LoadBalancer(MeshSnapshot snapshot, string service)
     {
         var loadBalancer = snapshot.Config.Services.Single(s => s.Name == service).DestinationRule?.TrafficPolicy?.LoadBalancer;
-        return loadBalancer?.ConsistentHash is not null ? "consistentHash" : (loadBalancer?.Simple ?? SimpleLoadBalancer.RoundRobin).ToString();
+        return loadBalancer?.ConsistentHash is not null ? "consistentHash" : (loadBalancer?.Simple ?? SimpleLoadBalancer.RoundRobin).ToIstioName();
     }
 }
 

@@ -10,12 +10,12 @@ namespace Aspire.Hosting;
 /// <param name="Config">The data plane's configuration.</param>
 /// <param name="Workloads">Each workload resource with its configuration.</param>
 /// <param name="Calls">Each call from a workload to a mesh service, carried by an outbound listener.</param>
-/// <param name="Notices">Where the emulator cannot do exactly what Istio would, to say at start-up.</param>
+/// <param name="Notices">Where the emulator cannot do exactly what Istio or Knative would, to say at start-up.</param>
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
     ImmutableArray<(IResource Caller, IMeshServiceResource Service, ListenerConfig Listener)> Calls,
-    IReadOnlyList<string> Notices);
+    IReadOnlyList<MeshNotice> Notices);
 
 /// <summary>
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting

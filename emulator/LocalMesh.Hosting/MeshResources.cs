@@ -61,6 +61,12 @@ public sealed class IngressGatewayResource(string name, MeshResource mesh)
 
     /// <inheritdoc />
     public MeshResource Parent { get; } = mesh;
+
+    /// <summary>The path a person starts from, shown with the gateway's address (default <c>/</c>).</summary>
+    public string LandingPath { get; set; } = "/";
+
+    /// <summary>The gateway's address with <see cref="LandingPath"/>, e.g. <c>http://localhost:9080/productpage</c>; known once the mesh runs.</summary>
+    public string LandingUrl => this.GetEndpoint(EndpointName).Url + (LandingPath == "/" ? "" : LandingPath);
 }
 
 /// <summary>

@@ -31,7 +31,14 @@ if (app.Configuration.GetValue("LOAD_ON_START", false))
 {
     app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
     {
-        // One run at start, like `fortio load -c 2 -qps 0 -n 20` in Istio's task.
+        // One run at start, like `fortio load -c 2 -qps 0 -n 20` in Istio's task, once the target
+        // answers: a load before it is ready would only measure its start-up.
+        if (!await LoadRun.WaitUntilServedAsync(app.Configuration, targets["details"], TimeSpan.FromMinutes(3), app.Lifetime.ApplicationStopping))
+        {
+            app.Logger.LogWarning("details did not answer 200 within 3 minutes; no load was run. GET /run?target=details runs it.");
+            return;
+        }
+
         var result = await LoadRun.RunAsync(app.Configuration, targets["details"],
             app.Configuration.GetValue("LOAD_CONNECTIONS", 2), app.Configuration.GetValue("LOAD_REQUESTS", 20));
         app.Logger.LogInformation("{Summary}", result.Summary);
@@ -73,6 +80,33 @@ internal sealed record LoadRun(int Connections, int Requests, IReadOnlyDictionar
             }
         }));
         return new LoadRun(connections, requests, codes, overloaded);
+    }
+
+    /// <summary>Asks the target once every half second until it answers 200, or <paramref name="timeout"/> passes.</summary>
+    public static async Task<bool> WaitUntilServedAsync(IConfiguration configuration, string target, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var uri = Resolve(configuration, target);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await client.GetAsync(uri, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not up yet.
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None);
+        }
+
+        return false;
     }
 
     /// <summary>http://details/... is resolved from the service-discovery variables, i.e. to this workload's sidecar.</summary>

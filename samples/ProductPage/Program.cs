@@ -14,13 +14,16 @@ builder.Services.AddSingleton<ProductClient>();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
-app.MapGet("/", () => Results.Content(Page.Index, "text/html"));
+// Pages answer HEAD too (a browser or a checker may ask); Kestrel leaves the body out.
+string[] page = [HttpMethods.Get, HttpMethods.Head];
+app.MapMethods("/", page, () => Results.Content(Page.Index, "text/html", Encoding.UTF8));
+app.MapMethods("/static/bookinfo.css", page, () => Results.Text(Page.Stylesheet, "text/css", Encoding.UTF8));
 
-app.MapGet("/productpage", async (HttpContext context, ProductClient products) =>
+app.MapMethods("/productpage", page, async (HttpContext context, ProductClient products) =>
 {
     var user = UserSession.Resolve(context);
     var product = await products.GetAsync(0, user, WantsSentiment(context), context.RequestAborted);
-    return Results.Content(Page.Render(product), "text/html");
+    return Results.Content(Page.Render(product), "text/html", Encoding.UTF8);
 });
 
 app.MapGet("/api/v1/products/{id:int}", async (int id, HttpContext context, ProductClient products) =>
@@ -122,49 +125,85 @@ internal sealed class ProductClient(IHttpClientFactory clients, ILogger<ProductC
     }
 }
 
+/// <summary>bookinfo's pages: a navigation bar, the book, its details on the left and its reviews on the right.</summary>
 internal static class Page
 {
-    public const string Index = """
-        <!DOCTYPE html><html><head><title>Simple Bookstore App</title></head><body>
-        <h1>Simple Bookstore App</h1>
-        <p>Click on one of the links below to auto generate API calls and see the mesh at work.</p>
-        <ul>
+    private const string Head = """
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Simple Bookstore App</title><link rel="stylesheet" href="/static/bookinfo.css"></head><body>
+        """;
+
+    /// <summary>Served by productpage itself: the page works with no network beyond the mesh.</summary>
+    public const string Stylesheet = """
+        body { margin: 0; font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; font-size: 14px; color: #333; background: #fff; }
+        nav { background: #222; color: #9d9d9d; padding: 0 15px; height: 50px; display: flex; align-items: center; justify-content: space-between; }
+        nav .brand { color: #fff; font-size: 18px; text-decoration: none; }
+        nav a { color: #9d9d9d; text-decoration: none; }
+        nav a:hover, nav b { color: #fff; }
+        nav p { margin: 0; }
+        .container { max-width: 1140px; margin: 0 auto; padding: 0 15px; }
+        h1 { text-align: center; font-weight: 500; font-size: 30px; margin: 24px 0 10px; }
+        .summary { text-align: center; max-width: 760px; margin: 0 auto 20px; line-height: 1.5; }
+        .row { display: flex; flex-wrap: wrap; gap: 30px; }
+        .row > section { flex: 1 1 320px; }
+        h2 { font-weight: 500; font-size: 24px; margin: 20px 0 10px; }
+        dl { display: grid; grid-template-columns: max-content auto; gap: 6px 16px; margin: 0; }
+        dt { font-weight: bold; }
+        dd { margin: 0; }
+        blockquote { margin: 0 0 20px; padding: 10px 20px; border-left: 5px solid #eee; font-size: 17px; }
+        blockquote small { display: block; color: #777; font-size: 80%; }
+        blockquote small:before { content: "— "; }
+        .stars { font-size: 20px; margin: 4px 0 0; letter-spacing: 2px; }
+        .served-by, .sentiment { color: #777; font-size: 12px; }
+        .error { color: #a94442; background: #f2dede; border: 1px solid #ebccd1; border-radius: 4px; padding: 10px 15px; }
+        ul.links { line-height: 2; }
+        """;
+
+    public const string Index = Head + """
+        <nav><a class="brand" href="/">BookInfo Sample</a></nav>
+        <div class="container"><h1>Simple Bookstore App</h1>
+        <p class="summary">Click on one of the links below to auto generate API calls and see the mesh at work.</p>
+        <ul class="links">
           <li><a href="/productpage?user=">Normal user</a></li>
           <li><a href="/productpage?user=jason">Test user (jason)</a></li>
           <li><a href="/api/v1/products/0">JSON API</a></li>
-        </ul>
+        </ul></div>
         </body></html>
         """;
 
     public static string Render(Product product)
     {
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html><head><title>Simple Bookstore App</title></head><body>");
-        html.Append("<h1>The Comedy of Errors</h1>");
+        var html = new StringBuilder(Head);
+        html.Append("<nav><a class=\"brand\" href=\"/\">BookInfo Sample</a>");
         html.Append(product.User is null
             ? "<p id=\"user\">Not signed in. <a href=\"/productpage?user=jason\">Sign in as jason</a></p>"
             : $"<p id=\"user\">Signed in as <b>{WebUtility.HtmlEncode(product.User)}</b>. <a href=\"/productpage?user=\">Sign out</a></p>");
+        html.Append("</nav><div class=\"container\">");
+        html.Append("<h1>The Comedy of Errors</h1>");
+        html.Append("<p class=\"summary\">Summary: <i>The Comedy of Errors</i> is one of William Shakespeare's early plays. It is his shortest and one of his most farcical comedies, ");
+        html.Append("with a major part of the humour coming from slapstick and mistaken identity, in addition to puns and word play.</p>");
+        html.Append("<div class=\"row\"><section>");
 
         html.Append("<h2>Book Details</h2>");
         if (product.Details is { } details)
         {
             html.Append("<dl id=\"details\">");
-            foreach (var field in new[] { "type", "pages", "publisher", "language", "isbn10", "isbn13" })
+            foreach (var (field, label) in new[] { ("type", "Type"), ("pages", "Pages"), ("publisher", "Publisher"), ("language", "Language"), ("isbn10", "ISBN-10"), ("isbn13", "ISBN-13") })
             {
-                html.Append($"<dt>{field}</dt><dd>{WebUtility.HtmlEncode(details.GetProperty(field).ToString())}</dd>");
+                html.Append($"<dt>{label}</dt><dd>{WebUtility.HtmlEncode(details.GetProperty(field).ToString())}</dd>");
             }
 
             html.Append("</dl>");
         }
         else
         {
-            html.Append($"<p id=\"details-error\">{WebUtility.HtmlEncode(product.DetailsError)}</p>");
+            html.Append($"<p id=\"details-error\" class=\"error\">{WebUtility.HtmlEncode(product.DetailsError)}</p>");
         }
 
+        html.Append("</section><section>");
         html.Append("<h2>Book Reviews</h2>");
         if (product.Reviews is { } reviews)
         {
-            html.Append($"<p id=\"reviews-served-by\">Reviews served by: {WebUtility.HtmlEncode(reviews.GetProperty("podname").GetString())}</p>");
             foreach (var review in reviews.GetProperty("reviews").EnumerateArray())
             {
                 html.Append($"<blockquote><p>{WebUtility.HtmlEncode(review.GetProperty("text").GetString())}</p><small>{WebUtility.HtmlEncode(review.GetProperty("reviewer").GetString())}</small>");
@@ -177,7 +216,7 @@ internal static class Page
                 {
                     if (rating.GetProperty("error").GetString() is { } error)
                     {
-                        html.Append($"<p class=\"ratings-error\">{WebUtility.HtmlEncode(error)}</p>");
+                        html.Append($"<p class=\"ratings-error error\">{WebUtility.HtmlEncode(error)}</p>");
                     }
                     else
                     {
@@ -189,13 +228,15 @@ internal static class Page
 
                 html.Append("</blockquote>");
             }
+
+            html.Append($"<p id=\"reviews-served-by\" class=\"served-by\">Reviews served by: {WebUtility.HtmlEncode(reviews.GetProperty("podname").GetString())}</p>");
         }
         else
         {
-            html.Append($"<p id=\"reviews-error\">{WebUtility.HtmlEncode(product.ReviewsError)}</p>");
+            html.Append($"<p id=\"reviews-error\" class=\"error\">{WebUtility.HtmlEncode(product.ReviewsError)}</p>");
         }
 
-        html.Append("</body></html>");
+        html.Append("</section></div></div></body></html>");
         return html.ToString();
     }
 }

@@ -183,6 +183,10 @@ public sealed class AuthorizationTests
         await using var server = await MeshServer.StartAsync(config);
         await using var backend = await TestBackend.StartAsync("backend-v2/0");
         server.State.SetApplication("backend-v2", 0, backend.Address);
+        // Every workload ready, so the gateway serves (the caller's own application is never called here).
+        server.State.SetApplication("caller", 0, backend.Address);
+        server.State.SetApplication("backend-v1", 0, backend.Address);
+        server.State.SetApplication("backend-v1", 1, backend.Address);
         using var spans = new SpanCollector();
         using var client = new HttpClient();
 

@@ -16,7 +16,7 @@ public sealed class MeshServerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend());
-        foreach (var (workload, replica) in new[] { ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        foreach (var (workload, replica) in new[] { ("caller", 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
         {
             var backend = await TestBackend.StartAsync($"{workload}/{replica}");
             _backends.Add(backend);
@@ -149,7 +149,7 @@ public sealed class MeshServerTests : IAsyncLifetime
     [Fact]
     public async Task WithNoReadyEndpointTheAnswerIs503NoHealthyUpstream()
     {
-        foreach (var (workload, replica) in new[] { ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        foreach (var (workload, replica) in new[] { ("caller", 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
         {
             _server.State.SetApplication(workload, replica, null);
         }
@@ -166,6 +166,38 @@ public sealed class MeshServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UntilEveryWorkloadWasReadyOnceTheIngressSays503WithWhatItWaitsForThenServesForGood()
+    {
+        await using var server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend());
+        await using var backend = await TestBackend.StartAsync("backend");
+        server.State.SetApplication("backend-v1", 0, backend.Address);
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, server.Addresses["ingress|gateway"]) { Headers = { { "x-request-id", requestId } } };
+
+        using var starting = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, starting.StatusCode);
+        Assert.Equal("starting: waiting for caller, backend-v1 (1/2 ready), backend-v2", await starting.Content.ReadAsStringAsync());
+        Assert.Equal("UH", Assert.Single(await _spans.ForRequestAsync(requestId, 1)).GetTagItem(MeshTelemetry.Attributes.ResponseFlags));
+        Assert.False(server.State.Snapshot.Started);
+
+        foreach (var (workload, replica) in new[] { ("caller", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        {
+            server.State.SetApplication(workload, replica, backend.Address);
+        }
+
+        Assert.True(server.State.Snapshot.Started);
+        Assert.Empty(server.State.Snapshot.Waiting);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(server.Addresses["ingress|gateway"])).StatusCode);
+
+        // A replica that goes away later is a failure for the routes to handle, not a start-up again.
+        server.State.SetApplication("caller", 0, null);
+        Assert.True(server.State.Snapshot.Started);
+        Assert.Equal(["caller"], server.State.Snapshot.Waiting.ToArray());
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(server.Addresses["ingress|gateway"])).StatusCode);
+    }
+
+    [Fact]
     public async Task AnEndpointThatBecomesReadyTakesTrafficOnTheNextRequest()
     {
         _server.State.SetApplication("backend-v1", 0, null);
@@ -173,7 +205,7 @@ public sealed class MeshServerTests : IAsyncLifetime
         Assert.Equal("backend-v2/0", await _client.GetStringAsync(Outbound));
         Assert.Equal("backend-v2/0", await _client.GetStringAsync(Outbound));
 
-        _server.State.SetApplication("backend-v1", 1, _backends[1].Address);
+        _server.State.SetApplication("backend-v1", 1, _backends.Single(b => b.Name == "backend-v1/1").Address);
 
         var answers = new[] { await _client.GetStringAsync(Outbound), await _client.GetStringAsync(Outbound) };
         Assert.Contains("backend-v1/1", answers);

@@ -253,7 +253,7 @@ public sealed class ValidationTests
         });
 
         Assert.Empty(result.Errors);
-        Assert.Contains("maxRequestsPerConnection", Assert.Single(result.Notices));
+        Assert.Contains("maxRequestsPerConnection", Assert.Single(result.Notices).Text);
     }
 
     [Fact]
@@ -265,7 +265,7 @@ public sealed class ValidationTests
         });
 
         Assert.Empty(result.Errors);
-        Assert.Contains("PASSTHROUGH", Assert.Single(result.Notices));
+        Assert.Contains("PASSTHROUGH", Assert.Single(result.Notices).Text);
     }
 
     [Fact]

@@ -20,6 +20,9 @@ public sealed partial class AppHostProcessTests
         start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
         start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
         start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        // A temporary folder of this run's own, so the key check below looks only at what this AppHost wrote.
+        var temp = Directory.CreateTempSubdirectory("localmesh-apphost-test-");
+        start.Environment["TMPDIR"] = temp.FullName;
         using var dotnetRun = Process.Start(start)!;
         var output = dotnetRun.StandardOutput.ReadToEndAsync();
         var errors = dotnetRun.StandardError.ReadToEndAsync();
@@ -64,11 +67,12 @@ public sealed partial class AppHostProcessTests
             Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Port == l.Port));
 
             // The mesh's CA and workload keys lived in memory only.
-            // .NET keeps X509 stores under ~/.dotnet/corefx; temp and the checkout are where anything else would land.
+            // .NET keeps X509 stores under ~/.dotnet/corefx; the AppHost's temporary folder and its own
+            // folder (its working directory) are where anything else would land.
             Assert.Empty(KeyFilesWrittenSince(
                 startedAt,
-                Path.GetTempPath(),
-                Repository.Root,
+                temp.FullName,
+                Path.Combine(Repository.Root, "AppHost"),
                 Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "corefx")));
         }
         finally
@@ -77,7 +81,15 @@ public sealed partial class AppHostProcessTests
             {
                 dotnetRun.Kill(entireProcessTree: true);
             }
+
+            temp.Delete(recursive: true);
         }
+
+        // The console says when the app is ready and where to go, and nothing per request.
+        var console = await output;
+        Assert.Matches($@"LocalMesh ready in \d+ s: http://localhost:{ingressPort}/productpage", console);
+        Assert.DoesNotContain("Request starting", console);
+        Assert.DoesNotContain("Request finished", console);
     }
 
     [Fact]
@@ -88,7 +100,7 @@ public sealed partial class AppHostProcessTests
         Assert.Equal(1, exitCode);
         Assert.StartsWith("The mesh model has 3 problems; nothing was started:", errors.Trim());
         Assert.Contains("reviews: http[0].match[0].uri: regex", errors);
-        Assert.Contains("reviews: http[0].route[0].destination.subset: 'v4' is not a subset of 'reviews'.", errors);
+        Assert.Contains("reviews: http[0].route[0].destination.subset: 'v4' is not a subset of 'reviews'. Fix: use one of: v1, v2, v3, or declare it on 'reviews' with .WithSubset(\"v4\").", errors);
         Assert.Contains("reviews: http[1].route: has weights that are all 0", errors);
         Assert.DoesNotContain("   at ", errors);
     }

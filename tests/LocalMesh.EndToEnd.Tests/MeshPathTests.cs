@@ -169,7 +169,7 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
 
         Assert.True(notifications.TryGetCurrentState("ingress", out var ingress));
         Assert.Equal(KnownResourceStates.Running, ingress.Snapshot.State?.Text);
-        Assert.Equal(fixture.Ingress.ToString().TrimEnd('/'), ingress.Snapshot.Urls.Single().Url.TrimEnd('/'));
+        Assert.Equal(new Uri(fixture.Ingress, "/productpage").ToString(), ingress.Snapshot.Urls.Single().Url);
 
         Assert.True(notifications.TryGetCurrentState("mesh", out var mesh));
         Assert.Equal(KnownResourceStates.Running, mesh.Snapshot.State?.Text);

@@ -48,12 +48,9 @@ public sealed class SampleAppFixture : IAsyncLifetime
         _app = await builder.BuildAsync(cancellation.Token);
         await _app.StartAsync(cancellation.Token);
 
-        var notifications = _app.Services.GetRequiredService<ResourceNotificationService>();
-        foreach (var service in new[] { "productpage", "details", "reviews", "ratings", "loadclient" })
-        {
-            // A mesh service is Running once every replica of every workload is ready.
-            await notifications.WaitForResourceAsync(service, KnownResourceStates.Running, cancellation.Token);
-        }
+        // The mesh is Running once every replica of every workload has been ready (and the ingress serves).
+        await _app.Services.GetRequiredService<ResourceNotificationService>()
+            .WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
 
         Ingress = _app.GetEndpoint("ingress", "http");
 

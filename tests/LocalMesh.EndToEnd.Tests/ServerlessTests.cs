@@ -39,7 +39,8 @@ public sealed class ServerlessTests(SampleAppFixture fixture)
 
         // reviews → sentiment went through reviews' outbound sidecar and the activator, which started an instance.
         var activator = await fixture.WaitForSpansAsync(requestId, span => span.GetTagItem(MeshTelemetry.Attributes.Listener) as string == "inbound|sentiment-00001|0", 2);
-        Assert.Equal(2, activator.Count);
+        // One call per review at least; more when productpage's 3 s try ran out during the cold start and it tried again.
+        Assert.True(activator.Count >= 2, $"{activator.Count} calls reached the activator");
         Assert.Contains(activator, span => span.GetTagItem(MeshTelemetry.Attributes.Activation) as string == "cold-start");
         Assert.NotEmpty(await fixture.WaitForSpansAsync(requestId, span => span.GetTagItem(MeshTelemetry.Attributes.Listener) is string listener
             && listener.StartsWith("outbound|reviews-v", StringComparison.Ordinal) && listener.EndsWith("|sentiment", StringComparison.Ordinal), 1));

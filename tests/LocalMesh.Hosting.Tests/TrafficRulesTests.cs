@@ -89,6 +89,6 @@ public sealed class TrafficRulesTests
 
         var compiled = MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource);
 
-        Assert.Contains("PASSTHROUGH", Assert.Single(compiled.Notices));
+        Assert.Contains("PASSTHROUGH", Assert.Single(compiled.Notices).Text);
     }
 }

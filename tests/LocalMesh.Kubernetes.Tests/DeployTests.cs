@@ -73,6 +73,26 @@ public sealed class DeployTests
     }
 
     [Fact]
+    public async Task WithNoKubeconfigAnywhereTheErrorSaysWhereItLooked()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"no-kubeconfig-{Guid.NewGuid():N}");
+        var before = Environment.GetEnvironmentVariable("KUBECONFIG");
+        Environment.SetEnvironmentVariable("KUBECONFIG", missing);
+        try
+        {
+            var error = await Assert.ThrowsAsync<DeployException>(() => ClusterDeployer.ConnectAsync());
+
+            Assert.StartsWith($"No kubeconfig was found (looked at {missing}).", error.Message);
+            Assert.DoesNotContain("localhost:8080", error.Message);
+            Assert.Contains("Point KUBECONFIG at a cluster", error.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("KUBECONFIG", before);
+        }
+    }
+
+    [Fact]
     public async Task AClusterThatDoesNotAnswerIsAClearError()
     {
         var kubeconfig = await KubeconfigAsync(new Uri("http://127.0.0.1:1"));

@@ -137,6 +137,20 @@ public enum SimpleLoadBalancer
     Passthrough,
 }
 
+/// <summary>Istio's spelling of the load balancers, as a DestinationRule writes them.</summary>
+public static class SimpleLoadBalancerNames
+{
+    /// <summary>E.g. <c>ROUND_ROBIN</c>, <c>LEAST_REQUEST</c>.</summary>
+    public static string ToIstioName(this SimpleLoadBalancer balancer) => balancer switch
+    {
+        SimpleLoadBalancer.RoundRobin => "ROUND_ROBIN",
+        SimpleLoadBalancer.LeastRequest => "LEAST_REQUEST",
+        SimpleLoadBalancer.Random => "RANDOM",
+        SimpleLoadBalancer.Passthrough => "PASSTHROUGH",
+        _ => throw new ArgumentOutOfRangeException(nameof(balancer), balancer, null),
+    };
+}
+
 /// <summary>Istio's <c>LoadBalancerSettings</c>: a simple policy or a consistent hash, not both.</summary>
 public sealed record LoadBalancerSettings
 {

@@ -13,10 +13,25 @@ public sealed record ConfigError(string Resource, string Field, string Problem, 
     public override string ToString() => $"{Resource}: {Field}: {Problem} Fix: {Fix}";
 }
 
+/// <summary>A place where the emulator cannot behave exactly as the system it emulates would.</summary>
+/// <param name="System">Whose behaviour differs: <see cref="Istio"/> or <see cref="Knative"/>.</param>
+/// <param name="Text">What differs, starting with what it concerns.</param>
+public sealed record MeshNotice(string System, string Text)
+{
+    /// <summary>Traffic management and security.</summary>
+    public const string Istio = "Istio";
+
+    /// <summary>Functions (Serving) and events (Eventing).</summary>
+    public const string Knative = "Knative";
+
+    /// <inheritdoc />
+    public override string ToString() => $"Differs from {System}: {Text}";
+}
+
 /// <summary>The outcome of validating a configuration.</summary>
 /// <param name="Errors">Problems that stop the mesh from starting.</param>
-/// <param name="Notices">Places where the emulator cannot behave exactly as Istio would.</param>
-public sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<string> Notices);
+/// <param name="Notices">Places where the emulator cannot behave exactly as Istio or Knative would.</param>
+public sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<MeshNotice> Notices);
 
 /// <summary>
 /// Checks a whole <see cref="MeshConfig"/> before it is used, collecting every problem, so one
@@ -30,7 +45,7 @@ public static class MeshConfigValidator
     public static ValidationResult Validate(MeshConfig config)
     {
         var errors = new List<ConfigError>();
-        var notices = new List<string>();
+        var notices = new List<MeshNotice>();
         var services = config.Services.ToDictionary(service => service.Name, StringComparer.Ordinal);
 
         foreach (var service in config.Services)
@@ -50,12 +65,12 @@ public static class MeshConfigValidator
 
         if (config.Workloads.Any(workload => workload.Scaling is not null))
         {
-            notices.Add("functions: the activator stays in every request's path (Knative's target-burst-capacity -1), so the last instance stops after the idle window without Knative's scale-to-zero grace period.");
+            notices.Add(new MeshNotice(MeshNotice.Knative, "functions: the activator stays in every request's path (Knative's target-burst-capacity -1), so the last instance stops after the idle window without Knative's scale-to-zero grace period."));
         }
 
         if (config.Brokers.Length > 0)
         {
-            notices.Add("brokers: reply events (a 200 with a CloudEvent in it) are accepted as success but not routed back into the broker.");
+            notices.Add(new MeshNotice(MeshNotice.Knative, "brokers: reply events (a 200 with a CloudEvent in it) are accepted as success but not routed back into the broker."));
         }
 
         foreach (var broker in config.Brokers)
@@ -115,7 +130,7 @@ public static class MeshConfigValidator
         }
     }
 
-    private static void ValidateDestinationRule(MeshServiceConfig service, Reporter report, List<string> notices)
+    private static void ValidateDestinationRule(MeshServiceConfig service, Reporter report, List<MeshNotice> notices)
     {
         if (service.DestinationRule is not { } rule)
         {
@@ -146,7 +161,7 @@ public static class MeshConfigValidator
         }
     }
 
-    private static void ValidatePolicy(TrafficPolicy? policy, string field, string service, Reporter report, List<string> notices)
+    private static void ValidatePolicy(TrafficPolicy? policy, string field, string service, Reporter report, List<MeshNotice> notices)
     {
         ValidateConnectionPool(policy?.ConnectionPool, $"{field}.connectionPool", service, report, notices);
         ValidateOutlierDetection(policy?.OutlierDetection, $"{field}.outlierDetection", report);
@@ -163,7 +178,7 @@ public static class MeshConfigValidator
 
         if (loadBalancer.Simple == SimpleLoadBalancer.Passthrough)
         {
-            notices.Add($"{service}: {field}.simple: PASSTHROUGH sends traffic to the address the caller dialled; locally there is none, so ROUND_ROBIN is used.");
+            notices.Add(new MeshNotice(MeshNotice.Istio, $"{service}: {field}.simple: PASSTHROUGH sends traffic to the address the caller dialled; locally there is none, so ROUND_ROBIN is used."));
         }
 
         if (loadBalancer.ConsistentHash is { } hash)
@@ -186,7 +201,7 @@ public static class MeshConfigValidator
         }
     }
 
-    private static void ValidateConnectionPool(ConnectionPoolSettings? pool, string field, string service, Reporter report, List<string> notices)
+    private static void ValidateConnectionPool(ConnectionPoolSettings? pool, string field, string service, Reporter report, List<MeshNotice> notices)
     {
         if (pool is null)
         {
@@ -226,7 +241,7 @@ public static class MeshConfigValidator
 
         if (pool.Http?.MaxRequestsPerConnection > 1)
         {
-            notices.Add($"{service}: {field}.http.maxRequestsPerConnection: only 1 (no keep-alive) is emulated; connections are reused without a count.");
+            notices.Add(new MeshNotice(MeshNotice.Istio, $"{service}: {field}.http.maxRequestsPerConnection: only 1 (no keep-alive) is emulated; connections are reused without a count."));
         }
     }
 
@@ -415,7 +430,9 @@ public static class MeshConfigValidator
         {
             var known = service.DestinationRule?.Subsets?.Select(s => s.Name).ToList() ?? [];
             report.Error($"{field}.subset", $"'{subset}' is not a subset of '{destination.Host}'.",
-                known.Count == 0 ? $"declare it on '{destination.Host}' with WithSubset(\"{subset}\", ...)." : $"use one of: {string.Join(", ", known)}, or declare it.");
+                known.Count == 0
+                    ? $"declare it on '{destination.Host}' with .WithSubset(\"{subset}\")."
+                    : $"use one of: {string.Join(", ", known)}, or declare it on '{destination.Host}' with .WithSubset(\"{subset}\").");
         }
 
         if (destination.Port is { } port && port != service.Port)

@@ -91,6 +91,18 @@ public sealed class MeshSnapshot
     /// </summary>
     public FrozenDictionary<string, string> CallerIdentities { get; private init; } = FrozenDictionary<string, string>.Empty;
 
+    /// <summary>
+    /// The workloads not all of whose replicas are ready yet, e.g. <c>reviews-v1 (1/2 ready)</c>;
+    /// functions never wait (their activator holds requests while an instance starts).
+    /// </summary>
+    public ImmutableArray<string> Waiting { get; private init; } = [];
+
+    /// <summary>
+    /// Whether every workload has been ready at least once: the mesh has started. It stays so
+    /// when a replica later goes away (that is a failure to report, not a start-up).
+    /// </summary>
+    public bool Started { get; private init; }
+
     /// <summary>Each service's compiled routes.</summary>
     internal FrozenDictionary<string, RouteTable> Routes { get; }
 
@@ -102,11 +114,13 @@ public sealed class MeshSnapshot
     /// <param name="boundPorts">The port each listener is bound to, by listener name.</param>
     /// <param name="applications">The application address of each ready replica, by inbound listener name.</param>
     /// <param name="version">The snapshot's version.</param>
+    /// <param name="started">Whether an earlier snapshot had every workload ready.</param>
     public static MeshSnapshot Build(
         MeshConfig config,
         IReadOnlyDictionary<string, int> boundPorts,
         IReadOnlyDictionary<string, Uri> applications,
-        long version)
+        long version,
+        bool started = false)
     {
         var listenersByPort = config.Listeners
             .Where(listener => boundPorts.ContainsKey(listener.Name))
@@ -156,8 +170,18 @@ public sealed class MeshSnapshot
                 ? config.SpiffeIdOf(workloads[listener.Workload!])
                 : Security.SpiffeId.For(config.TrustDomain, config.Namespace, listener.Workload!));
 
+        var waiting = config.Workloads
+            .Where(workload => workload.Scaling is null)
+            .Select(workload => (workload.Name, workload.Replicas,
+                Ready: Enumerable.Range(0, workload.Replicas).Count(replica => applications.ContainsKey(ListenerConfig.Inbound(workload.Name, replica).Name))))
+            .Where(workload => workload.Ready < workload.Replicas)
+            .Select(workload => workload.Replicas == 1 ? workload.Name : $"{workload.Name} ({workload.Ready}/{workload.Replicas} ready)")
+            .ToImmutableArray();
+
         return new MeshSnapshot(config, version, listenersByPort, upstreams, applications.ToFrozenDictionary(), workloads, routes, clusters)
         {
+            Waiting = waiting,
+            Started = started || (waiting.IsEmpty && boundPorts.Count > 0),
             InboundSecurity = inboundSecurity,
             CallerIdentities = callerIdentities,
             PortsByListener = listenersByPort.ToFrozenDictionary(pair => pair.Value.Name, pair => pair.Key),

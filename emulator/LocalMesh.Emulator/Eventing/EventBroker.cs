@@ -42,7 +42,7 @@ public sealed class EventBroker : IAsyncDisposable
 
     private readonly MeshState _state;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly HttpClient _client = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly ConcurrentQueue<DeliveryRecord> _history = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
@@ -52,7 +52,7 @@ public sealed class EventBroker : IAsyncDisposable
     {
         _state = state;
         _time = time;
-        _logger = loggerFactory.CreateLogger("LocalMesh.Broker");
+        _loggerFactory = loggerFactory;
     }
 
     /// <summary>Raised after each delivery finishes.</summary>
@@ -114,10 +114,16 @@ public sealed class EventBroker : IAsyncDisposable
             }
         }
 
+        var logger = _loggerFactory.CreateLogger(MeshLogCategories.Broker(broker.Name));
         var result = DeliveryResult.Delivered;
-        if (!outcome.Succeeded)
+        if (outcome.Succeeded)
         {
-            _logger.LogWarning("{Broker}/{Trigger}: event {Id} ({Type}) failed after {Attempts} attempt(s): {Reason}.",
+            logger.LogInformation("{Broker}/{Trigger}: event {Id} ({Type}) delivered to {Subscriber} after {Attempts} attempt(s).",
+                broker.Name, trigger.Name, cloudEvent.Id, cloudEvent.Type, trigger.Subscriber, attempts);
+        }
+        else
+        {
+            logger.LogWarning("{Broker}/{Trigger}: event {Id} ({Type}) failed after {Attempts} attempt(s): {Reason}.",
                 broker.Name, trigger.Name, cloudEvent.Id, cloudEvent.Type, attempts, outcome.Reason);
             result = DeliveryResult.Dropped;
             if (delivery.DeadLetterSink is { } sink && !cancellationToken.IsCancellationRequested)
@@ -133,14 +139,18 @@ public sealed class EventBroker : IAsyncDisposable
 
                 var sent = await SendAsync(dead, Target(broker.Name, sink, null), delivery.Timeout, cancellationToken);
                 result = sent.Succeeded ? DeliveryResult.DeadLettered : DeliveryResult.Dropped;
-                if (!sent.Succeeded)
+                if (sent.Succeeded)
                 {
-                    _logger.LogError("{Broker}/{Trigger}: the dead-letter sink {Sink} refused event {Id} too ({Reason}); it is lost.", broker.Name, trigger.Name, sink, cloudEvent.Id, sent.Reason);
+                    logger.LogInformation("{Broker}/{Trigger}: event {Id} went to the dead-letter sink {Sink}.", broker.Name, trigger.Name, cloudEvent.Id, sink);
+                }
+                else
+                {
+                    logger.LogError("{Broker}/{Trigger}: the dead-letter sink {Sink} refused event {Id} too ({Reason}); it is lost.", broker.Name, trigger.Name, sink, cloudEvent.Id, sent.Reason);
                 }
             }
             else if (delivery.DeadLetterSink is null)
             {
-                _logger.LogError("{Broker}/{Trigger}: no dead-letter sink, event {Id} is lost.", broker.Name, trigger.Name, cloudEvent.Id);
+                logger.LogError("{Broker}/{Trigger}: no dead-letter sink, event {Id} is lost.", broker.Name, trigger.Name, cloudEvent.Id);
             }
         }
 

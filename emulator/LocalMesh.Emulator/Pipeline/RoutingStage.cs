@@ -142,6 +142,10 @@ internal static class Responses
     public static Task NoHealthyUpstream(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoHealthyUpstream, "no healthy upstream");
 
+    public static Task Starting(HttpContext context, MeshRequest request, IReadOnlyList<string> waiting) =>
+        Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoHealthyUpstream,
+            $"starting: waiting for {string.Join(", ", waiting)}");
+
     public static Task NoRoute(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "");
 

@@ -128,9 +128,18 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         activity.SetTag(Attributes.Activation, request.Activation);
         activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
         activity.SetTag("peer.service", request.DestinationService);
-        activity.SetTag("http.request.method", context.Request.Method);
         activity.SetTag("url.path", context.Request.Path.Value);
-        activity.SetTag("http.response.status_code", status);
+        if (request.Listener.Kind == ListenerKind.Inbound)
+        {
+            activity.SetTag("http.request.method", context.Request.Method);
+            activity.SetTag("http.response.status_code", status);
+        }
+        else
+        {
+            // Istio's attribute name: with OpenTelemetry's HTTP attributes on a client span the
+            // dashboard would title it "HTTP GET 200" and hide which hop it is.
+            activity.SetTag("request.method", context.Request.Method);
+        }
         if (status >= 500 || request.Flags != ResponseFlags.None)
         {
             activity.SetStatus(ActivityStatusCode.Error, flags);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMesh.Emulator.Serverless;
@@ -13,14 +14,14 @@ public sealed class FunctionActivator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RevisionScaler> _revisions = new(StringComparer.Ordinal);
     private readonly IFunctionLauncher? _launcher;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly Lock _sync = new();
 
     internal FunctionActivator(MeshState state, IFunctionLauncher? launcher, TimeProvider time, ILoggerFactory loggerFactory)
     {
         _launcher = launcher;
         _time = time;
-        _logger = loggerFactory.CreateLogger("LocalMesh.Activator");
+        _loggerFactory = loggerFactory;
         Sync(state.Snapshot.Config);
         state.Changed += snapshot => Sync(snapshot.Config);
     }
@@ -55,7 +56,8 @@ public sealed class FunctionActivator : IAsyncDisposable
 
             foreach (var revision in revisions.Values.Where(revision => !_revisions.ContainsKey(revision.Name)))
             {
-                _revisions[revision.Name] = new RevisionScaler(revision, _launcher!, _time, _logger, () => Changed?.Invoke());
+                _revisions[revision.Name] = new RevisionScaler(
+                    revision, _launcher!, _time, _loggerFactory.CreateLogger(MeshLogCategories.Function(revision.Service ?? revision.Name)), () => Changed?.Invoke());
             }
         }
     }

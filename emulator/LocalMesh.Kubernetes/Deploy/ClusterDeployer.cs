@@ -36,6 +36,14 @@ public sealed class ClusterDeployer(IKubernetes client, Action<string> progress,
     public static async Task<(IKubernetes Client, string Target)> ConnectAsync(string? kubeconfig = null, string? context = null, CancellationToken cancellationToken = default)
     {
         KubernetesClientConfiguration configuration;
+        var noCluster = $"Point KUBECONFIG at a cluster, or create one with 'kind create cluster --config <output>/{KubernetesExport.KindConfigPath}'; " +
+            "'--dry-run true' prints the plan without one.";
+        if (kubeconfig is null && context is null && !KubernetesClientConfiguration.IsInCluster() && !DefaultKubeconfigs().Any(File.Exists))
+        {
+            // The client would fall back to http://localhost:8080, and the error would speak of a cluster nobody asked for.
+            throw new DeployException($"No kubeconfig was found (looked at {string.Join(", ", DefaultKubeconfigs())}). {noCluster}");
+        }
+
         try
         {
             configuration = kubeconfig is null && context is null
@@ -44,9 +52,7 @@ public sealed class ClusterDeployer(IKubernetes client, Action<string> progress,
         }
         catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or FileNotFoundException or IOException)
         {
-            throw new DeployException(
-                $"No cluster to deploy to ({ex.Message.TrimEnd('.')}). Point KUBECONFIG at a cluster, or create one with " +
-                $"'kind create cluster --config <output>/{KubernetesExport.KindConfigPath}'; '--dry-run true' prints the plan without one.", ex);
+            throw new DeployException($"No cluster to deploy to ({ex.Message.TrimEnd('.')}). {noCluster}", ex);
         }
 
         var target = $"{configuration.CurrentContext ?? "in-cluster"} ({configuration.Host})";
@@ -65,6 +71,12 @@ public sealed class ClusterDeployer(IKubernetes client, Action<string> progress,
 
         return (client, target);
     }
+
+    /// <summary>Where kubectl looks for its configuration: each file of <c>KUBECONFIG</c>, else <c>~/.kube/config</c>.</summary>
+    internal static IEnumerable<string> DefaultKubeconfigs() =>
+        Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } files
+            ? files.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            : [Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config")];
 
     /// <summary>Applies every step in order, then waits for the rollouts; returns how each ended.</summary>
     public async Task<IReadOnlyList<RolloutResult>> DeployAsync(DeployPlan plan, TimeSpan rolloutTimeout, CancellationToken cancellationToken = default)

@@ -32,7 +32,7 @@ public static class IstioExporter
     {
         var rule = service.DestinationRule;
         var policy = TrafficPolicy(rule?.TrafficPolicy) ?? new IstioTrafficPolicy();
-        policy.LoadBalancer ??= new IstioLoadBalancer { Simple = LoadBalancer(SimpleLoadBalancer.RoundRobin) };
+        policy.LoadBalancer ??= new IstioLoadBalancer { Simple = SimpleLoadBalancer.RoundRobin.ToIstioName() };
         return new IstioDestinationRule
         {
             Metadata = CoreExporter.Meta(model, service.Name),
@@ -254,7 +254,7 @@ public static class IstioExporter
             LoadBalancer = policy.LoadBalancer is { } balancer
                 ? new IstioLoadBalancer
                 {
-                    Simple = balancer.ConsistentHash is null ? LoadBalancer(balancer.Simple ?? SimpleLoadBalancer.RoundRobin) : null,
+                    Simple = balancer.ConsistentHash is null ? (balancer.Simple ?? SimpleLoadBalancer.RoundRobin).ToIstioName() : null,
                     ConsistentHash = balancer.ConsistentHash is { } hash
                         ? new IstioConsistentHash
                         {
@@ -297,15 +297,6 @@ public static class IstioExporter
         };
 
     private static string? Duration(TimeSpan? duration) => duration is { } value ? MeshDuration.Format(value) : null;
-
-    private static string LoadBalancer(SimpleLoadBalancer balancer) => balancer switch
-    {
-        SimpleLoadBalancer.RoundRobin => "ROUND_ROBIN",
-        SimpleLoadBalancer.LeastRequest => "LEAST_REQUEST",
-        SimpleLoadBalancer.Random => "RANDOM",
-        SimpleLoadBalancer.Passthrough => "PASSTHROUGH",
-        _ => throw new ArgumentOutOfRangeException(nameof(balancer), balancer, null),
-    };
 
     private static string Mode(MutualTlsMode mode) => mode.ToString().ToUpper(CultureInfo.InvariantCulture);
 
