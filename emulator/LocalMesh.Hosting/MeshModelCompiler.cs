@@ -23,6 +23,9 @@ internal sealed record CompiledMesh(
 /// </summary>
 internal static class MeshModelCompiler
 {
+    /// <summary>The relationship type Aspire's <c>WithReference</c> records.</summary>
+    private const string ReferenceRelationship = "Reference";
+
     public const string AppLabel = "app";
     public const string VersionLabel = "version";
     public const string KnativeServiceLabel = "serving.knative.dev/service";
@@ -80,6 +83,8 @@ internal static class MeshModelCompiler
         var calls = (
             from caller in model.Resources
             from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
+            // WithReference writes a "Reference"; a workload's link to its own service is not a call.
+            where relationship.Type == ReferenceRelationship
             where relationship.Resource is IMeshServiceResource service && service.Parent == mesh
             let service = (IMeshServiceResource)relationship.Resource
             // Callers outside the mesh keep the service's own address (a caller without a sidecar).

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace LocalMesh.Emulator.Tests;
 
@@ -195,6 +196,43 @@ public sealed class MeshServerTests : IAsyncLifetime
         Assert.True(server.State.Snapshot.Started);
         Assert.Equal(["caller"], server.State.Snapshot.Waiting.ToArray());
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(server.Addresses["ingress|gateway"])).StatusCode);
+    }
+
+    [Fact]
+    public async Task ClientsThatHangUpBeforeTheirFirstByteAreNotErrors()
+    {
+        var logs = new RecordingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(logs));
+        await using var server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend(), new MeshServerOptions { LoggerFactory = loggerFactory });
+        await using var backend = await TestBackend.StartAsync("backend-v2/0");
+        server.State.SetApplication("backend-v2", 0, backend.Address);
+
+        foreach (var listener in new[] { "inbound|backend-v2|0", "ingress|gateway", "outbound|caller|backend" })
+        {
+            // Closed, reset, and gone after the first bytes of a TLS record.
+            foreach (var (reset, bytes) in new[] { (false, 0), (true, 0), (false, 2), (true, 2) })
+            {
+                using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, server.Addresses[listener].Port);
+                await socket.SendAsync(new byte[] { 0x16, 0x03 }.AsMemory(0, bytes));
+                if (reset)
+                {
+                    socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+                }
+
+                socket.Close();
+            }
+        }
+
+        // The same listener still serves, and nothing it logged is an error.
+        Assert.Equal("backend-v2/0", await _client.GetStringAsync(server.Addresses["inbound|backend-v2|0"]));
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (DateTime.UtcNow < deadline && !logs.Entries.Any(entry => entry.Level >= LogLevel.Warning))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Empty(logs.Entries.Where(entry => entry.Level >= LogLevel.Warning).Select(entry => $"{entry.Category}: {entry.Message} {entry.Exception}"));
     }
 
     [Fact]

@@ -30,8 +30,23 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         }
 
         var input = connection.Transport.Input;
-        var peek = await input.ReadAsync(connection.ConnectionClosed);
-        var isTls = !peek.Buffer.IsEmpty && peek.Buffer.FirstSpan[0] == TlsHandshakeRecord;
+        ReadResult peek;
+        try
+        {
+            peek = await input.ReadAsync(connection.ConnectionClosed);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionResetException or IOException)
+        {
+            // The peer hung up before its first byte: nothing to serve and nothing wrong here.
+            return;
+        }
+
+        if (peek.Buffer.IsEmpty && peek.IsCompleted)
+        {
+            return;
+        }
+
+        var isTls = peek.Buffer.FirstSpan[0] == TlsHandshakeRecord;
         // Nothing is consumed: the first bytes are read again by TLS or by HTTP.
         input.AdvanceTo(peek.Buffer.Start);
 
