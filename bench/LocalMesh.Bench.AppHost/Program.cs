@@ -2,7 +2,8 @@
 // (each calls the next), each with one workload, with the mesh (--mesh true) or plain Aspire
 // references (--mesh false). Workloads are the details sample (--workload project, health-checked)
 // or `sleep` processes (--workload sleep: cheap, so the AppHost's own memory is what grows).
-// Prints "READY <ms since the process started>" once every workload is up.
+// Prints "READY <ms since the process started>" once every workload is up and, with the mesh,
+// once the mesh says it is ready (its ingress serves).
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +45,12 @@ for (var i = count - 1; i >= 0; i--)
     }
 }
 
+if (mesh is not null && projects && next is IResourceBuilder<MeshServiceResource> first)
+{
+    // The door a person would use: ready means it serves.
+    mesh.AddIngressGateway("ingress", port: 0).WithRoute(first);
+}
+
 using var app = builder.Build();
 await app.StartAsync();
 var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
@@ -57,6 +64,12 @@ foreach (var name in workloads)
     {
         await notifications.WaitForResourceAsync(name, KnownResourceStates.Running);
     }
+}
+
+if (mesh is not null && projects)
+{
+    // What a person waits for with the mesh: its ready signal (every workload ready, the ingress serving).
+    await notifications.WaitForResourceAsync(mesh.Resource.Name, KnownResourceStates.Running);
 }
 
 Console.WriteLine($"READY {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0}");

@@ -37,7 +37,7 @@ foreach (var area in areas)
         "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
         "routing" => RouteMatchingBenchmark.Run(),
         "memory" => await AppHostBenchmark.MemoryAsync(),
-        "startup" => await AppHostBenchmark.StartupAsync(rounds: 3),
+        "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
         _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, coldstart, memory, startup."),
     });

@@ -75,8 +75,8 @@ internal sealed class MeshDashboard(
                         ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
                         : new ResourceStateSnapshot($"{endpoints.Length}/{expected} ready", KnownResourceStateStyles.Info),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
-                    // The service's own address is for the mesh's listeners, not a page: shown, not a link.
-                    Urls = [new UrlSnapshot("mesh", service.GetEndpoint(MeshServiceResource.EndpointName).Url, IsInternal: true)],
+                    // The service's address is for callers outside the mesh, not a page to open: shown, not a link.
+                    Urls = [],
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
                         Shown("mesh.endpoints", "Endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})")) is { Length: > 0 } ready ? ready : "none ready", 0),
@@ -89,6 +89,7 @@ internal sealed class MeshDashboard(
                         Shown("mesh.ejected", "Ejected endpoints", Ejected(service.Name), 7),
                         Shown("mesh.authorization", "Authorization policies", string.Join(", ", policies) is { Length: > 0 } names ? names : "none", 8),
                         Shown("mesh.identity", "Identities", string.Join(", ", workloads.Select(snapshot.Config.SpiffeIdOf).Distinct()), 9),
+                        Shown("mesh.address", "Address (callers outside the mesh)", service.GetEndpoint(MeshServiceResource.EndpointName).Url, 10),
                     ]),
                 });
             }
@@ -144,7 +145,8 @@ internal sealed class MeshDashboard(
                             ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
                             : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
-                    Urls = [new UrlSnapshot("mesh", function.GetEndpoint(FunctionResource.EndpointName).Url, IsInternal: false)],
+                    // A function answers POSTs (a browser's GET would only start an instance to say 405).
+                    Urls = [],
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
                         Shown("function.instances", "Instances", instances, 0),
@@ -155,6 +157,7 @@ internal sealed class MeshDashboard(
                             $"initial-scale {scaling.InitialScale}, target {scaling.TargetPerInstance:0.##}/instance, window {MeshDuration.Format(scaling.StableWindow)}", 3),
                         Shown("mesh.callers", "Callers", string.Join(", ", server.State.Snapshot.Config.Listeners
                             .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == function.Name).Select(l => l.Workload)), 4),
+                        Shown("mesh.address", "Address (callers outside the mesh)", function.GetEndpoint(FunctionResource.EndpointName).Url, 5),
                     ]),
                 });
             }
@@ -168,9 +171,11 @@ internal sealed class MeshDashboard(
                 {
                     State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
-                    Urls = [new UrlSnapshot("ingress", broker.GetEndpoint(BrokerResource.EndpointName).Url, IsInternal: false)],
+                    // A broker takes CloudEvents by POST, not a page to open.
+                    Urls = [],
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
+                        Shown("broker.address", "Address (POST CloudEvents)", broker.GetEndpoint(BrokerResource.EndpointName).Url, 5),
                         Shown("broker.triggers", "Triggers", string.Join("; ", config.Triggers.Select(t =>
                             $"{t.Name}: {(t.Filter.IsEmpty ? "all events" : string.Join(", ", t.Filter.Select(f => $"{f.Key}={f.Value}")))} → {t.Subscriber}{t.Path}")), 0),
                         Shown("broker.delivered", "Delivered", deliveries.Count(r => r.Result == DeliveryResult.Delivered), 1),

@@ -27,6 +27,35 @@ public sealed class AddMeshTests
     }
 
     [Fact]
+    public void TheLandingPageIsAnAbsolutePathAndAnythingElseIsRefusedNamingTheGateway()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        var gateway = mesh.AddIngressGateway("ingress");
+
+        Assert.Equal("/", gateway.Resource.LandingPath);
+        gateway.WithLandingPage("/productpage");
+        Assert.Equal("/productpage", gateway.Resource.LandingPath);
+
+        var error = Assert.Throws<ArgumentException>(() => gateway.WithLandingPage("productpage"));
+        Assert.Contains("gateway 'ingress'", error.Message);
+        Assert.Contains("/productpage", error.Message);
+    }
+
+    [Fact]
+    public void AWorkloadIsLinkedToItsServiceWithoutBecomingOneOfItsCallers()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        var workload = builder.AddExecutable("reviews-v1", "dotnet", ".");
+        var reviews = mesh.AddService("reviews").WithWorkload(workload);
+
+        Assert.Contains(workload.Resource.Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Resource == reviews.Resource && r.Type == "MeshService");
+        var compiled = MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource);
+        Assert.Empty(compiled.Calls);
+    }
+
+    [Fact]
     public void ASecondMeshIsRefused()
     {
         var builder = DistributedApplication.CreateBuilder();
