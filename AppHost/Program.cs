@@ -27,9 +27,30 @@ if (scenario is not null && !BookinfoScenarios.All.ContainsKey(scenario))
     return 2;
 }
 
+// `--mesh-config <file-or-folder>` (may be given more than once): the traffic rules come from
+// Istio YAML, as a team keeps it next to its code, and the sample declares none of its own (as
+// bookinfo starts with none before `kubectl apply`).
+var meshConfig = args.Select((arg, index) => (arg, index)).Where(a => a.arg == "--mesh-config")
+    .Select(a => a.index + 1 < args.Length ? args[a.index + 1] : null).ToList();
+if (meshConfig.Contains(null))
+{
+    Console.Error.WriteLine("--mesh-config needs a file or folder of Istio YAML, e.g. --mesh-config ../deploy/istio");
+    return 2;
+}
+
+if (meshConfig.Count > 0 && scenario is not null)
+{
+    Console.Error.WriteLine("Choose --scenario (rules written in C#) or --mesh-config (rules from YAML), not both.");
+    return 2;
+}
+
 var mesh = builder.AddMesh("mesh")
     // The export (see README) also writes an Argo CD Application that syncs the production overlay.
     .WithGitOpsRepository("https://github.com/example/bookinfo.git", "deploy/overlays/production");
+foreach (var path in meshConfig)
+{
+    mesh.WithConfigurationFiles(path!);
+}
 
 var ratings = mesh.AddService("ratings")
     .WithWorkload(Workload<Projects.Ratings>("ratings-v1"), version: "v1");
@@ -106,9 +127,10 @@ foreach (var policy in chosen?.AuthorizationPolicies ?? [])
 // bookinfo's destination-rule-all: a subset per version, and the scenario's rules if one was chosen.
 foreach (var service in new[] { productpage, details, reviews, ratings })
 {
-    foreach (var subset in BookinfoScenarios.Subsets[service.Resource.Name])
+    service.WithPort(9080);
+    foreach (var subset in meshConfig.Count > 0 ? [] : BookinfoScenarios.Subsets[service.Resource.Name])
     {
-        service.WithPort(9080).WithSubset(subset);
+        service.WithSubset(subset);
     }
 
     foreach (var route in chosen?.Routes.GetValueOrDefault(service.Resource.Name, []) ?? [])

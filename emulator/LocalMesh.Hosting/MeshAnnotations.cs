@@ -35,6 +35,11 @@ public sealed record MeshPeerAuthenticationAnnotation(LocalMesh.Emulator.Configu
 /// <param name="Policy">The policy.</param>
 public sealed record MeshAuthorizationPolicyAnnotation(LocalMesh.Emulator.Configuration.AuthorizationPolicy Policy) : IResourceAnnotation;
 
+/// <summary>Istio YAML the mesh reads its rules from: a file or a folder, searched recursively.</summary>
+/// <param name="Path">The path as given (shown in messages).</param>
+/// <param name="BaseDirectory">Where a relative path starts: the AppHost's folder.</param>
+public sealed record MeshConfigurationFilesAnnotation(string Path, string BaseDirectory) : IResourceAnnotation;
+
 /// <summary>A function's scaling (Knative's <c>containerConcurrency</c> and autoscaling annotations), for every revision.</summary>
 /// <param name="Scaling">The settings.</param>
 public sealed record FunctionScalingAnnotation(LocalMesh.Emulator.Configuration.FunctionScaling Scaling) : IResourceAnnotation;

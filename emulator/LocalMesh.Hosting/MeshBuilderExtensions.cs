@@ -50,6 +50,29 @@ public static class MeshBuilderExtensions
             .WithManifestPublishingCallback(context => MeshManifest.WriteMesh(context, mesh));
     }
 
+    /// <summary>
+    /// Reads traffic rules from a team's own Istio YAML — the files that go to the cluster — so they
+    /// drive the local mesh too: VirtualService and DestinationRule (<c>networking.istio.io</c>
+    /// <c>v1</c>, <c>v1beta1</c>, <c>v1alpha3</c>), hosts resolved as Istio resolves them, subsets
+    /// selecting workloads by their labels. Every file is checked before anything starts: a mistake
+    /// is an error with its file, line and field, and the AppHost starts nothing; what Istio accepts
+    /// but cannot work is a warning with Istio's analyzer code. Other kinds are kept for the export.
+    /// A service's rules come from its files or from C#, not both.
+    /// </summary>
+    /// <param name="builder">The mesh.</param>
+    /// <param name="path">A YAML file, or a folder searched recursively for <c>*.yaml</c> and <c>*.yml</c>; relative to the AppHost's folder.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithConfigurationFiles("../deploy/istio");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithConfigurationFiles(this IResourceBuilder<MeshResource> builder, string path)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return builder.WithAnnotation(new MeshConfigurationFilesAnnotation(path, builder.ApplicationBuilder.AppHostDirectory));
+    }
+
     /// <summary>Sets the namespace of the mesh's services and workloads (default <c>default</c>).</summary>
     /// <param name="builder">The mesh.</param>
     /// <param name="namespace">A Kubernetes namespace name.</param>

@@ -51,6 +51,11 @@ internal sealed class MeshController(
             log.LogWarning("{Notice}", notice);
         }
 
+        foreach (var warning in mesh.Warnings)
+        {
+            log.LogWarning("{Warning}", warning);
+        }
+
         var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext, log);
         if (functions.MissingBuilds().ToList() is { Count: > 0 } missing)
         {

@@ -3,6 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Eventing;
 using LocalMesh.Kubernetes;
+using LocalMesh.Kubernetes.Import;
 
 namespace Aspire.Hosting;
 
@@ -11,11 +12,13 @@ namespace Aspire.Hosting;
 /// <param name="Workloads">Each workload resource with its configuration.</param>
 /// <param name="Calls">Each call from a workload to a mesh service, carried by an outbound listener.</param>
 /// <param name="Notices">Where the emulator cannot do exactly what Istio or Knative would, to say at start-up.</param>
+/// <param name="Warnings">What the configuration files hold that Istio accepts but cannot work, or that is only carried, to say at start-up.</param>
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
     ImmutableArray<(IResource Caller, IMeshServiceResource Service, ListenerConfig Listener)> Calls,
-    IReadOnlyList<MeshNotice> Notices);
+    IReadOnlyList<MeshNotice> Notices,
+    IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
@@ -125,10 +128,23 @@ internal static class MeshModelCompiler
         }
 
 
+        var meshServices = services.Select(ServiceConfig).ToList();
+        var warnings = new List<string>();
+        IReadOnlyDictionary<string, ImportedServiceRules> fromFiles = new Dictionary<string, ImportedServiceRules>();
+        if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
+        {
+            (meshServices, fromFiles) = ApplyConfigurationFiles(files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), errors, warnings);
+            if (errors.Count > 0)
+            {
+                // The files' own errors first: checking what came of a broken file would only repeat them.
+                throw new MeshModelException(errors);
+            }
+        }
+
         var config = new MeshConfig
         {
             Namespace = mesh.Namespace,
-            Services = [.. services.Select(ServiceConfig), .. functionServices.Select(function => function.Service)],
+            Services = [.. meshServices, .. functionServices.Select(function => function.Service)],
             Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
             Brokers = [.. brokerConfigs],
             Listeners = listeners.ToImmutable(),
@@ -138,13 +154,17 @@ internal static class MeshModelCompiler
 
         // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
         var validation = MeshConfigValidator.Validate(config);
-        errors.AddRange(validation.Errors.Select(error => new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
+        errors.AddRange(validation.Errors.Select(error =>
+            // A rule from a file is named by its file, line and object, as the file's own mistakes are.
+            fromFiles.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document)
+                ? new MeshModelError($"{location} {document.Object(mesh.Namespace)}", $"spec.{error.Field}", error.Problem, error.Fix)
+                : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
         if (errors.Count > 0)
         {
             throw new MeshModelException(errors);
         }
 
-        return new CompiledMesh(config, [.. workloads], calls, validation.Notices);
+        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings);
     }
 
     /// <summary>
@@ -231,6 +251,75 @@ internal static class MeshModelCompiler
         Triggers = [.. broker.Annotations.OfType<BrokerTriggerAnnotation>().Select(annotation => annotation.Trigger)],
         Delivery = broker.Annotations.OfType<BrokerDeliveryAnnotation>().LastOrDefault()?.Delivery,
     };
+
+    /// <summary>
+    /// The services with the rules the files give them. A service routed (or given a
+    /// DestinationRule) both in C# and in a file is an error naming both places.
+    /// </summary>
+    private static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules) ApplyConfigurationFiles(
+        IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
+        IReadOnlyList<WorkloadConfig> workloads, List<MeshModelError> errors, List<string> warnings)
+    {
+        var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
+        var findings = new List<ConfigFinding>(files.Findings);
+        var labels = services.ToDictionary(
+            service => service.Name,
+            service => (IReadOnlyList<IReadOnlyDictionary<string, string>>)[.. workloads.Where(w => w.Service == service.Name).Select(w => w.Labels)],
+            StringComparer.Ordinal);
+        var rules = IstioImporter.Import(files, meshNamespace, labels, findings);
+
+        var merged = services.Select(service =>
+        {
+            if (!rules.TryGetValue(service.Name, out var imported))
+            {
+                return service;
+            }
+
+            if (imported.RoutesFrom?.Document is { } routes && !service.Http.IsDefaultOrEmpty)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, routes.Location, routes.Object(meshNamespace), "spec.hosts",
+                    $"routes '{service.Name}', which the app model routes too (WithHttpRoute or WithWeightedRoute on '{service.Name}').",
+                    "keep the routes in one place: remove them from the C# model or from the file."));
+            }
+
+            if (imported.PolicyFrom?.Document is { } policy && service.DestinationRule is not null)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, policy.Location, policy.Object(meshNamespace), "spec.host",
+                    $"is the DestinationRule of '{service.Name}', which the app model gives one too (WithSubset or WithTrafficPolicy on '{service.Name}').",
+                    "keep the subsets and policies in one place: remove them from the C# model or from the file."));
+            }
+
+            return service with
+            {
+                Http = imported.Routes ?? service.Http,
+                DestinationRule = imported.Policy ?? service.DestinationRule,
+            };
+        }).ToList();
+
+        // In the order of the files, then of the lines, as a person reads them.
+        foreach (var finding in findings.OrderBy(f => f.Location.File, StringComparer.Ordinal).ThenBy(f => f.Location.Line).ThenBy(f => f.Location.Column))
+        {
+            if (finding.Severity == FindingSeverity.Error)
+            {
+                errors.Add(new MeshModelError(
+                    finding.Object.Length == 0 ? finding.Location.ToString() : $"{finding.Location} {finding.Object}",
+                    finding.Field.Length == 0 ? "file" : finding.Field,
+                    finding.Problem,
+                    finding.Fix));
+            }
+            else
+            {
+                warnings.Add(finding.ToString());
+            }
+        }
+
+        if (files.Carried.Count > 0)
+        {
+            warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
+        }
+
+        return (merged, rules);
+    }
 
     private static MeshServiceConfig ServiceConfig(MeshServiceResource service)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace LocalMesh.Emulator.Tests;
 
 /// <summary>
-/// Knative Serving's activator and autoscaler (SEMANTICS.md, Knative Serving), rule by rule, on
+/// Knative Serving's activator and autoscaler (docs/semantics.md, Functions), rule by rule, on
 /// a fake clock with instances that start when the test says.
 /// </summary>
 public sealed class ActivatorTests : IAsyncDisposable

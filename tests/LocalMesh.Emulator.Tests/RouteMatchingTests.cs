@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Emulator.Tests;
 
-/// <summary>VirtualService <c>http[].match</c>, rule by rule (SEMANTICS.md, VirtualService).</summary>
+/// <summary>VirtualService <c>http[].match</c>, rule by rule (docs/semantics.md, Routes).</summary>
 public sealed class RouteMatchingTests
 {
     private static readonly MatchContext NoSource = new(NoLabels.Instance, 80);

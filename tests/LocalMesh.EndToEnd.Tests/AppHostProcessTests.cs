@@ -100,9 +100,47 @@ public sealed partial class AppHostProcessTests
         Assert.Equal(1, exitCode);
         Assert.StartsWith("The mesh model has 3 problems; nothing was started:", errors.Trim());
         Assert.Contains("reviews: http[0].match[0].uri: regex", errors);
-        Assert.Contains("reviews: http[0].route[0].destination.subset: 'v4' is not a subset of 'reviews'. Fix: use one of: v1, v2, v3, or declare it on 'reviews' with .WithSubset(\"v4\").", errors);
+        Assert.Contains("reviews: http[0].route[0].destination.subset: 'v4' is not a subset of 'reviews'. Fix: use one of: v1, v2, v3, or declare it in the DestinationRule of 'reviews' (in C#: .WithSubset(\"v4\")).", errors);
         Assert.Contains("reviews: http[1].route: has weights that are all 0", errors);
         Assert.DoesNotContain("   at ", errors);
+    }
+
+    [Fact]
+    public async Task AnIstioFileWithThreeMistakesStopsTheAppHostWithEachAtItsLineAndExitCode1()
+    {
+        var folder = Directory.CreateTempSubdirectory("localmesh-bad-yaml-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "reviews.yaml");
+            File.WriteAllText(file, """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata:
+                  name: reviews
+                spec:
+                  hosts: [reviews]
+                  http:
+                  - route:
+                    - destination: {host: reviews}
+                      weight: fifty
+                    timeout: 2 seconds
+                    retrys: {attempts: 2}
+                """.ReplaceLineEndings("\n"));
+
+            var (exitCode, errors) = await RunToExitAsync("--mesh-config", file);
+
+            Assert.Equal(1, exitCode);
+            var lines = errors.Trim().Split('\n');
+            Assert.Equal("The mesh model has 3 problems; nothing was started:", lines[0]);
+            Assert.StartsWith($"  - {file}:10:15 VirtualService default/reviews: spec.http[0].route[0].weight: expected a whole number, found 'fifty'.", lines[1]);
+            Assert.StartsWith($"  - {file}:11:5 VirtualService default/reviews: spec.http[0].timeout: '2 seconds' is not a duration.", lines[2]);
+            Assert.StartsWith($"  - {file}:12:5 VirtualService default/reviews: spec.http[0].retrys: unknown field 'retrys'.", lines[3]);
+            Assert.DoesNotContain("   at ", errors);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     [Fact]

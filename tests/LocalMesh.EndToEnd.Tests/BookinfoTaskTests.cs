@@ -6,7 +6,7 @@ using LocalMesh.Emulator.Telemetry;
 namespace LocalMesh.EndToEnd.Tests;
 
 /// <summary>
-/// The documented outcomes of Istio's bookinfo tasks (SEMANTICS.md, last section), on the sample
+/// The documented outcomes of Istio's bookinfo tasks (docs/semantics.md, last section), on the sample
 /// app. Each test switches the running mesh to the scenario the AppHost's <c>--scenario</c>
 /// switch would start it in, and puts the configuration back afterwards.
 /// </summary>

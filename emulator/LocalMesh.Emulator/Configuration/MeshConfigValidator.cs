@@ -431,8 +431,8 @@ public static class MeshConfigValidator
             var known = service.DestinationRule?.Subsets?.Select(s => s.Name).ToList() ?? [];
             report.Error($"{field}.subset", $"'{subset}' is not a subset of '{destination.Host}'.",
                 known.Count == 0
-                    ? $"declare it on '{destination.Host}' with .WithSubset(\"{subset}\")."
-                    : $"use one of: {string.Join(", ", known)}, or declare it on '{destination.Host}' with .WithSubset(\"{subset}\").");
+                    ? $"declare it in the DestinationRule of '{destination.Host}' (in C#: .WithSubset(\"{subset}\"))."
+                    : $"use one of: {string.Join(", ", known)}, or declare it in the DestinationRule of '{destination.Host}' (in C#: .WithSubset(\"{subset}\")).");
         }
 
         if (destination.Port is { } port && port != service.Port)

@@ -38,6 +38,11 @@ public sealed class VirtualServiceSpec
     public List<string> Hosts { get; set; } = [];
     public List<string>? Gateways { get; set; }
     public List<IstioHttpRoute> Http { get; set; } = [];
+
+    // Read from a team's files and carried, not emulated (an object is any value, kept as written).
+    public List<string>? ExportTo { get; set; }
+    public object? Tcp { get; set; }
+    public object? Tls { get; set; }
 }
 
 public sealed class IstioHttpRoute
@@ -53,6 +58,10 @@ public sealed class IstioHttpRoute
     public IstioDestination? Mirror { get; set; }
     public IstioPercent? MirrorPercentage { get; set; }
     public IstioHeaders? Headers { get; set; }
+    public object? CorsPolicy { get; set; }
+    public object? Delegate { get; set; }
+    public object? Mirrors { get; set; }
+    public object? DirectResponse { get; set; }
 }
 
 public sealed class IstioHttpMatch
@@ -68,6 +77,9 @@ public sealed class IstioHttpMatch
     public bool? IgnoreUriCase { get; set; }
     public Dictionary<string, string>? SourceLabels { get; set; }
     public int? Port { get; set; }
+    public List<string>? Gateways { get; set; }
+    public string? SourceNamespace { get; set; }
+    public object? StatPrefix { get; set; }
 }
 
 public sealed class IstioStringMatch
@@ -129,6 +141,9 @@ public sealed class IstioDelay
 {
     public string FixedDelay { get; set; } = "";
     public IstioPercent? Percentage { get; set; }
+
+    /// <summary>Deprecated whole-number percentage, still in older samples (Istio reads it when <see cref="Percentage"/> is unset).</summary>
+    public int? Percent { get; set; }
 }
 
 public sealed class IstioAbort
@@ -136,6 +151,7 @@ public sealed class IstioAbort
     public int? HttpStatus { get; set; }
     public string? GrpcStatus { get; set; }
     public IstioPercent? Percentage { get; set; }
+    public object? Http2Error { get; set; }
 }
 
 public sealed class IstioPercent
@@ -166,6 +182,8 @@ public sealed class DestinationRuleSpec
     public string Host { get; set; } = "";
     public IstioTrafficPolicy? TrafficPolicy { get; set; }
     public List<IstioSubset>? Subsets { get; set; }
+    public List<string>? ExportTo { get; set; }
+    public object? WorkloadSelector { get; set; }
 }
 
 public sealed class IstioSubset
@@ -180,12 +198,20 @@ public sealed class IstioTrafficPolicy
     public IstioLoadBalancer? LoadBalancer { get; set; }
     public IstioConnectionPool? ConnectionPool { get; set; }
     public IstioOutlierDetection? OutlierDetection { get; set; }
+    public object? Tls { get; set; }
+    public object? PortLevelSettings { get; set; }
+    public object? Tunnel { get; set; }
+    public object? ProxyProtocol { get; set; }
+    public object? RetryBudget { get; set; }
 }
 
 public sealed class IstioLoadBalancer
 {
     public string? Simple { get; set; }
     public IstioConsistentHash? ConsistentHash { get; set; }
+    public object? LocalityLbSetting { get; set; }
+    public object? WarmupDurationSecs { get; set; }
+    public object? Warmup { get; set; }
 }
 
 public sealed class IstioConsistentHash
@@ -195,6 +221,8 @@ public sealed class IstioConsistentHash
     public bool? UseSourceIp { get; set; }
     public string? HttpQueryParameterName { get; set; }
     public int? MinimumRingSize { get; set; }
+    public object? RingHash { get; set; }
+    public object? Maglev { get; set; }
 }
 
 public sealed class IstioHttpCookie
@@ -214,6 +242,9 @@ public sealed class IstioTcpSettings
 {
     public int? MaxConnections { get; set; }
     public string? ConnectTimeout { get; set; }
+    public object? TcpKeepalive { get; set; }
+    public object? MaxConnectionDuration { get; set; }
+    public object? IdleTimeout { get; set; }
 }
 
 public sealed class IstioHttpSettings
@@ -223,6 +254,9 @@ public sealed class IstioHttpSettings
     public int? MaxRequestsPerConnection { get; set; }
     public int? MaxRetries { get; set; }
     public string? IdleTimeout { get; set; }
+    public object? H2UpgradePolicy { get; set; }
+    public object? UseClientProtocol { get; set; }
+    public object? MaxConcurrentStreams { get; set; }
 }
 
 public sealed class IstioOutlierDetection
@@ -233,6 +267,9 @@ public sealed class IstioOutlierDetection
     public string? BaseEjectionTime { get; set; }
     public int? MaxEjectionPercent { get; set; }
     public int? MinHealthPercent { get; set; }
+    public object? SplitExternalLocalOriginErrors { get; set; }
+    public object? ConsecutiveLocalOriginFailures { get; set; }
+    public object? ConsecutiveErrors { get; set; }
 }
 
 public sealed class IstioGateway : CustomResource<GatewaySpecification>

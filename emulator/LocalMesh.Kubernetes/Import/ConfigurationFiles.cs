@@ -1,0 +1,305 @@
+using System.Text.RegularExpressions;
+using LocalMesh.Kubernetes.Export;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace LocalMesh.Kubernetes.Import;
+
+/// <summary>One Kubernetes object read from a file: where it starts, what it is, its YAML.</summary>
+/// <param name="Location">Where the document starts.</param>
+/// <param name="ApiVersion">Its <c>apiVersion</c>.</param>
+/// <param name="Kind">Its <c>kind</c>.</param>
+/// <param name="Namespace">Its <c>metadata.namespace</c>, or <c>null</c> when the file leaves it out.</param>
+/// <param name="Name">Its <c>metadata.name</c>.</param>
+/// <param name="Node">The whole document.</param>
+public sealed record ConfigDocument(SourceLocation Location, string ApiVersion, string Kind, string? Namespace, string Name, YamlMappingNode Node)
+{
+    /// <summary>How findings name it, e.g. <c>VirtualService default/reviews</c>.</summary>
+    public string Object(string defaultNamespace) => $"{Kind} {Namespace ?? defaultNamespace}/{Name}";
+}
+
+/// <summary>A typed object read from a file, with where each of its fields was.</summary>
+/// <typeparam name="TSpec">The type of its <c>spec</c>.</typeparam>
+/// <param name="Document">The document it came from.</param>
+/// <param name="Spec">Its spec.</param>
+/// <param name="Locations">Where each field path (<c>spec.http[0].timeout</c>) was.</param>
+public sealed record LoadedObject<TSpec>(ConfigDocument Document, TSpec Spec, IReadOnlyDictionary<string, SourceLocation> Locations)
+{
+    /// <summary>Where <paramref name="path"/> was, or the nearest enclosing field that was there.</summary>
+    public SourceLocation At(string path)
+    {
+        for (var current = path; current.Length > 0; current = Parent(current))
+        {
+            if (Locations.TryGetValue(current, out var location))
+            {
+                return location;
+            }
+        }
+
+        return Document.Location;
+
+        static string Parent(string path) => path.LastIndexOfAny(['.', '[']) is var cut and > 0 ? path[..cut] : "";
+    }
+}
+
+/// <summary>
+/// A team's Istio and Knative YAML, read strictly from files and folders (searched recursively
+/// for <c>*.yaml</c> and <c>*.yml</c>, several documents a file): the kinds the mesh emulates as
+/// typed objects, every other object carried as it is for the export, and every problem of every
+/// file at once.
+/// </summary>
+public sealed partial class ConfigurationFiles
+{
+    /// <summary>The API versions of <c>networking.istio.io</c> Istio serves today.</summary>
+    public static readonly IReadOnlyList<string> NetworkingVersions = ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"];
+
+    /// <summary>Kinds LocalMesh recognises but does not apply locally yet; carried for the export with a warning.</summary>
+    private static readonly Dictionary<string, string[]> NotAppliedYet = new(StringComparer.Ordinal)
+    {
+        ["networking.istio.io/Gateway"] = ["v1", "v1beta1", "v1alpha3"],
+        ["security.istio.io/PeerAuthentication"] = ["v1", "v1beta1"],
+        ["security.istio.io/AuthorizationPolicy"] = ["v1", "v1beta1"],
+        ["serving.knative.dev/Service"] = ["v1"],
+        ["eventing.knative.dev/Broker"] = ["v1"],
+        ["eventing.knative.dev/Trigger"] = ["v1"],
+    };
+
+    /// <summary>The kinds of each group Istio and Knative define, so a misspelt kind of a known group is an error, not a carried object.</summary>
+    private static readonly Dictionary<string, string[]> KnownKinds = new(StringComparer.Ordinal)
+    {
+        ["networking.istio.io"] = ["VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "WorkloadEntry", "WorkloadGroup", "EnvoyFilter", "ProxyConfig"],
+        ["security.istio.io"] = ["PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"],
+        ["serving.knative.dev"] = ["Service", "Configuration", "Revision", "Route", "DomainMapping"],
+        ["eventing.knative.dev"] = ["Broker", "Trigger", "EventType"],
+    };
+
+    private readonly List<ConfigFinding> _findings = [];
+
+    private ConfigurationFiles(string defaultNamespace) => DefaultNamespace = defaultNamespace;
+
+    /// <summary>The namespace of objects whose file leaves it out (the mesh's).</summary>
+    public string DefaultNamespace { get; }
+
+    /// <summary>Every file read, in the order read.</summary>
+    public List<string> Files { get; } = [];
+
+    /// <summary>The VirtualServices.</summary>
+    public List<LoadedObject<VirtualServiceSpec>> VirtualServices { get; } = [];
+
+    /// <summary>The DestinationRules.</summary>
+    public List<LoadedObject<DestinationRuleSpec>> DestinationRules { get; } = [];
+
+    /// <summary>Objects kept for the export and not emulated: other kinds, and kinds not applied locally yet.</summary>
+    public List<ConfigDocument> Carried { get; } = [];
+
+    /// <summary>Every problem found, errors and warnings.</summary>
+    public IReadOnlyList<ConfigFinding> Findings => _findings;
+
+    /// <summary>Whether any finding is an error.</summary>
+    public bool HasErrors => _findings.Any(finding => finding.Severity == FindingSeverity.Error);
+
+    /// <summary>Reads every file under <paramref name="paths"/> (files or folders).</summary>
+    /// <param name="paths">Files and folders, relative to <paramref name="baseDirectory"/> or absolute.</param>
+    /// <param name="baseDirectory">Where relative paths start (the AppHost's folder).</param>
+    /// <param name="defaultNamespace">The namespace of objects that name none.</param>
+    public static ConfigurationFiles Load(IEnumerable<string> paths, string baseDirectory, string defaultNamespace)
+    {
+        var files = new ConfigurationFiles(defaultNamespace);
+        // Messages show a file as its path was given: relative to the AppHost's folder, or absolute.
+        var shown = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            var full = Path.GetFullPath(path, baseDirectory);
+            string Shown(string file) => Path.IsPathRooted(path) ? file : Path.GetRelativePath(baseDirectory, file);
+            if (Directory.Exists(full))
+            {
+                foreach (var file in Directory.EnumerateFiles(full, "*.*", SearchOption.AllDirectories)
+                    .Where(file => file.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal))
+                {
+                    files.Files.Add(file);
+                    shown.TryAdd(file, Shown(file));
+                }
+            }
+            else if (File.Exists(full))
+            {
+                files.Files.Add(full);
+                shown.TryAdd(full, Shown(full));
+            }
+            else
+            {
+                files._findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(path, 0, 0), "", "",
+                    $"no such file or folder (looked at {full}).", "give a YAML file or a folder of them, relative to the AppHost's folder or absolute."));
+            }
+        }
+
+        var seen = new Dictionary<string, ConfigDocument>(StringComparer.Ordinal);
+        foreach (var file in files.Files.Distinct(StringComparer.Ordinal))
+        {
+            files.Read(file, shown[file], seen);
+        }
+
+        return files;
+    }
+
+    private void Read(string path, string shown, Dictionary<string, ConfigDocument> seen)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            stream.Load(reader);
+        }
+        catch (YamlException error)
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(shown, (int)error.Start.Line, (int)error.Start.Column), "", "",
+                $"is not valid YAML: {Sentence(error.InnerException?.Message ?? error.Message)}", "correct the YAML syntax at this line."));
+            return;
+        }
+
+        foreach (var yaml in stream.Documents)
+        {
+            if (yaml.RootNode is YamlScalarNode { Value: null or "" } || (yaml.RootNode is YamlMappingNode { Children.Count: 0 }))
+            {
+                continue; // an empty document, e.g. after a trailing ---
+            }
+
+            var at = new SourceLocation(shown, (int)yaml.RootNode.Start.Line, (int)yaml.RootNode.Start.Column);
+            if (yaml.RootNode is not YamlMappingNode root)
+            {
+                _findings.Add(new ConfigFinding(FindingSeverity.Error, at, "", "", "is not a Kubernetes object (a map with apiVersion, kind and metadata).", "write one object per document, separated by ---."));
+                continue;
+            }
+
+            if (Document(root, at) is not { } document)
+            {
+                continue;
+            }
+
+            var objectName = document.Object(DefaultNamespace);
+            var key = $"{Group(document.ApiVersion)}/{document.Kind}/{document.Namespace ?? DefaultNamespace}/{document.Name}";
+            if (seen.TryGetValue(key, out var first))
+            {
+                _findings.Add(new ConfigFinding(FindingSeverity.Error, at, objectName, "metadata.name",
+                    $"is defined twice: here and at {first.Location}.", "keep one of them, or give one another name."));
+                continue;
+            }
+
+            seen[key] = document;
+            Classify(document, objectName);
+        }
+    }
+
+    private void Classify(ConfigDocument document, string objectName)
+    {
+        var group = Group(document.ApiVersion);
+        var version = document.ApiVersion.Contains('/') ? document.ApiVersion[(document.ApiVersion.IndexOf('/') + 1)..] : document.ApiVersion;
+        if (KnownKinds.TryGetValue(group, out var kinds) && !kinds.Contains(document.Kind, StringComparer.Ordinal))
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "kind",
+                $"'{document.Kind}' is not a kind of {group}.", $"use one of: {string.Join(", ", kinds)}."));
+            return;
+        }
+
+        if (document.Kind is "VirtualService" or "DestinationRule" && group == "networking.istio.io")
+        {
+            if (!NetworkingVersions.Contains(document.ApiVersion, StringComparer.Ordinal))
+            {
+                _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
+                    $"'{document.ApiVersion}' is not served by Istio.", $"use {NetworkingVersions[0]} (or {string.Join(", ", NetworkingVersions.Skip(1))})."));
+                return;
+            }
+
+            if (document.Kind == "VirtualService")
+            {
+                VirtualServices.Add(Bind<VirtualServiceSpec>(document, objectName));
+            }
+            else
+            {
+                DestinationRules.Add(Bind<DestinationRuleSpec>(document, objectName));
+            }
+
+            return;
+        }
+
+        if (NotAppliedYet.TryGetValue($"{group}/{document.Kind}", out var versions) && !versions.Contains(version, StringComparer.Ordinal))
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
+                $"'{document.ApiVersion}' is not served for {document.Kind}.", $"use {group}/{versions[0]}."));
+            return;
+        }
+
+        Carried.Add(document);
+    }
+
+    private LoadedObject<TSpec> Bind<TSpec>(ConfigDocument document, string objectName) where TSpec : new()
+    {
+        var binder = new YamlBinder(document.Location.File, objectName, _findings);
+        var spec = document.Node.Children.TryGetValue(new YamlScalarNode("spec"), out var node)
+            ? binder.Bind<TSpec>(node, "spec")
+            : new TSpec();
+        foreach (var (path, location) in binder.Uninterpreted)
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Warning, location, objectName, path,
+                "is kept for the cluster and not emulated locally.", "nothing to do; the export writes it unchanged."));
+        }
+
+        return new LoadedObject<TSpec>(document, spec, binder.Locations);
+    }
+
+    /// <summary>apiVersion, kind and metadata, each checked; <c>null</c> (and findings) when one is missing or wrong.</summary>
+    private ConfigDocument? Document(YamlMappingNode root, SourceLocation at)
+    {
+        string? Text(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode { Value: { Length: > 0 } text } ? text : null;
+
+        var apiVersion = Text(root, "apiVersion");
+        var kind = Text(root, "kind");
+        var metadata = root.Children.TryGetValue(new YamlScalarNode("metadata"), out var node) ? node as YamlMappingNode : null;
+        var name = metadata is null ? null : Text(metadata, "name");
+        var @namespace = metadata is null ? null : Text(metadata, "namespace");
+        var shownName = $"{kind ?? "(no kind)"} {@namespace ?? DefaultNamespace}/{name ?? "(no name)"}";
+        var problems = _findings.Count;
+        if (apiVersion is null)
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, at, shownName, "apiVersion", "is missing.", "add it, e.g. apiVersion: networking.istio.io/v1."));
+        }
+
+        if (kind is null)
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, at, shownName, "kind", "is missing.", "add it, e.g. kind: VirtualService."));
+        }
+
+        if (name is null)
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, at, shownName, "metadata.name", "is missing.", "give the object a name."));
+        }
+        else if (!DnsName().IsMatch(name))
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(at.File, (int)metadata!.Children[new YamlScalarNode("name")].Start.Line, (int)metadata.Children[new YamlScalarNode("name")].Start.Column),
+                shownName, "metadata.name", $"'{name}' is not a valid name.", "use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (RFC 1123)."));
+        }
+
+        foreach (var (key, _) in root.Children)
+        {
+            if (key is YamlScalarNode { Value: var field } && field is not ("apiVersion" or "kind" or "metadata" or "spec" or "status" or "data" or "stringData" or "type" or "rules" or "subjects" or "roleRef"))
+            {
+                // Only the kinds the mesh reads are decoded strictly beyond this; other kinds keep their own top-level fields.
+                if (kind is "VirtualService" or "DestinationRule")
+                {
+                    _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(at.File, (int)key.Start.Line, (int)key.Start.Column), shownName, field ?? "",
+                        $"unknown field '{field}'.", "remove it; an object has apiVersion, kind, metadata and spec."));
+                }
+            }
+        }
+
+        return _findings.Count > problems ? null : new ConfigDocument(at, apiVersion!, kind!, @namespace, name!, root);
+    }
+
+    private static string Group(string apiVersion) => apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
+
+    private static string Sentence(string message) => message.TrimEnd('.') + ".";
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    private static partial Regex DnsName();
+}

@@ -1,0 +1,360 @@
+using System.Collections.Immutable;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Kubernetes.Export;
+
+namespace LocalMesh.Kubernetes.Import;
+
+/// <summary>A service's rules from the files, with the object each came from.</summary>
+/// <param name="Routes">Its VirtualService's HTTP routes, or <c>null</c> when no file routes it.</param>
+/// <param name="RoutesFrom">The VirtualService.</param>
+/// <param name="Policy">Its DestinationRule, or <c>null</c> when no file has one.</param>
+/// <param name="PolicyFrom">The DestinationRule.</param>
+public sealed record ImportedServiceRules(
+    ImmutableArray<HttpRoute>? Routes,
+    LoadedObject<VirtualServiceSpec>? RoutesFrom,
+    DestinationRule? Policy,
+    LoadedObject<DestinationRuleSpec>? PolicyFrom)
+{
+    /// <summary>
+    /// Where a field the emulator's validator names (<c>http[0].route[0].weight</c>,
+    /// <c>subsets[1].trafficPolicy</c>) came from, when it came from a file.
+    /// </summary>
+    public (SourceLocation Location, ConfigDocument Document)? Source(string field)
+    {
+        if (field.StartsWith("http", StringComparison.Ordinal) && RoutesFrom is { } routes)
+        {
+            return (routes.At($"spec.{field}"), routes.Document);
+        }
+
+        if ((field.StartsWith("subsets", StringComparison.Ordinal) || field.StartsWith("trafficPolicy", StringComparison.Ordinal)) && PolicyFrom is { } policy)
+        {
+            return (policy.At($"spec.{field}"), policy.Document);
+        }
+
+        return null;
+    }
+}
+
+/// <summary>
+/// Istio's VirtualServices and DestinationRules, read from files, as the emulator's records: the
+/// inverse of <see cref="IstioExporter"/>, with hosts resolved as Istio resolves them and every
+/// value checked where it is (a duration, a percentage, a string match), each problem a finding at
+/// its line. What Istio accepts but cannot work is a warning with Istio's analyzer code.
+/// </summary>
+public static class IstioImporter
+{
+    private const string ClusterDomain = "svc.cluster.local";
+
+    /// <summary>The rules the files give each service of the mesh, by service name.</summary>
+    /// <param name="files">The files, read.</param>
+    /// <param name="meshNamespace">The namespace of the mesh's services.</param>
+    /// <param name="workloads">Each service's workloads' labels, by service name (subsets select on them).</param>
+    /// <param name="findings">Where problems go.</param>
+    public static IReadOnlyDictionary<string, ImportedServiceRules> Import(
+        ConfigurationFiles files,
+        string meshNamespace,
+        IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        List<ConfigFinding> findings)
+    {
+        var rules = new Dictionary<string, ImportedServiceRules>(StringComparer.Ordinal);
+        foreach (var loaded in files.VirtualServices)
+        {
+            var reader = new Reader(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
+            var spec = loaded.Spec;
+            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
+            if (spec.Gateways is { Count: > 0 } gateways && !gateways.Contains("mesh"))
+            {
+                findings.Add(reader.Warning("spec.gateways", $"binds it to {string.Join(", ", gateways)}; gateway-bound routes are not applied locally yet.",
+                    "nothing to do for the cluster; locally the ingress gateway keeps the route the app model gives it."));
+                continue;
+            }
+
+            if (spec.Hosts.Count == 0)
+            {
+                findings.Add(reader.Error("spec.hosts", "is empty.", "name the service the routes are for, e.g. hosts: [reviews]."));
+                continue;
+            }
+
+            var routes = spec.Http.Select((route, index) => reader.Route(route, $"spec.http[{index}]", objectNamespace, meshNamespace, workloads.Keys)).ToImmutableArray();
+            for (var index = 0; index < spec.Hosts.Count; index++)
+            {
+                var host = spec.Hosts[index];
+                if (Resolve(host, objectNamespace, meshNamespace) is not { } service || !workloads.ContainsKey(service))
+                {
+                    findings.Add(reader.HostNotFound($"spec.hosts[{index}]", host, workloads.Keys));
+                    continue;
+                }
+
+                var current = rules.GetValueOrDefault(service) ?? new ImportedServiceRules(null, null, null, null);
+                if (current.RoutesFrom?.Document is { } earlier)
+                {
+                    findings.Add(reader.Error($"spec.hosts[{index}]", $"'{service}' is already routed by {earlier.Object(files.DefaultNamespace)} at {earlier.Location}.",
+                        "keep one VirtualService per service; Istio merges them only for gateways."));
+                    continue;
+                }
+
+                rules[service] = current with { Routes = routes, RoutesFrom = loaded };
+            }
+        }
+
+        foreach (var loaded in files.DestinationRules)
+        {
+            var reader = new Reader(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
+            var spec = loaded.Spec;
+            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
+            if (Resolve(spec.Host, objectNamespace, meshNamespace) is not { } service || !workloads.TryGetValue(service, out var labels))
+            {
+                findings.Add(reader.HostNotFound("spec.host", spec.Host, workloads.Keys));
+                continue;
+            }
+
+            var current = rules.GetValueOrDefault(service) ?? new ImportedServiceRules(null, null, null, null);
+            if (current.PolicyFrom?.Document is { } earlier)
+            {
+                findings.Add(reader.Error("spec.host", $"'{service}' already has {earlier.Object(files.DefaultNamespace)} at {earlier.Location}.",
+                    "keep one DestinationRule per host."));
+                continue;
+            }
+
+            var subsets = spec.Subsets?.Select((subset, index) =>
+            {
+                var field = $"spec.subsets[{index}]";
+                if (!labels.Any(workload => subset.Labels.All(label => workload.GetValueOrDefault(label.Key) == label.Value)))
+                {
+                    // Istio's analyzer: IST0173, DestinationRuleSubsetNotSelectPods. Calls to it get 503 (UH).
+                    findings.Add(reader.Warning($"{field}.labels", $"subset '{subset.Name}' selects no workload of '{service}' ({Labels(subset.Labels)}); calls routed to it get 503 (no healthy upstream).",
+                        "add a workload with these labels, or correct the labels.", "IST0173"));
+                }
+
+                return new Subset(subset.Name, subset.Labels.ToImmutableDictionary()) { TrafficPolicy = reader.Policy(subset.TrafficPolicy, $"{field}.trafficPolicy") };
+            }).ToList();
+            var policy = new DestinationRule { TrafficPolicy = reader.Policy(spec.TrafficPolicy, "spec.trafficPolicy"), Subsets = subsets };
+            rules[service] = current with { Policy = policy, PolicyFrom = loaded };
+        }
+
+        return rules;
+    }
+
+    /// <summary>
+    /// The mesh service a host names, as Istio resolves it: a short name in the object's own
+    /// namespace, <c>name.namespace</c>, or <c>name.namespace.svc.cluster.local</c>; <c>null</c>
+    /// for any other host (outside the mesh's namespace, or not a cluster name).
+    /// </summary>
+    public static string? Resolve(string host, string objectNamespace, string meshNamespace)
+    {
+        var parts = host.Split('.');
+        var (name, @namespace) = parts.Length switch
+        {
+            1 => (parts[0], objectNamespace),
+            2 => (parts[0], parts[1]),
+            5 when host.EndsWith("." + ClusterDomain, StringComparison.Ordinal) => (parts[0], parts[1]),
+            _ => (null, null),
+        };
+        return name is not null && @namespace == meshNamespace ? name : null;
+    }
+
+    private static string Labels(IReadOnlyDictionary<string, string> labels) => string.Join(", ", labels.Select(label => $"{label.Key}={label.Value}"));
+
+    /// <summary>Reads one object's values, each problem a finding at the field's line.</summary>
+    private sealed class Reader(Func<string, SourceLocation> at, string objectName, List<ConfigFinding> findings)
+    {
+        public ConfigFinding Error(string field, string problem, string fix) =>
+            new(FindingSeverity.Error, at(field), objectName, field, problem, fix);
+
+        public ConfigFinding Warning(string field, string problem, string fix, string? code = null) =>
+            new(FindingSeverity.Warning, at(field), objectName, field, problem, fix, code);
+
+        /// <summary>Istio's analyzer: IST0101, ReferencedResourceNotFound.</summary>
+        public ConfigFinding HostNotFound(string field, string host, IEnumerable<string> services) =>
+            Warning(field, $"Referenced host not found: \"{host}\"; it is no service of the mesh, so nothing is routed for it locally.",
+                $"use one of: {string.Join(", ", services.Order(StringComparer.Ordinal))} (or name.namespace, name.namespace.svc.cluster.local).", "IST0101");
+
+        public HttpRoute Route(IstioHttpRoute route, string field, string objectNamespace, string meshNamespace, IEnumerable<string> services) => new()
+        {
+            Name = route.Name,
+            Match = route.Match?.Select((match, index) => Match(match, $"{field}.match[{index}]")).ToList(),
+            Route = route.Route?.Select((destination, index) => new HttpRouteDestination(
+                Destination(destination.Destination, $"{field}.route[{index}].destination", objectNamespace, meshNamespace, services), destination.Weight)
+            {
+                Headers = Headers(destination.Headers),
+            }).ToList(),
+            Redirect = route.Redirect is { } redirect
+                ? new HttpRedirect { Uri = redirect.Uri, Authority = redirect.Authority, Port = redirect.Port, Scheme = redirect.Scheme, RedirectCode = redirect.RedirectCode ?? 301 }
+                : null,
+            Rewrite = route.Rewrite is { } rewrite ? new HttpRewrite { Uri = rewrite.Uri, Authority = rewrite.Authority } : null,
+            Timeout = Duration(route.Timeout, $"{field}.timeout"),
+            Retries = route.Retries is { } retries
+                ? new HttpRetry
+                {
+                    Attempts = retries.Attempts,
+                    PerTryTimeout = Duration(retries.PerTryTimeout, $"{field}.retries.perTryTimeout"),
+                    RetryOn = retries.RetryOn,
+                    RetryRemoteLocalities = retries.RetryRemoteLocalities,
+                }
+                : null,
+            Fault = route.Fault is { } fault
+                ? new HttpFaultInjection
+                {
+                    Delay = fault.Delay is { } delay
+                        ? new FaultDelay(Duration(delay.FixedDelay, $"{field}.fault.delay.fixedDelay") ?? TimeSpan.Zero, delay.Percentage?.Value ?? delay.Percent)
+                        : null,
+                    Abort = fault.Abort is { } abort
+                        ? new FaultAbort(abort.HttpStatus ?? 0, abort.Percentage?.Value) { GrpcStatus = abort.GrpcStatus }
+                        : null,
+                }
+                : null,
+            Mirror = route.Mirror is { } mirror ? Destination(mirror, $"{field}.mirror", objectNamespace, meshNamespace, services) : null,
+            MirrorPercentage = route.MirrorPercentage?.Value,
+            Headers = Headers(route.Headers),
+        };
+
+        public TrafficPolicy? Policy(IstioTrafficPolicy? policy, string field) => policy is null
+            ? null
+            : new TrafficPolicy
+            {
+                LoadBalancer = policy.LoadBalancer is { } balancer
+                    ? new LoadBalancerSettings
+                    {
+                        Simple = balancer.Simple is { } simple ? Balancer(simple, $"{field}.loadBalancer.simple") : null,
+                        ConsistentHash = balancer.ConsistentHash is { } hash
+                            ? new ConsistentHash
+                            {
+                                HttpHeaderName = hash.HttpHeaderName,
+                                HttpCookie = hash.HttpCookie is { } cookie
+                                    ? new HttpCookie(cookie.Name, cookie.Path, Duration(cookie.Ttl, $"{field}.loadBalancer.consistentHash.httpCookie.ttl"))
+                                    : null,
+                                UseSourceIp = hash.UseSourceIp == true,
+                                HttpQueryParameterName = hash.HttpQueryParameterName,
+                                MinimumRingSize = hash.MinimumRingSize,
+                            }
+                            : null,
+                    }
+                    : null,
+                ConnectionPool = policy.ConnectionPool is { } pool
+                    ? new ConnectionPoolSettings
+                    {
+                        Tcp = pool.Tcp is { } tcp
+                            ? new TcpSettings { MaxConnections = tcp.MaxConnections, ConnectTimeout = Duration(tcp.ConnectTimeout, $"{field}.connectionPool.tcp.connectTimeout") }
+                            : null,
+                        Http = pool.Http is { } http
+                            ? new HttpSettings
+                            {
+                                Http1MaxPendingRequests = http.Http1MaxPendingRequests,
+                                Http2MaxRequests = http.Http2MaxRequests,
+                                MaxRequestsPerConnection = http.MaxRequestsPerConnection,
+                                MaxRetries = http.MaxRetries,
+                                IdleTimeout = Duration(http.IdleTimeout, $"{field}.connectionPool.http.idleTimeout"),
+                            }
+                            : null,
+                    }
+                    : null,
+                OutlierDetection = policy.OutlierDetection is { } detection
+                    ? new OutlierDetection
+                    {
+                        Consecutive5xxErrors = detection.Consecutive5xxErrors,
+                        ConsecutiveGatewayErrors = detection.ConsecutiveGatewayErrors,
+                        Interval = Duration(detection.Interval, $"{field}.outlierDetection.interval"),
+                        BaseEjectionTime = Duration(detection.BaseEjectionTime, $"{field}.outlierDetection.baseEjectionTime"),
+                        MaxEjectionPercent = detection.MaxEjectionPercent,
+                        MinHealthPercent = detection.MinHealthPercent,
+                    }
+                    : null,
+            };
+
+        private HttpMatchRequest Match(IstioHttpMatch match, string field) => new()
+        {
+            Name = match.Name,
+            Uri = StringMatch(match.Uri, $"{field}.uri"),
+            Scheme = StringMatch(match.Scheme, $"{field}.scheme"),
+            Method = StringMatch(match.Method, $"{field}.method"),
+            Authority = StringMatch(match.Authority, $"{field}.authority"),
+            Headers = StringMatches(match.Headers, $"{field}.headers"),
+            QueryParams = StringMatches(match.QueryParams, $"{field}.queryParams"),
+            WithoutHeaders = StringMatches(match.WithoutHeaders, $"{field}.withoutHeaders"),
+            IgnoreUriCase = match.IgnoreUriCase == true,
+            SourceLabels = match.SourceLabels,
+            Port = match.Port,
+        };
+
+        private Dictionary<string, StringMatch>? StringMatches(Dictionary<string, IstioStringMatch>? matches, string field) =>
+            matches?.ToDictionary(pair => pair.Key, pair => StringMatch(pair.Value, $"{field}.{pair.Key}") ?? Emulator.Configuration.StringMatch.Present);
+
+        private StringMatch? StringMatch(IstioStringMatch? match, string field)
+        {
+            if (match is null)
+            {
+                return null;
+            }
+
+            var set = new[] { ("exact", match.Exact), ("prefix", match.Prefix), ("regex", match.Regex) }.Where(kind => kind.Item2 is not null).ToList();
+            if (set.Count > 1)
+            {
+                findings.Add(Error(field, $"sets {string.Join(" and ", set.Select(kind => kind.Item1))}; a string match is one of them.", "keep one of exact, prefix and regex."));
+            }
+
+            return match switch
+            {
+                { Exact: { } exact } => Emulator.Configuration.StringMatch.Exact(exact),
+                { Prefix: { } prefix } => Emulator.Configuration.StringMatch.Prefix(prefix),
+                { Regex: { } regex } => Emulator.Configuration.StringMatch.Regex(regex),
+                _ => Emulator.Configuration.StringMatch.Present,
+            };
+        }
+
+        private Destination Destination(IstioDestination destination, string field, string objectNamespace, string meshNamespace, IEnumerable<string> services)
+        {
+            var service = Resolve(destination.Host, objectNamespace, meshNamespace);
+            if (service is null || !services.Contains(service, StringComparer.Ordinal))
+            {
+                // Istio accepts it (IST0101) and answers 503; locally there is no such service to send to at all.
+                findings.Add(Error($"{field}.host", $"Referenced host not found: \"{destination.Host}\"; the mesh has no such service to send to.",
+                    $"use one of: {string.Join(", ", services.Order(StringComparer.Ordinal))}, or add the service to the app model."));
+            }
+
+            return new Destination(service ?? destination.Host, destination.Subset, destination.Port?.Number);
+        }
+
+        private static Headers? Headers(IstioHeaders? headers) => headers is null
+            ? null
+            : new Headers { Request = Operations(headers.Request), Response = Operations(headers.Response) };
+
+        private static HeaderOperations? Operations(IstioHeaderOperations? operations) => operations is null
+            ? null
+            : new HeaderOperations { Set = operations.Set, Add = operations.Add, Remove = operations.Remove };
+
+        private TimeSpan? Duration(string? text, string field)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (MeshDuration.TryParse(text, out var duration))
+            {
+                return duration;
+            }
+
+            findings.Add(Error(field, $"'{text}' is not a duration.", "write a number with a unit: 500ms, 10s, 1m or 1h."));
+            return null;
+        }
+
+        private SimpleLoadBalancer? Balancer(string name, string field)
+        {
+            foreach (var balancer in Enum.GetValues<SimpleLoadBalancer>())
+            {
+                if (balancer.ToIstioName() == name)
+                {
+                    return balancer;
+                }
+            }
+
+            if (name == "LEAST_CONN")
+            {
+                return SimpleLoadBalancer.LeastRequest; // the deprecated name
+            }
+
+            findings.Add(Error(field, $"'{name}' is not a load balancer.", $"use one of: {string.Join(", ", Enum.GetValues<SimpleLoadBalancer>().Select(b => b.ToIstioName()))}."));
+            return null;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace LocalMesh.Kubernetes.Import;
+
+/// <summary>
+/// Reads a YAML node into a typed object strictly, as <c>kubectl apply --validate=strict</c> and
+/// Istio's webhook do: a field the type does not have, or a value of the wrong type, is an error
+/// naming its line, column and path; every error of the document is collected, not just the first.
+/// Fields are matched by their JSON name (camelCase), or the protobuf name (snake_case) Istio also
+/// accepts. A property of type <see cref="object"/> takes any value as it is: a field Istio knows
+/// and the emulator carries without interpreting, recorded in <see cref="Uninterpreted"/>.
+/// </summary>
+internal sealed class YamlBinder(string file, string objectName, List<ConfigFinding> findings)
+{
+    /// <summary>Each field bound without interpretation, by path, with where it is.</summary>
+    public List<(string Path, SourceLocation Location)> Uninterpreted { get; } = [];
+
+    /// <summary>Where each field path was, for findings about a value that bound but is wrong.</summary>
+    public Dictionary<string, SourceLocation> Locations { get; } = new(StringComparer.Ordinal);
+
+    public T Bind<T>(YamlNode node, string path) where T : new() => (T?)Bind(node, typeof(T), path) ?? new T();
+
+    public SourceLocation At(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
+
+    public object? Bind(YamlNode node, Type type, string path)
+    {
+        // A field is where its key is; a list item or the root where it starts.
+        Locations.TryAdd(path, At(node));
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" })
+        {
+            return null;
+        }
+
+        if (target == typeof(object))
+        {
+            Uninterpreted.Add((path, Locations[path]));
+            return node;
+        }
+
+        if (target == typeof(string) || target == typeof(int) || target == typeof(double) || target == typeof(bool))
+        {
+            return Scalar(node, target, path);
+        }
+
+        if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            if (node is not YamlSequenceNode sequence)
+            {
+                return Mismatch(node, path, "a list");
+            }
+
+            var list = (IList)Activator.CreateInstance(target)!;
+            var index = 0;
+            foreach (var item in sequence.Children)
+            {
+                list.Add(Bind(item, target.GetGenericArguments()[0], $"{path}[{index++}]"));
+            }
+
+            return list;
+        }
+
+        if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            if (node is not YamlMappingNode map)
+            {
+                return Mismatch(node, path, "a map");
+            }
+
+            var dictionary = (IDictionary)Activator.CreateInstance(target)!;
+            foreach (var (key, value) in map.Children)
+            {
+                var name = ((YamlScalarNode)key).Value ?? "";
+                Locations[$"{path}.{name}"] = At(key);
+                dictionary[name] = Bind(value, target.GetGenericArguments()[1], $"{path}.{name}");
+            }
+
+            return dictionary;
+        }
+
+        if (node is not YamlMappingNode mapping)
+        {
+            return Mismatch(node, path, "an object");
+        }
+
+        var result = Activator.CreateInstance(target)!;
+        var properties = Properties(target);
+        foreach (var (key, value) in mapping.Children)
+        {
+            var name = (key as YamlScalarNode)?.Value ?? "";
+            var field = path.Length == 0 ? name : $"{path}.{name}";
+            if (!properties.TryGetValue(name, out var property))
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, At(key), objectName, field, $"unknown field '{name}'.",
+                    $"remove it or correct its spelling; {path.Split('.')[^1] switch { "" => "here", var parent => $"'{parent}'" }} has: {string.Join(", ", properties.Keys.Where(k => !k.Contains('_')).Order())}."));
+                continue;
+            }
+
+            Locations[field] = At(key);
+            property.SetValue(result, Bind(value, property.PropertyType, field));
+        }
+
+        return result;
+    }
+
+    private object? Scalar(YamlNode node, Type type, string path)
+    {
+        if (node is not YamlScalarNode { Value: { } text } scalar)
+        {
+            return Mismatch(node, path, type == typeof(string) ? "a string" : type == typeof(bool) ? "true or false" : "a number");
+        }
+
+        if (type == typeof(string))
+        {
+            return text;
+        }
+
+        // A quoted "5" is a string to Kubernetes' strict decoding, not a number.
+        var quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted;
+        if (type == typeof(int) && !quoted && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            return integer;
+        }
+
+        if (type == typeof(double) && !quoted && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        {
+            return number;
+        }
+
+        if (type == typeof(bool) && !quoted && text is "true" or "false")
+        {
+            return text == "true";
+        }
+
+        return Mismatch(node, path, type == typeof(bool) ? "true or false" : type == typeof(int) ? "a whole number" : "a number");
+    }
+
+    private object? Mismatch(YamlNode node, string path, string expected)
+    {
+        var found = node switch
+        {
+            YamlScalarNode scalar => $"'{scalar.Value}'",
+            YamlSequenceNode => "a list",
+            _ => "a map",
+        };
+        findings.Add(new ConfigFinding(FindingSeverity.Error, At(node), objectName, path, $"expected {expected}, found {found}.", $"write {expected} here."));
+        return null;
+    }
+
+    /// <summary>The settable properties of <paramref name="type"/> by JSON name and by protobuf name.</summary>
+    private static Dictionary<string, PropertyInfo> Properties(Type type)
+    {
+        var properties = new Dictionary<string, PropertyInfo>(StringComparer.Ordinal);
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            var json = char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+            properties[json] = property;
+            properties.TryAdd(SnakeCase(json), property);
+        }
+
+        return properties;
+    }
+
+    private static string SnakeCase(string camel) =>
+        string.Concat(camel.Select((c, i) => char.IsUpper(c) && i > 0 ? $"_{char.ToLowerInvariant(c)}" : c.ToString()));
+}

@@ -1,0 +1,102 @@
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Hosting;
+
+namespace LocalMesh.Hosting.Tests;
+
+/// <summary>Rules from a team's Istio YAML next to the C# model, as the compiler hands them to the data plane.</summary>
+public sealed class ConfigurationFilesTests : IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("localmesh-files-");
+
+    private const string SubsetsAndJason = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata:
+          name: reviews
+        spec:
+          host: reviews
+          subsets:
+          - {name: v1, labels: {version: v1}}
+          - {name: v2, labels: {version: v2}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: reviews
+        spec:
+          hosts: [reviews]
+          http:
+          - match:
+            - headers: {end-user: {exact: jason}}
+            route:
+            - destination: {host: reviews, subset: v2}
+          - route:
+            - destination: {host: reviews, subset: v1}
+        """;
+
+    private (IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh, IResourceBuilder<MeshServiceResource> Reviews) Reviews(string yaml)
+    {
+        File.WriteAllText(Path.Combine(_folder.FullName, "reviews.yaml"), yaml.ReplaceLineEndings("\n"));
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithConfigurationFiles(_folder.FullName);
+        var reviews = mesh.AddService("reviews")
+            .WithWorkload(builder.AddExecutable("reviews-v1", "dotnet", "."), version: "v1")
+            .WithWorkload(builder.AddExecutable("reviews-v2", "dotnet", "."), version: "v2");
+        return (builder, mesh, reviews);
+    }
+
+    private static CompiledMesh Compile(IDistributedApplicationBuilder builder, IResourceBuilder<MeshResource> mesh) =>
+        MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource);
+
+    [Fact]
+    public void AFilesRoutesAndSubsetsBecomeTheServicesAsIfWrittenInCSharp()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason);
+
+        var reviews = Compile(builder, mesh).Config.Services.Single(s => s.Name == "reviews");
+
+        Assert.Equal(["v1", "v2"], reviews.DestinationRule!.Subsets!.Select(s => s.Name));
+        Assert.Equal(new Destination("reviews", "v2"), Assert.Single(reviews.Http[0].Route!).Destination);
+        Assert.Equal(StringMatch.Exact("jason"), reviews.Http[0].Match![0].Headers!["end-user"]);
+    }
+
+    [Fact]
+    public void TheSameServiceRoutedInCSharpAndInAFileIsAnErrorNamingBothPlaces()
+    {
+        var (builder, mesh, reviews) = Reviews(SubsetsAndJason);
+        reviews.WithSubset("v1").WithWeightedRoute(("v1", 100));
+
+        var error = Assert.Throws<MeshModelException>(() => Compile(builder, mesh));
+
+        Assert.Equal(2, error.Errors.Count);
+        Assert.Contains(error.Errors, e => e.Resource == $"{Path.Combine(_folder.FullName, "reviews.yaml")}:11:1 VirtualService default/reviews"
+            && e.Problem.Contains("which the app model routes too (WithHttpRoute or WithWeightedRoute on 'reviews')", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.Resource.EndsWith("reviews.yaml:1:1 DestinationRule default/reviews", StringComparison.Ordinal)
+            && e.Problem.Contains("WithSubset or WithTrafficPolicy", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheValidatorsFindingsOnAFilesRuleNameItsFileLineAndField()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason.Replace("subset: v2}", "subset: v4}", StringComparison.Ordinal));
+
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
+
+        Assert.EndsWith("reviews.yaml:21:36 VirtualService default/reviews", error.Resource);
+        Assert.Equal("spec.http[0].route[0].destination.subset", error.Field);
+        Assert.Equal("'v4' is not a subset of 'reviews'.", error.Problem);
+    }
+
+    [Fact]
+    public void WhatIstioAcceptsButCannotWorkIsAWarningAndTheMeshStillCompiles()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason.Replace("- {name: v2, labels: {version: v2}}", "- {name: v2, labels: {version: v2}}\n  - {name: v2-mysql, labels: {version: v2-mysql}}", StringComparison.Ordinal));
+
+        var compiled = Compile(builder, mesh);
+
+        var warning = Assert.Single(compiled.Warnings);
+        Assert.Contains("IST0173 DestinationRule default/reviews: spec.subsets[2].labels: subset 'v2-mysql' selects no workload of 'reviews'", warning);
+    }
+
+    public void Dispose() => _folder.Delete(recursive: true);
+}

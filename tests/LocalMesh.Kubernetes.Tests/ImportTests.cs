@@ -1,0 +1,302 @@
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Kubernetes.Import;
+
+namespace LocalMesh.Kubernetes.Tests;
+
+/// <summary>Istio YAML read into the emulator's rules: strict decoding, findings at their lines, hosts resolved as Istio does.</summary>
+public sealed class ImportTests : IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("localmesh-import-");
+
+    private static readonly Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> Bookinfo = new()
+    {
+        ["reviews"] = [Labels("reviews", "v1"), Labels("reviews", "v2"), Labels("reviews", "v3")],
+        ["ratings"] = [Labels("ratings", "v1")],
+        ["details"] = [Labels("details", "v1")],
+        ["productpage"] = [Labels("productpage", "v1")],
+    };
+
+    private static Dictionary<string, string> Labels(string app, string version) => new() { ["app"] = app, ["version"] = version };
+
+    private string Write(string name, string yaml)
+    {
+        var path = Path.Combine(_folder.FullName, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, yaml.ReplaceLineEndings("\n"));
+        return name;
+    }
+
+    private (ConfigurationFiles Files, IReadOnlyDictionary<string, ImportedServiceRules> Rules, List<ConfigFinding> Findings) Import(params string[] paths)
+    {
+        var files = ConfigurationFiles.Load(paths, _folder.FullName, "default");
+        var findings = new List<ConfigFinding>(files.Findings);
+        return (files, IstioImporter.Import(files, "default", Bookinfo, findings), findings);
+    }
+
+    [Fact]
+    public void ARequestRoutingFileAndItsDestinationRuleBecomeTheServicesRoutesAndSubsets()
+    {
+        Write("rules/reviews.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews
+            spec:
+              host: reviews
+              subsets:
+              - name: v1
+                labels:
+                  version: v1
+              - name: v2
+                labels:
+                  version: v2
+            ---
+            apiVersion: networking.istio.io/v1beta1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts:
+              - reviews
+              http:
+              - match:
+                - headers:
+                    end-user:
+                      exact: jason
+                route:
+                - destination:
+                    host: reviews
+                    subset: v2
+              - route:
+                - destination:
+                    host: reviews.default.svc.cluster.local
+                    subset: v1
+                  weight: 100
+                timeout: 1.5s
+            """);
+
+        var (_, rules, findings) = Import("rules");
+
+        Assert.Empty(findings);
+        var reviews = rules["reviews"];
+        Assert.Equal(2, reviews.Routes!.Value.Length);
+        var jason = reviews.Routes.Value[0];
+        Assert.Equal(StringMatch.Exact("jason"), Assert.Single(jason.Match!).Headers!["end-user"]);
+        Assert.Equal(new Destination("reviews", "v2"), Assert.Single(jason.Route!).Destination);
+        var rest = reviews.Routes.Value[1];
+        Assert.Equal(new HttpRouteDestination(new Destination("reviews", "v1"), 100), Assert.Single(rest.Route!));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), rest.Timeout);
+        Assert.Equal(["v1", "v2"], reviews.Policy!.Subsets!.Select(subset => subset.Name));
+        Assert.Equal("v2", reviews.Policy.Subsets![1].Labels["version"]);
+    }
+
+    [Fact]
+    public void EveryMistakeInEveryFileIsAFindingWithItsLineColumnObjectAndField()
+    {
+        Write("ratings.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: ratings
+            spec:
+              hosts:
+              - ratings
+              http:
+              - route:
+                - destination:
+                    host: ratings
+                  weight: fifty
+                timeout: 3 seconds
+                retrys:
+                  attempts: 2
+            """);
+        Write("broken.yaml", "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: [details\n");
+
+        var (files, _, findings) = Import("ratings.yaml", "broken.yaml");
+
+        var errors = findings.Where(finding => finding.Severity == FindingSeverity.Error).Select(finding => finding.ToString()).ToList();
+        Assert.Equal(4, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:12:15: VirtualService default/ratings: spec.http[0].route[0].weight: expected a whole number, found 'fifty'.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:14:5: VirtualService default/ratings: spec.http[0].retrys: unknown field 'retrys'.", StringComparison.Ordinal) && e.Contains("retries", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:13:5: VirtualService default/ratings: spec.http[0].timeout: '3 seconds' is not a duration.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("broken.yaml:5:1: is not valid YAML", StringComparison.Ordinal));
+        Assert.True(files.HasErrors);
+    }
+
+    [Fact]
+    public void HostsResolveAsIstioResolvesThemAndAnUnknownHostIsIstiosIst0101()
+    {
+        Assert.Equal("reviews", IstioImporter.Resolve("reviews", "default", "default"));
+        Assert.Equal("reviews", IstioImporter.Resolve("reviews.default", "other", "default"));
+        Assert.Equal("reviews", IstioImporter.Resolve("reviews.default.svc.cluster.local", "other", "default"));
+        Assert.Null(IstioImporter.Resolve("reviews", "other", "default"));
+        Assert.Null(IstioImporter.Resolve("www.googleapis.com", "default", "default"));
+
+        Write("egress.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: googleapis
+            spec:
+              hosts:
+              - www.googleapis.com
+              http:
+              - route:
+                - destination:
+                    host: www.googleapis.com
+            """);
+
+        var (_, rules, findings) = Import("egress.yaml");
+
+        Assert.Empty(rules);
+        var warning = Assert.Single(findings, finding => finding.Code == "IST0101");
+        Assert.Equal(FindingSeverity.Warning, warning.Severity);
+        Assert.Equal("spec.hosts[0]", warning.Field);
+        Assert.Contains("Referenced host not found: \"www.googleapis.com\"", warning.Problem);
+    }
+
+    [Fact]
+    public void ASubsetThatSelectsNoWorkloadIsIstiosIst0173AndStillDeclared()
+    {
+        Write("ratings.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: ratings
+            spec:
+              host: ratings
+              subsets:
+              - name: v1
+                labels:
+                  version: v1
+              - name: v2-mysql
+                labels:
+                  version: v2-mysql
+            """);
+
+        var (_, rules, findings) = Import("ratings.yaml");
+
+        var warning = Assert.Single(findings);
+        Assert.Equal(("IST0173", FindingSeverity.Warning, "spec.subsets[1].labels", 12), (warning.Code, warning.Severity, warning.Field, warning.Location.Line));
+        Assert.Equal(["v1", "v2-mysql"], rules["ratings"].Policy!.Subsets!.Select(subset => subset.Name));
+    }
+
+    [Fact]
+    public void TheDeprecatedWholeNumberPercentOfOlderSamplesStillInjects()
+    {
+        Write("delay.yaml", """
+            apiVersion: networking.istio.io/v1alpha3
+            kind: VirtualService
+            metadata:
+              name: ratings
+            spec:
+              hosts:
+              - ratings
+              http:
+              - fault:
+                  delay:
+                    percent: 100
+                    fixedDelay: 7s
+                route:
+                - destination:
+                    host: ratings
+            """);
+
+        var (_, rules, findings) = Import("delay.yaml");
+
+        Assert.Empty(findings);
+        Assert.Equal(new FaultDelay(TimeSpan.FromSeconds(7), 100), rules["ratings"].Routes!.Value[0].Fault!.Delay);
+    }
+
+    [Fact]
+    public void OtherKindsAreCarriedAMisspeltKindOfAKnownGroupIsAnErrorAndAnObjectMayNotBeDefinedTwice()
+    {
+        Write("a.yaml", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: reviews-v1
+            spec:
+              replicas: 1
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualServise
+            metadata:
+              name: reviews
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: details
+            spec:
+              host: details
+            """);
+        Write("b/c.yml", """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: details
+              namespace: default
+            spec:
+              host: details
+            """);
+
+        var (files, _, findings) = Import("a.yaml", "b");
+
+        Assert.Equal("Deployment default/reviews-v1", Assert.Single(files.Carried).Object("default"));
+        var errors = findings.Where(finding => finding.Severity == FindingSeverity.Error).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.Field == "kind" && e.Problem.Contains("'VirtualServise' is not a kind of networking.istio.io", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Location.File == Path.Combine("b", "c.yml") && e.Problem == "is defined twice: here and at a.yaml:13:1.");
+    }
+
+    [Fact]
+    public void AGatewayBoundVirtualServiceAndFieldsIstioKnowsButTheEmulatorDoesNotAreWarnedNotRefused()
+    {
+        Write("gateway.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: bookinfo
+            spec:
+              hosts:
+              - "*"
+              gateways:
+              - bookinfo-gateway
+              http:
+              - route:
+                - destination:
+                    host: productpage
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: productpage
+            spec:
+              host: productpage
+              trafficPolicy:
+                tls:
+                  mode: ISTIO_MUTUAL
+            """);
+
+        var (_, rules, findings) = Import("gateway.yaml");
+
+        Assert.All(findings, finding => Assert.Equal(FindingSeverity.Warning, finding.Severity));
+        Assert.Contains(findings, finding => finding.Field == "spec.gateways" && finding.Problem.Contains("not applied locally yet", StringComparison.Ordinal));
+        Assert.Contains(findings, finding => finding.Field == "spec.trafficPolicy.tls" && finding.Location.Line == 22);
+        Assert.Null(rules["productpage"].Routes);
+        Assert.NotNull(rules["productpage"].Policy);
+    }
+
+    [Fact]
+    public void AMissingPathIsOneClearError()
+    {
+        var (_, _, findings) = Import("no-such-folder");
+
+        var error = Assert.Single(findings);
+        Assert.Equal(FindingSeverity.Error, error.Severity);
+        Assert.Contains("no such file or folder", error.Problem);
+    }
+
+    public void Dispose() => _folder.Delete(recursive: true);
+}
