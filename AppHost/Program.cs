@@ -160,6 +160,11 @@ catch (Exception error) when (error.GetBaseException() is MeshModelException mod
 {
     // One clear message, no stack trace: the model is wrong, not the program.
     Console.Error.WriteLine(model.Message);
+    foreach (var warning in model.Warnings)
+    {
+        Console.Error.WriteLine($"  warning: {warning}");
+    }
+
     return 1;
 }
 

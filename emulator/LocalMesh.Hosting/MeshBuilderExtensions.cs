@@ -38,6 +38,7 @@ public static class MeshBuilderExtensions
         builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
             @event.Services.GetRequiredService<MeshController>().StartAsync(@event.Model, cancellationToken));
         KubernetesPipelineSteps.Add(builder.Pipeline);
+        MeshCheckPipelineStep.Add(builder.Pipeline);
 
         var mesh = new MeshResource(name);
         return builder.AddResource(mesh)

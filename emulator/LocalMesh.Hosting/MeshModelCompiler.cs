@@ -137,7 +137,7 @@ internal static class MeshModelCompiler
             if (errors.Count > 0)
             {
                 // The files' own errors first: checking what came of a broken file would only repeat them.
-                throw new MeshModelException(errors);
+                throw new MeshModelException(errors, warnings);
             }
         }
 
@@ -161,7 +161,7 @@ internal static class MeshModelCompiler
                 : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
         if (errors.Count > 0)
         {
-            throw new MeshModelException(errors);
+            throw new MeshModelException(errors, warnings);
         }
 
         return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings);

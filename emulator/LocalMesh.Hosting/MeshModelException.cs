@@ -15,11 +15,14 @@ public sealed record MeshModelError(string Resource, string Field, string Proble
 /// The mesh model is invalid. Thrown before anything starts, listing every problem found, so
 /// one run tells the whole story.
 /// </summary>
-public sealed class MeshModelException(IReadOnlyList<MeshModelError> errors)
+public sealed class MeshModelException(IReadOnlyList<MeshModelError> errors, IReadOnlyList<string>? warnings = null)
     : DistributedApplicationException(Format(errors))
 {
     /// <summary>Every problem found.</summary>
     public IReadOnlyList<MeshModelError> Errors { get; } = errors;
+
+    /// <summary>What was found besides, that would not have stopped the mesh (e.g. Istio's analyzer warnings on its files).</summary>
+    public IReadOnlyList<string> Warnings { get; } = warnings ?? [];
 
     private static string Format(IReadOnlyList<MeshModelError> errors) =>
         $"The mesh model has {errors.Count} problem{(errors.Count == 1 ? "" : "s")}; nothing was started:"

@@ -144,6 +144,52 @@ public sealed partial class AppHostProcessTests
     }
 
     [Fact]
+    public async Task TheMeshCheckStepPrintsEveryFindingWithoutStartingAndExitsWith1OnlyOnAnError()
+    {
+        var folder = Directory.CreateTempSubdirectory("localmesh-check-");
+        try
+        {
+            var good = Path.Combine(Repository.Root, "samples", "istio");
+            var (exitCode, _, output) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", good);
+            Assert.Equal(0, exitCode);
+            Assert.Contains("mesh-check: no errors, 0 warning(s)", output);
+
+            var file = Path.Combine(folder.FullName, "ratings.yaml");
+            File.WriteAllText(file, """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: ratings
+                spec:
+                  host: ratings
+                  subsets:
+                  - {name: v1, labels: {version: v1}}
+                  - {name: v2-mysql, labels: {version: v2-mysql}}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata:
+                  name: ratings
+                spec:
+                  hosts: [ratings]
+                  http:
+                  - route:
+                    - destination: {host: ratings, subset: v9}
+                """.ReplaceLineEndings("\n"));
+
+            (exitCode, _, output) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", file);
+            Assert.Equal(1, exitCode);
+            Assert.Contains($"{file}:9:22 IST0173 DestinationRule default/ratings: spec.subsets[1].labels: subset 'v2-mysql' selects no workload", output);
+            Assert.Contains($"{file}:19:36 VirtualService default/ratings: spec.http[0].route[0].destination.subset: 'v9' is not a subset of 'ratings'.", output);
+            Assert.DoesNotContain("LocalMesh ready", output);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AnUnknownScenarioListsTheKnownOnesAndExitsWithCode2()
     {
         var (exitCode, errors) = await RunToExitAsync("--scenario", "reviews-v9");
@@ -195,12 +241,18 @@ public sealed partial class AppHostProcessTests
 
     private static async Task<(int ExitCode, string Errors)> RunToExitAsync(params string[] args)
     {
+        var (exitCode, errors, _) = await RunToExitWithOutputAsync(args);
+        return (exitCode, errors);
+    }
+
+    private static async Task<(int ExitCode, string Errors, string Output)> RunToExitWithOutputAsync(params string[] args)
+    {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         using var process = Process.Start(Repository.AppHost(args))!;
-        _ = process.StandardOutput.ReadToEndAsync(cancellation.Token);
+        var output = process.StandardOutput.ReadToEndAsync(cancellation.Token);
         var errors = await process.StandardError.ReadToEndAsync(cancellation.Token);
         await process.WaitForExitAsync(cancellation.Token);
-        return (process.ExitCode, errors);
+        return (process.ExitCode, errors, await output);
     }
 
     /// <summary>Waits until the page answers whole (reviews and ratings), i.e. every workload on its path is ready.</summary>

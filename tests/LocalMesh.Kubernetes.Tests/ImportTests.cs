@@ -116,9 +116,9 @@ public sealed class ImportTests : IDisposable
 
         var errors = findings.Where(finding => finding.Severity == FindingSeverity.Error).Select(finding => finding.ToString()).ToList();
         Assert.Equal(4, errors.Count);
-        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:12:15: VirtualService default/ratings: spec.http[0].route[0].weight: expected a whole number, found 'fifty'.", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:14:5: VirtualService default/ratings: spec.http[0].retrys: unknown field 'retrys'.", StringComparison.Ordinal) && e.Contains("retries", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:13:5: VirtualService default/ratings: spec.http[0].timeout: '3 seconds' is not a duration.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:12:15 VirtualService default/ratings: spec.http[0].route[0].weight: expected a whole number, found 'fifty'.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:14:5 VirtualService default/ratings: spec.http[0].retrys: unknown field 'retrys'.", StringComparison.Ordinal) && e.Contains("retries", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ratings.yaml:13:5 VirtualService default/ratings: spec.http[0].timeout: '3 seconds' is not a duration.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("broken.yaml:5:1: is not valid YAML", StringComparison.Ordinal));
         Assert.True(files.HasErrors);
     }

@@ -35,6 +35,7 @@ public sealed record ConfigFinding(
     FindingSeverity Severity, SourceLocation Location, string Object, string Field, string Problem, string Fix, string? Code = null)
 {
     /// <inheritdoc />
-    public override string ToString() =>
-        $"{Location}: {(Code is null ? "" : $"{Code} ")}{(Object.Length == 0 ? "" : $"{Object}: ")}{(Field.Length == 0 ? "" : $"{Field}: ")}{Problem} Fix: {Fix}";
+    public override string ToString() => Object.Length == 0
+        ? $"{Location}: {Problem} Fix: {Fix}"
+        : $"{Location} {(Code is null ? "" : $"{Code} ")}{Object}: {(Field.Length == 0 ? "" : $"{Field}: ")}{Problem} Fix: {Fix}";
 }
