@@ -28,6 +28,7 @@ internal sealed class MeshController(
     private MeshServer? _server;
     private MeshTelemetryExporter? _telemetry;
     private ILoggerFactory? _dataPlaneLogs;
+    private ConfigurationFilesWatcher? _files;
     private int _disposed;
 
     /// <summary>Runtime control of the mesh, once started (run mode only).</summary>
@@ -79,7 +80,12 @@ internal sealed class MeshController(
             log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}; it answers once every workload is ready.", gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url);
         }
 
-        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, _stopping.Token);
+        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, _stopping.Token, mesh.RuleSources);
+        if (resource.Annotations.OfType<MeshConfigurationFilesAnnotation>().Any())
+        {
+            _files = new ConfigurationFilesWatcher(model, resource, Control, log, (errors, sources) => _ = dashboard.ConfigurationChangedAsync(errors, sources));
+        }
+
         _server.State.Changed += snapshot => _ = dashboard.PublishAsync(snapshot);
         _server.EjectionsChanged += dashboard.OnEjectionsChanged;
         _server.Functions.Changed += () => _ = dashboard.PublishServerlessAsync();
@@ -115,6 +121,7 @@ internal sealed class MeshController(
             await _server.DisposeAsync();
         }
 
+        _files?.Dispose();
         _dataPlaneLogs?.Dispose();
         _telemetry?.Dispose();
         _stopping.Dispose();

@@ -20,7 +20,8 @@ internal sealed class MeshDashboard(
     MeshServer server,
     MeshControl control,
     ILogger logger,
-    CancellationToken stopping)
+    CancellationToken stopping,
+    IReadOnlyDictionary<string, string> ruleSources)
 {
     private static readonly DateTime ProcessStarted = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
@@ -28,6 +29,16 @@ internal sealed class MeshDashboard(
     public static TimeSpan SinceStart() => DateTime.UtcNow - ProcessStarted;
 
     private long _readyAfterTicks = -1;
+    private IReadOnlyList<string> _configurationErrors = [];
+    private IReadOnlyDictionary<string, string> _ruleSources = ruleSources;
+
+    /// <summary>Shows the configuration files' state after a save: their errors (none after a good save) and where each service's rules come from.</summary>
+    public Task ConfigurationChangedAsync(IReadOnlyList<string> errors, IReadOnlyDictionary<string, string>? sources)
+    {
+        _configurationErrors = errors;
+        _ruleSources = sources ?? _ruleSources;
+        return PublishAsync(server.State.Snapshot);
+    }
 
     public async Task PublishAsync(MeshSnapshot snapshot)
     {
@@ -40,12 +51,16 @@ internal sealed class MeshDashboard(
         {
             await notifications.PublishUpdateAsync(mesh, state => state with
             {
-                State = snapshot.Started
-                    ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
-                    : new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info),
+                State = !snapshot.Started
+                    ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
+                    : _configurationErrors.Count > 0
+                        ? new ResourceStateSnapshot("Configuration errors", KnownResourceStateStyles.Warn)
+                        : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
                 StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
                 Properties = state.Properties.SetResourcePropertyRange(
                 [
+                    Shown("mesh.config.errors", "Configuration errors (last good rules in force)",
+                        _configurationErrors.Count == 0 ? "none" : string.Join(Environment.NewLine, _configurationErrors), 5),
                     Shown("mesh.ready", "Ready", snapshot.Started
                         ? $"in {TimeSpan.FromTicks(Interlocked.Read(ref _readyAfterTicks)).TotalSeconds:0} s"
                         : $"waiting for {string.Join(", ", snapshot.Waiting)}", 0),
@@ -82,6 +97,7 @@ internal sealed class MeshDashboard(
                         Shown("mesh.endpoints", "Endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})")) is { Length: > 0 } ready ? ready : "none ready", 0),
                         Shown("mesh.endpoints.ready", "Endpoints ready", $"{endpoints.Length}/{expected}", 1),
                         Shown("mesh.routes", "Routes", Routes(snapshot, service.Name), 2),
+                        Shown("mesh.rules.from", "Rules from", _ruleSources.GetValueOrDefault(service.Name, "the app model (C#)"), 11),
                         Shown("mesh.callers", "Callers (outbound sidecar)", string.Join(", ", callers) is { Length: > 0 } list ? list : "none", 3),
                         Shown("mesh.loadBalancer", "Load balancer", LoadBalancer(snapshot, service.Name), 4),
                         Shown("mesh.faults", "Faults", control.Faults.TryGetValue(service.Name, out var fault) ? fault.ToString() : "none", 5),

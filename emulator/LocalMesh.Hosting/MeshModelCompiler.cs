@@ -13,12 +13,14 @@ namespace Aspire.Hosting;
 /// <param name="Calls">Each call from a workload to a mesh service, carried by an outbound listener.</param>
 /// <param name="Notices">Where the emulator cannot do exactly what Istio or Knative would, to say at start-up.</param>
 /// <param name="Warnings">What the configuration files hold that Istio accepts but cannot work, or that is only carried, to say at start-up.</param>
+/// <param name="RuleSources">For each service whose rules come from files, the objects and where they are.</param>
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
     ImmutableArray<(IResource Caller, IMeshServiceResource Service, ListenerConfig Listener)> Calls,
     IReadOnlyList<MeshNotice> Notices,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings,
+    IReadOnlyDictionary<string, string> RuleSources);
 
 /// <summary>
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
@@ -164,7 +166,12 @@ internal static class MeshModelCompiler
             throw new MeshModelException(errors, warnings);
         }
 
-        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings);
+        var sources = fromFiles.ToDictionary(
+            pair => pair.Key,
+            pair => string.Join(", ", new[] { pair.Value.RoutesFrom?.Document, pair.Value.PolicyFrom?.Document }.OfType<ConfigDocument>()
+                .Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})")),
+            StringComparer.Ordinal);
+        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources);
     }
 
     /// <summary>

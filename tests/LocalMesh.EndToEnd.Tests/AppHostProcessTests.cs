@@ -64,7 +64,9 @@ public sealed partial class AppHostProcessTests
             }
 
             Assert.Empty(tree.Where(Processes.IsAlive).Select(pid => $"{pid}: {Processes.CommandLine(pid)}"));
-            Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Port == l.Port));
+            // No socket of theirs lives on in another process (one that inherited it); another
+            // program may meanwhile listen on a port they used, with a socket of its own.
+            Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Inode == l.Inode));
 
             // The mesh's CA and workload keys lived in memory only.
             // .NET keeps X509 stores under ~/.dotnet/corefx; the AppHost's temporary folder and its own
@@ -375,11 +377,12 @@ internal static class Processes
 /// <summary>Listening TCP sockets and their owners, from <c>ss</c>.</summary>
 internal static class Sockets
 {
-    public sealed record Listener(IPAddress Address, int Port, int Pid);
+    /// <param name="Inode">The socket's inode: the same socket whichever process holds it now.</param>
+    public sealed record Listener(IPAddress Address, int Port, int Pid, long Inode);
 
     public static IReadOnlyList<Listener> Listeners()
     {
-        using var ss = Process.Start(new ProcessStartInfo("ss", "-ltnpH") { RedirectStandardOutput = true })!;
+        using var ss = Process.Start(new ProcessStartInfo("ss", "-ltnpeH") { RedirectStandardOutput = true })!;
         var output = ss.StandardOutput.ReadToEnd();
         ss.WaitForExit();
         var listeners = new List<Listener>();
@@ -392,9 +395,10 @@ internal static class Sockets
             var host = local[..colon].Trim('[', ']');
             var address = host == "*" ? IPAddress.IPv6Any : IPAddress.Parse(host.Split('%')[0]);
             var port = int.Parse(local[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            var inode = long.Parse(System.Text.RegularExpressions.Regex.Match(line, @"ino:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             foreach (var pid in System.Text.RegularExpressions.Regex.Matches(line, @"pid=(\d+)").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)))
             {
-                listeners.Add(new Listener(address, port, pid));
+                listeners.Add(new Listener(address, port, pid, inode));
             }
         }
 

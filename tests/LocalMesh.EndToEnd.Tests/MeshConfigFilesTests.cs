@@ -11,10 +11,18 @@ public sealed partial class MeshConfigFilesTests
     private static partial Regex Stars();
 
     [Fact]
-    public async Task TheSamplesIstioFilesSendJasonToV2WithRatingsFailingAndEveryoneElseToV1()
+    public async Task TheSamplesIstioFilesDriveTheMeshAndASavedFileIsInForceAtOnceWhileABrokenOneKeepsTheLastGoodRules()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var files = Path.Combine(Repository.Root, "samples", "istio");
+        // A copy, to edit while the app runs.
+        var files = Directory.CreateTempSubdirectory("localmesh-istio-").FullName;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repository.Root, "samples", "istio"), "*.yaml", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(files, Path.GetRelativePath(Path.Combine(Repository.Root, "samples", "istio"), file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0", "--mesh-config", files], cancellation.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         await using var app = await builder.BuildAsync(cancellation.Token);
@@ -37,6 +45,39 @@ public sealed partial class MeshConfigFilesTests
             Assert.DoesNotMatch(Stars(), anyone);
         }
 
+        // Everyone else to v3 now: saved, and in force on the next requests.
+        var routes = Path.Combine(files, "routes", "reviews-v2-for-jason.yaml");
+        var original = await File.ReadAllTextAsync(routes, cancellation.Token);
+        await File.WriteAllTextAsync(routes, original.Replace("{host: reviews, subset: v1}", "{host: reviews, subset: v3}", StringComparison.Ordinal), cancellation.Token);
+        await Eventually(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("data-color=\"red\"", StringComparison.Ordinal), "the edited route in force");
+
+        // A broken save: the mesh says so, and v3 stays in force.
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        await File.WriteAllTextAsync(routes, original.Replace("hosts: [reviews]", "hosts: [reviews]\n  htttp: []", StringComparison.Ordinal), cancellation.Token);
+        await notifications.WaitForResourceAsync("mesh", state => state.Snapshot.State?.Text == "Configuration errors", cancellation.Token);
+        Assert.True(notifications.TryGetCurrentState("mesh", out var broken));
+        Assert.Contains("unknown field 'htttp'", broken.Snapshot.Properties.Single(p => p.Name == "mesh.config.errors").Value as string);
+        Assert.Contains("data-color=\"red\"", await client.GetStringAsync("/productpage?user=", cancellation.Token));
+
+        // The next good save clears it.
+        await File.WriteAllTextAsync(routes, original, cancellation.Token);
+        await notifications.WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
+        await Eventually(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("Reviews served by: reviews-v1-", StringComparison.Ordinal), "the original route back in force");
+        Assert.True(notifications.TryGetCurrentState("reviews", out var reviewsState));
+        Assert.Contains("VirtualService default/reviews (", reviewsState.Snapshot.Properties.Single(p => p.Name == "mesh.rules.from").Value as string);
+
         await app.StopAsync(cancellation.Token);
+        Directory.Delete(files, recursive: true);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 100 ms for at most 10 s; fails naming <paramref name="what"/>.</summary>
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Not within 10 s: {what}.");
+            await Task.Delay(100);
+        }
     }
 }

@@ -1,0 +1,105 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// Applies a saved configuration file while the app runs: the model and its files are compiled
+/// again and, when they are valid, the services' routes and policies are swapped in as one new
+/// snapshot (as a runtime fault is). A save that breaks a file keeps the last good rules in force
+/// and reports the errors — in the console, on the mesh's log and on the mesh resource — until the
+/// next good save clears them.
+/// </summary>
+internal sealed class ConfigurationFilesWatcher : IDisposable
+{
+    /// <summary>Editors write a file in several steps; changes this close together are one save.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
+
+    private readonly DistributedApplicationModel _model;
+    private readonly MeshResource _mesh;
+    private readonly MeshControl _control;
+    private readonly ILogger _log;
+    private readonly Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> _reloaded;
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly Timer _timer;
+    private readonly Lock _reloading = new();
+
+    /// <param name="model">The app model.</param>
+    /// <param name="mesh">The mesh, with its <see cref="MeshConfigurationFilesAnnotation"/>s.</param>
+    /// <param name="control">Where the new rules go.</param>
+    /// <param name="log">The mesh's log (console and dashboard).</param>
+    /// <param name="reloaded">Told after each save: the errors now (none after a good save) and where each service's rules come from now (<c>null</c>: unchanged).</param>
+    public ConfigurationFilesWatcher(
+        DistributedApplicationModel model, MeshResource mesh, MeshControl control, ILogger log,
+        Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> reloaded)
+    {
+        (_model, _mesh, _control, _log, _reloaded) = (model, mesh, control, log, reloaded);
+        _timer = new Timer(_ => Reload());
+        foreach (var annotation in mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>())
+        {
+            var path = Path.GetFullPath(annotation.Path, annotation.BaseDirectory);
+            var watcher = Directory.Exists(path)
+                ? new FileSystemWatcher(path) { IncludeSubdirectories = true }
+                : new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path));
+            watcher.NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.DirectoryName;
+            watcher.Changed += OnChanged;
+            watcher.Created += OnChanged;
+            watcher.Deleted += OnChanged;
+            watcher.Renamed += OnChanged;
+            watcher.EnableRaisingEvents = true;
+            _watchers.Add(watcher);
+        }
+    }
+
+    private void OnChanged(object sender, FileSystemEventArgs change)
+    {
+        if (change.FullPath.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || change.FullPath.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)
+            || Directory.Exists(change.FullPath))
+        {
+            _timer.Change(Settle, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Compiles the model with the files as they are now and applies the result, or keeps the last good rules.</summary>
+    public void Reload()
+    {
+        lock (_reloading)
+        {
+            try
+            {
+                var compiled = MeshModelCompiler.Compile(_model, _mesh);
+                _control.Update(config => config with
+                {
+                    // Only the rules change with a file; listeners, workloads and functions are the app model's.
+                    Services = [.. config.Services.Select(service => compiled.Config.Services.FirstOrDefault(s => s.Name == service.Name) is { } updated
+                        ? service with { Http = updated.Http, DestinationRule = updated.DestinationRule }
+                        : service)],
+                });
+                foreach (var warning in compiled.Warnings)
+                {
+                    _log.LogWarning("{Warning}", warning);
+                }
+
+                _log.LogInformation("Configuration files applied: {Routes} routes in force.", compiled.Config.Services.Sum(service => service.Http.Length));
+                _reloaded([], compiled.RuleSources);
+            }
+            catch (Exception error) when (error is MeshModelException or MeshConfigException)
+            {
+                _log.LogError("The saved configuration files were not applied; the last good rules stay in force. {Errors}", error.Message);
+                _reloaded(error is MeshModelException model ? [.. model.Errors.Select(e => e.ToString())] : [error.Message], null);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
+        _timer.Dispose();
+    }
+}
