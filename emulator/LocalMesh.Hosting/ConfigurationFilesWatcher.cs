@@ -76,6 +76,8 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
                     Services = [.. config.Services.Select(service => compiled.Config.Services.FirstOrDefault(s => s.Name == service.Name) is { } updated
                         ? service with { Http = updated.Http, DestinationRule = updated.DestinationRule }
                         : service)],
+                    PeerAuthentications = compiled.Config.PeerAuthentications,
+                    AuthorizationPolicies = compiled.Config.AuthorizationPolicies,
                 });
                 foreach (var warning in compiled.Warnings)
                 {

@@ -14,7 +14,8 @@ namespace LocalMesh.Hosting;
 /// The mesh's control plane in the AppHost: compiles and validates the model before anything
 /// starts, starts the data plane and its helpers (<see cref="SidecarWiring"/> points callers at
 /// their sidecars, <see cref="WorkloadWatcher"/> feeds the data plane the replicas as they become
-/// ready, <see cref="MeshDashboard"/> shows all of it), and stops it with the AppHost.
+/// ready, <see cref="MeshDashboard"/> shows all of it, <see cref="ConfigurationFilesWatcher"/>
+/// applies saved Istio files), and stops it with the AppHost.
 /// </summary>
 internal sealed class MeshController(
     IServiceProvider services,

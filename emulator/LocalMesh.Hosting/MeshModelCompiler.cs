@@ -131,11 +131,14 @@ internal static class MeshModelCompiler
 
 
         var meshServices = services.Select(ServiceConfig).ToList();
+        var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
+        var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
         var warnings = new List<string>();
         IReadOnlyDictionary<string, ImportedServiceRules> fromFiles = new Dictionary<string, ImportedServiceRules>();
         if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
         {
-            (meshServices, fromFiles) = ApplyConfigurationFiles(files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), errors, warnings);
+            (meshServices, fromFiles) = ApplyConfigurationFiles(
+                files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), peerAuthentications, authorizationPolicies, errors, warnings);
             if (errors.Count > 0)
             {
                 // The files' own errors first: checking what came of a broken file would only repeat them.
@@ -150,8 +153,8 @@ internal static class MeshModelCompiler
             Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
             Brokers = [.. brokerConfigs],
             Listeners = listeners.ToImmutable(),
-            PeerAuthentications = [.. mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy)],
-            AuthorizationPolicies = [.. mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy)],
+            PeerAuthentications = [.. peerAuthentications],
+            AuthorizationPolicies = [.. authorizationPolicies],
         };
 
         // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
@@ -265,7 +268,8 @@ internal static class MeshModelCompiler
     /// </summary>
     private static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules) ApplyConfigurationFiles(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
-        IReadOnlyList<WorkloadConfig> workloads, List<MeshModelError> errors, List<string> warnings)
+        IReadOnlyList<WorkloadConfig> workloads, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
+        List<MeshModelError> errors, List<string> warnings)
     {
         var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
         var findings = new List<ConfigFinding>(files.Findings);
@@ -274,6 +278,28 @@ internal static class MeshModelCompiler
             service => (IReadOnlyList<IReadOnlyDictionary<string, string>>)[.. workloads.Where(w => w.Service == service.Name).Select(w => w.Labels)],
             StringComparer.Ordinal);
         var rules = IstioImporter.Import(files, meshNamespace, labels, findings);
+        var (filePeerAuthentications, fileAuthorizationPolicies) = IstioImporter.ImportSecurity(files, meshNamespace, findings);
+        // The same policy (namespace and name) in C# and in a file is defined twice.
+        foreach (var (policy, from) in filePeerAuthentications)
+        {
+            if (peerAuthentications.Any(existing => existing.Name == policy.Name && existing.Namespace == policy.Namespace))
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, from.Location, from.Object(meshNamespace), "metadata.name",
+                    $"is defined in the app model too (WithPeerAuthentication, '{policy.Name}').", "keep it in one place: remove it from the C# model or from the file."));
+            }
+        }
+
+        foreach (var (policy, from) in fileAuthorizationPolicies)
+        {
+            if (authorizationPolicies.Any(existing => existing.Name == policy.Name && (existing.Namespace ?? meshNamespace) == (policy.Namespace ?? meshNamespace)))
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, from.Location, from.Object(meshNamespace), "metadata.name",
+                    $"is defined in the app model too (WithAuthorizationPolicy, '{policy.Name}').", "keep it in one place: remove it from the C# model or from the file."));
+            }
+        }
+
+        peerAuthentications.AddRange(filePeerAuthentications.Select(p => p.Policy));
+        authorizationPolicies.AddRange(fileAuthorizationPolicies.Select(p => p.Policy));
 
         var merged = services.Select(service =>
         {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LocalMesh.Emulator.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -43,6 +44,14 @@ public sealed partial class MeshConfigFilesTests
             var anyone = await client.GetStringAsync("/productpage?user=", cancellation.Token);
             Assert.Contains("Reviews served by: reviews-v1-", anyone);
             Assert.DoesNotMatch(Stars(), anyone);
+        }
+
+        // security/: STRICT mTLS mesh-wide, and only productpage may call reviews — the load client gets 403.
+        Assert.Equal(MutualTlsMode.Strict, app.GetMesh().Config.MutualTlsModeOf(app.GetMesh().Config.Workloads.Single(w => w.Name == "reviews-v1"), 9080));
+        using (var loadClient = new HttpClient { BaseAddress = app.GetEndpoint("loadclient-v1", "http"), Timeout = TimeSpan.FromSeconds(60) })
+        {
+            using var run = System.Text.Json.JsonDocument.Parse(await loadClient.GetStringAsync("/run?target=reviews&c=1&n=3", cancellation.Token));
+            Assert.Equal(3, run.RootElement.GetProperty("codes").GetProperty("403").GetInt32());
         }
 
         // Everyone else to v3 now: saved, and in force on the next requests.

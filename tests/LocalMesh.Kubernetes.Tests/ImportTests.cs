@@ -289,6 +289,107 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void SecurityPoliciesApplyMeshWideFromTheRootNamespaceAndInTheMeshsNamespaceOnly()
+    {
+        Write("security.yaml", """
+            apiVersion: security.istio.io/v1
+            kind: PeerAuthentication
+            metadata:
+              name: default
+              namespace: istio-system
+            spec:
+              mtls: {mode: STRICT}
+            ---
+            apiVersion: security.istio.io/v1beta1
+            kind: PeerAuthentication
+            metadata:
+              name: ratings-ports
+            spec:
+              selector: {matchLabels: {app: ratings}}
+              portLevelMtls:
+                9080: {mode: DISABLE}
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata:
+              name: reviews-callers
+            spec:
+              selector: {matchLabels: {app: reviews}}
+              rules:
+              - from:
+                - source: {principals: ["cluster.local/ns/default/sa/productpage-v1"]}
+                to:
+                - operation: {methods: [GET], paths: ["/reviews/*"]}
+                when:
+                - key: request.headers[end-user]
+                  notValues: [mallory]
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata:
+              name: elsewhere
+              namespace: shop
+            spec:
+              action: DENY
+              rules: [{}]
+            """);
+
+        var files = ConfigurationFiles.Load(["security.yaml"], _folder.FullName, "default");
+        var findings = new List<ConfigFinding>(files.Findings);
+        var (peers, policies) = IstioImporter.ImportSecurity(files, "default", findings);
+
+        var warning = Assert.Single(findings);
+        Assert.Equal((FindingSeverity.Warning, "metadata.namespace"), (warning.Severity, warning.Field));
+        Assert.Contains("namespace 'shop'", warning.Problem);
+        Assert.Equal(2, peers.Count);
+        Assert.Equal((MutualTlsMode.Strict, (string?)null), (peers[0].Policy.Mode, peers[0].Policy.Namespace));
+        Assert.Equal((MutualTlsMode.Unset, "default"), (peers[1].Policy.Mode, peers[1].Policy.Namespace));
+        Assert.Equal(MutualTlsMode.Disable, peers[1].Policy.PortLevelMtls![9080]);
+        var (policy, _) = Assert.Single(policies);
+        Assert.Equal((AuthorizationAction.Allow, "default", "reviews"), (policy.Action, policy.Namespace, policy.Selector!["app"]));
+        var rule = Assert.Single(policy.Rules!);
+        Assert.Equal(["cluster.local/ns/default/sa/productpage-v1"], Assert.Single(rule.From!).Principals!);
+        Assert.Equal(["/reviews/*"], Assert.Single(rule.To!).Paths!);
+        Assert.Equal(["mallory"], Assert.Single(rule.When!).NotValues!);
+    }
+
+    [Fact]
+    public void AnAuthorizationFieldTheMeshCannotHonourIsAnErrorNotASilentlyWiderPolicy()
+    {
+        Write("jwt.yaml", """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata:
+              name: require-jwt
+            spec:
+              action: ALLOW
+              rules:
+              - from:
+                - source:
+                    requestPrincipals: ["*"]
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata:
+              name: ext-authz
+            spec:
+              action: CUSTOM
+              provider: {name: my-authz}
+              rules: [{}]
+            """);
+
+        var files = ConfigurationFiles.Load(["jwt.yaml"], _folder.FullName, "default");
+        var findings = new List<ConfigFinding>(files.Findings);
+        var (_, policies) = IstioImporter.ImportSecurity(files, "default", findings);
+
+        Assert.Equal(3, findings.Count(finding => finding.Severity == FindingSeverity.Error));
+        Assert.Contains(findings, f => f.Field == "spec.rules[0].from[0].source.requestPrincipals" && f.Location.Line == 10);
+        Assert.Contains(findings, f => f.Field == "spec.provider");
+        Assert.Contains(findings, f => f.Field == "spec.action" && f.Problem.StartsWith("CUSTOM", StringComparison.Ordinal));
+        Assert.Single(policies);
+    }
+
+    [Fact]
     public void AMissingPathIsOneClearError()
     {
         var (_, _, findings) = Import("no-such-folder");

@@ -306,6 +306,8 @@ public sealed class PeerAuthenticationSpec
     public IstioSelector? Selector { get; set; }
     public IstioMtls? Mtls { get; set; }
     public Dictionary<int, IstioMtls>? PortLevelMtls { get; set; }
+    public object? TargetRef { get; set; }
+    public object? TargetRefs { get; set; }
 }
 
 public sealed class IstioSelector
@@ -328,6 +330,9 @@ public sealed class AuthorizationPolicySpec
     public IstioSelector? Selector { get; set; }
     public string Action { get; set; } = "";
     public List<IstioAuthorizationRule>? Rules { get; set; }
+    public object? Provider { get; set; }
+    public object? TargetRef { get; set; }
+    public object? TargetRefs { get; set; }
 }
 
 public sealed class IstioAuthorizationRule
@@ -350,6 +355,12 @@ public sealed class IstioSource
     public List<string>? NotNamespaces { get; set; }
     public List<string>? IpBlocks { get; set; }
     public List<string>? NotIpBlocks { get; set; }
+    public object? RequestPrincipals { get; set; }
+    public object? NotRequestPrincipals { get; set; }
+    public object? RemoteIpBlocks { get; set; }
+    public object? NotRemoteIpBlocks { get; set; }
+    public object? ServiceAccounts { get; set; }
+    public object? NotServiceAccounts { get; set; }
 }
 
 public sealed class IstioRuleTo

@@ -53,12 +53,13 @@ public sealed partial class ConfigurationFiles
     /// <summary>The API versions of <c>networking.istio.io</c> Istio serves today.</summary>
     public static readonly IReadOnlyList<string> NetworkingVersions = ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"];
 
+    /// <summary>The API versions of <c>security.istio.io</c> Istio serves today.</summary>
+    public static readonly IReadOnlyList<string> SecurityVersions = ["security.istio.io/v1", "security.istio.io/v1beta1"];
+
     /// <summary>Kinds LocalMesh recognises but does not apply locally yet; carried for the export with a warning.</summary>
     private static readonly Dictionary<string, string[]> NotAppliedYet = new(StringComparer.Ordinal)
     {
         ["networking.istio.io/Gateway"] = ["v1", "v1beta1", "v1alpha3"],
-        ["security.istio.io/PeerAuthentication"] = ["v1", "v1beta1"],
-        ["security.istio.io/AuthorizationPolicy"] = ["v1", "v1beta1"],
         ["serving.knative.dev/Service"] = ["v1"],
         ["eventing.knative.dev/Broker"] = ["v1"],
         ["eventing.knative.dev/Trigger"] = ["v1"],
@@ -88,6 +89,12 @@ public sealed partial class ConfigurationFiles
 
     /// <summary>The DestinationRules.</summary>
     public List<LoadedObject<DestinationRuleSpec>> DestinationRules { get; } = [];
+
+    /// <summary>The PeerAuthentications.</summary>
+    public List<LoadedObject<PeerAuthenticationSpec>> PeerAuthentications { get; } = [];
+
+    /// <summary>The AuthorizationPolicies.</summary>
+    public List<LoadedObject<AuthorizationPolicySpec>> AuthorizationPolicies { get; } = [];
 
     /// <summary>Objects kept for the export and not emulated: other kinds, and kinds not applied locally yet.</summary>
     public List<ConfigDocument> Carried { get; } = [];
@@ -201,22 +208,35 @@ public sealed partial class ConfigurationFiles
             return;
         }
 
-        if (document.Kind is "VirtualService" or "DestinationRule" && group == "networking.istio.io")
+        var served = (group, document.Kind) switch
         {
-            if (!NetworkingVersions.Contains(document.ApiVersion, StringComparer.Ordinal))
+            ("networking.istio.io", "VirtualService" or "DestinationRule") => NetworkingVersions,
+            ("security.istio.io", "PeerAuthentication" or "AuthorizationPolicy") => SecurityVersions,
+            _ => null,
+        };
+        if (served is not null)
+        {
+            if (!served.Contains(document.ApiVersion, StringComparer.Ordinal))
             {
                 _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
-                    $"'{document.ApiVersion}' is not served by Istio.", $"use {NetworkingVersions[0]} (or {string.Join(", ", NetworkingVersions.Skip(1))})."));
+                    $"'{document.ApiVersion}' is not served by Istio.", $"use {served[0]} (or {string.Join(", ", served.Skip(1))})."));
                 return;
             }
 
-            if (document.Kind == "VirtualService")
+            switch (document.Kind)
             {
-                VirtualServices.Add(Bind<VirtualServiceSpec>(document, objectName));
-            }
-            else
-            {
-                DestinationRules.Add(Bind<DestinationRuleSpec>(document, objectName));
+                case "VirtualService":
+                    VirtualServices.Add(Bind<VirtualServiceSpec>(document, objectName));
+                    break;
+                case "DestinationRule":
+                    DestinationRules.Add(Bind<DestinationRuleSpec>(document, objectName));
+                    break;
+                case "PeerAuthentication":
+                    PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, objectName));
+                    break;
+                default:
+                    AuthorizationPolicies.Add(Bind<AuthorizationPolicySpec>(document, objectName));
+                    break;
             }
 
             return;
@@ -240,8 +260,12 @@ public sealed partial class ConfigurationFiles
             : new TSpec();
         foreach (var (path, location) in binder.Uninterpreted)
         {
-            _findings.Add(new ConfigFinding(FindingSeverity.Warning, location, objectName, path,
-                "is kept for the cluster and not emulated locally.", "nothing to do; the export writes it unchanged."));
+            _findings.Add(ChangesMeaning(path)
+                ? new ConfigFinding(FindingSeverity.Error, location, objectName, path,
+                    "is not emulated, and without it the policy would allow or deny other requests locally than in the cluster.",
+                    "keep this policy for the cluster only (a file not given to --mesh-config), or express it with what the mesh emulates (principals, namespaces, ipBlocks, hosts, ports, methods, paths, when).")
+                : new ConfigFinding(FindingSeverity.Warning, location, objectName, path,
+                    "is kept for the cluster and not emulated locally.", "nothing to do; the export writes it unchanged."));
         }
 
         return new LoadedObject<TSpec>(document, spec, binder.Locations);
@@ -285,7 +309,7 @@ public sealed partial class ConfigurationFiles
             if (key is YamlScalarNode { Value: var field } && field is not ("apiVersion" or "kind" or "metadata" or "spec" or "status" or "data" or "stringData" or "type" or "rules" or "subjects" or "roleRef"))
             {
                 // Only the kinds the mesh reads are decoded strictly beyond this; other kinds keep their own top-level fields.
-                if (kind is "VirtualService" or "DestinationRule")
+                if (kind is "VirtualService" or "DestinationRule" or "PeerAuthentication" or "AuthorizationPolicy")
                 {
                     _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(at.File, (int)key.Start.Line, (int)key.Start.Column), shownName, field ?? "",
                         $"unknown field '{field}'.", "remove it; an object has apiVersion, kind, metadata and spec."));
@@ -295,6 +319,11 @@ public sealed partial class ConfigurationFiles
 
         return _findings.Count > problems ? null : new ConfigDocument(at, apiVersion!, kind!, @namespace, name!, root);
     }
+
+    /// <summary>Authorization fields whose absence would change which requests a policy matches (JWT principals, CUSTOM providers, targetRefs).</summary>
+    private static bool ChangesMeaning(string path) =>
+        path is "spec.provider" or "spec.targetRef" or "spec.targetRefs"
+        || path.Split('.')[^1] is "requestPrincipals" or "notRequestPrincipals" or "remoteIpBlocks" or "notRemoteIpBlocks" or "serviceAccounts" or "notServiceAccounts";
 
     private static string Group(string apiVersion) => apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
 

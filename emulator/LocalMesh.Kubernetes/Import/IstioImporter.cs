@@ -59,7 +59,7 @@ public static class IstioImporter
         var rules = new Dictionary<string, ImportedServiceRules>(StringComparer.Ordinal);
         foreach (var loaded in files.VirtualServices)
         {
-            var reader = new Reader(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
+            var reader = ReaderFor(loaded, files, findings);
             var spec = loaded.Spec;
             var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
             if (spec.Gateways is { Count: > 0 } gateways && !gateways.Contains("mesh"))
@@ -99,7 +99,7 @@ public static class IstioImporter
 
         foreach (var loaded in files.DestinationRules)
         {
-            var reader = new Reader(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
+            var reader = ReaderFor(loaded, files, findings);
             var spec = loaded.Spec;
             var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
             if (Resolve(spec.Host, objectNamespace, meshNamespace) is not { } service || !workloads.TryGetValue(service, out var labels))
@@ -136,6 +136,97 @@ public static class IstioImporter
     }
 
     /// <summary>
+    /// The PeerAuthentications and AuthorizationPolicies of the files that apply to the mesh: those
+    /// in Istio's root namespace without a selector (mesh-wide), and those in the mesh's namespace.
+    /// </summary>
+    /// <param name="files">The files, read.</param>
+    /// <param name="meshNamespace">The namespace of the mesh's workloads.</param>
+    /// <param name="findings">Where problems go.</param>
+    public static (List<(PeerAuthentication Policy, ConfigDocument From)> PeerAuthentications, List<(AuthorizationPolicy Policy, ConfigDocument From)> AuthorizationPolicies)
+        ImportSecurity(ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
+    {
+        var peerAuthentications = new List<(PeerAuthentication, ConfigDocument)>();
+        foreach (var loaded in files.PeerAuthentications)
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            var spec = loaded.Spec;
+            var (applies, @namespace) = reader.Scope(loaded.Document.Namespace ?? files.DefaultNamespace, spec.Selector, meshNamespace);
+            if (!applies)
+            {
+                continue;
+            }
+
+            var mode = reader.Mode(spec.Mtls?.Mode, "spec.mtls.mode");
+            peerAuthentications.Add((new PeerAuthentication(loaded.Document.Name, mode)
+            {
+                Namespace = @namespace,
+                Selector = spec.Selector?.MatchLabels,
+                PortLevelMtls = spec.PortLevelMtls?.ToDictionary(pair => pair.Key, pair => reader.Mode(pair.Value.Mode, $"spec.portLevelMtls.{pair.Key}.mode")),
+            }, loaded.Document));
+        }
+
+        var authorizationPolicies = new List<(AuthorizationPolicy, ConfigDocument)>();
+        foreach (var loaded in files.AuthorizationPolicies)
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            var spec = loaded.Spec;
+            var (applies, @namespace) = reader.Scope(loaded.Document.Namespace ?? files.DefaultNamespace, spec.Selector, meshNamespace);
+            if (!applies)
+            {
+                continue;
+            }
+
+            AuthorizationAction? action = spec.Action switch
+            {
+                "" or "ALLOW" => AuthorizationAction.Allow,
+                "DENY" => AuthorizationAction.Deny,
+                "AUDIT" => AuthorizationAction.Audit,
+                _ => null,
+            };
+            if (action is null)
+            {
+                findings.Add(spec.Action == "CUSTOM"
+                    ? reader.Error("spec.action", "CUSTOM (an external authorizer) is not emulated; without it the mesh would allow what the authorizer may deny.",
+                        "keep this policy for the cluster only, or express it as ALLOW or DENY rules.")
+                    : reader.Error("spec.action", $"'{spec.Action}' is not an action.", "use ALLOW, DENY, AUDIT or CUSTOM."));
+                continue;
+            }
+
+            authorizationPolicies.Add((new AuthorizationPolicy(loaded.Document.Name, action.Value)
+            {
+                Namespace = @namespace,
+                Selector = spec.Selector?.MatchLabels,
+                Rules = spec.Rules?.Select(rule => new AuthorizationRule
+                {
+                    From = rule.From?.Select(from => new AuthorizationSource
+                    {
+                        Principals = from.Source.Principals,
+                        NotPrincipals = from.Source.NotPrincipals,
+                        Namespaces = from.Source.Namespaces,
+                        NotNamespaces = from.Source.NotNamespaces,
+                        IpBlocks = from.Source.IpBlocks,
+                        NotIpBlocks = from.Source.NotIpBlocks,
+                    }).ToList(),
+                    To = rule.To?.Select(to => new AuthorizationOperation
+                    {
+                        Hosts = to.Operation.Hosts,
+                        NotHosts = to.Operation.NotHosts,
+                        Ports = to.Operation.Ports,
+                        NotPorts = to.Operation.NotPorts,
+                        Methods = to.Operation.Methods,
+                        NotMethods = to.Operation.NotMethods,
+                        Paths = to.Operation.Paths,
+                        NotPaths = to.Operation.NotPaths,
+                    }).ToList(),
+                    When = rule.When?.Select(condition => new AuthorizationCondition(condition.Key) { Values = condition.Values, NotValues = condition.NotValues }).ToList(),
+                }).ToList(),
+            }, loaded.Document));
+        }
+
+        return (peerAuthentications, authorizationPolicies);
+    }
+
+    /// <summary>
     /// The mesh service a host names, as Istio resolves it: a short name in the object's own
     /// namespace, <c>name.namespace</c>, or <c>name.namespace.svc.cluster.local</c>; <c>null</c>
     /// for any other host (outside the mesh's namespace, or not a cluster name).
@@ -153,6 +244,9 @@ public static class IstioImporter
         return name is not null && @namespace == meshNamespace ? name : null;
     }
 
+    private static Reader ReaderFor<TSpec>(LoadedObject<TSpec> loaded, ConfigurationFiles files, List<ConfigFinding> findings) =>
+        new(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
+
     private static string Labels(IReadOnlyDictionary<string, string> labels) => string.Join(", ", labels.Select(label => $"{label.Key}={label.Value}"));
 
     /// <summary>Reads one object's values, each problem a finding at the field's line.</summary>
@@ -168,6 +262,45 @@ public static class IstioImporter
         public ConfigFinding HostNotFound(string field, string host, IEnumerable<string> services) =>
             Warning(field, $"Referenced host not found: \"{host}\"; it is no service of the mesh, so nothing is routed for it locally.",
                 $"use one of: {string.Join(", ", services.Order(StringComparer.Ordinal))} (or name.namespace, name.namespace.svc.cluster.local).", "IST0101");
+
+        /// <summary>
+        /// Whether a security policy in <paramref name="objectNamespace"/> applies to the mesh's
+        /// workloads, and as what: mesh-wide (Istio's root namespace, no selector) or the mesh's namespace.
+        /// </summary>
+        public (bool Applies, string? Namespace) Scope(string objectNamespace, IstioSelector? selector, string meshNamespace)
+        {
+            if (objectNamespace == IstioExporter.RootNamespace && selector is null)
+            {
+                return (true, null);
+            }
+
+            if (objectNamespace == meshNamespace)
+            {
+                return (true, meshNamespace);
+            }
+
+            findings.Add(Warning("metadata.namespace", $"applies to namespace '{objectNamespace}', where the mesh has no workloads (they are in '{meshNamespace}').",
+                $"to apply it locally, put it in '{meshNamespace}', or without a selector in {IstioExporter.RootNamespace} for the whole mesh."));
+            return (false, null);
+        }
+
+        public MutualTlsMode Mode(string? mode, string field)
+        {
+            switch (mode)
+            {
+                case null or "" or "UNSET":
+                    return MutualTlsMode.Unset;
+                case "STRICT":
+                    return MutualTlsMode.Strict;
+                case "PERMISSIVE":
+                    return MutualTlsMode.Permissive;
+                case "DISABLE":
+                    return MutualTlsMode.Disable;
+                default:
+                    findings.Add(Error(field, $"'{mode}' is not an mTLS mode.", "use STRICT, PERMISSIVE, DISABLE or UNSET."));
+                    return MutualTlsMode.Unset;
+            }
+        }
 
         public HttpRoute Route(IstioHttpRoute route, string field, string objectNamespace, string meshNamespace, IEnumerable<string> services) => new()
         {

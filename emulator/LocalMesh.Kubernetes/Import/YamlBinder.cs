@@ -72,11 +72,15 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             }
 
             var dictionary = (IDictionary)Activator.CreateInstance(target)!;
+            var keyType = target.GetGenericArguments()[0];
             foreach (var (key, value) in map.Children)
             {
                 var name = ((YamlScalarNode)key).Value ?? "";
                 Locations[$"{path}.{name}"] = At(key);
-                dictionary[name] = Bind(value, target.GetGenericArguments()[1], $"{path}.{name}");
+                if (Scalar(key, keyType, $"{path}.{name}", isKey: true) is { } typedKey)
+                {
+                    dictionary[typedKey] = Bind(value, target.GetGenericArguments()[1], $"{path}.{name}");
+                }
             }
 
             return dictionary;
@@ -107,7 +111,7 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
         return result;
     }
 
-    private object? Scalar(YamlNode node, Type type, string path)
+    private object? Scalar(YamlNode node, Type type, string path, bool isKey = false)
     {
         if (node is not YamlScalarNode { Value: { } text } scalar)
         {
@@ -119,8 +123,8 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             return text;
         }
 
-        // A quoted "5" is a string to Kubernetes' strict decoding, not a number.
-        var quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted;
+        // A quoted "5" is a string to Kubernetes' strict decoding, not a number; a map's keys are strings either way.
+        var quoted = !isKey && scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted;
         if (type == typeof(int) && !quoted && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
         {
             return integer;
