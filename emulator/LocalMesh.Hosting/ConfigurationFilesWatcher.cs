@@ -89,8 +89,10 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
             }
             catch (Exception error) when (error is MeshModelException or MeshConfigException)
             {
-                _log.LogError("The saved configuration files were not applied; the last good rules stay in force. {Errors}", error.Message);
-                _reloaded(error is MeshModelException model ? [.. model.Errors.Select(e => e.ToString())] : [error.Message], null);
+                IReadOnlyList<string> errors = error is MeshModelException model ? [.. model.Errors.Select(e => e.ToString())] : [error.Message];
+                _log.LogError("The saved configuration files were not applied; the last good rules stay in force:{Errors}",
+                    string.Concat(errors.Select(e => $"{Environment.NewLine}  - {e}")));
+                _reloaded(errors, null);
             }
         }
     }

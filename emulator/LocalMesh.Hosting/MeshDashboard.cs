@@ -60,14 +60,14 @@ internal sealed class MeshDashboard(
                 Properties = state.Properties.SetResourcePropertyRange(
                 [
                     Shown("mesh.config.errors", "Configuration errors (last good rules in force)",
-                        _configurationErrors.Count == 0 ? "none" : string.Join(Environment.NewLine, _configurationErrors), 5),
+                        _configurationErrors.Count == 0 ? "none" : string.Join(Environment.NewLine, _configurationErrors), 0),
                     Shown("mesh.ready", "Ready", snapshot.Started
                         ? $"in {TimeSpan.FromTicks(Interlocked.Read(ref _readyAfterTicks)).TotalSeconds:0} s"
-                        : $"waiting for {string.Join(", ", snapshot.Waiting)}", 0),
-                    Shown("mesh.namespace", "Namespace", snapshot.Config.Namespace, 1),
-                    Shown("mesh.trustDomain", "Trust domain", snapshot.Config.TrustDomain, 2),
-                    Shown("mesh.listeners", "Listeners", snapshot.ListenersByPort.Count, 3),
-                    Shown("mesh.config.version", "Configuration version", snapshot.Version, 4),
+                        : $"waiting for {string.Join(", ", snapshot.Waiting)}", 1),
+                    Shown("mesh.namespace", "Namespace", snapshot.Config.Namespace, 2),
+                    Shown("mesh.trustDomain", "Trust domain", snapshot.Config.TrustDomain, 3),
+                    Shown("mesh.listeners", "Listeners", snapshot.ListenersByPort.Count, 4),
+                    Shown("mesh.config.version", "Configuration version", snapshot.Version, 5),
                 ]),
             });
 
