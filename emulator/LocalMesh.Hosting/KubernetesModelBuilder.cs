@@ -94,6 +94,8 @@ internal static class KubernetesModelBuilder
             Gateways = [.. gateways],
             GitOps = mesh.Annotations.OfType<GitOpsAnnotation>().LastOrDefault()?.Source,
             Warnings = [.. warnings],
+            Carried = [.. compiled.Carried.Select(document => new CarriedObject(
+                document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
         };
     }
 

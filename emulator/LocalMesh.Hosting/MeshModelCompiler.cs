@@ -14,13 +14,15 @@ namespace Aspire.Hosting;
 /// <param name="Notices">Where the emulator cannot do exactly what Istio or Knative would, to say at start-up.</param>
 /// <param name="Warnings">What the configuration files hold that Istio accepts but cannot work, or that is only carried, to say at start-up.</param>
 /// <param name="RuleSources">For each service whose rules come from files, the objects and where they are.</param>
+/// <param name="Carried">The files' objects the mesh does not emulate, for the export.</param>
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
     ImmutableArray<(IResource Caller, IMeshServiceResource Service, ListenerConfig Listener)> Calls,
     IReadOnlyList<MeshNotice> Notices,
     IReadOnlyList<string> Warnings,
-    IReadOnlyDictionary<string, string> RuleSources);
+    IReadOnlyDictionary<string, string> RuleSources,
+    IReadOnlyList<ConfigDocument> Carried);
 
 /// <summary>
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
@@ -135,9 +137,10 @@ internal static class MeshModelCompiler
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
         var warnings = new List<string>();
         IReadOnlyDictionary<string, ImportedServiceRules> fromFiles = new Dictionary<string, ImportedServiceRules>();
+        IReadOnlyList<ConfigDocument> carried = [];
         if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
         {
-            (meshServices, fromFiles) = ApplyConfigurationFiles(
+            (meshServices, fromFiles, carried) = ApplyConfigurationFiles(
                 files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), peerAuthentications, authorizationPolicies, errors, warnings);
             if (errors.Count > 0)
             {
@@ -174,7 +177,7 @@ internal static class MeshModelCompiler
             pair => string.Join(", ", new[] { pair.Value.RoutesFrom?.Document, pair.Value.PolicyFrom?.Document }.OfType<ConfigDocument>()
                 .Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})")),
             StringComparer.Ordinal);
-        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources);
+        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, carried);
     }
 
     /// <summary>
@@ -266,7 +269,7 @@ internal static class MeshModelCompiler
     /// The services with the rules the files give them. A service routed (or given a
     /// DestinationRule) both in C# and in a file is an error naming both places.
     /// </summary>
-    private static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules) ApplyConfigurationFiles(
+    private static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules, IReadOnlyList<ConfigDocument> Carried) ApplyConfigurationFiles(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
         IReadOnlyList<WorkloadConfig> workloads, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
         List<MeshModelError> errors, List<string> warnings)
@@ -351,7 +354,7 @@ internal static class MeshModelCompiler
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
-        return (merged, rules);
+        return (merged, rules, files.Carried);
     }
 
     private static MeshServiceConfig ServiceConfig(MeshServiceResource service)

@@ -22,6 +22,27 @@ public sealed class ExportTests
     private static T Single<T>(ExportResult result) => Assert.Single(AllObjects(result).OfType<T>());
 
     [Fact]
+    public void ObjectsCarriedFromTheTeamsFilesAreWrittenAsTheyAreUnlessTheExportWritesThemItself()
+    {
+        const string settings = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  # kept\n  mode: fast\n";
+        var model = Model() with
+        {
+            Carried =
+            [
+                new CarriedObject("ConfigMap", "shop", "settings", settings, "deploy/app.yaml:1:1"),
+                new CarriedObject("Deployment", "default", "reviews-v1", "apiVersion: apps/v1\nkind: Deployment\n", "deploy/app.yaml:9:1"),
+            ],
+        };
+
+        var result = KubernetesExport.Export(model);
+
+        var carried = Assert.Single(result.Files, file => file.Path == "base/carried.yaml");
+        Assert.Equal(settings, carried.ToYaml());
+        Assert.Contains("carried.yaml", Assert.IsType<Kustomization>(Assert.Single(result.Files.Single(file => file.Path == "base/kustomization.yaml").Objects)).Resources!);
+        Assert.Contains(result.Warnings, warning => warning.StartsWith("Deployment default/reviews-v1 (deploy/app.yaml:9:1): the export writes this object from the app model", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AWorkloadBecomesADeploymentWithItsLabelsIdentityProbesAndResources()
     {
         var model = Model() with

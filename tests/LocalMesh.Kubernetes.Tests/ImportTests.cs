@@ -390,6 +390,43 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void ACarriedObjectKeepsItsTextAndAKubernetesKindIsCheckedAsTheApiServerWould()
+    {
+        Write("app.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+            data:
+              # the team's own comment stays
+              mode: fast
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: worker
+            spec:
+              replicaz: 2
+            ---
+            apiVersion: argoproj.io/v1alpha1
+            kind: Application
+            metadata:
+              name: shop
+            spec:
+              anything: goes
+            """);
+
+        var (files, _, findings) = Import("app.yaml");
+
+        var error = Assert.Single(findings);
+        Assert.Equal((FindingSeverity.Error, 14), (error.Severity, error.Location.Line));
+        Assert.Equal("Deployment default/worker", error.Object);
+        Assert.Contains("replicaz", error.Problem);
+        Assert.Equal(["ConfigMap", "Application"], files.Carried.Select(document => document.Kind));
+        Assert.Equal("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  # the team's own comment stays\n  mode: fast\n", files.Carried[0].Text);
+    }
+
+    [Fact]
     public void AMissingPathIsOneClearError()
     {
         var (_, _, findings) = Import("no-such-folder");

@@ -32,7 +32,18 @@ public sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
 
     /// <summary>What the model holds that no target can express, found while building this model.</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
+
+    /// <summary>Objects from the team's configuration files the mesh does not emulate, written to the export as they are.</summary>
+    public ImmutableArray<CarriedObject> Carried { get; init; } = [];
 }
+
+/// <summary>An object read from a configuration file and written to the export unchanged.</summary>
+/// <param name="Kind">Its kind.</param>
+/// <param name="Namespace">Its namespace (the mesh's when its file names none).</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Yaml">Its text, as the file has it.</param>
+/// <param name="Source">Where it was read, e.g. <c>deploy/app.yaml:12:1</c>.</param>
+public sealed record CarriedObject(string Kind, string Namespace, string Name, string Yaml, string Source);
 
 /// <summary>A workload as a Deployment.</summary>
 /// <param name="Name">The workload's name, e.g. <c>reviews-v2</c>.</param>

@@ -10,7 +10,9 @@ namespace LocalMesh.Kubernetes.Export;
 public sealed record ManifestFile(string Path, IReadOnlyList<object> Objects)
 {
     /// <summary>The file's text: each object by the serializer, as a multi-document YAML stream.</summary>
-    public string ToYaml() => string.Join("---\n", Objects.Select(item => KubernetesYaml.Serialize(item).TrimEnd('\n') + "\n"));
+    public string ToYaml() => string.Join("---\n", Objects.Select(item => item is CarriedObject carried
+        ? carried.Yaml
+        : KubernetesYaml.Serialize(item).TrimEnd('\n') + "\n"));
 }
 
 /// <summary>The export: every file to write, and what the model holds that the targets cannot express.</summary>
@@ -148,6 +150,11 @@ public static class KubernetesExport
         }
 
         files.Add(new("base/monitoring.yaml", [MonitoringExporter.Rules(model)]));
+        if (Carried(model, files, warnings) is { Count: > 0 } carried)
+        {
+            files.Add(new("base/carried.yaml", carried));
+        }
+
         files.Add(new("base/kustomization.yaml", [BaseKustomization(model, files)]));
         files.AddRange(model.Environments.Select(environment => new ManifestFile($"overlays/{environment}/kustomization.yaml", [Overlay(model, environment)])));
         // kind reads its configuration strictly and it is no API object, so it is not named *.yaml,
@@ -159,6 +166,30 @@ public static class KubernetesExport
         }
 
         return new ExportResult(files, warnings) { Prerequisites = prerequisites };
+    }
+
+    /// <summary>
+    /// The team's own objects the mesh does not emulate, so applying the export deploys their whole
+    /// folder; one the export writes itself (same kind, namespace and name) is the export's, with a warning.
+    /// </summary>
+    private static List<object> Carried(KubernetesAppModel model, IReadOnlyList<ManifestFile> files, List<string> warnings)
+    {
+        var exported = files.SelectMany(file => file.Objects).OfType<IKubernetesObject<V1ObjectMeta>>()
+            .Select(item => (item.Kind, item.Metadata.NamespaceProperty ?? model.Mesh.Namespace, item.Metadata.Name))
+            .ToHashSet();
+        var carried = new List<object>();
+        foreach (var item in model.Carried)
+        {
+            if (exported.Contains((item.Kind, item.Namespace, item.Name)))
+            {
+                warnings.Add($"{item.Kind} {item.Namespace}/{item.Name} ({item.Source}): the export writes this object from the app model, so the file's version is not carried.");
+                continue;
+            }
+
+            carried.Add(item);
+        }
+
+        return carried;
     }
 
     private static Kustomization BaseKustomization(KubernetesAppModel model, IReadOnlyList<ManifestFile> files)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using k8s;
 using LocalMesh.Kubernetes.Export;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -14,6 +15,9 @@ namespace LocalMesh.Kubernetes.Import;
 /// <param name="Node">The whole document.</param>
 public sealed record ConfigDocument(SourceLocation Location, string ApiVersion, string Kind, string? Namespace, string Name, YamlMappingNode Node)
 {
+    /// <summary>The document's text as the file has it (comments inside it included).</summary>
+    public string Text { get; init; } = "";
+
     /// <summary>How findings name it, e.g. <c>VirtualService default/reviews</c>.</summary>
     public string Object(string defaultNamespace) => $"{Kind} {Namespace ?? defaultNamespace}/{Name}";
 }
@@ -152,10 +156,11 @@ public sealed partial class ConfigurationFiles
     private void Read(string path, string shown, Dictionary<string, ConfigDocument> seen)
     {
         var stream = new YamlStream();
+        string content;
         try
         {
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
+            content = File.ReadAllText(path);
+            stream.Load(new StringReader(content));
         }
         catch (YamlException error)
         {
@@ -164,6 +169,7 @@ public sealed partial class ConfigurationFiles
             return;
         }
 
+        var lines = content.ReplaceLineEndings("\n").Split('\n');
         foreach (var yaml in stream.Documents)
         {
             if (yaml.RootNode is YamlScalarNode { Value: null or "" } || (yaml.RootNode is YamlMappingNode { Children.Count: 0 }))
@@ -182,6 +188,8 @@ public sealed partial class ConfigurationFiles
             {
                 continue;
             }
+
+            document = document with { Text = Slice(lines, root) };
 
             var objectName = document.Object(DefaultNamespace);
             var key = $"{Group(document.ApiVersion)}/{document.Kind}/{document.Namespace ?? DefaultNamespace}/{document.Name}";
@@ -249,7 +257,41 @@ public sealed partial class ConfigurationFiles
             return;
         }
 
-        Carried.Add(document);
+        if (CheckCoreKind(document, objectName))
+        {
+            Carried.Add(document);
+        }
+    }
+
+    /// <summary>
+    /// A kind of Kubernetes' own groups is decoded strictly with KubernetesClient's models, so the
+    /// export never carries what the API server would refuse (an unknown or misplaced field).
+    /// </summary>
+    private bool CheckCoreKind(ConfigDocument document, string objectName)
+    {
+        var group = Group(document.ApiVersion);
+        if (!(group.Length == 0 || group is "apps" or "batch" or "autoscaling" or "policy" or "networking.k8s.io" or "rbac.authorization.k8s.io"))
+        {
+            return true;
+        }
+
+        try
+        {
+            KubernetesYaml.LoadAllFromString(document.Text, strict: true);
+        }
+        catch (YamlException error)
+        {
+            var line = document.Location.Line + (int)error.Start.Line - 1;
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location with { Line = line, Column = (int)error.Start.Column }, objectName, "",
+                $"the API server would refuse it: {Sentence(error.InnerException?.Message ?? error.Message)}", $"correct it as {document.Kind} ({document.ApiVersion}) defines its fields."));
+            return false;
+        }
+        catch (Exception error) when (error is ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            // A kind KubernetesClient has no model for: carried as it is.
+        }
+
+        return true;
     }
 
     private LoadedObject<TSpec> Bind<TSpec>(ConfigDocument document, string objectName) where TSpec : new()
@@ -324,6 +366,15 @@ public sealed partial class ConfigurationFiles
     private static bool ChangesMeaning(string path) =>
         path is "spec.provider" or "spec.targetRef" or "spec.targetRefs"
         || path.Split('.')[^1] is "requestPrincipals" or "notRequestPrincipals" or "remoteIpBlocks" or "notRemoteIpBlocks" or "serviceAccounts" or "notServiceAccounts";
+
+    /// <summary>A document's own lines of its file: from where its root starts to the next <c>---</c> (or <c>...</c>, or the end).</summary>
+    private static string Slice(string[] lines, YamlNode root)
+    {
+        var own = lines.Skip((int)root.Start.Line - 1)
+            .TakeWhile(line => !line.StartsWith("---", StringComparison.Ordinal) && !line.StartsWith("...", StringComparison.Ordinal))
+            .Reverse().SkipWhile(line => line.Trim().Length == 0).Reverse();
+        return string.Join("\n", own) + "\n";
+    }
 
     private static string Group(string apiVersion) => apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
 
