@@ -1,0 +1,105 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Kubernetes.Import;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// The rules of a team's Istio files joined with the app model's: each service's routes and
+/// DestinationRule, the security policies, and every finding in the words the compiler reports.
+/// </summary>
+internal static class ConfigurationFileRules
+{
+    /// <summary>
+    /// The services with the rules the files give them. A service routed (or given a
+    /// DestinationRule) both in C# and in a file is an error naming both places.
+    /// </summary>
+    public static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules, IReadOnlyList<ConfigDocument> Carried) Apply(
+        IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
+        IReadOnlyList<WorkloadConfig> workloads, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
+        List<MeshModelError> errors, List<string> warnings)
+    {
+        var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
+        var findings = new List<ConfigFinding>(files.Findings);
+        var labels = services.ToDictionary(
+            service => service.Name,
+            service => (IReadOnlyList<IReadOnlyDictionary<string, string>>)[.. workloads.Where(w => w.Service == service.Name).Select(w => w.Labels)],
+            StringComparer.Ordinal);
+        var rules = IstioImporter.Import(files, meshNamespace, labels, findings);
+        var (filePeerAuthentications, fileAuthorizationPolicies) = IstioImporter.ImportSecurity(files, meshNamespace, findings);
+        // The same policy (namespace and name) in C# and in a file is defined twice.
+        foreach (var (policy, from) in filePeerAuthentications)
+        {
+            if (peerAuthentications.Any(existing => existing.Name == policy.Name && existing.Namespace == policy.Namespace))
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, from.Location, from.Object(meshNamespace), "metadata.name",
+                    $"is defined in the app model too (WithPeerAuthentication, '{policy.Name}').", "keep it in one place: remove it from the C# model or from the file."));
+            }
+        }
+
+        foreach (var (policy, from) in fileAuthorizationPolicies)
+        {
+            if (authorizationPolicies.Any(existing => existing.Name == policy.Name && (existing.Namespace ?? meshNamespace) == (policy.Namespace ?? meshNamespace)))
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, from.Location, from.Object(meshNamespace), "metadata.name",
+                    $"is defined in the app model too (WithAuthorizationPolicy, '{policy.Name}').", "keep it in one place: remove it from the C# model or from the file."));
+            }
+        }
+
+        peerAuthentications.AddRange(filePeerAuthentications.Select(p => p.Policy));
+        authorizationPolicies.AddRange(fileAuthorizationPolicies.Select(p => p.Policy));
+
+        var merged = services.Select(service =>
+        {
+            if (!rules.TryGetValue(service.Name, out var imported))
+            {
+                return service;
+            }
+
+            if (imported.RoutesFrom?.Document is { } routes && !service.Http.IsDefaultOrEmpty)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, routes.Location, routes.Object(meshNamespace), "spec.hosts",
+                    $"routes '{service.Name}', which the app model routes too (WithHttpRoute or WithWeightedRoute on '{service.Name}').",
+                    "keep the routes in one place: remove them from the C# model or from the file."));
+            }
+
+            if (imported.PolicyFrom?.Document is { } policy && service.DestinationRule is not null)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, policy.Location, policy.Object(meshNamespace), "spec.host",
+                    $"is the DestinationRule of '{service.Name}', which the app model gives one too (WithSubset or WithTrafficPolicy on '{service.Name}').",
+                    "keep the subsets and policies in one place: remove them from the C# model or from the file."));
+            }
+
+            return service with
+            {
+                Http = imported.Routes ?? service.Http,
+                DestinationRule = imported.Policy ?? service.DestinationRule,
+            };
+        }).ToList();
+
+        // In the order of the files, then of the lines, as a person reads them.
+        foreach (var finding in findings.OrderBy(f => f.Location.File, StringComparer.Ordinal).ThenBy(f => f.Location.Line).ThenBy(f => f.Location.Column))
+        {
+            if (finding.Severity == FindingSeverity.Error)
+            {
+                errors.Add(new MeshModelError(
+                    finding.Object.Length == 0 ? finding.Location.ToString() : $"{finding.Location} {finding.Object}",
+                    finding.Field.Length == 0 ? "file" : finding.Field,
+                    finding.Problem,
+                    finding.Fix));
+            }
+            else
+            {
+                warnings.Add(finding.ToString());
+            }
+        }
+
+        if (files.Carried.Count > 0)
+        {
+            warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
+        }
+
+        return (merged, rules, files.Carried);
+    }
+}
