@@ -12,8 +12,10 @@ namespace LocalMesh.Hosting;
 internal static class ConfigurationFileRules
 {
     /// <summary>
-    /// The services with the rules the files give them. A service routed (or given a
-    /// DestinationRule) both in C# and in a file is an error naming both places.
+    /// The services with the rules the files give them, the files' security policies added to
+    /// <paramref name="peerAuthentications"/> and <paramref name="authorizationPolicies"/>, every
+    /// finding added to <paramref name="errors"/> or <paramref name="warnings"/>. A rule or policy
+    /// both in C# and in a file is an error naming both places.
     /// </summary>
     public static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules, IReadOnlyList<ConfigDocument> Carried) Apply(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
