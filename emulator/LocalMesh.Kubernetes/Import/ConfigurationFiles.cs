@@ -168,6 +168,13 @@ public sealed partial class ConfigurationFiles
                 $"is not valid YAML: {Sentence(error.InnerException?.Message ?? error.Message)}", "correct the YAML syntax at this line."));
             return;
         }
+        catch (Exception error) when (error is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // The YAML parser gives up on some broken input without saying where.
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(shown, 1, 1), "", "",
+                "is not valid YAML (the parser could not say where it breaks).", "check the file's indentation, quotes and brackets, e.g. with yamllint."));
+            return;
+        }
 
         var lines = content.ReplaceLineEndings("\n").Split('\n');
         foreach (var yaml in stream.Documents)

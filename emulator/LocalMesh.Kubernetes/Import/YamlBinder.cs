@@ -58,7 +58,11 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             var index = 0;
             foreach (var item in sequence.Children)
             {
-                list.Add(Bind(item, target.GetGenericArguments()[0], $"{path}[{index++}]"));
+                // An empty item (a lone "-") is no item.
+                if (Bind(item, target.GetGenericArguments()[0], $"{path}[{index++}]") is { } value)
+                {
+                    list.Add(value);
+                }
             }
 
             return list;
@@ -75,11 +79,17 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             var keyType = target.GetGenericArguments()[0];
             foreach (var (key, value) in map.Children)
             {
-                var name = ((YamlScalarNode)key).Value ?? "";
-                Locations[$"{path}.{name}"] = At(key);
-                if (Scalar(key, keyType, $"{path}.{name}", isKey: true) is { } typedKey)
+                if (key is not YamlScalarNode { Value: var name } || name is null)
                 {
-                    dictionary[typedKey] = Bind(value, target.GetGenericArguments()[1], $"{path}.{name}");
+                    findings.Add(new ConfigFinding(FindingSeverity.Error, At(key), objectName, path, "has a key that is not a plain name.", "write each key as a name followed by ':'."));
+                    continue;
+                }
+
+                Locations[$"{path}.{name}"] = At(key);
+                if (Scalar(key, keyType, $"{path}.{name}", isKey: true) is { } typedKey
+                    && Bind(value, target.GetGenericArguments()[1], $"{path}.{name}") is { } bound)
+                {
+                    dictionary[typedKey] = bound;
                 }
             }
 
@@ -95,7 +105,12 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
         var properties = Properties(target);
         foreach (var (key, value) in mapping.Children)
         {
-            var name = (key as YamlScalarNode)?.Value ?? "";
+            if (key is not YamlScalarNode { Value: var name } || name is null)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, At(key), objectName, path, "has a key that is not a plain name.", "write each key as a name followed by ':'."));
+                continue;
+            }
+
             var field = path.Length == 0 ? name : $"{path}.{name}";
             if (!properties.TryGetValue(name, out var property))
             {
@@ -105,7 +120,11 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             }
 
             Locations[field] = At(key);
-            property.SetValue(result, Bind(value, property.PropertyType, field));
+            // null (or ~, or nothing) means unset: the field keeps its default.
+            if (Bind(value, property.PropertyType, field) is { } bound)
+            {
+                property.SetValue(result, bound);
+            }
         }
 
         return result;
