@@ -2,8 +2,8 @@
 //
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
-// Areas: path, routing, coldstart, memory, startup (all when none is named, in this order: the
-// AppHost runs last, as their workloads take a while to wind down).
+// Areas: path, routing, yaml, coldstart, memory, startup (all when none is named, in this order:
+// the AppHost runs last, as their workloads take a while to wind down).
 using LocalMesh.Bench;
 
 if (args is ["backend", var port])
@@ -27,7 +27,7 @@ if (args is ["mesh", var backend, var mode])
     return;
 }
 
-string[] areas = args.Length == 0 ? ["path", "routing", "coldstart", "memory", "startup"] : args;
+string[] areas = args.Length == 0 ? ["path", "routing", "yaml", "coldstart", "memory", "startup"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)
 {
@@ -36,10 +36,11 @@ foreach (var area in areas)
     {
         "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
         "routing" => RouteMatchingBenchmark.Run(),
+        "yaml" => ConfigurationFilesBenchmark.Run(rounds: 5),
         "memory" => await AppHostBenchmark.MemoryAsync(),
         "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, coldstart, memory, startup."),
+        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, yaml, coldstart, memory, startup."),
     });
 }
 
