@@ -146,16 +146,9 @@ public static class IstioImporter
         ImportSecurity(ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
     {
         var peerAuthentications = new List<(PeerAuthentication, ConfigDocument)>();
-        foreach (var loaded in files.PeerAuthentications)
+        foreach (var (loaded, reader, @namespace) in Applicable(files.PeerAuthentications, spec => spec.Selector, files, meshNamespace, findings))
         {
-            var reader = ReaderFor(loaded, files, findings);
             var spec = loaded.Spec;
-            var (applies, @namespace) = reader.Scope(loaded.Document.Namespace ?? files.DefaultNamespace, spec.Selector, meshNamespace);
-            if (!applies)
-            {
-                continue;
-            }
-
             var mode = reader.Mode(spec.Mtls?.Mode, "spec.mtls.mode");
             peerAuthentications.Add((new PeerAuthentication(loaded.Document.Name, mode)
             {
@@ -166,16 +159,9 @@ public static class IstioImporter
         }
 
         var authorizationPolicies = new List<(AuthorizationPolicy, ConfigDocument)>();
-        foreach (var loaded in files.AuthorizationPolicies)
+        foreach (var (loaded, reader, @namespace) in Applicable(files.AuthorizationPolicies, spec => spec.Selector, files, meshNamespace, findings))
         {
-            var reader = ReaderFor(loaded, files, findings);
             var spec = loaded.Spec;
-            var (applies, @namespace) = reader.Scope(loaded.Document.Namespace ?? files.DefaultNamespace, spec.Selector, meshNamespace);
-            if (!applies)
-            {
-                continue;
-            }
-
             AuthorizationAction? action = spec.Action switch
             {
                 "" or "ALLOW" => AuthorizationAction.Allow,
@@ -242,6 +228,21 @@ public static class IstioImporter
             _ => (null, null),
         };
         return name is not null && @namespace == meshNamespace ? name : null;
+    }
+
+    /// <summary>The security policies that apply to the mesh's workloads, each with its reader and the namespace it applies as.</summary>
+    private static IEnumerable<(LoadedObject<TSpec> Loaded, Reader Reader, string? Namespace)> Applicable<TSpec>(
+        IEnumerable<LoadedObject<TSpec>> policies, Func<TSpec, IstioSelector?> selector, ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
+    {
+        foreach (var loaded in policies)
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            var (applies, @namespace) = reader.Scope(loaded.Document.Namespace ?? files.DefaultNamespace, selector(loaded.Spec), meshNamespace);
+            if (applies)
+            {
+                yield return (loaded, reader, @namespace);
+            }
+        }
     }
 
     private static Reader ReaderFor<TSpec>(LoadedObject<TSpec> loaded, ConfigurationFiles files, List<ConfigFinding> findings) =>
