@@ -47,6 +47,14 @@ if (meshConfig.Count > 0 && scenario is not null)
 var mesh = builder.AddMesh("mesh")
     // The export (see README) also writes an Argo CD Application that syncs the production overlay.
     .WithGitOpsRepository("https://github.com/example/bookinfo.git", "deploy/overlays/production");
+if (meshConfig.Count == 0)
+{
+    // Each replica in turn, so every reload of the page shows the next version; Istio's default,
+    // LEAST_REQUEST, is the mesh's without this line (and with --mesh-config, where the files alone
+    // decide). The export writes it into every DestinationRule, so the cluster balances the same way.
+    mesh.WithDefaultLoadBalancer(SimpleLoadBalancer.RoundRobin);
+}
+
 foreach (var path in meshConfig)
 {
     mesh.WithConfigurationFiles(path!);

@@ -35,6 +35,10 @@ public sealed record MeshPeerAuthenticationAnnotation(LocalMesh.Emulator.Configu
 /// <param name="Policy">The policy.</param>
 public sealed record MeshAuthorizationPolicyAnnotation(LocalMesh.Emulator.Configuration.AuthorizationPolicy Policy) : IResourceAnnotation;
 
+/// <summary>The load balancer where a DestinationRule sets none, when not Istio's LEAST_REQUEST.</summary>
+/// <param name="LoadBalancer">The load balancer.</param>
+public sealed record MeshDefaultLoadBalancerAnnotation(LocalMesh.Emulator.Configuration.SimpleLoadBalancer LoadBalancer) : IResourceAnnotation;
+
 /// <summary>Istio YAML the mesh reads its rules from: a file or a folder, searched recursively.</summary>
 /// <param name="Path">The path as given (shown in messages).</param>
 /// <param name="BaseDirectory">Where a relative path starts: the AppHost's folder.</param>

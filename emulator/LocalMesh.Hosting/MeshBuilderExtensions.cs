@@ -74,6 +74,30 @@ public static class MeshBuilderExtensions
         return builder.WithAnnotation(new MeshConfigurationFilesAnnotation(path, builder.ApplicationBuilder.AppHostDirectory));
     }
 
+    /// <summary>
+    /// Sets the load balancer of every service whose DestinationRule names none. The default is
+    /// Istio's, LEAST_REQUEST (since Istio 1.14), so a rule means locally what it means in the
+    /// cluster; ROUND_ROBIN makes local runs repeatable (each replica in turn), and the export then
+    /// writes it into every DestinationRule, so the cluster balances the same way.
+    /// </summary>
+    /// <param name="builder">The mesh.</param>
+    /// <param name="loadBalancer">ROUND_ROBIN, LEAST_REQUEST or RANDOM.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithDefaultLoadBalancer(SimpleLoadBalancer.RoundRobin);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithDefaultLoadBalancer(this IResourceBuilder<MeshResource> builder, LocalMesh.Emulator.Configuration.SimpleLoadBalancer loadBalancer)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (loadBalancer == LocalMesh.Emulator.Configuration.SimpleLoadBalancer.Passthrough)
+        {
+            throw new ArgumentException($"PASSTHROUGH cannot be the default load balancer of mesh '{builder.Resource.Name}': locally there is no original destination. Use ROUND_ROBIN, LEAST_REQUEST or RANDOM.", nameof(loadBalancer));
+        }
+
+        return builder.WithAnnotation(new MeshDefaultLoadBalancerAnnotation(loadBalancer), ResourceAnnotationMutationBehavior.Replace);
+    }
+
     /// <summary>Sets the namespace of the mesh's services and workloads (default <c>default</c>).</summary>
     /// <param name="builder">The mesh.</param>
     /// <param name="namespace">A Kubernetes namespace name.</param>

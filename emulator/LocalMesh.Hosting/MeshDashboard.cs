@@ -242,7 +242,7 @@ internal sealed class MeshDashboard(
     private static string LoadBalancer(MeshSnapshot snapshot, string service)
     {
         var loadBalancer = snapshot.Config.Services.Single(s => s.Name == service).DestinationRule?.TrafficPolicy?.LoadBalancer;
-        return loadBalancer?.ConsistentHash is not null ? "consistentHash" : (loadBalancer?.Simple ?? SimpleLoadBalancer.RoundRobin).ToIstioName();
+        return loadBalancer?.ConsistentHash is not null ? "consistentHash" : (loadBalancer?.Simple ?? snapshot.Config.DefaultLoadBalancer).ToIstioName();
     }
 }
 

@@ -153,6 +153,7 @@ internal static class MeshModelCompiler
         var config = new MeshConfig
         {
             Namespace = mesh.Namespace,
+            DefaultLoadBalancer = mesh.Annotations.OfType<MeshDefaultLoadBalancerAnnotation>().LastOrDefault()?.LoadBalancer ?? MeshConfig.IstioDefaultLoadBalancer,
             Services = [.. meshServices, .. functionServices.Select(function => function.Service)],
             Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
             Brokers = [.. brokerConfigs],

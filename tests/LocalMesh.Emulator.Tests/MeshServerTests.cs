@@ -16,7 +16,8 @@ public sealed class MeshServerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend());
+        // Round robin, so each test knows which replica answers next.
+        _server = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend() with { DefaultLoadBalancer = SimpleLoadBalancer.RoundRobin });
         foreach (var (workload, replica) in new[] { ("caller", 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
         {
             var backend = await TestBackend.StartAsync($"{workload}/{replica}");
@@ -28,6 +29,31 @@ public sealed class MeshServerTests : IAsyncLifetime
     }
 
     private Uri Outbound => _server.Addresses["outbound|caller|backend"];
+
+    [Fact]
+    public async Task WithNoDestinationRuleTheLoadBalancerIsIstiosLeastRequestAndADestinationRulesOwnWins()
+    {
+        var config = MeshFixtures.CallerAndBackend();
+        await using var server = await MeshServer.StartAsync(config);
+
+        Assert.Equal(SimpleLoadBalancer.LeastRequest, config.DefaultLoadBalancer);
+        Assert.Equal(SimpleLoadBalancer.LeastRequest, server.State.Snapshot.Clusters["backend"].LoadBalancer.Simple);
+
+        // A DestinationRule naming no load balancer (an empty loadBalancer too) keeps the default; one that names it wins.
+        server.State.SetConfig(config with
+        {
+            Services = [config.Services[0], config.Services[1] with
+            {
+                DestinationRule = new DestinationRule
+                {
+                    TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings() },
+                    Subsets = [new Subset("v2", new Dictionary<string, string> { ["version"] = "v2" }) { TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.Random } } }],
+                },
+            }],
+        });
+        Assert.Equal(SimpleLoadBalancer.LeastRequest, server.State.Snapshot.Clusters["backend"].LoadBalancer.Simple);
+        Assert.Equal(SimpleLoadBalancer.Random, server.State.Snapshot.Clusters["backend/v2"].LoadBalancer.Simple);
+    }
 
     [Fact]
     public async Task OutboundSpreadsRequestsRoundRobinOverEveryReplicaOfEveryWorkload()

@@ -220,7 +220,12 @@ public sealed class OutlierDetectionTests
             [new HttpRoute { Route = [To("v1", 1), To("v2", 1)], Retries = new HttpRetry { Attempts = 0 } }],
             VersionSubsets with
             {
-                TrafficPolicy = new TrafficPolicy { OutlierDetection = new OutlierDetection { Consecutive5xxErrors = 2, Interval = TimeSpan.FromSeconds(1), BaseEjectionTime = TimeSpan.FromSeconds(30), MaxEjectionPercent = 100 } },
+                TrafficPolicy = new TrafficPolicy
+                {
+                    // Round robin draws no dice, so the scripted ones below decide only the weighted pick.
+                    LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.RoundRobin },
+                    OutlierDetection = new OutlierDetection { Consecutive5xxErrors = 2, Interval = TimeSpan.FromSeconds(1), BaseEjectionTime = TimeSpan.FromSeconds(30), MaxEjectionPercent = 100 },
+                },
             },
             behaviour: version => version == "v2"
                 ? context => { context.Response.StatusCode = failing ? 500 : 200; return Task.CompletedTask; }

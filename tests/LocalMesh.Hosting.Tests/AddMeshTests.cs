@@ -56,6 +56,20 @@ public sealed class AddMeshTests
     }
 
     [Fact]
+    public void TheMeshBalancesAsIstioDoesUnlessTheModelChoosesAnotherDefault()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        mesh.AddService("reviews").WithWorkload(builder.AddExecutable("reviews-v1", "dotnet", "."));
+
+        Assert.Equal(SimpleLoadBalancer.LeastRequest, MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource).Config.DefaultLoadBalancer);
+
+        mesh.WithDefaultLoadBalancer(SimpleLoadBalancer.RoundRobin);
+        Assert.Equal(SimpleLoadBalancer.RoundRobin, MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource).Config.DefaultLoadBalancer);
+        Assert.Contains("no original destination", Assert.Throws<ArgumentException>(() => mesh.WithDefaultLoadBalancer(SimpleLoadBalancer.Passthrough)).Message);
+    }
+
+    [Fact]
     public void ASecondMeshIsRefused()
     {
         var builder = DistributedApplication.CreateBuilder();

@@ -76,11 +76,26 @@ public sealed class ExportTests
     }
 
     [Fact]
-    public void EveryServiceGetsADestinationRuleWithTheLoadBalancerTheEmulatorUsed()
+    public void WithIstiosDefaultLoadBalancerAServiceWithoutSubsetsOrPolicyNeedsNoDestinationRule()
     {
-        var rule = Single<IstioDestinationRule>(KubernetesExport.Export(Model()));
+        Assert.Empty(AllObjects(KubernetesExport.Export(Model())).OfType<IstioDestinationRule>());
 
-        // The emulator balances round robin by default; Istio's default is LEAST_REQUEST, so it is written out.
+        var subsets = Model(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews") { Port = 9080, DestinationRule = new DestinationRule { Subsets = [new Subset("v1", V1)] } }],
+        });
+        var rule = Single<IstioDestinationRule>(KubernetesExport.Export(subsets));
+        Assert.Null(rule.Spec.TrafficPolicy);
+        Assert.Equal("v1", Assert.Single(rule.Spec.Subsets!).Name);
+    }
+
+    [Fact]
+    public void AMeshBalancingOtherwiseThanIstioWritesItsLoadBalancerIntoEveryDestinationRule()
+    {
+        var roundRobin = Model(new MeshConfig { Services = [new MeshServiceConfig("reviews") { Port = 9080 }], DefaultLoadBalancer = SimpleLoadBalancer.RoundRobin });
+
+        var rule = Single<IstioDestinationRule>(KubernetesExport.Export(roundRobin));
+
         Assert.Equal("ROUND_ROBIN", rule.Spec.TrafficPolicy!.LoadBalancer!.Simple);
         Assert.Equal("reviews", rule.Spec.Host);
     }

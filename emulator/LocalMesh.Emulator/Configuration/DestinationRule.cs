@@ -26,9 +26,8 @@ public sealed record Subset(string Name, IReadOnlyDictionary<string, string> Lab
 public sealed record TrafficPolicy
 {
     /// <summary>
-    /// How an endpoint is chosen. LocalMesh's default is ROUND_ROBIN, which makes local runs
-    /// repeatable; Istio (since 1.14) defaults to LEAST_REQUEST, so export writes the policy
-    /// explicitly.
+    /// How an endpoint is chosen; <c>null</c> is the mesh's default, Istio's LEAST_REQUEST unless the
+    /// model chooses another (<see cref="MeshConfig.DefaultLoadBalancer"/>).
     /// </summary>
     public LoadBalancerSettings? LoadBalancer { get; init; }
 

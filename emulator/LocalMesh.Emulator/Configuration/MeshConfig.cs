@@ -14,6 +14,16 @@ public sealed record MeshConfig
     /// <summary>The namespace workloads live in when the model names none.</summary>
     public const string DefaultNamespace = "default";
 
+    /// <summary>Istio's load balancer where a DestinationRule sets none (LEAST_REQUEST since Istio 1.14).</summary>
+    public const SimpleLoadBalancer IstioDefaultLoadBalancer = SimpleLoadBalancer.LeastRequest;
+
+    /// <summary>
+    /// The load balancer where a DestinationRule sets none: Istio's by default, so a file means
+    /// locally what it means in the cluster; ROUND_ROBIN for repeatable local runs (the export then
+    /// writes it into every DestinationRule, so the cluster balances the same way).
+    /// </summary>
+    public SimpleLoadBalancer DefaultLoadBalancer { get; init; } = IstioDefaultLoadBalancer;
+
     /// <summary>The SPIFFE trust domain of workload identities.</summary>
     public string TrustDomain { get; init; } = DefaultTrustDomain;
 

@@ -11,7 +11,7 @@ namespace LocalMesh.Emulator.Routing;
 /// </summary>
 internal sealed class Cluster
 {
-    private static readonly LoadBalancerSettings DefaultLoadBalancer = new() { Simple = SimpleLoadBalancer.RoundRobin };
+    private static readonly LoadBalancerSettings DefaultLoadBalancer = new() { Simple = MeshConfig.IstioDefaultLoadBalancer };
 
     public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, LoadBalancerSettings loadBalancer)
         : this(host, port, subset, endpoints, new TrafficPolicy { LoadBalancer = loadBalancer })

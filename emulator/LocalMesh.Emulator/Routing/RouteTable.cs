@@ -219,6 +219,10 @@ internal sealed class RouteTable(string service, int port, ImmutableArray<Compil
 /// <summary>Compiles every service's routes and clusters from a configuration and its ready endpoints.</summary>
 internal static class RouteCompiler
 {
+    /// <summary>A load balancer that names neither a simple policy nor a hash is the default one.</summary>
+    private static LoadBalancerSettings Effective(LoadBalancerSettings? settings, SimpleLoadBalancer fallback) =>
+        settings is { Simple: not null } or { ConsistentHash: not null } ? settings : new LoadBalancerSettings { Simple = fallback };
+
     public static (FrozenDictionary<string, RouteTable> Routes, FrozenDictionary<string, Cluster> Clusters) Compile(
         MeshConfig config, IReadOnlyDictionary<string, ImmutableArray<UpstreamEndpoint>> upstreams)
     {
@@ -227,7 +231,9 @@ internal static class RouteCompiler
         {
             var endpoints = upstreams.GetValueOrDefault(service.Name, []);
             var rule = service.DestinationRule;
-            var servicePolicy = rule?.TrafficPolicy ?? new TrafficPolicy();
+            var ruledPolicy = rule?.TrafficPolicy ?? new TrafficPolicy();
+            // Where the rule names no load balancer, the mesh's default (Istio's unless the model says otherwise).
+            var servicePolicy = ruledPolicy with { LoadBalancer = Effective(ruledPolicy.LoadBalancer, config.DefaultLoadBalancer) };
             clusters[ClusterKey(service.Name, null)] = new Cluster(service.Name, service.Port, null, endpoints, servicePolicy);
             foreach (var subset in rule?.Subsets ?? [])
             {
@@ -236,7 +242,7 @@ internal static class RouteCompiler
                 // A subset's settings apply, where it has them, only to traffic routed to the subset.
                 var policy = new TrafficPolicy
                 {
-                    LoadBalancer = subset.TrafficPolicy?.LoadBalancer ?? servicePolicy.LoadBalancer,
+                    LoadBalancer = subset.TrafficPolicy?.LoadBalancer is { } own ? Effective(own, config.DefaultLoadBalancer) : servicePolicy.LoadBalancer,
                     ConnectionPool = subset.TrafficPolicy?.ConnectionPool ?? servicePolicy.ConnectionPool,
                     OutlierDetection = subset.TrafficPolicy?.OutlierDetection ?? servicePolicy.OutlierDetection,
                 };

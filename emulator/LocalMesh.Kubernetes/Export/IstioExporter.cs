@@ -5,8 +5,8 @@ namespace LocalMesh.Kubernetes.Export;
 
 /// <summary>
 /// Istio's objects from the same <see cref="MeshConfig"/> the emulator ran: a VirtualService per
-/// routed service (weights written to sum to 100), a DestinationRule per service with the load
-/// balancer written out (the emulator's default differs from Istio's), PeerAuthentication and
+/// routed service (weights written to sum to 100), a DestinationRule per service that has subsets
+/// or a policy (the load balancer written out when the mesh's default is not Istio's), PeerAuthentication and
 /// AuthorizationPolicy as declared, and an ingress Gateway with its VirtualService.
 /// </summary>
 public static class IstioExporter
@@ -25,14 +25,26 @@ public static class IstioExporter
             };
 
     /// <summary>
-    /// The DestinationRule of <paramref name="service"/>: its subsets and policy, and always the
-    /// load balancer, so the cluster balances as the emulator did.
+    /// The DestinationRule of <paramref name="service"/>: its subsets and policy, or none when it
+    /// has neither. A mesh whose default load balancer is not Istio's writes it into every rule, so
+    /// the cluster balances as the emulator did.
     /// </summary>
-    public static IstioDestinationRule DestinationRule(KubernetesAppModel model, MeshServiceConfig service)
+    public static IstioDestinationRule? DestinationRule(KubernetesAppModel model, MeshServiceConfig service)
     {
         var rule = service.DestinationRule;
-        var policy = TrafficPolicy(rule?.TrafficPolicy) ?? new IstioTrafficPolicy();
-        policy.LoadBalancer ??= new IstioLoadBalancer { Simple = SimpleLoadBalancer.RoundRobin.ToIstioName() };
+        var fallback = model.Mesh.DefaultLoadBalancer;
+        var policy = TrafficPolicy(rule?.TrafficPolicy, fallback);
+        if (fallback != MeshConfig.IstioDefaultLoadBalancer)
+        {
+            policy ??= new IstioTrafficPolicy();
+            policy.LoadBalancer ??= new IstioLoadBalancer { Simple = fallback.ToIstioName() };
+        }
+
+        if (policy is null && rule?.Subsets is not { Count: > 0 })
+        {
+            return null;
+        }
+
         return new IstioDestinationRule
         {
             Metadata = CoreExporter.Meta(model, service.Name),
@@ -45,7 +57,7 @@ public static class IstioExporter
                     {
                         Name = subset.Name,
                         Labels = subset.Labels.ToDictionary(),
-                        TrafficPolicy = TrafficPolicy(subset.TrafficPolicy),
+                        TrafficPolicy = TrafficPolicy(subset.TrafficPolicy, fallback),
                     })]
                     : null,
             },
@@ -247,14 +259,14 @@ public static class IstioExporter
 
     private static IstioPercent? Percent(double? percentage) => percentage is { } value ? new IstioPercent { Value = value } : null;
 
-    private static IstioTrafficPolicy? TrafficPolicy(TrafficPolicy? policy) => policy is null
+    private static IstioTrafficPolicy? TrafficPolicy(TrafficPolicy? policy, SimpleLoadBalancer fallback) => policy is null
         ? null
         : new IstioTrafficPolicy
         {
             LoadBalancer = policy.LoadBalancer is { } balancer
                 ? new IstioLoadBalancer
                 {
-                    Simple = balancer.ConsistentHash is null ? (balancer.Simple ?? SimpleLoadBalancer.RoundRobin).ToIstioName() : null,
+                    Simple = balancer.ConsistentHash is null ? (balancer.Simple ?? fallback).ToIstioName() : null,
                     ConsistentHash = balancer.ConsistentHash is { } hash
                         ? new IstioConsistentHash
                         {

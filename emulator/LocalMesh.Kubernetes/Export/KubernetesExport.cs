@@ -97,7 +97,10 @@ public static class KubernetesExport
                 objects.Add(CoreExporter.Deployment(model, workload));
             }
 
-            objects.Add(IstioExporter.DestinationRule(model, service));
+            if (IstioExporter.DestinationRule(model, service) is { } rule)
+            {
+                objects.Add(rule);
+            }
             if (IstioExporter.VirtualService(model, service) is { } routes)
             {
                 objects.Add(routes);
