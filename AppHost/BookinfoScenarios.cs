@@ -111,7 +111,7 @@ public static class BookinfoScenarios
                     new AuthorizationPolicy("reviews-viewer", AuthorizationAction.Allow)
                     {
                         Selector = new Dictionary<string, string> { ["app"] = "reviews" },
-                        Rules = [new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/productpage-v1"] }] }],
+                        Rules = [new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/bookinfo-productpage"] }] }],
                     },
                 ]),
             ["broken-routes"] = new(

@@ -8,7 +8,9 @@
 //                                                                                           └ failed ─► dead-letters
 //
 // Every arrow goes through the mesh: the caller's outbound sidecar, then the callee's inbound one
-// (for a function, the activator, which starts an instance when none runs).
+// (for a function, the activator, which starts an instance when none runs). The workloads run as
+// bookinfo's service accounts (bookinfo-productpage, bookinfo-reviews, ...), so the principals in
+// Istio's authorization examples name them.
 // `--scenario <name>` starts it with the routes of one of Istio's bookinfo tasks (see README).
 using LocalMesh.Emulator.Configuration;
 using Microsoft.Extensions.Configuration;
@@ -61,10 +63,10 @@ foreach (var path in meshConfig)
 }
 
 var ratings = mesh.AddService("ratings")
-    .WithWorkload(Workload<Projects.Ratings>("ratings-v1"), version: "v1");
+    .WithWorkload(Workload<Projects.Ratings>("ratings-v1"), version: "v1", serviceAccount: "bookinfo-ratings");
 
 var details = mesh.AddService("details")
-    .WithWorkload(Workload<Projects.Details>("details-v1"), version: "v1");
+    .WithWorkload(Workload<Projects.Details>("details-v1"), version: "v1", serviceAccount: "bookinfo-details");
 
 // Functions scale to zero: each starts one instance with the app (Knative's initial-scale), which
 // stops after 6 s without traffic; the next call waits in the activator while one starts.
@@ -98,7 +100,7 @@ foreach (var (version, replicas) in new[] { ("v1", 2), ("v2", 1), ("v3", 1) })
         workload.WithReference(ratings);
     }
 
-    reviews.WithWorkload(workload, version);
+    reviews.WithWorkload(workload, version, serviceAccount: "bookinfo-reviews");
 }
 
 var productpage = mesh.AddService("productpage")
@@ -111,7 +113,8 @@ var productpage = mesh.AddService("productpage")
             .WithEnvironmentOverlay("production", "Logging__LogLevel__Default", "Warning")
             .WithKubernetesResources(cpuRequest: "100m", memoryRequest: "128Mi", memoryLimit: "256Mi")
             .WithReplicas(1),
-        version: "v1");
+        version: "v1",
+        serviceAccount: "bookinfo-productpage");
 
 // A load client in the mesh, like Istio's fortio and sleep samples: GET <loadclient>/run?target=reviews.
 var chosen = scenario is null ? null : BookinfoScenarios.All[scenario];

@@ -51,7 +51,7 @@ public sealed class ZeroTrustTests(SampleAppFixture fixture)
             e => Property(e, "mesh.mtls") == "STRICT" && Property(e, "mesh.authorization")?.Contains("reviews-viewer (ALLOW)", StringComparison.Ordinal) == true,
             cap.Token);
 
-        Assert.Contains("spiffe://cluster.local/ns/default/sa/reviews-v1", Property(reviews, "mesh.identity"));
+        Assert.Contains("spiffe://cluster.local/ns/default/sa/bookinfo-reviews", Property(reviews, "mesh.identity"));
     }
 
     private static string? Property(ResourceEvent resource, string name) =>
