@@ -63,7 +63,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     }
 
     /// <summary>Compiles the model with the files as they are now and applies the result, or keeps the last good rules.</summary>
-    public void Reload()
+    private void Reload()
     {
         lock (_reloading)
         {

@@ -349,7 +349,8 @@ public sealed partial class ConfigurationFiles
         }
         else if (!DnsName().IsMatch(name))
         {
-            _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(at.File, (int)metadata!.Children[new YamlScalarNode("name")].Start.Line, (int)metadata.Children[new YamlScalarNode("name")].Start.Column),
+            var value = metadata!.Children[new YamlScalarNode("name")];
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, at with { Line = (int)value.Start.Line, Column = (int)value.Start.Column },
                 shownName, "metadata.name", $"'{name}' is not a valid name.", "use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (RFC 1123)."));
         }
 

@@ -16,6 +16,8 @@ namespace LocalMesh.Kubernetes.Import;
 /// </summary>
 internal sealed class YamlBinder(string file, string objectName, List<ConfigFinding> findings)
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Dictionary<string, PropertyInfo>> PropertiesByType = new();
+
     /// <summary>Each field bound without interpretation, by path, with where it is.</summary>
     public List<(string Path, SourceLocation Location)> Uninterpreted { get; } = [];
 
@@ -77,14 +79,8 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
 
             var dictionary = (IDictionary)Activator.CreateInstance(target)!;
             var keyType = target.GetGenericArguments()[0];
-            foreach (var (key, value) in map.Children)
+            foreach (var (key, name, value) in NamedEntries(map, path))
             {
-                if (key is not YamlScalarNode { Value: var name } || name is null)
-                {
-                    findings.Add(new ConfigFinding(FindingSeverity.Error, At(key), objectName, path, "has a key that is not a plain name.", "write each key as a name followed by ':'."));
-                    continue;
-                }
-
                 Locations[$"{path}.{name}"] = At(key);
                 if (Scalar(key, keyType, $"{path}.{name}", isKey: true) is { } typedKey
                     && Bind(value, target.GetGenericArguments()[1], $"{path}.{name}") is { } bound)
@@ -103,14 +99,8 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
 
         var result = Activator.CreateInstance(target)!;
         var properties = Properties(target);
-        foreach (var (key, value) in mapping.Children)
+        foreach (var (key, name, value) in NamedEntries(mapping, path))
         {
-            if (key is not YamlScalarNode { Value: var name } || name is null)
-            {
-                findings.Add(new ConfigFinding(FindingSeverity.Error, At(key), objectName, path, "has a key that is not a plain name.", "write each key as a name followed by ':'."));
-                continue;
-            }
-
             var field = path.Length == 0 ? name : $"{path}.{name}";
             if (!properties.TryGetValue(name, out var property))
             {
@@ -128,6 +118,22 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
         }
 
         return result;
+    }
+
+    /// <summary>A map's entries whose key is a plain name; any other key is a finding.</summary>
+    private IEnumerable<(YamlNode Key, string Name, YamlNode Value)> NamedEntries(YamlMappingNode map, string path)
+    {
+        foreach (var (key, value) in map.Children)
+        {
+            if (key is YamlScalarNode { Value: { } name })
+            {
+                yield return (key, name, value);
+            }
+            else
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, At(key), objectName, path, "has a key that is not a plain name.", "write each key as a name followed by ':'."));
+            }
+        }
     }
 
     private object? Scalar(YamlNode node, Type type, string path, bool isKey = false)
@@ -174,8 +180,10 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
         return null;
     }
 
-    /// <summary>The settable properties of <paramref name="type"/> by JSON name and by protobuf name.</summary>
-    private static Dictionary<string, PropertyInfo> Properties(Type type)
+    /// <summary>The settable properties of <paramref name="type"/> by JSON name and by protobuf name, found once per type.</summary>
+    private static Dictionary<string, PropertyInfo> Properties(Type type) => PropertiesByType.GetOrAdd(type, FindProperties);
+
+    private static Dictionary<string, PropertyInfo> FindProperties(Type type)
     {
         var properties = new Dictionary<string, PropertyInfo>(StringComparer.Ordinal);
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
