@@ -427,6 +427,26 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void AnObjectTheMeshReadsHasOnlyApiVersionKindMetadataAndSpecAtItsTop()
+    {
+        Write("stray.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            data:
+              mode: fast
+            spec:
+              hosts: [reviews]
+            """);
+
+        var (_, _, findings) = Import("stray.yaml");
+
+        var error = Assert.Single(findings);
+        Assert.Equal((FindingSeverity.Error, "data", 5), (error.Severity, error.Field, error.Location.Line));
+    }
+
+    [Fact]
     public void AMissingPathIsOneClearError()
     {
         var (_, _, findings) = Import("no-such-folder");

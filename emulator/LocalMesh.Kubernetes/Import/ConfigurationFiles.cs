@@ -354,14 +354,14 @@ public sealed partial class ConfigurationFiles
                 shownName, "metadata.name", $"'{name}' is not a valid name.", "use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (RFC 1123)."));
         }
 
-        foreach (var (key, _) in root.Children)
+        // The kinds the mesh reads are decoded strictly from the top; other kinds keep their own top-level fields.
+        if (kind is "VirtualService" or "DestinationRule" or "PeerAuthentication" or "AuthorizationPolicy")
         {
-            if (key is YamlScalarNode { Value: var field } && field is not ("apiVersion" or "kind" or "metadata" or "spec" or "status" or "data" or "stringData" or "type" or "rules" or "subjects" or "roleRef"))
+            foreach (var (key, _) in root.Children)
             {
-                // Only the kinds the mesh reads are decoded strictly beyond this; other kinds keep their own top-level fields.
-                if (kind is "VirtualService" or "DestinationRule" or "PeerAuthentication" or "AuthorizationPolicy")
+                if (key is YamlScalarNode { Value: var field } && field is not ("apiVersion" or "kind" or "metadata" or "spec" or "status"))
                 {
-                    _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(at.File, (int)key.Start.Line, (int)key.Start.Column), shownName, field ?? "",
+                    _findings.Add(new ConfigFinding(FindingSeverity.Error, at with { Line = (int)key.Start.Line, Column = (int)key.Start.Column }, shownName, field ?? "",
                         $"unknown field '{field}'.", "remove it; an object has apiVersion, kind, metadata and spec."));
                 }
             }
