@@ -11,13 +11,29 @@ namespace LocalMesh.Hosting;
 /// </summary>
 internal static class ConfigurationFileRules
 {
+    /// <summary>What the files give the mesh.</summary>
+    /// <param name="Services">The services, with the rules the files give them.</param>
+    /// <param name="Rules">
+    /// The files' rules by what the validator calls them (a service's name, or
+    /// <c>virtualservice/&lt;name&gt;</c> for a gateway's routes), to name the file and line of its errors.
+    /// </param>
+    /// <param name="Gateways">The Gateways.</param>
+    /// <param name="GatewayVirtualServices">The VirtualServices bound to Gateways.</param>
+    /// <param name="Carried">The objects the mesh does not emulate, for the export.</param>
+    public sealed record FileRules(
+        List<MeshServiceConfig> Services,
+        IReadOnlyDictionary<string, ImportedServiceRules> Rules,
+        IReadOnlyList<GatewayConfig> Gateways,
+        IReadOnlyList<VirtualService> GatewayVirtualServices,
+        IReadOnlyList<ConfigDocument> Carried);
+
     /// <summary>
     /// The services with the rules the files give them, the files' security policies added to
     /// <paramref name="peerAuthentications"/> and <paramref name="authorizationPolicies"/>, every
     /// finding added to <paramref name="errors"/> or <paramref name="warnings"/>. A rule or policy
     /// both in C# and in a file is an error naming both places.
     /// </summary>
-    public static (List<MeshServiceConfig> Services, IReadOnlyDictionary<string, ImportedServiceRules> Rules, IReadOnlyList<ConfigDocument> Carried) Apply(
+    public static FileRules Apply(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
         IReadOnlyList<WorkloadConfig> workloads, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
         List<MeshModelError> errors, List<string> warnings)
@@ -28,7 +44,13 @@ internal static class ConfigurationFileRules
             service => service.Name,
             service => (IReadOnlyList<IReadOnlyDictionary<string, string>>)[.. workloads.Where(w => w.Service == service.Name).Select(w => w.Labels)],
             StringComparer.Ordinal);
-        var rules = IstioImporter.Import(files, meshNamespace, labels, findings);
+        var rules = IstioImporter.Import(files, meshNamespace, labels, findings).ToDictionary(StringComparer.Ordinal);
+        var (gateways, gatewayVirtualServices) = IstioImporter.ImportGateways(files, meshNamespace, labels.Keys, findings);
+        foreach (var (virtualService, from) in gatewayVirtualServices)
+        {
+            rules[$"virtualservice/{virtualService.Name}"] = new ImportedServiceRules(virtualService.Http, from, null, null);
+        }
+
         var (filePeerAuthentications, fileAuthorizationPolicies) = IstioImporter.ImportSecurity(files, meshNamespace, findings);
         // The same policy (namespace and name) in C# and in a file is defined twice.
         foreach (var (policy, from) in filePeerAuthentications)
@@ -102,6 +124,6 @@ internal static class ConfigurationFileRules
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
-        return (merged, rules, files.Carried);
+        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], files.Carried);
     }
 }

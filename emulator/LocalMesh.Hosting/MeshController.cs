@@ -78,7 +78,8 @@ internal sealed class MeshController(
 
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
         {
-            log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}; it answers once every workload is ready.", gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url);
+            log.LogInformation("Ingress gateway '{Gateway}' listening on {Url} (routes {Routes}); it answers once every workload is ready.",
+                gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url, MeshDashboard.Serves(mesh.Config, gateway));
         }
 
         var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, _stopping.Token, mesh.RuleSources);

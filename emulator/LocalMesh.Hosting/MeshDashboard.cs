@@ -120,7 +120,11 @@ internal sealed class MeshDashboard(
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
                     Urls = [new UrlSnapshot("ingress", gateway.LandingUrl, IsInternal: false)],
                     Properties = state.Properties.SetResourcePropertyRange(
-                        [Shown("mesh.route", "Routes to", gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name, 0)]),
+                        [
+                            Shown("mesh.route", "Routes", Serves(snapshot.Config, gateway), 0),
+                            Shown("mesh.rules.from", "Rules from", string.Join(", ", snapshot.Config.GatewayVirtualServices
+                                .Select(virtualService => _ruleSources.GetValueOrDefault($"virtualservice/{virtualService.Name}")).OfType<string>()) is { Length: > 0 } files ? files : "the app model (C#)", 1),
+                        ]),
                 });
             }
         }
@@ -128,6 +132,21 @@ internal sealed class MeshDashboard(
         {
             logger.LogWarning(ex, "Could not publish the mesh's state to the dashboard.");
         }
+    }
+
+    /// <summary>What a gateway serves: the VirtualServices bound to the Gateways that select it, or while none does, the app model's route.</summary>
+    public static string Serves(MeshConfig config, IngressGatewayResource gateway)
+    {
+        var selecting = config.Gateways.Where(g => g.SelectsIngressGateway).Select(g => g.FullName(config.Namespace)).ToList();
+        if (selecting.Count == 0)
+        {
+            return gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route ? $"everything to {route.Service.Name}" : "nothing";
+        }
+
+        var bound = config.GatewayVirtualServices.Where(virtualService => virtualService.Gateways.Any(selecting.Contains))
+            .Select(virtualService => $"VirtualService {virtualService.Namespace ?? config.Namespace}/{virtualService.Name} (hosts {string.Join(" ", virtualService.Hosts)})")
+            .ToList();
+        return $"Gateway {string.Join(", ", selecting)}: {(bound.Count == 0 ? "no VirtualService, so 404 for everything" : string.Join(", ", bound))}";
     }
 
     /// <summary>Says once, in the console and on the mesh, that every workload is ready and where to start.</summary>

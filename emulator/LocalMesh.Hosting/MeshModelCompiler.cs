@@ -83,11 +83,6 @@ internal static class MeshModelCompiler
                 $"add one with {service.Name}.WithWorkload(builder.AddProject<...>(\"{service.Name}-v1\"))."));
         }
 
-        foreach (var gateway in gateways.Where(gateway => !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
-        {
-            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.", $"call {gateway.Name}.WithRoute(service) with the service to expose."));
-        }
-
         var calls = (
             from caller in model.Resources
             from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
@@ -124,24 +119,17 @@ internal static class MeshModelCompiler
                 .Distinct()
                 .Select(target => EventBroker.OutboundListener(broker.Name, target)));
         }
-        foreach (var gateway in gateways)
-        {
-            if (gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route)
-            {
-                listeners.Add(ListenerConfig.Ingress(gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, route.Service.Name));
-            }
-        }
-
+        listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
+            gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault()?.Service.Name)));
 
         var meshServices = services.Select(ServiceConfig).ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
         var warnings = new List<string>();
-        IReadOnlyDictionary<string, ImportedServiceRules> fromFiles = new Dictionary<string, ImportedServiceRules>();
-        IReadOnlyList<ConfigDocument> carried = [];
+        var fromFiles = new ConfigurationFileRules.FileRules(meshServices, new Dictionary<string, ImportedServiceRules>(), [], [], []);
         if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
         {
-            (meshServices, fromFiles, carried) = ConfigurationFileRules.Apply(
+            fromFiles = ConfigurationFileRules.Apply(
                 files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), peerAuthentications, authorizationPolicies, errors, warnings);
             if (errors.Count > 0)
             {
@@ -150,36 +138,48 @@ internal static class MeshModelCompiler
             }
         }
 
+        // A gateway serves what the Gateways that select it route; the route the app model gives it applies while none does.
+        var gatewaysFromFiles = fromFiles.Gateways.Any(gateway => gateway.SelectsIngressGateway);
+        foreach (var gateway in gateways.Where(gateway => !gatewaysFromFiles && !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
+        {
+            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.",
+                $"call {gateway.Name}.WithRoute(service) with the service to expose, or give the mesh a Gateway and its VirtualService in a configuration file."));
+        }
+
         var config = new MeshConfig
         {
             Namespace = mesh.Namespace,
             DefaultLoadBalancer = mesh.Annotations.OfType<MeshDefaultLoadBalancerAnnotation>().LastOrDefault()?.LoadBalancer ?? MeshConfig.IstioDefaultLoadBalancer,
-            Services = [.. meshServices, .. functionServices.Select(function => function.Service)],
+            Services = [.. fromFiles.Services, .. functionServices.Select(function => function.Service)],
             Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
             Brokers = [.. brokerConfigs],
             Listeners = listeners.ToImmutable(),
             PeerAuthentications = [.. peerAuthentications],
             AuthorizationPolicies = [.. authorizationPolicies],
+            Gateways = [.. fromFiles.Gateways],
+            GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
         };
 
         // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
         var validation = MeshConfigValidator.Validate(config);
-        errors.AddRange(validation.Errors.Select(error =>
-            // A rule from a file is named by its file, line and object, as the file's own mistakes are.
-            fromFiles.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document)
-                ? new MeshModelError($"{location} {document.Object(mesh.Namespace)}", $"spec.{error.Field}", error.Problem, error.Fix)
-                : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
+        // A rule from a file is named by its file, line and object, as the file's own mistakes are.
+        errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document)
+            ? new MeshModelError($"{location} {document.Object(mesh.Namespace)}", $"spec.{error.Field}", error.Problem, error.Fix)
+            : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
+        warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document)
+            ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(mesh.Namespace), $"spec.{warning.Field}", warning.Problem, warning.Fix, warning.Code).ToString()
+            : $"{warning.Code} {warning}"));
         if (errors.Count > 0)
         {
             throw new MeshModelException(errors, warnings);
         }
 
-        var sources = fromFiles.ToDictionary(
+        var sources = fromFiles.Rules.ToDictionary(
             pair => pair.Key,
             pair => string.Join(", ", new[] { pair.Value.RoutesFrom?.Document, pair.Value.PolicyFrom?.Document }.OfType<ConfigDocument>()
                 .Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})")),
             StringComparer.Ordinal);
-        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, carried);
+        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried);
     }
 
     /// <summary>

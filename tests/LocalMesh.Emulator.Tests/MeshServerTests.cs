@@ -152,6 +152,68 @@ public sealed class MeshServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OnceAGatewaySelectsTheIngressItServesOnlyWhatItsVirtualServicesRouteForTheRequestsHost()
+    {
+        var ingress = _server.Addresses["ingress|gateway"];
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(new Uri(ingress, "/anything"))).StatusCode);
+
+        var config = MeshFixtures.CallerAndBackend();
+        _server.State.SetConfig(config with
+        {
+            Services = [config.Services[0], config.Services[1] with { DestinationRule = new DestinationRule
+            {
+                Subsets = [new Subset("v1", new Dictionary<string, string> { ["version"] = "v1" }), new Subset("v2", new Dictionary<string, string> { ["version"] = "v2" })],
+            } }],
+            Gateways = [new GatewayConfig("shop-gateway")
+            {
+                Selector = new Dictionary<string, string> { ["istio"] = "ingressgateway" },
+                Servers = [new GatewayServer(80, "HTTP", ["*"])],
+            }],
+            GatewayVirtualServices =
+            [
+                new VirtualService("shop")
+                {
+                    Hosts = ["*"],
+                    Gateways = ["default/shop-gateway"],
+                    Http = [new HttpRoute { Match = [new HttpMatchRequest { Uri = StringMatch.Exact("/productpage") }], Route = [new HttpRouteDestination(new Destination("backend", "v2"))] }],
+                },
+                new VirtualService("admin")
+                {
+                    Hosts = ["admin.example.com"],
+                    Gateways = ["default/shop-gateway"],
+                    Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("backend", "v1"))] }],
+                },
+            ],
+        });
+
+        Assert.Equal("backend-v2/0", await _client.GetStringAsync(new Uri(ingress, "/productpage")));
+        using var other = await _client.GetAsync(new Uri(ingress, "/anything"));
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        // The exact host's virtual host wins over "*": any path, and no longer only /productpage.
+        using var admin = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress, "/anything")) { Headers = { Host = "admin.example.com" } };
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(admin)).StatusCode);
+        using var adminPage = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress, "/productpage")) { Headers = { Host = "ADMIN.example.com:8080" } };
+        Assert.StartsWith("backend-v1/", await (await _client.SendAsync(adminPage)).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AGatewayThatSelectsAnotherGatewaysPodsLeavesTheIngressAsItWas()
+    {
+        var config = MeshFixtures.CallerAndBackend();
+        _server.State.SetConfig(config with
+        {
+            Gateways = [new GatewayConfig("east-west")
+            {
+                Selector = new Dictionary<string, string> { ["istio"] = "eastwestgateway" },
+                Servers = [new GatewayServer(80, "HTTP", ["*"])],
+            }],
+            GatewayVirtualServices = [new VirtualService("nothing") { Hosts = ["*"], Gateways = ["default/east-west"], Http = [] }],
+        });
+
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(new Uri(_server.Addresses["ingress|gateway"], "/anything"))).StatusCode);
+    }
+
+    [Fact]
     public async Task ARequestWithoutARequestIdGetsOne()
     {
         using var response = await _client.GetAsync(Outbound);

@@ -50,8 +50,18 @@ public sealed class ValidationTests
         Assert.Equal("http[0].match[0]", Single([ToV1 with { Match = [new HttpMatchRequest()] }, ToV1]).Field);
 
     [Fact]
-    public void ACatchAllRouteBeforeOthers() =>
-        Assert.Equal("http[0].match", Single([ToV1, ToV1 with { Match = [new HttpMatchRequest { Uri = StringMatch.Prefix("/") }] }]).Field);
+    public void ACatchAllRouteBeforeOthersIsIstiosWarningNotAnError()
+    {
+        var result = MeshConfigValidator.Validate(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews") { Http = [ToV1, ToV1 with { Match = [new HttpMatchRequest { Uri = StringMatch.Prefix("/") }] }], DestinationRule = Subsets }],
+        });
+
+        Assert.Empty(result.Errors);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal(("reviews", "http[0].match", "IST0130"), (warning.Resource, warning.Field, warning.Code));
+        Assert.StartsWith("VirtualService rule #1 not used", warning.Problem);
+    }
 
     [Fact]
     public void ARegexThatDoesNotCompile() =>

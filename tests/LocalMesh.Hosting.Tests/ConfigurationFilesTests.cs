@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Hosting;
+using LocalMesh.Kubernetes.Export;
 
 namespace LocalMesh.Hosting.Tests;
 
@@ -96,6 +97,62 @@ public sealed class ConfigurationFilesTests : IDisposable
 
         var warning = Assert.Single(compiled.Warnings);
         Assert.Contains("IST0173 DestinationRule default/reviews: spec.subsets[2].labels: subset 'v2-mysql' selects no workload of 'reviews'", warning);
+    }
+
+    [Fact]
+    public void AFilesGatewayDecidesWhatTheIngressServesAndTheExportWritesItInsteadOfTheAppModelsRoute()
+    {
+        var (builder, mesh, reviews) = Reviews("""
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata:
+              name: shop-gateway
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 80, name: http, protocol: HTTP}
+                hosts: ["*"]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: shop
+            spec:
+              hosts: ["*"]
+              gateways: [shop-gateway]
+              http:
+              - route:
+                - destination: {host: reviews}
+              - match:
+                - uri: {prefix: /api}
+                route:
+                - destination: {host: reviews}
+            """);
+        mesh.AddIngressGateway("ingress", port: 0).WithRoute(reviews);
+
+        var compiled = Compile(builder, mesh);
+
+        Assert.Equal("shop-gateway", Assert.Single(compiled.Config.Gateways).Name);
+        Assert.Equal(["default/shop-gateway"], Assert.Single(compiled.Config.GatewayVirtualServices).Gateways.AsEnumerable());
+        // Istio accepts a rule after a catch-all and its analyzer warns (IST0130), at the rule's line.
+        Assert.Contains(compiled.Warnings, warning => warning.Contains("reviews.yaml:19:5 IST0130 VirtualService default/shop: spec.http[0].match: VirtualService rule #1 not used", StringComparison.Ordinal));
+        var exported = IstioExporter.Ingress(new KubernetesAppModel("app", compiled.Config)
+        {
+            Gateways = [new GatewaySpec("ingress", 0, "reviews")],
+        }).OfType<k8s.IKubernetesObject<k8s.Models.V1ObjectMeta>>().Select(item => $"{item.Kind}/{item.Metadata.Name}");
+        Assert.Equal(["Gateway/shop-gateway", "VirtualService/shop"], exported);
+    }
+
+    [Fact]
+    public void AnIngressGatewayWithoutARouteNeedsAGatewayFromTheFiles()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason);
+        mesh.AddIngressGateway("ingress", port: 0);
+
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
+
+        Assert.Equal(("ingress", "route"), (error.Resource, error.Field));
+        Assert.Contains("or give the mesh a Gateway and its VirtualService in a configuration file", error.Fix);
     }
 
     public void Dispose() => _folder.Delete(recursive: true);

@@ -48,6 +48,12 @@ public sealed record MeshConfig
     /// <summary>The PeerAuthentication policies: what each inbound sidecar accepts.</summary>
     public ImmutableArray<PeerAuthentication> PeerAuthentications { get; init; } = [];
 
+    /// <summary>The Gateways: what the ingress gateways they select serve.</summary>
+    public ImmutableArray<GatewayConfig> Gateways { get; init; } = [];
+
+    /// <summary>The VirtualServices bound to <see cref="Gateways"/>, in the order they were given.</summary>
+    public ImmutableArray<VirtualService> GatewayVirtualServices { get; init; } = [];
+
     /// <summary>
     /// The mTLS mode of <paramref name="workload"/>'s inbound sidecar on <paramref name="port"/>:
     /// the workload's own policy (port level first) over its namespace's over the mesh's; UNSET
@@ -158,8 +164,11 @@ public sealed record ListenerConfig(
     public static ListenerConfig Outbound(string caller, string service) =>
         new($"outbound|{caller}|{service}", ListenerKind.Outbound, 0, caller, Destination: service);
 
-    /// <summary>The ingress gateway <paramref name="gateway"/> on <paramref name="port"/>, routing to <paramref name="service"/>.</summary>
-    public static ListenerConfig Ingress(string gateway, int port, string service) =>
+    /// <summary>
+    /// The ingress gateway <paramref name="gateway"/> on <paramref name="port"/>: the Gateways that
+    /// select it decide what it serves; while none does, it routes everything to <paramref name="service"/>.
+    /// </summary>
+    public static ListenerConfig Ingress(string gateway, int port, string? service) =>
         new(IngressName(gateway), ListenerKind.Ingress, port, gateway, Destination: service);
 
     /// <summary>The name of <paramref name="gateway"/>'s listener.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.Configuration;
@@ -9,6 +10,9 @@ namespace LocalMesh.Emulator.Configuration;
 /// <param name="Fix">What to change.</param>
 public sealed record ConfigError(string Resource, string Field, string Problem, string Fix)
 {
+    /// <summary>Istio's analyzer code for a warning, e.g. <c>IST0130</c>.</summary>
+    public string? Code { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Resource}: {Field}: {Problem} Fix: {Fix}";
 }
@@ -31,7 +35,11 @@ public sealed record MeshNotice(string System, string Text)
 /// <summary>The outcome of validating a configuration.</summary>
 /// <param name="Errors">Problems that stop the mesh from starting.</param>
 /// <param name="Notices">Places where the emulator cannot behave exactly as Istio or Knative would.</param>
-public sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<MeshNotice> Notices);
+public sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<MeshNotice> Notices)
+{
+    /// <summary>What Istio accepts but cannot work as written (a rule that can never match), with Istio's analyzer code.</summary>
+    public IReadOnlyList<ConfigError> Warnings { get; init; } = [];
+}
 
 /// <summary>
 /// Checks a whole <see cref="MeshConfig"/> before it is used, collecting every problem, so one
@@ -48,19 +56,33 @@ public static class MeshConfigValidator
         var notices = new List<MeshNotice>();
         var services = config.Services.ToDictionary(service => service.Name, StringComparer.Ordinal);
 
+        var warnings = new List<ConfigError>();
         foreach (var service in config.Services)
         {
-            var report = new Reporter(service.Name, errors);
+            var report = new Reporter(service.Name, errors, warnings);
             ValidateDestinationRule(service, report, notices);
-            for (var index = 0; index < service.Http.Length; index++)
+            ValidateRoutes(service.Http, services, report);
+        }
+
+        foreach (var gateway in config.Gateways)
+        {
+            ValidateGateway(gateway, new Reporter($"gateway/{gateway.Name}", errors, warnings));
+        }
+
+        foreach (var virtualService in config.GatewayVirtualServices)
+        {
+            var report = new Reporter($"virtualservice/{virtualService.Name}", errors, warnings);
+            if (virtualService.Hosts.IsDefaultOrEmpty)
             {
-                ValidateRoute(service.Http[index], $"http[{index}]", index == service.Http.Length - 1, services, report);
+                report.Error("hosts", "is empty.", "name the hosts the gateway serves with these routes, e.g. hosts: [\"*\"].");
             }
+
+            ValidateRoutes(virtualService.Http, services, report);
         }
 
         foreach (var workload in config.Workloads.Where(workload => workload.Scaling is not null))
         {
-            ValidateScaling(workload.Scaling!, new Reporter(workload.Name, errors));
+            ValidateScaling(workload.Scaling!, new Reporter(workload.Name, errors, warnings));
         }
 
         if (config.Workloads.Any(workload => workload.Scaling is not null))
@@ -75,15 +97,15 @@ public static class MeshConfigValidator
 
         foreach (var broker in config.Brokers)
         {
-            ValidateBroker(broker, services, new Reporter($"broker/{broker.Name}", errors));
+            ValidateBroker(broker, services, new Reporter($"broker/{broker.Name}", errors, warnings));
         }
 
         foreach (var policy in config.AuthorizationPolicies)
         {
-            ValidateAuthorization(policy, new Reporter($"authorizationpolicy/{policy.Name}", errors));
+            ValidateAuthorization(policy, new Reporter($"authorizationpolicy/{policy.Name}", errors, warnings));
         }
 
-        return new ValidationResult(errors, notices);
+        return new ValidationResult(errors, notices) { Warnings = warnings };
     }
 
     private static void ValidateAuthorization(AuthorizationPolicy policy, Reporter report)
@@ -274,14 +296,47 @@ public static class MeshConfigValidator
         }
     }
 
-    private static void ValidateRoute(HttpRoute route, string field, bool isLast, Dictionary<string, MeshServiceConfig> services, Reporter report)
+    private static void ValidateGateway(GatewayConfig gateway, Reporter report)
+    {
+        if (gateway.Servers.IsDefaultOrEmpty)
+        {
+            report.Error("servers", "is empty, so the gateway serves nothing.", "add a server, e.g. port 80, protocol HTTP, hosts [\"*\"].");
+        }
+
+        for (var index = 0; index < gateway.Servers.Length; index++)
+        {
+            var server = gateway.Servers[index];
+            if (server.Port is < 1 or > 65535)
+            {
+                report.Error($"servers[{index}].port.number", $"is {server.Port}.", "use a port from 1 to 65535.");
+            }
+
+            if (server.Hosts.IsDefaultOrEmpty)
+            {
+                report.Error($"servers[{index}].hosts", "is empty.", "name the hosts it serves, e.g. [\"*\"] or [\"bookinfo.example.com\"].");
+            }
+        }
+    }
+
+    private static void ValidateRoutes(ImmutableArray<HttpRoute> routes, Dictionary<string, MeshServiceConfig> services, Reporter report)
+    {
+        for (var index = 0; index < routes.Length; index++)
+        {
+            var route = routes[index];
+            if ((route.Match ?? []).Count == 0 && index < routes.Length - 1)
+            {
+                // Istio accepts it; its analyzer warns (IST0130, VirtualServiceUnreachableRule).
+                report.Warning($"http[{index}].match", $"VirtualService rule #{index + 1} not used (only the last rule can have no matches): it catches every request, so {(routes.Length - index == 2 ? "the rule after it never matches" : $"the {routes.Length - index - 1} rules after it never match")}.",
+                    "move the route without conditions to the end, or give it a match.", "IST0130");
+            }
+
+            ValidateRoute(route, $"http[{index}]", services, report);
+        }
+    }
+
+    private static void ValidateRoute(HttpRoute route, string field, Dictionary<string, MeshServiceConfig> services, Reporter report)
     {
         var matches = route.Match ?? [];
-        if (matches.Count == 0 && !isLast)
-        {
-            report.Error($"{field}.match", "is empty, so this route catches every request and the routes after it are never used.",
-                "move the route without conditions to the end, or give it a match.");
-        }
 
         for (var index = 0; index < matches.Count; index++)
         {
@@ -630,8 +685,11 @@ public static class MeshConfigValidator
         }
     }
 
-    private readonly struct Reporter(string resource, List<ConfigError> errors)
+    private readonly struct Reporter(string resource, List<ConfigError> errors, List<ConfigError> warnings)
     {
         public void Error(string field, string problem, string fix) => errors.Add(new ConfigError(resource, field, problem, fix));
+
+        public void Warning(string field, string problem, string fix, string code) =>
+            warnings.Add(new ConfigError(resource, field, problem, fix) { Code = code });
     }
 }

@@ -109,6 +109,9 @@ public sealed class MeshSnapshot
     /// <summary>Every cluster (a service, or a subset of one) by <c>host</c> or <c>host/subset</c>.</summary>
     internal FrozenDictionary<string, Cluster> Clusters { get; }
 
+    /// <summary>What each ingress listener that Gateways select serves, by listener name.</summary>
+    internal FrozenDictionary<string, GatewayRoutes> GatewayRoutes { get; private init; } = FrozenDictionary<string, GatewayRoutes>.Empty;
+
     /// <summary>Compiles a snapshot of a configuration that <see cref="MeshConfigValidator"/> accepted.</summary>
     /// <param name="config">The mesh configuration.</param>
     /// <param name="boundPorts">The port each listener is bound to, by listener name.</param>
@@ -184,6 +187,7 @@ public sealed class MeshSnapshot
             Started = started || (waiting.IsEmpty && boundPorts.Count > 0),
             InboundSecurity = inboundSecurity,
             CallerIdentities = callerIdentities,
+            GatewayRoutes = RouteCompiler.CompileGateways(config, clusters),
             PortsByListener = listenersByPort.ToFrozenDictionary(pair => pair.Value.Name, pair => pair.Key),
         };
     }

@@ -37,7 +37,15 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         }
 
         request.DestinationService = listener.Destination;
-        var table = request.Snapshot.Routes[listener.Destination!];
+        // An ingress gateway that Gateways select serves what their VirtualServices route for the request's host, and nothing else.
+        var table = request.Snapshot.GatewayRoutes.TryGetValue(listener.Name, out var gateway) ? gateway.For(context.Request.Host.Host)
+            : listener.Destination is { } service ? request.Snapshot.Routes[service]
+            : null;
+        if (table is null)
+        {
+            return Responses.NoRoute(context, request);
+        }
+
         var sourceLabels = request.Snapshot.Workloads.TryGetValue(request.SourceWorkload, out var source) ? source.Labels : NoLabels.Instance;
         if (table.Match(context.Request, new MatchContext(sourceLabels, table.Port)) is not var (route, matcher))
         {
@@ -63,6 +71,7 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         }
 
         request.Cluster = destination.Cluster;
+        request.DestinationService = destination.Cluster.Host;
         Apply(destination.Destination.Headers, context);
         return next(context);
     }

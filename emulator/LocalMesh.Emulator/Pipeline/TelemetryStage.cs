@@ -128,6 +128,12 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         activity.SetTag(Attributes.Activation, request.Activation);
         activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
         activity.SetTag("peer.service", request.DestinationService);
+        if (request.Listener.Kind == ListenerKind.Ingress)
+        {
+            // A gateway learns its destination from the route the request took.
+            activity.DisplayName = $"{request.SourceWorkload} → {request.DestinationService ?? "(no route)"}";
+        }
+
         activity.SetTag("url.path", context.Request.Path.Value);
         if (request.Listener.Kind == ListenerKind.Inbound)
         {

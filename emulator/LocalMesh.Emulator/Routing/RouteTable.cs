@@ -260,9 +260,41 @@ internal static class RouteCompiler
         return (routes, clusters.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
+    /// <summary>The virtual hosts of each ingress listener that Gateways select, by listener name.</summary>
+    public static FrozenDictionary<string, GatewayRoutes> CompileGateways(MeshConfig config, FrozenDictionary<string, Cluster> clusters)
+    {
+        var gateways = config.Gateways.Where(gateway => gateway.SelectsIngressGateway).ToList();
+        if (gateways.Count == 0)
+        {
+            return FrozenDictionary<string, GatewayRoutes>.Empty;
+        }
+
+        // Each host a bound VirtualService serves on a selected Gateway's server, once per VirtualService.
+        var served = (
+            from virtualService in config.GatewayVirtualServices
+            from gateway in gateways
+            where virtualService.Gateways.Contains(gateway.FullName(config.Namespace))
+            from server in gateway.Servers
+            from serverHost in server.Hosts
+            from host in virtualService.Hosts
+            let domain = VirtualService.Intersect(serverHost, host)
+            where domain is not null
+            select (Domain: domain, server.Port, VirtualService: virtualService))
+            .DistinctBy(pair => (pair.Domain, pair.VirtualService.Name, pair.VirtualService.Namespace))
+            .ToList();
+        var compiled = served.Select(pair => pair.VirtualService).Distinct()
+            .ToDictionary(virtualService => virtualService, virtualService => virtualService.Http.Select((route, index) => CompileRoute(route, index, clusters)).ToList());
+        var virtualHosts = served.GroupBy(pair => pair.Domain, StringComparer.OrdinalIgnoreCase)
+            .Select(host => (host.Key, new RouteTable(host.Key, host.First().Port, [.. host.SelectMany(pair => compiled[pair.VirtualService])])))
+            .ToImmutableArray();
+        var table = new GatewayRoutes(virtualHosts);
+        return config.Listeners.Where(listener => listener.Kind == ListenerKind.Ingress)
+            .ToFrozenDictionary(listener => listener.Name, _ => table, StringComparer.Ordinal);
+    }
+
     public static string ClusterKey(string host, string? subset) => subset is null ? host : $"{host}/{subset}";
 
-    private static CompiledRoute CompileRoute(HttpRoute route, int index, Dictionary<string, Cluster> clusters)
+    private static CompiledRoute CompileRoute(HttpRoute route, int index, IReadOnlyDictionary<string, Cluster> clusters)
     {
         var destinations = route.Route ?? [];
         var weighted = destinations

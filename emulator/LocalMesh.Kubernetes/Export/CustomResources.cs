@@ -287,13 +287,20 @@ public sealed class IstioServer
 {
     public IstioServerPort Port { get; set; } = new();
     public List<string> Hosts { get; set; } = [];
+
+    // Read from a team's files and carried, not emulated.
+    public string? Name { get; set; }
+    public object? Bind { get; set; }
+    public object? DefaultEndpoint { get; set; }
+    public object? Tls { get; set; }
 }
 
 public sealed class IstioServerPort
 {
     public int Number { get; set; }
-    public string Name { get; set; } = "";
+    public string? Name { get; set; }
     public string Protocol { get; set; } = "";
+    public object? TargetPort { get; set; }
 }
 
 public sealed class IstioPeerAuthentication : CustomResource<PeerAuthenticationSpec>

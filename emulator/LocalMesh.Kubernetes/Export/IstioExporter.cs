@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using LocalMesh.Emulator.Configuration;
 
@@ -117,30 +118,70 @@ public static class IstioExporter
         },
     };
 
-    /// <summary>The ingress Gateway on Istio's ingress gateway, port 80.</summary>
-    public static IstioGateway Gateway(KubernetesAppModel model, GatewaySpec gateway) => new()
+    /// <summary>
+    /// The Gateways and the VirtualServices bound to them: the files' own when a Gateway of theirs
+    /// selects the ingress gateway (as locally, where they then decide what it serves), otherwise a
+    /// Gateway on Istio's ingress gateway, port 80, for each gateway of the app model, with a
+    /// VirtualService carrying the exposed service's routes, as the emulator's gateway applies them.
+    /// </summary>
+    public static IEnumerable<object> Ingress(KubernetesAppModel model)
     {
-        Metadata = CoreExporter.Meta(model, gateway.Name),
+        var mesh = model.Mesh;
+        var gateways = mesh.Gateways.ToList();
+        var virtualServices = mesh.GatewayVirtualServices.ToList();
+        if (!gateways.Any(gateway => gateway.SelectsIngressGateway))
+        {
+            foreach (var spec in model.Gateways)
+            {
+                var service = mesh.Services.Single(service => service.Name == spec.Service);
+                gateways.Add(new GatewayConfig(spec.Name)
+                {
+                    Selector = GatewayConfig.IngressGatewayLabels[0].Where(label => label.Key == "istio").ToImmutableDictionary(),
+                    Servers = [new GatewayServer(80, "HTTP", ["*"]) { PortName = "http" }],
+                });
+                virtualServices.Add(new VirtualService($"{spec.Name}-{service.Name}")
+                {
+                    Hosts = ["*"],
+                    Gateways = [$"{mesh.Namespace}/{spec.Name}"],
+                    Http = service.Http.IsDefaultOrEmpty
+                        ? [new HttpRoute { Name = service.Name, Route = [new HttpRouteDestination(new Destination(service.Name, null, service.Port))] }]
+                        : service.Http,
+                });
+            }
+        }
+
+        return gateways.Select(gateway => (object)Gateway(model, gateway)).Concat(virtualServices.Select(virtualService => GatewayVirtualService(model, virtualService)));
+    }
+
+    private static IstioGateway Gateway(KubernetesAppModel model, GatewayConfig gateway) => new()
+    {
+        Metadata = CoreExporter.Meta(model, gateway.Name, @namespace: gateway.Namespace),
         Spec = new GatewaySpecification
         {
-            Selector = new Dictionary<string, string> { ["istio"] = "ingressgateway" },
-            Servers = [new IstioServer { Port = new IstioServerPort { Number = 80, Name = "http", Protocol = "HTTP" }, Hosts = ["*"] }],
+            Selector = gateway.Selector.ToDictionary(),
+            Servers = [.. gateway.Servers.Select(server => new IstioServer
+            {
+                Port = new IstioServerPort { Number = server.Port, Name = server.PortName, Protocol = server.Protocol },
+                Hosts = [.. server.Hosts],
+            })],
         },
     };
 
-    /// <summary>The gateway's VirtualService: the exposed service's routes, as the emulator's gateway applies them.</summary>
-    public static IstioVirtualService GatewayRoutes(KubernetesAppModel model, GatewaySpec gateway, MeshServiceConfig service) => new()
+    private static IstioVirtualService GatewayVirtualService(KubernetesAppModel model, VirtualService virtualService)
     {
-        Metadata = CoreExporter.Meta(model, $"{gateway.Name}-{service.Name}"),
-        Spec = new VirtualServiceSpec
+        var @namespace = virtualService.Namespace ?? model.Mesh.Namespace;
+        return new IstioVirtualService
         {
-            Hosts = ["*"],
-            Gateways = [gateway.Name],
-            Http = service.Http.IsDefaultOrEmpty
-                ? [new IstioHttpRoute { Name = service.Name, Route = [new IstioRouteDestination { Destination = new IstioDestination { Host = service.Name, Port = new IstioPort { Number = service.Port } } }] }]
-                : [.. service.Http.Select(Route)],
-        },
-    };
+            Metadata = CoreExporter.Meta(model, virtualService.Name, @namespace: virtualService.Namespace),
+            Spec = new VirtualServiceSpec
+            {
+                Hosts = [.. virtualService.Hosts],
+                // A Gateway in the VirtualService's own namespace by its name, as files usually write it.
+                Gateways = [.. virtualService.Gateways.Select(gateway => gateway.StartsWith(@namespace + "/", StringComparison.Ordinal) ? gateway[(@namespace.Length + 1)..] : gateway)],
+                Http = [.. virtualService.Http.Select(Route)],
+            },
+        };
+    }
 
     /// <summary>
     /// Weights as Istio 1.15+ reads them are relative; written here as percentages that sum to 100

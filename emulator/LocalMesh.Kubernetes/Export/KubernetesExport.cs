@@ -142,11 +142,7 @@ public static class KubernetesExport
             files.Add(new("base/security.yaml", security));
         }
 
-        var ingress = model.Gateways.SelectMany(gateway => new object[]
-        {
-            IstioExporter.Gateway(model, gateway),
-            IstioExporter.GatewayRoutes(model, gateway, mesh.Services.Single(service => service.Name == gateway.Service)),
-        }).ToList();
+        var ingress = IstioExporter.Ingress(model).ToList();
         if (ingress.Count > 0)
         {
             files.Add(new("base/ingress.yaml", ingress));

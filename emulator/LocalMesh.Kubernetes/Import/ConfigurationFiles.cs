@@ -63,7 +63,6 @@ public sealed partial class ConfigurationFiles
     /// <summary>Kinds LocalMesh recognises but does not apply locally yet; carried for the export with a warning.</summary>
     private static readonly Dictionary<string, string[]> NotAppliedYet = new(StringComparer.Ordinal)
     {
-        ["networking.istio.io/Gateway"] = ["v1", "v1beta1", "v1alpha3"],
         ["serving.knative.dev/Service"] = ["v1"],
         ["eventing.knative.dev/Broker"] = ["v1"],
         ["eventing.knative.dev/Trigger"] = ["v1"],
@@ -93,6 +92,9 @@ public sealed partial class ConfigurationFiles
 
     /// <summary>The DestinationRules.</summary>
     public List<LoadedObject<DestinationRuleSpec>> DestinationRules { get; } = [];
+
+    /// <summary>The Gateways.</summary>
+    public List<LoadedObject<GatewaySpecification>> Gateways { get; } = [];
 
     /// <summary>The PeerAuthentications.</summary>
     public List<LoadedObject<PeerAuthenticationSpec>> PeerAuthentications { get; } = [];
@@ -225,7 +227,7 @@ public sealed partial class ConfigurationFiles
 
         var served = (group, document.Kind) switch
         {
-            ("networking.istio.io", "VirtualService" or "DestinationRule") => NetworkingVersions,
+            ("networking.istio.io", "VirtualService" or "DestinationRule" or "Gateway") => NetworkingVersions,
             ("security.istio.io", "PeerAuthentication" or "AuthorizationPolicy") => SecurityVersions,
             _ => null,
         };
@@ -245,6 +247,9 @@ public sealed partial class ConfigurationFiles
                     break;
                 case "DestinationRule":
                     DestinationRules.Add(Bind<DestinationRuleSpec>(document, objectName));
+                    break;
+                case "Gateway":
+                    Gateways.Add(Bind<GatewaySpecification>(document, objectName));
                     break;
                 case "PeerAuthentication":
                     PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, objectName));
@@ -355,7 +360,7 @@ public sealed partial class ConfigurationFiles
         }
 
         // The kinds the mesh reads are decoded strictly from the top; other kinds keep their own top-level fields.
-        if (kind is "VirtualService" or "DestinationRule" or "PeerAuthentication" or "AuthorizationPolicy")
+        if (kind is "VirtualService" or "DestinationRule" or "Gateway" or "PeerAuthentication" or "AuthorizationPolicy")
         {
             foreach (var (key, _) in root.Children)
             {

@@ -45,6 +45,9 @@ public static class IstioImporter
 {
     private const string ClusterDomain = "svc.cluster.local";
 
+    /// <summary>The name a VirtualService's <c>gateways</c> gives the sidecars (and the default when it names none).</summary>
+    private const string MeshGateway = "mesh";
+
     /// <summary>The rules the files give each service of the mesh, by service name.</summary>
     /// <param name="files">The files, read.</param>
     /// <param name="meshNamespace">The namespace of the mesh's services.</param>
@@ -62,11 +65,9 @@ public static class IstioImporter
             var reader = ReaderFor(loaded, files, findings);
             var spec = loaded.Spec;
             var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
-            if (spec.Gateways is { Count: > 0 } gateways && !gateways.Contains("mesh"))
+            if (spec.Gateways is { Count: > 0 } gateways && !gateways.Contains(MeshGateway))
             {
-                findings.Add(reader.Warning("spec.gateways", $"binds it to {string.Join(", ", gateways)}; gateway-bound routes are not applied locally yet.",
-                    "nothing to do for the cluster; locally the ingress gateway keeps the route the app model gives it."));
-                continue;
+                continue; // routes for gateways only: see ImportGateways
             }
 
             if (spec.Hosts.Count == 0)
@@ -133,6 +134,103 @@ public static class IstioImporter
         }
 
         return rules;
+    }
+
+    /// <summary>
+    /// The files' Gateways and the VirtualServices bound to them (those whose <c>gateways</c> name
+    /// a Gateway), with Istio's analyzer warnings: a Gateway that selects no ingress gateway, a
+    /// VirtualService bound to a Gateway no file defines (IST0101), or for hosts its Gateway does
+    /// not serve (IST0132).
+    /// </summary>
+    /// <param name="files">The files, read.</param>
+    /// <param name="meshNamespace">The namespace of the mesh's services.</param>
+    /// <param name="services">The mesh's services (routes send to them).</param>
+    /// <param name="findings">Where problems go.</param>
+    public static (List<(GatewayConfig Gateway, LoadedObject<GatewaySpecification> From)> Gateways, List<(VirtualService VirtualService, LoadedObject<VirtualServiceSpec> From)> VirtualServices)
+        ImportGateways(ConfigurationFiles files, string meshNamespace, IReadOnlyCollection<string> services, List<ConfigFinding> findings)
+    {
+        var gateways = new List<(GatewayConfig, LoadedObject<GatewaySpecification>)>();
+        foreach (var loaded in files.Gateways)
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            var spec = loaded.Spec;
+            var gateway = new GatewayConfig(loaded.Document.Name)
+            {
+                Namespace = loaded.Document.Namespace,
+                Selector = spec.Selector.ToImmutableDictionary(),
+                Servers = [.. spec.Servers.Select(server => new GatewayServer(server.Port.Number, server.Port.Protocol, [.. server.Hosts]) { PortName = server.Port.Name })],
+            };
+            if (!gateway.SelectsIngressGateway)
+            {
+                findings.Add(reader.Warning("spec.selector", $"Referenced selector not found: \"{Labels(gateway.Selector)}\"; the local ingress gateway carries Istio's ingress gateway labels (istio=ingressgateway or istio=ingress), so this Gateway configures nothing locally.",
+                    "select istio: ingressgateway (istioctl's install) or istio: ingress (the Helm chart's), as the cluster's gateway is labelled.", "IST0101"));
+            }
+
+            for (var index = 0; index < spec.Servers.Count; index++)
+            {
+                var server = spec.Servers[index];
+                if (server.Port.Protocol.ToUpperInvariant() is not ("HTTP" or "HTTP2" or "GRPC" or "HTTPS"))
+                {
+                    findings.Add(reader.Warning($"spec.servers[{index}].port.protocol", $"is {server.Port.Protocol}; the local ingress gateway serves HTTP only, so this server's routes are not served locally.",
+                        "nothing to do for the cluster; test this server's traffic there."));
+                }
+                else if (server.Tls is not null || server.Port.Protocol.Equals("HTTPS", StringComparison.OrdinalIgnoreCase))
+                {
+                    findings.Add(reader.Warning($"spec.servers[{index}].port.protocol", $"is {server.Port.Protocol}; locally the ingress gateway serves its hosts over plain HTTP (it holds no certificates).",
+                        "nothing to do; the routes apply as in the cluster, without TLS at the gateway."));
+                }
+            }
+
+            gateways.Add((gateway, loaded));
+        }
+
+        var virtualServices = new List<(VirtualService, LoadedObject<VirtualServiceSpec>)>();
+        foreach (var loaded in files.VirtualServices.Where(loaded => loaded.Spec.Gateways?.Any(name => name != MeshGateway) == true))
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            var spec = loaded.Spec;
+            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
+            var bound = new List<string>();
+            for (var index = 0; index < spec.Gateways!.Count; index++)
+            {
+                var name = spec.Gateways[index];
+                if (name == MeshGateway)
+                {
+                    continue;
+                }
+
+                // A gateway is "name" in the VirtualService's own namespace, or "namespace/name".
+                var fullName = name.Contains('/') ? name : $"{objectNamespace}/{name}";
+                bound.Add(fullName);
+                var field = $"spec.gateways[{index}]";
+                if (gateways.FirstOrDefault(gateway => gateway.Item1.FullName(files.DefaultNamespace) == fullName).Item1 is not { } gateway)
+                {
+                    findings.Add(reader.Warning(field, $"Referenced gateway not found: \"{name}\"; no file defines Gateway {fullName}, so these routes are served by no gateway locally.",
+                        $"add Gateway {fullName} to the files, or name one they define ({string.Join(", ", gateways.Select(g => g.Item1.FullName(files.DefaultNamespace)))}).", "IST0101"));
+                }
+                else if (spec.Hosts.Where(host => !gateway.Servers.Any(server => server.Hosts.Any(serverHost => VirtualService.Intersect(serverHost, host) is not null))).ToList() is { Count: > 0 } missing)
+                {
+                    findings.Add(reader.Warning(field, $"one or more host [{string.Join(" ", missing)}] defined in VirtualService {objectNamespace}/{loaded.Document.Name} not found in Gateway {fullName}; requests for them get 404 at the gateway.",
+                        $"add the hosts to a server of Gateway {fullName}, or route hosts it serves ({string.Join(", ", gateway.Servers.SelectMany(server => server.Hosts).Distinct())}).", "IST0132"));
+                }
+            }
+
+            if (spec.Hosts.Count == 0)
+            {
+                findings.Add(reader.Error("spec.hosts", "is empty.", "name the hosts the gateway serves with these routes, e.g. hosts: [\"*\"]."));
+                continue;
+            }
+
+            virtualServices.Add((new VirtualService(loaded.Document.Name)
+            {
+                Namespace = loaded.Document.Namespace,
+                Hosts = [.. spec.Hosts],
+                Gateways = [.. bound],
+                Http = [.. spec.Http.Select((route, index) => reader.Route(route, $"spec.http[{index}]", objectNamespace, meshNamespace, services))],
+            }, loaded));
+        }
+
+        return (gateways, virtualServices);
     }
 
     /// <summary>
