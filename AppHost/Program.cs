@@ -46,10 +46,12 @@ if (meshConfig.Count > 0 && scenario is not null)
     return 2;
 }
 
+// With --mesh-config the files alone give the rules: routes, subsets, functions' traffic and scaling, triggers.
+var rulesInCode = meshConfig.Count == 0;
 var mesh = builder.AddMesh("mesh")
     // The export (see README) also writes an Argo CD Application that syncs the production overlay.
     .WithGitOpsRepository("https://github.com/example/bookinfo.git", "deploy/overlays/production");
-if (meshConfig.Count == 0)
+if (rulesInCode)
 {
     // Each replica in turn, so every reload of the page shows the next version; Istio's default,
     // LEAST_REQUEST, is the mesh's without this line (and with --mesh-config, where the files alone
@@ -69,23 +71,26 @@ var details = mesh.AddService("details")
     .WithWorkload(Workload<Projects.Details>("details-v1"), version: "v1", serviceAccount: "bookinfo-details");
 
 // Functions scale to zero: each starts one instance with the app (Knative's initial-scale), which
-// stops after 6 s without traffic; the next call waits in the activator while one starts.
+// stops after 6 s without traffic; the next call waits in the activator while one starts. With
+// --mesh-config their traffic, scaling and triggers come from Knative YAML instead.
 var idleAfterSixSeconds = new FunctionScaling { Window = TimeSpan.FromSeconds(6) };
 var sentiment = mesh.AddFunction<Projects.Sentiment>("sentiment")
-    .WithScaling(idleAfterSixSeconds with { ContainerConcurrency = 10, MaxScale = 3 })
     // A stricter second revision, reachable only with the header knative-serving-tag: canary.
-    .WithRevision(new Dictionary<string, string> { ["SENTIMENT_THRESHOLD"] = "2" })
-    .WithTraffic("sentiment-00001", 100)
-    .WithTraffic("sentiment-00002", 0, tag: "canary");
-
-var notifier = mesh.AddFunction<Projects.ReviewNotifier>("review-notifier").WithScaling(idleAfterSixSeconds);
-var deadLetters = mesh.AddFunction<Projects.ReviewNotifier>("dead-letters")
-    .WithEnvironment("ROLE", "sink")
-    .WithScaling(idleAfterSixSeconds);
-var events = mesh.AddBroker("events")
-    .WithTrigger("review-posted", notifier,
+    .WithRevision(new Dictionary<string, string> { ["SENTIMENT_THRESHOLD"] = "2" });
+var notifier = mesh.AddFunction<Projects.ReviewNotifier>("review-notifier");
+var deadLetters = mesh.AddFunction<Projects.ReviewNotifier>("dead-letters").WithEnvironment("ROLE", "sink");
+var events = mesh.AddBroker("events");
+if (rulesInCode)
+{
+    sentiment.WithScaling(idleAfterSixSeconds with { ContainerConcurrency = 10, MaxScale = 3 })
+        .WithTraffic("sentiment-00001", 100)
+        .WithTraffic("sentiment-00002", 0, tag: "canary");
+    notifier.WithScaling(idleAfterSixSeconds);
+    deadLetters.WithScaling(idleAfterSixSeconds);
+    events.WithTrigger("review-posted", notifier,
         filter: new Dictionary<string, string> { ["type"] = "com.bookinfo.review.posted" },
         delivery: new DeliverySpec { Retry = 2, BackoffDelay = TimeSpan.FromMilliseconds(200), DeadLetterSink = deadLetters.Resource.Name });
+}
 
 var reviews = mesh.AddService("reviews");
 foreach (var (version, replicas) in new[] { ("v1", 2), ("v2", 1), ("v3", 1) })
@@ -139,7 +144,7 @@ foreach (var policy in chosen?.AuthorizationPolicies ?? [])
 foreach (var service in new[] { productpage, details, reviews, ratings })
 {
     service.WithPort(9080);
-    foreach (var subset in meshConfig.Count > 0 ? [] : BookinfoScenarios.Subsets[service.Resource.Name])
+    foreach (var subset in rulesInCode ? BookinfoScenarios.Subsets[service.Resource.Name] : [])
     {
         service.WithSubset(subset);
     }

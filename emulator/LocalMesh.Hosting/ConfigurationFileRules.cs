@@ -19,13 +19,23 @@ internal static class ConfigurationFileRules
     /// </param>
     /// <param name="Gateways">The Gateways.</param>
     /// <param name="GatewayVirtualServices">The VirtualServices bound to Gateways.</param>
+    /// <param name="Functions">The traffic and scaling the files' Knative Services give functions, by function name.</param>
+    /// <param name="Eventing">The brokers' deliveries and the triggers of the files.</param>
     /// <param name="Carried">The objects the mesh does not emulate, for the export.</param>
     public sealed record FileRules(
         List<MeshServiceConfig> Services,
         IReadOnlyDictionary<string, ImportedServiceRules> Rules,
         IReadOnlyList<GatewayConfig> Gateways,
         IReadOnlyList<VirtualService> GatewayVirtualServices,
-        IReadOnlyList<ConfigDocument> Carried);
+        IReadOnlyDictionary<string, ImportedFunction> Functions,
+        ImportedEventing Eventing,
+        IReadOnlyList<ConfigDocument> Carried)
+    {
+        /// <summary>No files: the app model's services as they are.</summary>
+        public static FileRules None(List<MeshServiceConfig> services) => new(
+            services, new Dictionary<string, ImportedServiceRules>(), [], [], new Dictionary<string, ImportedFunction>(),
+            new ImportedEventing(new Dictionary<string, (DeliverySpec?, LoadedObject<Kubernetes.Export.KnativeBrokerSpec>)>(), []), []);
+    }
 
     /// <summary>
     /// The services with the rules the files give them, the files' security policies added to
@@ -35,7 +45,7 @@ internal static class ConfigurationFileRules
     /// </summary>
     public static FileRules Apply(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
-        IReadOnlyList<WorkloadConfig> workloads, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
+        IReadOnlyList<WorkloadConfig> workloads, IReadOnlyList<FunctionResource> functions, IReadOnlyList<BrokerResource> brokers, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
         List<MeshModelError> errors, List<string> warnings)
     {
         var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
@@ -52,6 +62,40 @@ internal static class ConfigurationFileRules
         }
 
         var (filePeerAuthentications, fileAuthorizationPolicies) = IstioImporter.ImportSecurity(files, meshNamespace, findings);
+        var fileFunctions = KnativeImporter.ImportFunctions(files, functions.ToDictionary(
+            function => function.Name,
+            function => (IReadOnlyList<string>)[.. function.Annotations.OfType<FunctionRevisionAnnotation>().Select(revision => revision.Name)]), findings);
+        var eventing = KnativeImporter.ImportEventing(files, [.. brokers.Select(broker => broker.Name)], findings);
+        // A function's traffic or scaling, a broker's delivery or a trigger, both in C# and in a file, is defined twice.
+        foreach (var (name, imported) in fileFunctions)
+        {
+            var function = functions.Single(f => f.Name == name);
+            var inCode = new[]
+            {
+                function.Annotations.OfType<FunctionTrafficAnnotation>().Any() ? "traffic (WithTraffic)" : null,
+                function.Annotations.OfType<FunctionScalingAnnotation>().Any() ? "scaling (WithScaling)" : null,
+            }.OfType<string>().ToList();
+            if (inCode.Count > 0)
+            {
+                var from = imported.From.Document;
+                findings.Add(new ConfigFinding(FindingSeverity.Error, from.Location, from.Object(meshNamespace), "spec",
+                    $"gives function '{name}' its traffic and scaling, which the app model gives it too: {string.Join(" and ", inCode)}.",
+                    "keep them in one place: remove them from the C# model or remove this Knative Service from the files."));
+            }
+        }
+
+        foreach (var (name, (_, from)) in eventing.Deliveries.Where(pair => brokers.Single(b => b.Name == pair.Key).Annotations.OfType<BrokerDeliveryAnnotation>().Any()))
+        {
+            findings.Add(new ConfigFinding(FindingSeverity.Error, from.Document.Location, from.Document.Object(meshNamespace), "spec.delivery",
+                $"is broker '{name}''s delivery, which the app model gives it too (WithDelivery).", "keep it in one place: remove it from the C# model or from the file."));
+        }
+
+        foreach (var (broker, trigger, from) in eventing.Triggers.Where(t => brokers.SelectMany(b => b.Annotations.OfType<BrokerTriggerAnnotation>()).Any(a => a.Trigger.Name == t.Trigger.Name)))
+        {
+            findings.Add(new ConfigFinding(FindingSeverity.Error, from.Document.Location, from.Document.Object(meshNamespace), "metadata.name",
+                $"is defined in the app model too (WithTrigger(\"{trigger.Name}\") on '{broker}').", "keep it in one place: remove it from the C# model or from the file."));
+        }
+
         // The same policy (namespace and name) in C# and in a file is defined twice.
         foreach (var (policy, from) in filePeerAuthentications)
         {
@@ -124,6 +168,6 @@ internal static class ConfigurationFileRules
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
-        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], files.Carried);
+        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing, files.Carried);
     }
 }

@@ -72,7 +72,7 @@ internal static class KubernetesModelBuilder
                 Environment = [.. environment.Where(variable => !KnativeReserved.Contains(variable.Key))],
                 Revisions = [.. function.Annotations.OfType<FunctionRevisionAnnotation>().Select(revision => new FunctionRevisionSpec(revision.Name, revision.Environment))],
                 Scaling = scaling,
-                Traffic = [.. function.Annotations.OfType<FunctionTrafficAnnotation>().Select(target => new TrafficTargetSpec(target.RevisionName, target.Percent, target.Tag))],
+                Traffic = compiled.FunctionTraffic[function.Name],
                 Resources = function.Annotations.OfType<KubernetesResourcesAnnotation>().LastOrDefault()?.Resources ?? ContainerResources.Default,
             });
         }

@@ -4,6 +4,7 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Eventing;
 using LocalMesh.Kubernetes;
 using LocalMesh.Hosting;
+using LocalMesh.Kubernetes.Export;
 using LocalMesh.Kubernetes.Import;
 
 namespace Aspire.Hosting;
@@ -23,7 +24,11 @@ internal sealed record CompiledMesh(
     IReadOnlyList<MeshNotice> Notices,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, string> RuleSources,
-    IReadOnlyList<ConfigDocument> Carried);
+    IReadOnlyList<ConfigDocument> Carried)
+{
+    /// <summary>Each function's traffic targets as the app model or a file gives them (empty: all to the latest revision), by function name.</summary>
+    public IReadOnlyDictionary<string, ImmutableArray<TrafficTargetSpec>> FunctionTraffic { get; init; } = new Dictionary<string, ImmutableArray<TrafficTargetSpec>>();
+}
 
 /// <summary>
 /// Turns the app model into a <see cref="MeshConfig"/>, validating all of it first and reporting
@@ -96,9 +101,33 @@ internal static class MeshModelCompiler
             .DistinctBy(call => call.Item3.Name)
             .ToImmutableArray();
 
-        var functionServices = functions.Select(function => FunctionConfig(function, errors)).ToList();
+        var meshServices = services.Select(ServiceConfig).ToList();
+        var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
+        var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
+        var warnings = new List<string>();
+        var fromFiles = ConfigurationFileRules.FileRules.None(meshServices);
+        if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
+        {
+            fromFiles = ConfigurationFileRules.Apply(
+                files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), functions, brokers, peerAuthentications, authorizationPolicies, errors, warnings);
+            if (errors.Count > 0)
+            {
+                // The files' own errors first: checking what came of a broken file would only repeat them.
+                throw new MeshModelException(errors, warnings);
+            }
+        }
+
+        // A gateway serves what the Gateways that select it route; the route the app model gives it applies while none does.
+        var gatewaysFromFiles = fromFiles.Gateways.Any(gateway => gateway.SelectsIngressGateway);
+        foreach (var gateway in gateways.Where(gateway => !gatewaysFromFiles && !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
+        {
+            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.",
+                $"call {gateway.Name}.WithRoute(service) with the service to expose, or give the mesh a Gateway and its VirtualService in a configuration file."));
+        }
+
+        var functionServices = functions.Select(function => FunctionConfig(function, fromFiles.Functions.GetValueOrDefault(function.Name), errors)).ToList();
         var revisions = functionServices.SelectMany(function => function.Revisions).ToList();
-        var brokerConfigs = brokers.Select(BrokerConfig).ToList();
+        var brokerConfigs = brokers.Select(broker => BrokerConfig(broker, fromFiles.Eventing)).ToList();
         // A broker sends as a workload of its own: it has an identity, and an outbound sidecar per subscriber and sink.
         var senders = brokerConfigs.Select(broker => new WorkloadConfig(
             broker.Name, null, ImmutableDictionary<string, string>.Empty.Add(AppLabel, broker.Name), broker.Name, Replicas: 0)).ToList();
@@ -121,30 +150,6 @@ internal static class MeshModelCompiler
         }
         listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
             gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault()?.Service.Name)));
-
-        var meshServices = services.Select(ServiceConfig).ToList();
-        var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
-        var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
-        var warnings = new List<string>();
-        var fromFiles = new ConfigurationFileRules.FileRules(meshServices, new Dictionary<string, ImportedServiceRules>(), [], [], []);
-        if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
-        {
-            fromFiles = ConfigurationFileRules.Apply(
-                files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), peerAuthentications, authorizationPolicies, errors, warnings);
-            if (errors.Count > 0)
-            {
-                // The files' own errors first: checking what came of a broken file would only repeat them.
-                throw new MeshModelException(errors, warnings);
-            }
-        }
-
-        // A gateway serves what the Gateways that select it route; the route the app model gives it applies while none does.
-        var gatewaysFromFiles = fromFiles.Gateways.Any(gateway => gateway.SelectsIngressGateway);
-        foreach (var gateway in gateways.Where(gateway => !gatewaysFromFiles && !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
-        {
-            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.",
-                $"call {gateway.Name}.WithRoute(service) with the service to expose, or give the mesh a Gateway and its VirtualService in a configuration file."));
-        }
 
         var config = new MeshConfig
         {
@@ -174,21 +179,39 @@ internal static class MeshModelCompiler
             throw new MeshModelException(errors, warnings);
         }
 
-        var sources = fromFiles.Rules.ToDictionary(
-            pair => pair.Key,
-            pair => string.Join(", ", new[] { pair.Value.RoutesFrom?.Document, pair.Value.PolicyFrom?.Document }.OfType<ConfigDocument>()
-                .Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})")),
-            StringComparer.Ordinal);
-        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried);
+        string Sources(IEnumerable<ConfigDocument?> documents) =>
+            string.Join(", ", documents.OfType<ConfigDocument>().Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})"));
+        var sources = fromFiles.Rules.ToDictionary(pair => pair.Key, pair => Sources([pair.Value.RoutesFrom?.Document, pair.Value.PolicyFrom?.Document]), StringComparer.Ordinal);
+        foreach (var (name, function) in fromFiles.Functions)
+        {
+            sources[name] = Sources([function.From.Document]);
+        }
+
+        foreach (var broker in brokers)
+        {
+            var documents = fromFiles.Eventing.Triggers.Where(trigger => trigger.Broker == broker.Name).Select(trigger => trigger.From.Document)
+                .Prepend(fromFiles.Eventing.Deliveries.GetValueOrDefault(broker.Name).From?.Document).ToList();
+            if (documents.Any(document => document is not null))
+            {
+                sources[broker.Name] = Sources(documents);
+            }
+        }
+
+        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried)
+        {
+            FunctionTraffic = functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
+                ? imported.Traffic
+                : [.. function.Annotations.OfType<FunctionTrafficAnnotation>().Select(target => new TrafficTargetSpec(target.RevisionName, target.Percent, target.Tag))]),
+        };
     }
 
     /// <summary>
     /// A function as the mesh runs it, the way Knative over Istio does: a service whose subsets
     /// are its revisions, a route per tag (by <c>knative-serving-tag</c>), then the traffic split.
     /// </summary>
-    private static (MeshServiceConfig Service, List<WorkloadConfig> Revisions) FunctionConfig(FunctionResource function, List<MeshModelError> errors)
+    private static (MeshServiceConfig Service, List<WorkloadConfig> Revisions) FunctionConfig(FunctionResource function, ImportedFunction? fromFile, List<MeshModelError> errors)
     {
-        var scaling = function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling ?? new FunctionScaling();
+        var scaling = fromFile?.Scaling ?? function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling ?? new FunctionScaling();
         var names = function.Annotations.OfType<FunctionRevisionAnnotation>().Select(revision => revision.Name).ToList();
         var revisions = names.Select(name => new WorkloadConfig(
             name,
@@ -201,7 +224,9 @@ internal static class MeshModelCompiler
             function.Name,
             Replicas: 1) { Scaling = scaling }).ToList();
 
-        var traffic = function.Annotations.OfType<FunctionTrafficAnnotation>().ToList();
+        var traffic = fromFile is null
+            ? function.Annotations.OfType<FunctionTrafficAnnotation>().ToList()
+            : [.. fromFile.Traffic.Select(target => new FunctionTrafficAnnotation(target.RevisionName, target.Percent, target.Tag))];
         if (traffic.Count == 0)
         {
             traffic.Add(new FunctionTrafficAnnotation(null, 100, null));
@@ -261,10 +286,14 @@ internal static class MeshModelCompiler
         return (service, revisions);
     }
 
-    private static BrokerConfig BrokerConfig(BrokerResource broker) => new(broker.Name)
+    /// <summary>A broker with its triggers and delivery, from the app model and from the files.</summary>
+    private static BrokerConfig BrokerConfig(BrokerResource broker, ImportedEventing fromFiles) => new(broker.Name)
     {
-        Triggers = [.. broker.Annotations.OfType<BrokerTriggerAnnotation>().Select(annotation => annotation.Trigger)],
-        Delivery = broker.Annotations.OfType<BrokerDeliveryAnnotation>().LastOrDefault()?.Delivery,
+        Triggers = [.. broker.Annotations.OfType<BrokerTriggerAnnotation>().Select(annotation => annotation.Trigger),
+            .. fromFiles.Triggers.Where(trigger => trigger.Broker == broker.Name).Select(trigger => trigger.Trigger)],
+        Delivery = fromFiles.Deliveries.TryGetValue(broker.Name, out var fromFile)
+            ? fromFile.Delivery
+            : broker.Annotations.OfType<BrokerDeliveryAnnotation>().LastOrDefault()?.Delivery,
     };
 
     private static MeshServiceConfig ServiceConfig(MeshServiceResource service)

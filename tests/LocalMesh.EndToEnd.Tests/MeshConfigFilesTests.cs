@@ -46,6 +46,11 @@ public sealed partial class MeshConfigFilesTests
             Assert.DoesNotMatch(Stars(), anyone);
         }
 
+        // gateway.yaml: the ingress serves the page, its stylesheet and its API, and nothing else.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/static/bookinfo.css", cancellation.Token)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/products/0", cancellation.Token)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync("/", cancellation.Token)).StatusCode);
+
         // security/: STRICT mTLS mesh-wide, and only productpage may call reviews — the load client gets 403.
         Assert.Equal(MutualTlsMode.Strict, app.GetMesh().Config.MutualTlsModeOf(app.GetMesh().Config.Workloads.Single(w => w.Name == "reviews-v1"), 9080));
         using (var loadClient = new HttpClient { BaseAddress = app.GetEndpoint("loadclient-v1", "http"), Timeout = TimeSpan.FromSeconds(60) })

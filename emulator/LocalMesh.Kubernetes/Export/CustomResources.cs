@@ -418,6 +418,18 @@ public sealed class KnativeRevisionSpec
     public long? ContainerConcurrency { get; set; }
     public string? ServiceAccountName { get; set; }
     public List<V1Container> Containers { get; set; } = [];
+
+    // Read from a team's files and carried, not emulated.
+    public object? TimeoutSeconds { get; set; }
+    public object? ResponseStartTimeoutSeconds { get; set; }
+    public object? IdleTimeoutSeconds { get; set; }
+    public object? Volumes { get; set; }
+    public object? ImagePullSecrets { get; set; }
+    public object? EnableServiceLinks { get; set; }
+    public object? NodeSelector { get; set; }
+    public object? Tolerations { get; set; }
+    public object? Affinity { get; set; }
+    public object? SecurityContext { get; set; }
 }
 
 public sealed class KnativeTrafficTarget
@@ -426,6 +438,7 @@ public sealed class KnativeTrafficTarget
     public bool? LatestRevision { get; set; }
     public long Percent { get; set; }
     public string? Tag { get; set; }
+    public object? ConfigurationName { get; set; }
 }
 
 public sealed class KnativeBroker : CustomResource<KnativeBrokerSpec>
@@ -436,6 +449,7 @@ public sealed class KnativeBroker : CustomResource<KnativeBrokerSpec>
 public sealed class KnativeBrokerSpec
 {
     public KnativeDelivery? Delivery { get; set; }
+    public object? Config { get; set; }
 }
 
 public sealed class KnativeTrigger : CustomResource<KnativeTriggerSpec>
@@ -449,6 +463,7 @@ public sealed class KnativeTriggerSpec
     public KnativeFilter? Filter { get; set; }
     public KnativeDestination Subscriber { get; set; } = new();
     public KnativeDelivery? Delivery { get; set; }
+    public object? Filters { get; set; }
 }
 
 public sealed class KnativeFilter

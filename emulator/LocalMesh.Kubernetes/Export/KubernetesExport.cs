@@ -149,7 +149,8 @@ public static class KubernetesExport
         }
 
         files.Add(new("base/monitoring.yaml", [MonitoringExporter.Rules(model)]));
-        if (Carried(model, files, warnings) is { Count: > 0 } carried)
+        var application = model.GitOps is { } source ? ArgoCdExporter.Application(model, source) : null;
+        if (Carried(model, [.. files.SelectMany(file => file.Objects), .. application is null ? [] : new object[] { application }], warnings) is { Count: > 0 } carried)
         {
             files.Add(new("base/carried.yaml", carried));
         }
@@ -159,9 +160,9 @@ public static class KubernetesExport
         // kind reads its configuration strictly and it is no API object, so it is not named *.yaml,
         // which manifest tools (and kubectl apply -R) would pick up.
         files.Add(new(KindConfigPath, [KindCluster(model)]));
-        if (model.GitOps is { } source)
+        if (application is not null)
         {
-            files.Add(new("argocd/application.yaml", [ArgoCdExporter.Application(model, source)]));
+            files.Add(new("argocd/application.yaml", [application]));
         }
 
         return new ExportResult(files, warnings) { Prerequisites = prerequisites };
@@ -171,24 +172,18 @@ public static class KubernetesExport
     /// The team's own objects the mesh does not emulate, so applying the export deploys their whole
     /// folder; one the export writes itself (same kind, namespace and name) is the export's, with a warning.
     /// </summary>
-    private static List<object> Carried(KubernetesAppModel model, IReadOnlyList<ManifestFile> files, List<string> warnings)
+    private static List<object> Carried(KubernetesAppModel model, IEnumerable<object> written, List<string> warnings)
     {
-        var exported = files.SelectMany(file => file.Objects).OfType<IKubernetesObject<V1ObjectMeta>>()
+        var exported = written.OfType<IKubernetesObject<V1ObjectMeta>>()
             .Select(item => (item.Kind, item.Metadata.NamespaceProperty ?? model.Mesh.Namespace, item.Metadata.Name))
             .ToHashSet();
-        var carried = new List<object>();
-        foreach (var item in model.Carried)
+        var replaced = model.Carried.Where(item => exported.Contains((item.Kind, item.Namespace, item.Name))).ToList();
+        if (replaced.Count > 0)
         {
-            if (exported.Contains((item.Kind, item.Namespace, item.Name)))
-            {
-                warnings.Add($"{item.Kind} {item.Namespace}/{item.Name} ({item.Source}): the export writes this object from the app model, so the file's version is not carried.");
-                continue;
-            }
-
-            carried.Add(item);
+            warnings.Add($"Not carried, because the export writes them from the app model: {string.Join(", ", replaced.Select(item => $"{item.Kind} {item.Namespace}/{item.Name} ({item.Source})"))}.");
         }
 
-        return carried;
+        return [.. model.Carried.Except(replaced)];
     }
 
     private static Kustomization BaseKustomization(KubernetesAppModel model, IReadOnlyList<ManifestFile> files)

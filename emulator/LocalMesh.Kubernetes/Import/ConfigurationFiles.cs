@@ -60,14 +60,6 @@ public sealed partial class ConfigurationFiles
     /// <summary>The API versions of <c>security.istio.io</c> Istio serves today.</summary>
     public static readonly IReadOnlyList<string> SecurityVersions = ["security.istio.io/v1", "security.istio.io/v1beta1"];
 
-    /// <summary>Kinds LocalMesh recognises but does not apply locally yet; carried for the export with a warning.</summary>
-    private static readonly Dictionary<string, string[]> NotAppliedYet = new(StringComparer.Ordinal)
-    {
-        ["serving.knative.dev/Service"] = ["v1"],
-        ["eventing.knative.dev/Broker"] = ["v1"],
-        ["eventing.knative.dev/Trigger"] = ["v1"],
-    };
-
     /// <summary>The kinds of each group Istio and Knative define, so a misspelt kind of a known group is an error, not a carried object.</summary>
     private static readonly Dictionary<string, string[]> KnownKinds = new(StringComparer.Ordinal)
     {
@@ -95,6 +87,15 @@ public sealed partial class ConfigurationFiles
 
     /// <summary>The Gateways.</summary>
     public List<LoadedObject<GatewaySpecification>> Gateways { get; } = [];
+
+    /// <summary>The Knative Services.</summary>
+    public List<LoadedObject<KnativeServiceSpec>> KnativeServices { get; } = [];
+
+    /// <summary>The Knative Brokers.</summary>
+    public List<LoadedObject<KnativeBrokerSpec>> KnativeBrokers { get; } = [];
+
+    /// <summary>The Knative Triggers.</summary>
+    public List<LoadedObject<KnativeTriggerSpec>> KnativeTriggers { get; } = [];
 
     /// <summary>The PeerAuthentications.</summary>
     public List<LoadedObject<PeerAuthenticationSpec>> PeerAuthentications { get; } = [];
@@ -193,6 +194,11 @@ public sealed partial class ConfigurationFiles
                 continue;
             }
 
+            if (IsKustomization(root))
+            {
+                continue; // kustomize's build file, not an object: the export writes its own
+            }
+
             if (Document(root, at) is not { } document)
             {
                 continue;
@@ -262,10 +268,28 @@ public sealed partial class ConfigurationFiles
             return;
         }
 
-        if (NotAppliedYet.TryGetValue($"{group}/{document.Kind}", out var versions) && !versions.Contains(version, StringComparer.Ordinal))
+        if (group is "serving.knative.dev" or "eventing.knative.dev" && document.Kind is "Service" or "Broker" or "Trigger")
         {
-            _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
-                $"'{document.ApiVersion}' is not served for {document.Kind}.", $"use {group}/{versions[0]}."));
+            if (version != "v1")
+            {
+                _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
+                    $"'{document.ApiVersion}' is not served for {document.Kind}.", $"use {group}/v1."));
+                return;
+            }
+
+            switch (document.Kind)
+            {
+                case "Service":
+                    KnativeServices.Add(Bind<KnativeServiceSpec>(document, objectName));
+                    break;
+                case "Broker":
+                    KnativeBrokers.Add(Bind<KnativeBrokerSpec>(document, objectName));
+                    break;
+                default:
+                    KnativeTriggers.Add(Bind<KnativeTriggerSpec>(document, objectName));
+                    break;
+            }
+
             return;
         }
 
@@ -360,7 +384,8 @@ public sealed partial class ConfigurationFiles
         }
 
         // The kinds the mesh reads are decoded strictly from the top; other kinds keep their own top-level fields.
-        if (kind is "VirtualService" or "DestinationRule" or "Gateway" or "PeerAuthentication" or "AuthorizationPolicy")
+        if (kind is "VirtualService" or "DestinationRule" or "Gateway" or "PeerAuthentication" or "AuthorizationPolicy" or "Broker" or "Trigger"
+            || (kind == "Service" && apiVersion?.StartsWith("serving.knative.dev/", StringComparison.Ordinal) == true))
         {
             foreach (var (key, _) in root.Children)
             {
@@ -374,6 +399,11 @@ public sealed partial class ConfigurationFiles
 
         return _findings.Count > problems ? null : new ConfigDocument(at, apiVersion!, kind!, @namespace, name!, root);
     }
+
+    private static bool IsKustomization(YamlMappingNode root) =>
+        root.Children.TryGetValue(new YamlScalarNode("apiVersion"), out var apiVersion)
+        && apiVersion is YamlScalarNode { Value: { } version }
+        && version.StartsWith("kustomize.config.k8s.io/", StringComparison.Ordinal);
 
     /// <summary>Authorization fields whose absence would change which requests a policy matches (JWT principals, CUSTOM providers, targetRefs).</summary>
     private static bool ChangesMeaning(string path) =>

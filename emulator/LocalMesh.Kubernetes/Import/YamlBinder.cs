@@ -44,9 +44,25 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             return node;
         }
 
-        if (target == typeof(string) || target == typeof(int) || target == typeof(double) || target == typeof(bool))
+        if (target == typeof(string) || target == typeof(int) || target == typeof(long) || target == typeof(double) || target == typeof(bool))
         {
             return Scalar(node, target, path);
+        }
+
+        // KubernetesClient's models: a quantity ("128Mi") or an int-or-string is written as a scalar.
+        if (node is YamlScalarNode { Value: { } text } && target.GetConstructor([typeof(string)]) is { } fromText && target.Namespace == "k8s.Models")
+        {
+            return fromText.Invoke([text]);
+        }
+
+        // KubernetesClient's models declare IList<T> and IDictionary<K, V>; a List and a Dictionary fill them.
+        if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(IList<>))
+        {
+            target = typeof(List<>).MakeGenericType(target.GetGenericArguments());
+        }
+        else if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(IDictionary<,>))
+        {
+            target = typeof(Dictionary<,>).MakeGenericType(target.GetGenericArguments());
         }
 
         if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(List<>))
@@ -155,6 +171,11 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             return integer;
         }
 
+        if (type == typeof(long) && !quoted && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var wide))
+        {
+            return wide;
+        }
+
         if (type == typeof(double) && !quoted && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
             return number;
@@ -165,7 +186,7 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
             return text == "true";
         }
 
-        return Mismatch(node, path, type == typeof(bool) ? "true or false" : type == typeof(int) ? "a whole number" : "a number");
+        return Mismatch(node, path, type == typeof(bool) ? "true or false" : type == typeof(int) || type == typeof(long) ? "a whole number" : "a number");
     }
 
     private object? Mismatch(YamlNode node, string path, string expected)
@@ -188,7 +209,8 @@ internal sealed class YamlBinder(string file, string objectName, List<ConfigFind
         var properties = new Dictionary<string, PropertyInfo>(StringComparer.Ordinal);
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
         {
-            var json = char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+            var json = property.GetCustomAttribute<System.Text.Json.Serialization.JsonPropertyNameAttribute>()?.Name
+                ?? char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
             properties[json] = property;
             properties.TryAdd(SnakeCase(json), property);
         }
