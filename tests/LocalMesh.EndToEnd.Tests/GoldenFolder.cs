@@ -6,7 +6,7 @@ namespace LocalMesh.EndToEnd.Tests;
 internal static class GoldenFolder
 {
     /// <summary>Fails naming every missing, extra or changed file, with the first changed lines of each.</summary>
-    public static void AssertSame(string golden, string actual, string regenerate)
+    public static void AssertSame(string golden, string actual, string? regenerate)
     {
         static HashSet<string> Files(string root) => Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Select(path => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'))
@@ -35,7 +35,9 @@ internal static class GoldenFolder
             }
         }
 
-        Assert.True(report.Length == 0, $"The export differs from the committed folder. If the change is intended, regenerate it with:\n  {regenerate}\n{report}");
+        Assert.True(report.Length == 0, regenerate is null
+            ? $"The folders differ:\n{report}"
+            : $"The export differs from the committed folder. If the change is intended, regenerate it with:\n  {regenerate}\n{report}");
     }
 
     /// <summary>The first differing line with two lines of context, as a small unified diff; null when equal.</summary>

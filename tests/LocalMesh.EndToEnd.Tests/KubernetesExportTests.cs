@@ -59,6 +59,23 @@ public sealed class KubernetesExportTests
     }
 
     [Fact]
+    public async Task ExportingThenLoadingTheExportAsTheOnlyRulesThenExportingAgainGivesTheSameFiles()
+    {
+        var first = await ExportAsync();
+        // With --mesh-config the sample declares no rules of its own: the exported files alone give them back.
+        var second = await ExportAsync("--mesh-config", first);
+        try
+        {
+            GoldenFolder.AssertSame(first, second, regenerate: null);
+        }
+        finally
+        {
+            Directory.Delete(first, recursive: true);
+            Directory.Delete(second, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task EveryExportedObjectReadsBackAsAKubernetesClientModelOrATypedCustomResource()
     {
         var output = await ExportAsync();

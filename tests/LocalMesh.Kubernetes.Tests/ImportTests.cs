@@ -560,5 +560,121 @@ public sealed class ImportTests : IDisposable
         Assert.Contains(findings, finding => finding.Problem.StartsWith("one or more host [wrong.com] defined in VirtualService default/wrong-host not found in Gateway default/internal", StringComparison.Ordinal));
     }
 
+    private static readonly Dictionary<string, IReadOnlyList<string>> Functions = new()
+    {
+        ["sentiment"] = ["sentiment-00001", "sentiment-00002"],
+        ["review-notifier"] = ["review-notifier-00001"],
+    };
+
+    [Fact]
+    public void AKnativeServiceGivesItsFunctionTrafficTagsContainerConcurrencyAndScaling()
+    {
+        Write("sentiment.yaml", """
+            apiVersion: serving.knative.dev/v1
+            kind: Service
+            metadata:
+              name: sentiment
+            spec:
+              template:
+                metadata:
+                  name: sentiment-00002
+                  annotations:
+                    autoscaling.knative.dev/min-scale: "1"
+                    autoscaling.knative.dev/max-scale: "3"
+                    autoscaling.knative.dev/window: 6s
+                    autoscaling.knative.dev/metric: rps
+                spec:
+                  containerConcurrency: 10
+                  timeoutSeconds: 60
+                  containers:
+                  - image: example/sentiment:1.0
+                    resources:
+                      limits: {memory: 256Mi}
+              traffic:
+              - revisionName: sentiment-00001
+                percent: 90
+              - latestRevision: true
+                percent: 10
+                tag: canary
+            """);
+
+        var (files, _, findings) = Import("sentiment.yaml");
+        var functions = KnativeImporter.ImportFunctions(files, Functions, findings);
+
+        Assert.All(findings, finding => Assert.Equal(FindingSeverity.Warning, finding.Severity));
+        Assert.Equal(["spec.template.metadata.annotations.autoscaling.knative.dev/metric", "spec.template.spec.timeoutSeconds"], findings.Select(f => f.Field).Order());
+        var sentiment = functions["sentiment"];
+        Assert.Equal([new("sentiment-00001", 90, null), new(null, 10, "canary")], sentiment.Traffic.AsEnumerable());
+        Assert.Equal(new FunctionScaling { ContainerConcurrency = 10, MinScale = 1, MaxScale = 3, Window = TimeSpan.FromSeconds(6) }, sentiment.Scaling);
+    }
+
+    [Fact]
+    public void KnativeMistakesAreErrorsAtTheirLines()
+    {
+        Write("knative.yaml", """
+            apiVersion: serving.knative.dev/v1
+            kind: Service
+            metadata:
+              name: sentiment
+            spec:
+              template:
+                metadata:
+                  annotations:
+                    autoscaling.knative.dev/max-scale: three
+                    autoscaling.knative.dev/windw: 6s
+                spec:
+                  containers:
+                  - image: example/sentiment:1.0
+              traffic:
+              - revisionName: sentiment-00009
+                percent: 100
+            ---
+            apiVersion: serving.knative.dev/v1
+            kind: Service
+            metadata:
+              name: translator
+            spec:
+              template:
+                spec:
+                  containers:
+                  - image: example/translator:1.0
+            ---
+            apiVersion: eventing.knative.dev/v1
+            kind: Trigger
+            metadata:
+              name: posted
+            spec:
+              broker: evnets
+              subscriber:
+                ref: {apiVersion: serving.knative.dev/v1, kind: Service, name: review-notifier}
+            ---
+            apiVersion: eventing.knative.dev/v1
+            kind: Broker
+            metadata:
+              name: events
+            spec:
+              delivery:
+                backoffPolicy: quadratic
+                backoffDelay: 200ms
+            """);
+
+        var (files, _, findings) = Import("knative.yaml");
+        KnativeImporter.ImportFunctions(files, Functions, findings);
+        KnativeImporter.ImportEventing(files, ["events"], findings);
+
+        Assert.All(findings, finding => Assert.Equal(FindingSeverity.Error, finding.Severity));
+        Assert.Equal(
+            [
+                (9, "spec.template.metadata.annotations.autoscaling.knative.dev/max-scale"),
+                (10, "spec.template.metadata.annotations.autoscaling.knative.dev/windw"),
+                (15, "spec.traffic[0].revisionName"),
+                (21, "metadata.name"),
+                (33, "spec.broker"),
+                (43, "spec.delivery.backoffPolicy"),
+                (44, "spec.delivery.backoffDelay"),
+            ],
+            findings.Select(f => (f.Location.Line, f.Field)).Order());
+    }
+
     public void Dispose() => _folder.Delete(recursive: true);
 }

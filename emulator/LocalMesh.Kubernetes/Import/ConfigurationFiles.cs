@@ -336,6 +336,13 @@ public sealed partial class ConfigurationFiles
         var spec = document.Node.Children.TryGetValue(new YamlScalarNode("spec"), out var node)
             ? binder.Bind<TSpec>(node, "spec")
             : new TSpec();
+        // Findings about the object itself point at its name.
+        if (document.Node.Children.TryGetValue(new YamlScalarNode("metadata"), out var metadata) && metadata is YamlMappingNode fields
+            && fields.Children.TryGetValue(new YamlScalarNode("name"), out var name))
+        {
+            binder.Locations["metadata.name"] = binder.At(name);
+        }
+
         foreach (var (path, location) in binder.Uninterpreted)
         {
             _findings.Add(ChangesMeaning(path)
