@@ -78,7 +78,17 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
                         : service)],
                     PeerAuthentications = compiled.Config.PeerAuthentications,
                     AuthorizationPolicies = compiled.Config.AuthorizationPolicies,
+                    Gateways = compiled.Config.Gateways,
+                    GatewayVirtualServices = compiled.Config.GatewayVirtualServices,
                 });
+                _control.SourceOf = compiled.SourceOf;
+                // A function's scaling and a broker's triggers shape processes and listeners, which start with the app.
+                var running = _control.Config;
+                if (Json(running.Workloads.Select(w => w.Scaling)) != Json(compiled.Config.Workloads.Select(w => w.Scaling)) || Json(running.Brokers) != Json(compiled.Config.Brokers))
+                {
+                    _log.LogWarning("The files change a function's scaling or a broker's triggers or delivery; those apply at the next start (routes, policies and traffic splits apply now).");
+                }
+
                 foreach (var warning in compiled.Warnings)
                 {
                     _log.LogWarning("{Warning}", warning);
@@ -96,6 +106,8 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
             }
         }
     }
+
+    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value);
 
     public void Dispose()
     {

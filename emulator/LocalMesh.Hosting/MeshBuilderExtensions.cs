@@ -39,6 +39,7 @@ public static class MeshBuilderExtensions
             @event.Services.GetRequiredService<MeshController>().StartAsync(@event.Model, cancellationToken));
         KubernetesPipelineSteps.Add(builder.Pipeline);
         MeshCheckPipelineStep.Add(builder.Pipeline);
+        MeshExplainPipelineStep.Add(builder.Pipeline);
 
         var mesh = new MeshResource(name);
         return builder.AddResource(mesh)

@@ -1,13 +1,16 @@
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Explain;
 using LocalMesh.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
 /// <summary>
-/// The dashboard commands of a mesh service: inject a delay, inject an abort, clear faults.
+/// The dashboard commands of a mesh service: inject a delay, inject an abort, clear faults,
+/// explain a request.
 /// They act on the running mesh through <see cref="MeshControl"/>; nothing restarts.
 /// </summary>
 internal static class MeshCommands
@@ -15,6 +18,7 @@ internal static class MeshCommands
     public const string InjectDelay = "inject-delay";
     public const string InjectAbort = "inject-abort";
     public const string ClearFaults = "clear-faults";
+    public const string ExplainRequest = "explain-request";
 
     public static IResourceBuilder<MeshServiceResource> WithFaultCommands(this IResourceBuilder<MeshServiceResource> service)
     {
@@ -52,8 +56,62 @@ internal static class MeshCommands
             {
                 Control(context).ClearFaults(name);
                 return Task.FromResult(CommandResults.Success($"Faults on {name} cleared."));
-            }, new CommandOptions { Description = "Switch off the faults injected into this service.", IconName = "Dismiss" });
+            }, new CommandOptions { Description = "Switch off the faults injected into this service.", IconName = "Dismiss" })
+            .WithCommand(ExplainRequest, "Explain a request", context => Explain(context, name), new CommandOptions
+            {
+                Description = "Say what the mesh would do with a request to this service, without sending it (as istioctl x describe does): route, destinations, fault, timeout, retries, mTLS, authorization.",
+                IconName = "QuestionCircle",
+                Arguments =
+                [
+                    new InteractionInput { Name = "caller", Label = "Caller (a workload, e.g. productpage-v1; empty for outside the mesh)", InputType = InputType.Text },
+                    new InteractionInput { Name = "method", Label = "Method", InputType = InputType.Text, Required = true, Value = "GET" },
+                    new InteractionInput { Name = "path", Label = "Path", InputType = InputType.Text, Required = true, Value = "/" },
+                    new InteractionInput { Name = "headers", Label = "Headers (name=value; name=value)", InputType = InputType.Text, Placeholder = "end-user=jason" },
+                ],
+            });
     }
+
+    /// <summary>
+    /// Explains the request in the service's console log and in a dialog, and answers with the
+    /// outcome in one line.
+    /// </summary>
+    private static async Task<ExecuteCommandResult> Explain(ExecuteCommandContext context, string service)
+    {
+        try
+        {
+            var arguments = context.Arguments ?? new InteractionInputCollection([]);
+            var control = Control(context);
+            var request = new LocalMesh.Emulator.Explain.ExplainRequest(arguments.GetString("caller") is { Length: > 0 } caller ? caller.Trim() : null, service, arguments.GetString("path") ?? "/")
+            {
+                Method = arguments.GetString("method") ?? "GET",
+                Headers = (arguments.GetString("headers") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(MeshExplainPipelineStep.ParseHeader).ToDictionary(StringComparer.OrdinalIgnoreCase),
+            };
+            var explanation = RequestExplainer.Explain(control.Config, request, control.SourceOf);
+            var described = MeshExplainPipelineStep.Describe(request);
+            context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(context.ResourceName)
+                .LogInformation("Explain {Request}{NewLine}{Explanation}", described, Environment.NewLine, explanation);
+            var interactions = context.Services.GetRequiredService<IInteractionService>();
+            if (interactions.IsAvailable)
+            {
+                // Not awaited: the dialog stays open while the command reports its outcome.
+                _ = interactions.PromptMessageBoxAsync($"Explain: {described.TrimEnd(':')}", Markdown(explanation),
+                    new MessageBoxInteractionOptions { EnableMessageMarkdown = true, Intent = MessageIntent.Information, PrimaryButtonText = "Close" });
+            }
+
+            return CommandResults.Success(explanation.Route is null
+                ? $"{service}: no route matches (404). Details in its console log."
+                : $"{service}: {explanation.Route} → {string.Join(", ", explanation.Destinations.Select(d => $"{d.Key} {d.Value:0.#}%"))}; {(explanation.Allowed == false ? "denied" : "allowed")}. Details in its console log.");
+        }
+        catch (ArgumentException ex)
+        {
+            return CommandResults.Failure(ex.Message);
+        }
+    }
+
+    /// <summary>An explanation as a Markdown table, one row a step.</summary>
+    private static string Markdown(RequestExplanation explanation) =>
+        "| | |\n|---|---|\n" + string.Concat(explanation.Steps.Select(step => $"| **{step.Topic}** | {step.Text.Replace("|", "\\|", StringComparison.Ordinal)} |\n"));
 
     private static InteractionInput PercentageInput() =>
         new() { Name = "percentage", Label = "Percentage of requests", InputType = InputType.Number, Required = true, Value = "100" };

@@ -28,6 +28,9 @@ public sealed class MeshControl
     /// <summary>The configuration the data plane serves from now, faults included.</summary>
     public MeshConfig Config => Server.State.Snapshot.Config;
 
+    /// <summary>Where a rule in force was read (a service or <c>virtualservice/&lt;name&gt;</c>, a field such as <c>http[0]</c>); null for C#.</summary>
+    internal Func<string, string, string?> SourceOf { get; set; } = (_, _) => null;
+
     /// <summary>The faults switched on at runtime, by service.</summary>
     public IReadOnlyDictionary<string, RuntimeFault> Faults => _faults;
 

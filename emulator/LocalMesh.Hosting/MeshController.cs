@@ -68,7 +68,7 @@ internal sealed class MeshController(
             mesh.Config,
             new MeshServerOptions { LoggerFactory = _dataPlaneLogs, FunctionLauncher = functions.Launcher },
             cancellationToken);
-        Control = new MeshControl(_server);
+        Control = new MeshControl(_server) { SourceOf = mesh.SourceOf };
 
         SidecarWiring.AllocateEndpoints(model, _server);
         foreach (var call in mesh.Calls)

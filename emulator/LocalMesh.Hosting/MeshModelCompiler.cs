@@ -26,6 +26,12 @@ internal sealed record CompiledMesh(
     IReadOnlyDictionary<string, string> RuleSources,
     IReadOnlyList<ConfigDocument> Carried)
 {
+    /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
+    public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
+
+    /// <summary>Where the rule at <paramref name="field"/> (e.g. <c>http[1]</c>) of <paramref name="rules"/> was read, e.g. <c>reviews.yaml:14:5</c>; null when written in C#.</summary>
+    public string? SourceOf(string rules, string field) => FileRules.GetValueOrDefault(rules)?.Source(field)?.Location.ToString();
+
     /// <summary>Each function's traffic targets as the app model or a file gives them (empty: all to the latest revision), by function name.</summary>
     public IReadOnlyDictionary<string, ImmutableArray<TrafficTargetSpec>> FunctionTraffic { get; init; } = new Dictionary<string, ImmutableArray<TrafficTargetSpec>>();
 }
@@ -199,6 +205,7 @@ internal static class MeshModelCompiler
 
         return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried)
         {
+            FileRules = fromFiles.Rules,
             FunctionTraffic = functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
                 ? imported.Traffic
                 : [.. function.Annotations.OfType<FunctionTrafficAnnotation>().Select(target => new TrafficTargetSpec(target.RevisionName, target.Percent, target.Tag))]),

@@ -41,6 +41,31 @@ public sealed class RuntimeFaultTests(SampleAppFixture fixture)
     }
 
     [Fact]
+    public async Task TheExplainCommandSaysWhichRouteARequestWouldTakeWithoutSendingIt()
+    {
+        using var _ = fixture.UseScenario("reviews-v2-for-jason");
+        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
+        InteractionInputCollection Request(string headers) => new(
+        [
+            new InteractionInput { Name = "caller", InputType = InputType.Text, Value = "productpage-v1" },
+            new InteractionInput { Name = "method", InputType = InputType.Text, Value = "GET" },
+            new InteractionInput { Name = "path", InputType = InputType.Text, Value = "/reviews/0" },
+            new InteractionInput { Name = "headers", InputType = InputType.Text, Value = headers },
+        ]);
+
+        var jason = await commands.ExecuteCommandAsync("reviews", "explain-request", Request("end-user=jason"));
+        Assert.True(jason.Success, jason.Message);
+        Assert.Contains("→ reviews/v2 100%; allowed", jason.Message);
+
+        var anyone = await commands.ExecuteCommandAsync("reviews", "explain-request", Request(""));
+        Assert.Contains("→ reviews/v1 100%", anyone.Message);
+
+        var unknown = await commands.ExecuteCommandAsync("reviews", "explain-request", Request("end-user"));
+        Assert.False(unknown.Success);
+        Assert.Contains("'end-user' is not a header", unknown.Message);
+    }
+
+    [Fact]
     public async Task ABadCommandInputIsRefusedWithAClearMessageAndChangesNothing()
     {
         var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();

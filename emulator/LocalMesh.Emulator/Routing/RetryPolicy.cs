@@ -54,6 +54,7 @@ internal sealed class RetryPolicy
     public RetryPolicy(int attempts, TimeSpan? perTryTimeout, string retryOn)
     {
         Attempts = attempts;
+        RetryOn = retryOn;
         PerTryTimeout = perTryTimeout;
         var parts = retryOn.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         // Istio turns bare status codes into retriable-status-codes.
@@ -70,6 +71,9 @@ internal sealed class RetryPolicy
 
     /// <summary>Retries allowed after the first try.</summary>
     public int Attempts { get; }
+
+    /// <summary>The conditions retried on, as Istio's <c>retryOn</c> writes them.</summary>
+    public string RetryOn { get; }
 
     /// <summary>The timeout of each try, if any.</summary>
     public TimeSpan? PerTryTimeout { get; }

@@ -9,6 +9,21 @@ namespace LocalMesh.Emulator.Routing;
 /// <param name="Port">The service port the request was addressed to.</param>
 internal readonly record struct MatchContext(IReadOnlyDictionary<string, string> SourceLabels, int Port);
 
+/// <summary>Which condition of a match entry decided that a request does not match.</summary>
+internal enum MatchCondition
+{
+    None,
+    Uri,
+    Scheme,
+    Method,
+    Authority,
+    Port,
+    Header,
+    WithoutHeader,
+    QueryParam,
+    SourceLabel,
+}
+
 /// <summary>A compiled <see cref="HttpMatchRequest"/>: all of its conditions must hold.</summary>
 internal sealed class RouteMatcher
 {
@@ -42,55 +57,65 @@ internal sealed class RouteMatcher
 
     public bool IgnoreUriCase => _match.IgnoreUriCase;
 
-    public bool IsMatch(HttpRequest request, in MatchContext context)
+    public bool IsMatch(HttpRequest request, in MatchContext context) => FirstFailing(request, context, out _) == MatchCondition.None;
+
+    /// <summary>
+    /// The first condition that does not hold (<see cref="MatchCondition.None"/> when all do), with
+    /// the header, query parameter or label it concerns, in the order Envoy checks them.
+    /// </summary>
+    public MatchCondition FirstFailing(HttpRequest request, in MatchContext context, out string? name)
     {
+        name = null;
         if (_uri is not null && !_uri.IsMatch(request.Path.Value ?? "/"))
         {
-            return false;
+            return MatchCondition.Uri;
         }
 
         if (_scheme is not null && !_scheme.IsMatch(request.Scheme))
         {
-            return false;
+            return MatchCondition.Scheme;
         }
 
         if (_method is not null && !_method.IsMatch(request.Method))
         {
-            return false;
+            return MatchCondition.Method;
         }
 
         if (_authority is not null && !_authority.IsMatch(request.Host.Value))
         {
-            return false;
+            return MatchCondition.Authority;
         }
 
         if (_match.Port is { } port && port != context.Port)
         {
-            return false;
+            return MatchCondition.Port;
         }
 
-        foreach (var (name, matcher) in _headers)
+        foreach (var (header, matcher) in _headers)
         {
-            if (!matcher.IsMatch(Header(request, name)))
+            if (!matcher.IsMatch(Header(request, header)))
             {
-                return false;
+                name = header;
+                return MatchCondition.Header;
             }
         }
 
-        foreach (var (name, matcher) in _withoutHeaders)
+        foreach (var (header, matcher) in _withoutHeaders)
         {
-            if (matcher.IsMatch(Header(request, name)))
+            if (matcher.IsMatch(Header(request, header)))
             {
-                return false;
+                name = header;
+                return MatchCondition.WithoutHeader;
             }
         }
 
-        foreach (var (name, matcher) in _queryParams)
+        foreach (var (parameter, matcher) in _queryParams)
         {
             // "?key" has the value "", which exact: "" matches.
-            if (!request.Query.TryGetValue(name, out var values) || !matcher.IsMatch(values.Count == 0 ? "" : values[0] ?? ""))
+            if (!request.Query.TryGetValue(parameter, out var values) || !matcher.IsMatch(values.Count == 0 ? "" : values[0] ?? ""))
             {
-                return false;
+                name = parameter;
+                return MatchCondition.QueryParam;
             }
         }
 
@@ -100,13 +125,17 @@ internal sealed class RouteMatcher
             {
                 if (!context.SourceLabels.TryGetValue(key, out var actual) || actual != value)
                 {
-                    return false;
+                    name = key;
+                    return MatchCondition.SourceLabel;
                 }
             }
         }
 
-        return true;
+        return MatchCondition.None;
     }
+
+    /// <summary>The match entry this matcher was compiled from.</summary>
+    public HttpMatchRequest Config => _match;
 
     /// <summary>Several values of one header are matched as Envoy joins them: comma separated.</summary>
     private static string? Header(HttpRequest request, string name) =>

@@ -15,7 +15,11 @@ internal readonly record struct AuthorizationRequest(string? Principal, IPAddres
 /// <param name="Allowed">Whether the request goes on.</param>
 /// <param name="Policy">The policy that decided, when one did.</param>
 /// <param name="Audited">The AUDIT policies that matched.</param>
-internal sealed record AuthorizationDecision(bool Allowed, string? Policy, IReadOnlyList<string> Audited);
+internal sealed record AuthorizationDecision(bool Allowed, string? Policy, IReadOnlyList<string> Audited)
+{
+    /// <summary>The index of the rule of <see cref="Policy"/> that matched; none when no rule did (an ALLOW policy that matched nothing).</summary>
+    public int? Rule { get; init; }
+}
 
 /// <summary>
 /// Istio's order of evaluation: any matching DENY denies; then, if the workload has ALLOW
@@ -29,7 +33,7 @@ internal static class AuthorizationEvaluator
         var audited = new List<string>();
         foreach (var policy in policies)
         {
-            if (policy.Action == AuthorizationAction.Audit && Matches(policy, request))
+            if (policy.Action == AuthorizationAction.Audit && MatchingRule(policy, request) >= 0)
             {
                 audited.Add(policy.Name);
             }
@@ -37,9 +41,9 @@ internal static class AuthorizationEvaluator
 
         foreach (var policy in policies)
         {
-            if (policy.Action == AuthorizationAction.Deny && Matches(policy, request))
+            if (policy.Action == AuthorizationAction.Deny && MatchingRule(policy, request) is var denying and >= 0)
             {
-                return new AuthorizationDecision(false, policy.Name, audited);
+                return new AuthorizationDecision(false, policy.Name, audited) { Rule = denying };
             }
         }
 
@@ -49,22 +53,30 @@ internal static class AuthorizationEvaluator
             return new AuthorizationDecision(true, null, audited);
         }
 
-        var allowing = allows.FirstOrDefault(policy => Matches(policy, request));
-        return new AuthorizationDecision(allowing is not null, allowing?.Name ?? allows[0].Name, audited);
-    }
-
-    /// <summary>A policy matches when any of its rules does; without rules it matches nothing.</summary>
-    private static bool Matches(AuthorizationPolicy policy, AuthorizationRequest request)
-    {
-        foreach (var rule in policy.Rules ?? [])
+        foreach (var policy in allows)
         {
-            if (Matches(rule, request))
+            if (MatchingRule(policy, request) is var allowing and >= 0)
             {
-                return true;
+                return new AuthorizationDecision(true, policy.Name, audited) { Rule = allowing };
             }
         }
 
-        return false;
+        return new AuthorizationDecision(false, allows[0].Name, audited);
+    }
+
+    /// <summary>The index of the first of a policy's rules that matches, or -1; without rules a policy matches nothing.</summary>
+    private static int MatchingRule(AuthorizationPolicy policy, AuthorizationRequest request)
+    {
+        var rules = policy.Rules ?? [];
+        for (var index = 0; index < rules.Count; index++)
+        {
+            if (Matches(rules[index], request))
+            {
+                return index;
+            }
+        }
+
+        return -1;
     }
 
     private static bool Matches(AuthorizationRule rule, AuthorizationRequest request)
