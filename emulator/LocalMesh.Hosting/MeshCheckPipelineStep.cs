@@ -35,8 +35,9 @@ internal static class MeshCheckPipelineStep
                 logger.LogInformation("{Notice}", notice);
             }
 
-            logger.LogInformation("mesh-check: no errors, {Warnings} warning(s); {Services} services, {Routes} routes.",
-                compiled.Warnings.Count, compiled.Config.Services.Length, compiled.Config.Services.Sum(service => service.Http.Length));
+            logger.LogInformation("mesh-check: no errors, {Warnings} warning(s); {Services} services, {Routes} routes, {Gateways} Gateway(s) with {GatewayRoutes} routes.",
+                compiled.Warnings.Count, compiled.Config.Services.Length, compiled.Config.Services.Sum(service => service.Http.Length),
+                compiled.Config.Gateways.Length, compiled.Config.GatewayVirtualServices.Sum(virtualService => virtualService.Http.Length));
         }
         catch (MeshModelException error)
         {
