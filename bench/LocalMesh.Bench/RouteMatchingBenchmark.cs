@@ -4,6 +4,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
 using Microsoft.AspNetCore.Http;

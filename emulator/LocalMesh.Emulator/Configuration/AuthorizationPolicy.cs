@@ -102,6 +102,11 @@ public sealed record AuthorizationOperation
 /// </param>
 public sealed record AuthorizationCondition(string Key)
 {
+    /// <summary>Whether the emulator evaluates <paramref name="key"/>: the source's principal, namespace and IP, the destination port, a request header.</summary>
+    public static bool IsKnownKey(string key) =>
+        key is "source.principal" or "source.namespace" or "source.ip" or "destination.port"
+        || (key.StartsWith("request.headers[", StringComparison.Ordinal) && key.EndsWith(']') && key.Length > "request.headers[]".Length);
+
     /// <summary>Values the attribute must match (any of them).</summary>
     public IReadOnlyList<string>? Values { get; init; }
 

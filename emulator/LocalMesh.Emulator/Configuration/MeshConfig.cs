@@ -79,7 +79,7 @@ public sealed record MeshConfig
             && (policy.Selector is null || policy.Selector.All(label => workload.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));
 
     /// <summary>The SPIFFE ID of <paramref name="workload"/>.</summary>
-    public string SpiffeIdOf(WorkloadConfig workload) => Security.SpiffeId.For(TrustDomain, Namespace, workload.ServiceAccount);
+    public string SpiffeIdOf(WorkloadConfig workload) => SpiffeId.For(TrustDomain, Namespace, workload.ServiceAccount);
 }
 
 /// <summary>A mesh service: a name callers use, selecting workloads by their <c>app</c> label.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.Configuration;
 
@@ -138,7 +137,7 @@ public static class MeshConfigValidator
 
             foreach (var (condition, at) in (rule.When ?? []).Select((condition, at) => (condition, at)))
             {
-                if (!Security.AuthorizationEvaluator.IsKnownKey(condition.Key))
+                if (!AuthorizationCondition.IsKnownKey(condition.Key))
                 {
                     report.Error($"rules[{index}].when[{at}].key", $"'{condition.Key}' is not a condition LocalMesh knows.",
                         "use request.headers[<name>], source.principal, source.namespace, source.ip or destination.port.");
@@ -464,7 +463,7 @@ public static class MeshConfigValidator
             case { Kind: StringMatchKind.Present } when !allowPresence:
                 report.Error(field, "only checks presence, which this field cannot do.", "use exact, prefix or regex.");
                 return;
-            case { Kind: StringMatchKind.Regex } when StringMatcher.RegexError(match.Value) is { } error:
+            case { Kind: StringMatchKind.Regex } when StringMatch.RegexError(match.Value) is { } error:
                 report.Error(field, $"regex '{match.Value}' does not compile: {error}", "write an RE2 expression (no look-around or back-references).");
                 return;
             case { Kind: StringMatchKind.Prefix or StringMatchKind.Regex, Value.Length: 0 }:
@@ -515,7 +514,7 @@ public static class MeshConfigValidator
 
         foreach (var condition in (retries.RetryOn ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!RetryPolicy.KnownConditions.Contains(condition) && !(int.TryParse(condition, out var code) && code is >= 100 and <= 599))
+            if (!HttpRetry.KnownConditions.Contains(condition) && !(int.TryParse(condition, out var code) && code is >= 100 and <= 599))
             {
                 report.Error($"{field}.retryOn", $"'{condition}' is not a retry condition.",
                     "use Envoy's conditions (5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes), gRPC ones or status codes such as 503.");

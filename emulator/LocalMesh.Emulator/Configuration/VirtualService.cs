@@ -1,3 +1,6 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+
 namespace LocalMesh.Emulator.Configuration;
 
 // The traffic rules of Istio's VirtualService (networking.istio.io/v1), as immutable records
@@ -35,6 +38,26 @@ public sealed record StringMatch(StringMatchKind Kind, string Value)
 
     /// <summary>Matches any value, as long as there is one (headers only).</summary>
     public static StringMatch Present { get; } = new(StringMatchKind.Present, "");
+
+    /// <summary>RE2 has no backtracking constructs; .NET's non-backtracking engine rejects them too.</summary>
+    public const RegexOptions RegexOptionsLikeRe2 = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+
+    /// <summary><paramref name="pattern"/> as a whole-string match, as Envoy's <c>safe_regex</c> applies it.</summary>
+    public static Regex WholeString(string pattern) => new($"^(?:{pattern})$", RegexOptionsLikeRe2);
+
+    /// <summary>Null when <paramref name="pattern"/> compiles as the data plane compiles it; the error otherwise.</summary>
+    public static string? RegexError(string pattern)
+    {
+        try
+        {
+            _ = WholeString(pattern);
+            return null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            return ex.Message;
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() => Kind == StringMatchKind.Present ? "{}" : $"{Kind.ToString().ToLowerInvariant()}: {Value}";
@@ -125,6 +148,18 @@ public sealed record Headers
 /// <summary>Istio's <c>HTTPRetry</c>.</summary>
 public sealed record HttpRetry
 {
+    /// <summary>Istio's <c>retryOn</c> when a route sets no retries (with 503 as a retriable status code).</summary>
+    public const string DefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+    /// <summary>The conditions Envoy and Istio know; anything else in <see cref="RetryOn"/> is an error.</summary>
+    public static readonly FrozenSet<string> KnownConditions = FrozenSet.ToFrozenSet(
+    [
+        "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited", "retriable-4xx",
+        "refused-stream", "retriable-status-codes", "retriable-headers", "http3-post-connect-failure",
+        // gRPC conditions, checked against the response's grpc-status.
+        "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable",
+    ]);
+
     /// <summary>Retries allowed (at most 1 + attempts tries); 0 disables retries.</summary>
     public int Attempts { get; init; }
 

@@ -114,7 +114,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         activity.SetTag(Attributes.Listener, request.Listener.Name);
         if (request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is { } peer)
         {
-            activity.SetTag(Attributes.SourcePrincipal, Security.SpiffeId.Principal(peer));
+            activity.SetTag(Attributes.SourcePrincipal, SpiffeId.Principal(peer));
         }
 
         activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name);

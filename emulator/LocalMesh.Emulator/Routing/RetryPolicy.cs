@@ -26,25 +26,13 @@ internal enum TryFailure
 /// </summary>
 internal sealed class RetryPolicy
 {
-    /// <summary>Istio's policy when a route sets none: 2 retries on connection failures, refused streams and 503.</summary>
-    public const string DefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
-
-    /// <summary>The conditions Envoy and Istio know; anything else in retryOn is a model error.</summary>
-    public static readonly FrozenSet<string> KnownConditions = FrozenSet.ToFrozenSet(
-    [
-        "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited", "retriable-4xx",
-        "refused-stream", "retriable-status-codes", "retriable-headers", "http3-post-connect-failure",
-        // gRPC conditions, checked against the response's grpc-status.
-        "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable",
-    ]);
-
     private static readonly FrozenDictionary<string, int> GrpcStatuses = new Dictionary<string, int>
     {
         ["cancelled"] = 1, ["deadline-exceeded"] = 4, ["resource-exhausted"] = 8, ["internal"] = 13, ["unavailable"] = 14,
     }.ToFrozenDictionary();
 
     // Declared after the tables the constructor reads: static fields initialize in order.
-    public static readonly RetryPolicy Default = new(2, null, DefaultRetryOn + ",503");
+    public static readonly RetryPolicy Default = new(2, null, HttpRetry.DefaultRetryOn + ",503");
     public static readonly RetryPolicy None = new(0, null, "");
 
     private readonly FrozenSet<string> _conditions;
@@ -92,7 +80,7 @@ internal sealed class RetryPolicy
             null => Default,
             { Attempts: 0 } => None,
             // An explicit policy without retryOn gets Istio's default conditions.
-            var retries => new RetryPolicy(retries.Attempts, retries.PerTryTimeout, retries.RetryOn ?? DefaultRetryOn + ",503"),
+            var retries => new RetryPolicy(retries.Attempts, retries.PerTryTimeout, retries.RetryOn ?? HttpRetry.DefaultRetryOn + ",503"),
         };
     }
 

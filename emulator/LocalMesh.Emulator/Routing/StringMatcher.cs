@@ -6,9 +6,6 @@ namespace LocalMesh.Emulator.Routing;
 /// <summary>A compiled <see cref="StringMatch"/>.</summary>
 internal sealed class StringMatcher
 {
-    /// <summary>RE2 has no backtracking constructs; the non-backtracking engine rejects them too.</summary>
-    public const RegexOptions RegexOptionsLikeRe2 = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
-
     private readonly StringMatch _match;
     private readonly Regex? _regex;
     private readonly StringComparison _comparison;
@@ -19,8 +16,7 @@ internal sealed class StringMatcher
         _comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (match.Kind == StringMatchKind.Regex)
         {
-            // Whole-string match, as Envoy's safe_regex does.
-            _regex = new Regex($"^(?:{match.Value})$", RegexOptionsLikeRe2);
+            _regex = StringMatch.WholeString(match.Value);
         }
     }
 
@@ -32,18 +28,4 @@ internal sealed class StringMatcher
         StringMatchKind.Regex => _regex!.IsMatch(value),
         _ => true,
     };
-
-    /// <summary>Whether <paramref name="pattern"/> compiles as this matcher will compile it; the error otherwise.</summary>
-    public static string? RegexError(string pattern)
-    {
-        try
-        {
-            _ = new Regex($"^(?:{pattern})$", RegexOptionsLikeRe2);
-            return null;
-        }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
-        {
-            return ex.Message;
-        }
-    }
 }

@@ -124,11 +124,6 @@ internal static class AuthorizationEvaluator
         };
     }
 
-    /// <summary>The <c>when</c> keys understood here.</summary>
-    public static bool IsKnownKey(string key) =>
-        key is "source.principal" or "source.namespace" or "source.ip" or "destination.port"
-        || (key.StartsWith("request.headers[", StringComparison.Ordinal) && key.EndsWith(']') && key.Length > "request.headers[]".Length);
-
     /// <summary>A field matches when one of its values does (or it has none) and none of its not-values does.</summary>
     private static bool Field(IReadOnlyList<string>? values, IReadOnlyList<string>? notValues, string? actual) =>
         (values is null || (actual is not null && values.Any(value => Matches(value, actual))))

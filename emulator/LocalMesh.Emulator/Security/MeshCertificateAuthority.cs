@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Configuration;
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;

@@ -1,4 +1,4 @@
-namespace LocalMesh.Emulator.Security;
+namespace LocalMesh.Emulator.Configuration;
 
 /// <summary>SPIFFE identities as Istio issues them: <c>spiffe://&lt;trust-domain&gt;/ns/&lt;namespace&gt;/sa/&lt;service-account&gt;</c>.</summary>
 public static class SpiffeId

@@ -1,8 +1,9 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
 
-namespace LocalMesh.Emulator.Configuration;
+namespace LocalMesh.Emulator;
 
 /// <summary>
 /// An endpoint a service's traffic can go to: one ready replica of one workload, reached through
@@ -171,7 +172,7 @@ public sealed class MeshSnapshot
             .Where(listener => listener.Kind is ListenerKind.Outbound or ListenerKind.Ingress)
             .ToFrozenDictionary(listener => listener.Name, listener => listener.Kind == ListenerKind.Outbound
                 ? config.SpiffeIdOf(workloads[listener.Workload!])
-                : Security.SpiffeId.For(config.TrustDomain, config.Namespace, listener.Workload!));
+                : SpiffeId.For(config.TrustDomain, config.Namespace, listener.Workload!));
 
         var waiting = config.Workloads
             .Where(workload => workload.Scaling is null)
