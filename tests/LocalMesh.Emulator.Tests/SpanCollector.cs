@@ -9,6 +9,7 @@ internal sealed class SpanCollector : IDisposable
 {
     private readonly ActivityListener _listener;
     private readonly ConcurrentQueue<Activity> _spans = new();
+    private readonly SemaphoreSlim _finished = new(0);
 
     public SpanCollector()
     {
@@ -16,26 +17,44 @@ internal sealed class SpanCollector : IDisposable
         {
             ShouldListenTo = source => source.Name == MeshTelemetry.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = _spans.Enqueue,
+            ActivityStopped = span =>
+            {
+                _spans.Enqueue(span);
+                _finished.Release();
+            },
         };
         ActivitySource.AddActivityListener(_listener);
     }
 
-    /// <summary>The spans of one request, by its x-request-id, once <paramref name="count"/> have finished (at most 5 s).</summary>
-    public async Task<IReadOnlyList<Activity>> ForRequestAsync(string requestId, int count)
+    /// <summary>
+    /// The spans of one request, by its x-request-id, once <paramref name="count"/> of them (those
+    /// <paramref name="where"/> accepts, when given) have finished; fails when they have not within 10 s.
+    /// </summary>
+    public async Task<IReadOnlyList<Activity>> ForRequestAsync(string requestId, int count, Func<Activity, bool>? where = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (true)
         {
             var spans = _spans.Where(span => span.GetTagItem(MeshTelemetry.Attributes.RequestId) as string == requestId).ToList();
-            if (spans.Count >= count || DateTime.UtcNow > deadline)
+            if (spans.Count(where ?? (_ => true)) >= count)
             {
                 return spans;
             }
 
-            await Task.Delay(10);
+            try
+            {
+                await _finished.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"Request {requestId}: {spans.Count(where ?? (_ => true))} of the {count} spans waited for finished within 10 s ({string.Join(", ", spans.Select(span => span.DisplayName))}).");
+            }
         }
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _finished.Dispose();
+    }
 }
