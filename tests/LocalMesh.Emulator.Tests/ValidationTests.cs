@@ -311,4 +311,29 @@ public sealed class ValidationTests
         Assert.Contains("http[0].route[0].destination.subset", error.Message);
         Assert.Same(before, state.Snapshot);
     }
+
+    [Fact]
+    public void TheTopologyIsCheckedNamesAreUniqueAndReferencesLeadSomewhere()
+    {
+        var config = MeshFixtures.CallerAndBackend();
+        var errors = MeshConfigValidator.Validate(config with
+        {
+            Services = [.. config.Services, new MeshServiceConfig("backend")],
+            Workloads = [.. config.Workloads, MeshFixtures.Workload("stray-v1", "nowhere")],
+            Listeners = [.. config.Listeners, ListenerConfig.Outbound("ghost", "backend"), ListenerConfig.Outbound("caller", "nothing")],
+        }).Errors;
+
+        Assert.Equal(
+            [
+                ("backend", "name", "names 2 services."),
+                ("listener/outbound|caller|nothing", "destination", "'nothing' is no service of the mesh."),
+                ("listener/outbound|ghost|backend", "workload", "'ghost' is no workload of the mesh."),
+                ("stray-v1", "service", "'nowhere' is no service of the mesh."),
+            ],
+            errors.Select(error => (error.Resource, error.Field, error.Problem)).Order());
+    }
+
+    [Fact]
+    public void TheFixturesAndAValidConfigurationHaveACleanTopology() =>
+        Assert.Empty(MeshConfigValidator.Validate(MeshFixtures.CallerAndBackend()).Errors);
 }

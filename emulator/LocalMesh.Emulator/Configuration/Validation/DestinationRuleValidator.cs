@@ -1,0 +1,149 @@
+namespace LocalMesh.Emulator.Configuration;
+
+/// <summary>The checks of a DestinationRule: subsets, load balancer, connection pool, outlier detection.</summary>
+internal static class DestinationRuleValidator
+{
+    public static void Validate(MeshServiceConfig service, ConfigReport report)
+    {
+        if (service.DestinationRule is not { } rule)
+        {
+            return;
+        }
+
+        ValidatePolicy(rule.TrafficPolicy, "trafficPolicy", service.Name, report);
+        var subsets = rule.Subsets ?? [];
+        for (var index = 0; index < subsets.Count; index++)
+        {
+            var subset = subsets[index];
+            var field = $"subsets[{index}]";
+            if (string.IsNullOrWhiteSpace(subset.Name))
+            {
+                report.Error($"{field}.name", "is empty.", "give the subset a name, e.g. \"v1\".");
+            }
+            else if (subsets.Take(index).Any(other => other.Name == subset.Name))
+            {
+                report.Error($"{field}.name", $"'{subset.Name}' is declared twice.", "give each subset a name of its own.");
+            }
+
+            if (subset.Labels.Count == 0)
+            {
+                report.Error($"{field}.labels", "is empty, so the subset would be the whole service.", "select endpoints by label, e.g. version: v1.");
+            }
+
+            ValidatePolicy(subset.TrafficPolicy, $"{field}.trafficPolicy", service.Name, report);
+        }
+    }
+
+    private static void ValidatePolicy(TrafficPolicy? policy, string field, string service, ConfigReport report)
+    {
+        ValidateConnectionPool(policy?.ConnectionPool, $"{field}.connectionPool", service, report);
+        ValidateOutlierDetection(policy?.OutlierDetection, $"{field}.outlierDetection", report);
+        if (policy?.LoadBalancer is not { } loadBalancer)
+        {
+            return;
+        }
+
+        field += ".loadBalancer";
+        if (loadBalancer.Simple is not null && loadBalancer.ConsistentHash is not null)
+        {
+            report.Error(field, "sets both simple and consistentHash.", "choose one of them.");
+        }
+
+        if (loadBalancer.Simple == SimpleLoadBalancer.Passthrough)
+        {
+            report.Notice(new MeshNotice(MeshNotice.Istio, $"{service}: {field}.simple: PASSTHROUGH sends traffic to the address the caller dialled; locally there is none, so ROUND_ROBIN is used."));
+        }
+
+        if (loadBalancer.ConsistentHash is { } hash)
+        {
+            var keys = new[] { hash.HttpHeaderName is not null, hash.HttpCookie is not null, hash.UseSourceIp, hash.HttpQueryParameterName is not null }.Count(set => set);
+            if (keys != 1)
+            {
+                report.Error($"{field}.consistentHash", $"sets {keys} hash keys.", "set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName.");
+            }
+
+            if (hash.MinimumRingSize is <= 0)
+            {
+                report.Error($"{field}.consistentHash.minimumRingSize", "must be positive.", $"leave it unset for Envoy's default of {ConsistentHash.DefaultMinimumRingSize}.");
+            }
+
+            if (hash.HttpCookie is { } cookie && (string.IsNullOrWhiteSpace(cookie.Name) || cookie.Ttl < TimeSpan.Zero))
+            {
+                report.Error($"{field}.consistentHash.httpCookie", "needs a name and a non-negative ttl.", "e.g. new HttpCookie(\"user\", Ttl: TimeSpan.FromHours(1)).");
+            }
+        }
+    }
+
+    private static void ValidateConnectionPool(ConnectionPoolSettings? pool, string field, string service, ConfigReport report)
+    {
+        if (pool is null)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in new (string, int?)[]
+        {
+            ("tcp.maxConnections", pool.Tcp?.MaxConnections),
+            ("http.http2MaxRequests", pool.Http?.Http2MaxRequests),
+            ("http.maxRequestsPerConnection", pool.Http?.MaxRequestsPerConnection),
+        })
+        {
+            if (value < 1)
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use 1 or more, or leave it unset for no limit.");
+            }
+        }
+
+        foreach (var (name, value) in new (string, int?)[] { ("http.http1MaxPendingRequests", pool.Http?.Http1MaxPendingRequests), ("http.maxRetries", pool.Http?.MaxRetries) })
+        {
+            if (value < 0)
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use 0 or more, or leave it unset for no limit.");
+            }
+        }
+
+        if (pool.Tcp?.ConnectTimeout is { } connect && connect < TimeSpan.FromMilliseconds(1))
+        {
+            report.Error($"{field}.tcp.connectTimeout", $"is {connect}.", "use at least 1ms, or leave it unset for 10s.");
+        }
+
+        if (pool.Http?.IdleTimeout is { } idle && idle < TimeSpan.FromMilliseconds(1))
+        {
+            report.Error($"{field}.http.idleTimeout", $"is {idle}.", "use at least 1ms, or leave it unset for 1h.");
+        }
+
+        if (pool.Http?.MaxRequestsPerConnection > 1)
+        {
+            report.Notice(new MeshNotice(MeshNotice.Istio, $"{service}: {field}.http.maxRequestsPerConnection: only 1 (no keep-alive) is emulated; connections are reused without a count."));
+        }
+    }
+
+    private static void ValidateOutlierDetection(OutlierDetection? detection, string field, ConfigReport report)
+    {
+        if (detection is null)
+        {
+            return;
+        }
+
+        if (detection.Consecutive5xxErrors < 0 || detection.ConsecutiveGatewayErrors < 0)
+        {
+            report.Error(field, "has a negative error count.", "use 0 (off) or more.");
+        }
+
+        foreach (var (name, value) in new (string, TimeSpan?)[] { ("interval", detection.Interval), ("baseEjectionTime", detection.BaseEjectionTime) })
+        {
+            if (value < TimeSpan.FromMilliseconds(1))
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use at least 1ms, or leave it unset for Istio's default.");
+            }
+        }
+
+        foreach (var (name, value) in new (string, int?)[] { ("maxEjectionPercent", detection.MaxEjectionPercent), ("minHealthPercent", detection.MinHealthPercent) })
+        {
+            if (value is < 0 or > 100)
+            {
+                report.Error($"{field}.{name}", $"is {value}.", "use a percentage from 0 to 100.");
+            }
+        }
+    }
+}
