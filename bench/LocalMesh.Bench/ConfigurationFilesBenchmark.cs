@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using Aspire.Hosting;
+using LocalMesh.Emulator;
 using LocalMesh.Kubernetes.Import;
 
 namespace LocalMesh.Bench;
@@ -15,7 +17,7 @@ internal static class ConfigurationFilesBenchmark
     private const int Services = 500;
     private const int FuzzCases = 10_000;
 
-    public static IReadOnlyList<Row> Run(int rounds)
+    public static async Task<IReadOnlyList<Row>> RunAsync(int rounds)
     {
         var folder = Directory.CreateTempSubdirectory("localmesh-bench-yaml-");
         try
@@ -41,9 +43,12 @@ internal static class ConfigurationFilesBenchmark
             }
 
             var (crashes, first) = Fuzz(folder.FullName, workloads);
+            var reloads = await ReloadsAsync(rounds * 4);
             return
             [
                 Row.AtMost(Area, $"load and check 1,000 documents ({Services} VirtualServices, {Services} DestinationRules), median of {rounds}", Percentiles.Median(times), 1000, "ms"),
+                Row.AtMost(Area, $"a saved file in force (save → new snapshot, through the files watcher), median of {reloads.Count}", Percentiles.Median(reloads), 1000, "ms"),
+                Row.AtMost(Area, $"a saved file in force, slowest of {reloads.Count}", reloads.Max(), 1000, "ms"),
                 new(Area, $"inputs that crash the loader, of {FuzzCases:N0} random mutations of the sample's files{(first is null ? "" : $" (first: {first})")}",
                     crashes.ToString(System.Globalization.CultureInfo.InvariantCulture), "0", crashes == 0 ? "met" : "missed"),
             ];
@@ -52,6 +57,84 @@ internal static class ConfigurationFilesBenchmark
         {
             folder.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// How long a saved file takes to be in force: the mesh's own files watcher, compiler and data
+    /// plane on loopback (everything but the orchestrator), a weight changed in a VirtualService
+    /// each time, timed from the write to the snapshot that has it.
+    /// </summary>
+    private static async Task<List<double>> ReloadsAsync(int saves)
+    {
+        var folder = Directory.CreateTempSubdirectory("localmesh-bench-reload-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "reviews.yaml");
+            File.WriteAllText(file, Split(0));
+            var builder = Aspire.Hosting.DistributedApplication.CreateBuilder();
+            var mesh = builder.AddMesh("mesh").WithConfigurationFiles(folder.FullName);
+            mesh.AddService("reviews")
+                .WithWorkload(builder.AddExecutable("reviews-v1", "dotnet", "."), version: "v1")
+                .WithWorkload(builder.AddExecutable("reviews-v2", "dotnet", "."), version: "v2");
+            var model = new Aspire.Hosting.ApplicationModel.DistributedApplicationModel(builder.Resources);
+            var compiled = Aspire.Hosting.MeshModelCompiler.Compile(model, mesh.Resource);
+            await using var server = await MeshServer.StartAsync(compiled.Config);
+            var control = new Aspire.Hosting.MeshControl(server);
+            using var watcher = new Hosting.ConfigurationFilesWatcher(model, mesh.Resource, control, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, (_, _) => { });
+            var times = new List<double>();
+            for (var save = 1; save <= saves; save++)
+            {
+                var weight = save;
+                using var inForce = new ManualResetEventSlim();
+                void Changed(MeshSnapshot snapshot)
+                {
+                    if (snapshot.Config.Services.Single(service => service.Name == "reviews").Http[0].Route![1].Weight == weight)
+                    {
+                        inForce.Set();
+                    }
+                }
+
+                server.State.Changed += Changed;
+                var stopwatch = Stopwatch.StartNew();
+                File.WriteAllText(file, Split(weight));
+                if (!inForce.Wait(TimeSpan.FromSeconds(10)))
+                {
+                    throw new InvalidOperationException($"Save {save} was not in force within 10 s.");
+                }
+
+                times.Add(stopwatch.Elapsed.TotalMilliseconds);
+                server.State.Changed -= Changed;
+            }
+
+            return times;
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+
+        static string Split(int v2) => $"""
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {"{"}name: reviews{"}"}
+            spec:
+              host: reviews
+              subsets:
+              - {"{"}name: v1, labels: {"{"}version: v1{"}"}{"}"}
+              - {"{"}name: v2, labels: {"{"}version: v2{"}"}{"}"}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {"{"}name: reviews{"}"}
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - destination: {"{"}host: reviews, subset: v1{"}"}
+                  weight: 100
+                - destination: {"{"}host: reviews, subset: v2{"}"}
+                  weight: {v2}
+            """;
     }
 
     /// <summary>A VirtualService (a header match, a weighted split, a timeout, retries) and a DestinationRule per service, one file each.</summary>
@@ -134,6 +217,9 @@ internal static class ConfigurationFilesBenchmark
                     var findings = new List<ConfigFinding>(files.Findings);
                     IstioImporter.Import(files, "default", workloads, findings);
                     IstioImporter.ImportSecurity(files, "default", findings);
+                    IstioImporter.ImportGateways(files, "default", workloads.Keys, findings);
+                    KnativeImporter.ImportFunctions(files, new Dictionary<string, IReadOnlyList<string>> { ["sentiment"] = ["sentiment-00001", "sentiment-00002"] }, findings);
+                    KnativeImporter.ImportEventing(files, ["events"], findings);
                 }
                 catch (Exception error)
                 {

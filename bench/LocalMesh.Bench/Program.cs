@@ -36,7 +36,7 @@ foreach (var area in areas)
     {
         "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
         "routing" => RouteMatchingBenchmark.Run(),
-        "yaml" => ConfigurationFilesBenchmark.Run(rounds: 5),
+        "yaml" => await ConfigurationFilesBenchmark.RunAsync(rounds: 5),
         "memory" => await AppHostBenchmark.MemoryAsync(),
         "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),

@@ -42,6 +42,9 @@ public sealed class ImportFuzzTests : IDisposable
                 var findings = new List<ConfigFinding>(files.Findings);
                 IstioImporter.Import(files, "default", Workloads, findings);
                 IstioImporter.ImportSecurity(files, "default", findings);
+                IstioImporter.ImportGateways(files, "default", Workloads.Keys, findings);
+                KnativeImporter.ImportFunctions(files, new Dictionary<string, IReadOnlyList<string>> { ["sentiment"] = ["sentiment-00001", "sentiment-00002"] }, findings);
+                KnativeImporter.ImportEventing(files, ["events"], findings);
                 Assert.All(findings, finding => Assert.False(string.IsNullOrWhiteSpace(finding.Problem)));
             }
             catch (Exception error)
