@@ -26,6 +26,20 @@ app.MapMethods("/productpage", page, async (HttpContext context, ProductClient p
     return Results.Content(Page.Render(product), "text/html", Encoding.UTF8);
 });
 
+// bookinfo's sign-in: a form post with the user name sets the session, as ?user= does; the
+// gateway files of Istio's bookinfo expose both paths.
+app.MapPost("/login", async (HttpContext context) =>
+{
+    var form = await context.Request.ReadFormAsync(context.RequestAborted);
+    UserSession.SignIn(context, form["username"].ToString());
+    return Results.Redirect("/productpage");
+}).DisableAntiforgery();
+app.MapGet("/logout", (HttpContext context) =>
+{
+    UserSession.SignIn(context, "");
+    return Results.Redirect("/productpage");
+});
+
 app.MapGet("/api/v1/products/{id:int}", async (int id, HttpContext context, ProductClient products) =>
     Results.Ok(await products.GetAsync(id, UserSession.Resolve(context), WantsSentiment(context), context.RequestAborted)));
 
@@ -49,18 +63,23 @@ internal static class UserSession
     {
         if (context.Request.Query.TryGetValue("user", out var fromQuery))
         {
-            var user = fromQuery.ToString();
-            if (user.Length == 0)
-            {
-                context.Response.Cookies.Delete("user");
-                return null;
-            }
-
-            context.Response.Cookies.Append("user", user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax });
-            return user;
+            return SignIn(context, fromQuery.ToString());
         }
 
         return context.Request.Cookies.TryGetValue("user", out var fromCookie) && fromCookie.Length > 0 ? fromCookie : null;
+    }
+
+    /// <summary>Remembers <paramref name="user"/> in the session cookie; an empty name signs out.</summary>
+    public static string? SignIn(HttpContext context, string user)
+    {
+        if (user.Length == 0)
+        {
+            context.Response.Cookies.Delete("user");
+            return null;
+        }
+
+        context.Response.Cookies.Append("user", user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax });
+        return user;
     }
 }
 

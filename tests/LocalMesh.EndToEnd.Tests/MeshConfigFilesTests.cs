@@ -50,6 +50,13 @@ public sealed partial class MeshConfigFilesTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/static/bookinfo.css", cancellation.Token)).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/products/0", cancellation.Token)).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync("/", cancellation.Token)).StatusCode);
+        using (var browser = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = client.BaseAddress })
+        {
+            // Signing in as bookinfo's form does.
+            using var signIn = await browser.PostAsync("/login", new FormUrlEncodedContent([new("username", "jason"), new("passwd", "")]), cancellation.Token);
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, signIn.StatusCode);
+            Assert.StartsWith("user=jason", signIn.Headers.GetValues("Set-Cookie").Single());
+        }
 
         // security/: STRICT mTLS mesh-wide, and only productpage may call reviews — the load client gets 403.
         Assert.Equal(MutualTlsMode.Strict, app.GetMesh().Config.MutualTlsModeOf(app.GetMesh().Config.Workloads.Single(w => w.Name == "reviews-v1"), 9080));
