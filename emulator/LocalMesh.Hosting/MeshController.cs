@@ -78,7 +78,7 @@ internal sealed class MeshController(
 
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
         {
-            log.LogInformation("Ingress gateway '{Gateway}' listening on {Url} (routes {Routes}); it answers once every workload is ready.",
+            log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}, serving {Routes}; it answers once every workload is ready.",
                 gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url, MeshDashboard.Serves(mesh.Config, gateway));
         }
 

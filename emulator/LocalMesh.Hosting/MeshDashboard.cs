@@ -121,7 +121,7 @@ internal sealed class MeshDashboard(
                     Urls = [new UrlSnapshot("ingress", gateway.LandingUrl, IsInternal: false)],
                     Properties = state.Properties.SetResourcePropertyRange(
                         [
-                            Shown("mesh.route", "Routes", Serves(snapshot.Config, gateway), 0),
+                            Shown("mesh.route", "Serves", Serves(snapshot.Config, gateway), 0),
                             Shown("mesh.rules.from", "Rules from", string.Join(", ", snapshot.Config.GatewayVirtualServices
                                 .Select(virtualService => _ruleSources.GetValueOrDefault($"virtualservice/{virtualService.Name}")).OfType<string>()) is { Length: > 0 } files ? files : "the app model (C#)", 1),
                         ]),
@@ -140,13 +140,13 @@ internal sealed class MeshDashboard(
         var selecting = config.Gateways.Where(g => g.SelectsIngressGateway).Select(g => g.FullName(config.Namespace)).ToList();
         if (selecting.Count == 0)
         {
-            return gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route ? $"everything to {route.Service.Name}" : "nothing";
+            return gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault() is { } route ? $"everything, by the routes of {route.Service.Name}" : "nothing";
         }
 
         var bound = config.GatewayVirtualServices.Where(virtualService => virtualService.Gateways.Any(selecting.Contains))
             .Select(virtualService => $"VirtualService {virtualService.Namespace ?? config.Namespace}/{virtualService.Name} (hosts {string.Join(" ", virtualService.Hosts)})")
             .ToList();
-        return $"Gateway {string.Join(", ", selecting)}: {(bound.Count == 0 ? "no VirtualService, so 404 for everything" : string.Join(", ", bound))}";
+        return $"Gateway {string.Join(", ", selecting)} with {(bound.Count == 0 ? "no VirtualService, so 404 for everything" : string.Join(", ", bound))}";
     }
 
     /// <summary>Says once, in the console and on the mesh, that every workload is ready and where to start.</summary>
@@ -193,6 +193,7 @@ internal sealed class MeshDashboard(
                         Shown("mesh.callers", "Callers", string.Join(", ", server.State.Snapshot.Config.Listeners
                             .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == function.Name).Select(l => l.Workload)), 4),
                         Shown("mesh.address", "Address (callers outside the mesh)", function.GetEndpoint(FunctionResource.EndpointName).Url, 5),
+                        Shown("mesh.rules.from", "Rules from", _ruleSources.GetValueOrDefault(function.Name, "the app model (C#)"), 6),
                     ]),
                 });
             }
@@ -211,6 +212,7 @@ internal sealed class MeshDashboard(
                     Properties = state.Properties.SetResourcePropertyRange(
                     [
                         Shown("broker.address", "Address (POST CloudEvents)", broker.GetEndpoint(BrokerResource.EndpointName).Url, 5),
+                        Shown("mesh.rules.from", "Rules from", _ruleSources.GetValueOrDefault(broker.Name, "the app model (C#)"), 6),
                         Shown("broker.triggers", "Triggers", string.Join("; ", config.Triggers.Select(t =>
                             $"{t.Name}: {(t.Filter.IsEmpty ? "all events" : string.Join(", ", t.Filter.Select(f => $"{f.Key}={f.Value}")))} → {t.Subscriber}{t.Path}")), 0),
                         Shown("broker.delivered", "Delivered", deliveries.Count(r => r.Result == DeliveryResult.Delivered), 1),
