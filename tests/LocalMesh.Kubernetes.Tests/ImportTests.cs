@@ -676,5 +676,30 @@ public sealed class ImportTests : IDisposable
             findings.Select(f => (f.Location.Line, f.Field)).Order());
     }
 
+    [Fact]
+    public void AnApiVersionIstioOrKnativeDoesNotServeIsAnErrorNamingTheOnesItDoes()
+    {
+        Write("versions.yaml", """
+            apiVersion: networking.istio.io/v2
+            kind: VirtualService
+            metadata: {name: reviews}
+            spec: {hosts: [reviews]}
+            ---
+            apiVersion: serving.knative.dev/v1beta1
+            kind: Service
+            metadata: {name: sentiment}
+            spec: {}
+            """);
+
+        var (_, _, findings) = Import("versions.yaml");
+
+        Assert.Equal(
+            [
+                "'networking.istio.io/v2' is not served for VirtualService. Fix: use networking.istio.io/v1 (or networking.istio.io/v1beta1, networking.istio.io/v1alpha3).",
+                "'serving.knative.dev/v1beta1' is not served for Service. Fix: use serving.knative.dev/v1.",
+            ],
+            findings.Select(finding => $"{finding.Problem} Fix: {finding.Fix}"));
+    }
+
     public void Dispose() => _folder.Delete(recursive: true);
 }

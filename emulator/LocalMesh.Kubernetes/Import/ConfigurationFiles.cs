@@ -223,7 +223,6 @@ public sealed partial class ConfigurationFiles
     private void Classify(ConfigDocument document, string objectName)
     {
         var group = Group(document.ApiVersion);
-        var version = document.ApiVersion.Contains('/') ? document.ApiVersion[(document.ApiVersion.IndexOf('/') + 1)..] : document.ApiVersion;
         if (KnownKinds.TryGetValue(group, out var kinds) && !kinds.Contains(document.Kind, StringComparer.Ordinal))
         {
             _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "kind",
@@ -231,65 +230,16 @@ public sealed partial class ConfigurationFiles
             return;
         }
 
-        var served = (group, document.Kind) switch
-        {
-            ("networking.istio.io", "VirtualService" or "DestinationRule" or "Gateway") => NetworkingVersions,
-            ("security.istio.io", "PeerAuthentication" or "AuthorizationPolicy") => SecurityVersions,
-            _ => null,
-        };
-        if (served is not null)
+        if (Emulated(group, document.Kind) is var (served, bind))
         {
             if (!served.Contains(document.ApiVersion, StringComparer.Ordinal))
             {
                 _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
-                    $"'{document.ApiVersion}' is not served by Istio.", $"use {served[0]} (or {string.Join(", ", served.Skip(1))})."));
+                    $"'{document.ApiVersion}' is not served for {document.Kind}.", $"use {served[0]}{(served.Count > 1 ? $" (or {string.Join(", ", served.Skip(1))})" : "")}."));
                 return;
             }
 
-            switch (document.Kind)
-            {
-                case "VirtualService":
-                    VirtualServices.Add(Bind<VirtualServiceSpec>(document, objectName));
-                    break;
-                case "DestinationRule":
-                    DestinationRules.Add(Bind<DestinationRuleSpec>(document, objectName));
-                    break;
-                case "Gateway":
-                    Gateways.Add(Bind<GatewaySpecification>(document, objectName));
-                    break;
-                case "PeerAuthentication":
-                    PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, objectName));
-                    break;
-                default:
-                    AuthorizationPolicies.Add(Bind<AuthorizationPolicySpec>(document, objectName));
-                    break;
-            }
-
-            return;
-        }
-
-        if (group is "serving.knative.dev" or "eventing.knative.dev" && document.Kind is "Service" or "Broker" or "Trigger")
-        {
-            if (version != "v1")
-            {
-                _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
-                    $"'{document.ApiVersion}' is not served for {document.Kind}.", $"use {group}/v1."));
-                return;
-            }
-
-            switch (document.Kind)
-            {
-                case "Service":
-                    KnativeServices.Add(Bind<KnativeServiceSpec>(document, objectName));
-                    break;
-                case "Broker":
-                    KnativeBrokers.Add(Bind<KnativeBrokerSpec>(document, objectName));
-                    break;
-                default:
-                    KnativeTriggers.Add(Bind<KnativeTriggerSpec>(document, objectName));
-                    break;
-            }
-
+            bind(document, objectName);
             return;
         }
 
@@ -298,6 +248,20 @@ public sealed partial class ConfigurationFiles
             Carried.Add(document);
         }
     }
+
+    /// <summary>The API versions served for a kind the mesh emulates, and where its bound object goes; <c>null</c> for any other kind.</summary>
+    private (IReadOnlyList<string> Served, Action<ConfigDocument, string> Bind)? Emulated(string group, string kind) => (group, kind) switch
+    {
+        ("networking.istio.io", "VirtualService") => (NetworkingVersions, (document, name) => VirtualServices.Add(Bind<VirtualServiceSpec>(document, name))),
+        ("networking.istio.io", "DestinationRule") => (NetworkingVersions, (document, name) => DestinationRules.Add(Bind<DestinationRuleSpec>(document, name))),
+        ("networking.istio.io", "Gateway") => (NetworkingVersions, (document, name) => Gateways.Add(Bind<GatewaySpecification>(document, name))),
+        ("security.istio.io", "PeerAuthentication") => (SecurityVersions, (document, name) => PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, name))),
+        ("security.istio.io", "AuthorizationPolicy") => (SecurityVersions, (document, name) => AuthorizationPolicies.Add(Bind<AuthorizationPolicySpec>(document, name))),
+        ("serving.knative.dev", "Service") => (["serving.knative.dev/v1"], (document, name) => KnativeServices.Add(Bind<KnativeServiceSpec>(document, name))),
+        ("eventing.knative.dev", "Broker") => (["eventing.knative.dev/v1"], (document, name) => KnativeBrokers.Add(Bind<KnativeBrokerSpec>(document, name))),
+        ("eventing.knative.dev", "Trigger") => (["eventing.knative.dev/v1"], (document, name) => KnativeTriggers.Add(Bind<KnativeTriggerSpec>(document, name))),
+        _ => null,
+    };
 
     /// <summary>
     /// A kind of Kubernetes' own groups is decoded strictly with KubernetesClient's models, so the
@@ -391,8 +355,7 @@ public sealed partial class ConfigurationFiles
         }
 
         // The kinds the mesh reads are decoded strictly from the top; other kinds keep their own top-level fields.
-        if (kind is "VirtualService" or "DestinationRule" or "Gateway" or "PeerAuthentication" or "AuthorizationPolicy" or "Broker" or "Trigger"
-            || (kind == "Service" && apiVersion?.StartsWith("serving.knative.dev/", StringComparison.Ordinal) == true))
+        if (apiVersion is not null && kind is not null && Emulated(Group(apiVersion), kind) is not null)
         {
             foreach (var (key, _) in root.Children)
             {
