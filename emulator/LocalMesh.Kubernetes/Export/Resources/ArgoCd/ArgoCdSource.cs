@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class ArgoCdSource
+{
+    public string RepoURL { get; set; } = "";
+    public string Path { get; set; } = "";
+    public string TargetRevision { get; set; } = "";
+}

@@ -1,0 +1,7 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class GatewaySpecification
+{
+    public Dictionary<string, string> Selector { get; set; } = [];
+    public List<IstioServer> Servers { get; set; } = [];
+}

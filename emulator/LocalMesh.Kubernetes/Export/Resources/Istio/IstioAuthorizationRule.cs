@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioAuthorizationRule
+{
+    public List<IstioRuleFrom>? From { get; set; }
+    public List<IstioRuleTo>? To { get; set; }
+    public List<IstioCondition>? When { get; set; }
+}

@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioCondition
+{
+    public string Key { get; set; } = "";
+    public List<string>? Values { get; set; }
+    public List<string>? NotValues { get; set; }
+}

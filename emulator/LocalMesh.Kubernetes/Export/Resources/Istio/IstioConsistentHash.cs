@@ -1,0 +1,12 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioConsistentHash
+{
+    public string? HttpHeaderName { get; set; }
+    public IstioHttpCookie? HttpCookie { get; set; }
+    public bool? UseSourceIp { get; set; }
+    public string? HttpQueryParameterName { get; set; }
+    public int? MinimumRingSize { get; set; }
+    public object? RingHash { get; set; }
+    public object? Maglev { get; set; }
+}

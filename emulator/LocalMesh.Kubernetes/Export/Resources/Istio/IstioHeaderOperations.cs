@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioHeaderOperations
+{
+    public Dictionary<string, string>? Set { get; set; }
+    public Dictionary<string, string>? Add { get; set; }
+    public List<string>? Remove { get; set; }
+}

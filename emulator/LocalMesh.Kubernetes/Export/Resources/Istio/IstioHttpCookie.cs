@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioHttpCookie
+{
+    public string Name { get; set; } = "";
+    public string? Path { get; set; }
+    public string? Ttl { get; set; }
+}

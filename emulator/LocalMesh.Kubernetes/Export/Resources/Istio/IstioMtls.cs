@@ -1,0 +1,6 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioMtls
+{
+    public string Mode { get; set; } = "";
+}

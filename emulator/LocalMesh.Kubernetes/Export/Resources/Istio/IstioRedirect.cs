@@ -1,0 +1,10 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioRedirect
+{
+    public string? Uri { get; set; }
+    public string? Authority { get; set; }
+    public int? Port { get; set; }
+    public string? Scheme { get; set; }
+    public int? RedirectCode { get; set; }
+}

@@ -1,0 +1,9 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioRetries
+{
+    public int Attempts { get; set; }
+    public string? PerTryTimeout { get; set; }
+    public string? RetryOn { get; set; }
+    public bool? RetryRemoteLocalities { get; set; }
+}

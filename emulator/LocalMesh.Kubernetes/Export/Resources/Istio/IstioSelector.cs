@@ -1,0 +1,6 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioSelector
+{
+    public Dictionary<string, string> MatchLabels { get; set; } = [];
+}

@@ -1,0 +1,9 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioServerPort
+{
+    public int Number { get; set; }
+    public string? Name { get; set; }
+    public string Protocol { get; set; } = "";
+    public object? TargetPort { get; set; }
+}

@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioStringMatch
+{
+    public string? Exact { get; set; }
+    public string? Prefix { get; set; }
+    public string? Regex { get; set; }
+}

@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioSubset
+{
+    public string Name { get; set; } = "";
+    public Dictionary<string, string> Labels { get; set; } = [];
+    public IstioTrafficPolicy? TrafficPolicy { get; set; }
+}

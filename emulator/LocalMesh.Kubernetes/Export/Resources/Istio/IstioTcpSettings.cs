@@ -1,0 +1,10 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioTcpSettings
+{
+    public int? MaxConnections { get; set; }
+    public string? ConnectTimeout { get; set; }
+    public object? TcpKeepalive { get; set; }
+    public object? MaxConnectionDuration { get; set; }
+    public object? IdleTimeout { get; set; }
+}

@@ -1,0 +1,13 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class IstioTrafficPolicy
+{
+    public IstioLoadBalancer? LoadBalancer { get; set; }
+    public IstioConnectionPool? ConnectionPool { get; set; }
+    public IstioOutlierDetection? OutlierDetection { get; set; }
+    public object? Tls { get; set; }
+    public object? PortLevelSettings { get; set; }
+    public object? Tunnel { get; set; }
+    public object? ProxyProtocol { get; set; }
+    public object? RetryBudget { get; set; }
+}

@@ -1,0 +1,8 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class KnativeReference
+{
+    public string ApiVersion { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public string Name { get; set; } = "";
+}

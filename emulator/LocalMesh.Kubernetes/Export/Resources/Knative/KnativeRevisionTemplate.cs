@@ -1,0 +1,9 @@
+using k8s.Models;
+
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class KnativeRevisionTemplate
+{
+    public V1ObjectMeta Metadata { get; set; } = new();
+    public KnativeRevisionSpec Spec { get; set; } = new();
+}

@@ -1,0 +1,10 @@
+namespace LocalMesh.Kubernetes.Export;
+
+public sealed class KnativeTrafficTarget
+{
+    public string? RevisionName { get; set; }
+    public bool? LatestRevision { get; set; }
+    public long Percent { get; set; }
+    public string? Tag { get; set; }
+    public object? ConfigurationName { get; set; }
+}
