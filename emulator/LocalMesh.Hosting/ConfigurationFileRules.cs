@@ -141,8 +141,11 @@ internal static class ConfigurationFileRules
 
             return service with
             {
-                Http = imported.Routes ?? service.Http,
-                DestinationRule = imported.Policy ?? service.DestinationRule,
+                // Named as the file names them (a VirtualService for one host), so the export writes the team's objects.
+                VirtualService = imported.Routes is { } fileRoutes && imported.RoutesFrom is { } routesFrom
+                    ? new VirtualService(routesFrom.Spec.Hosts.Count == 1 ? routesFrom.Document.Name : service.Name) { Hosts = [service.Name], Http = fileRoutes }
+                    : service.VirtualService,
+                DestinationRule = imported.Policy is { } filePolicy ? filePolicy with { Name = imported.PolicyFrom!.Document.Name } : service.DestinationRule,
             };
         }).ToList();
 

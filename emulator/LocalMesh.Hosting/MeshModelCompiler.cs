@@ -311,7 +311,7 @@ internal static class MeshModelCompiler
         {
             Port = service.Port,
             Http = [.. service.Annotations.OfType<MeshHttpRouteAnnotation>().Select(annotation => annotation.Route)],
-            DestinationRule = subsets.Count == 0 && policy is null ? null : new DestinationRule { Subsets = subsets, TrafficPolicy = policy },
+            DestinationRule = subsets.Count == 0 && policy is null ? null : new DestinationRule { Name = service.Name, Subsets = subsets, TrafficPolicy = policy },
         };
     }
 

@@ -144,6 +144,21 @@ public sealed class ConfigurationFilesTests : IDisposable
     }
 
     [Fact]
+    public void TheExportNamesAFilesVirtualServiceAndDestinationRuleAsTheFileDoesSoTheClusterGetsTheTeamsObjects()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason
+            .Replace("kind: DestinationRule\nmetadata:\n  name: reviews", "kind: DestinationRule\nmetadata:\n  name: reviews-subsets", StringComparison.Ordinal)
+            .Replace("kind: VirtualService\nmetadata:\n  name: reviews", "kind: VirtualService\nmetadata:\n  name: reviews-for-jason", StringComparison.Ordinal));
+
+        var config = Compile(builder, mesh).Config;
+        var model = new KubernetesAppModel("app", config);
+        var reviews = config.Services.Single(s => s.Name == "reviews");
+
+        Assert.Equal("reviews-for-jason", IstioExporter.VirtualService(model, reviews)!.Metadata.Name);
+        Assert.Equal("reviews-subsets", IstioExporter.DestinationRule(model, reviews)!.Metadata.Name);
+    }
+
+    [Fact]
     public void AnIngressGatewayWithoutARouteNeedsAGatewayFromTheFiles()
     {
         var (builder, mesh, _) = Reviews(SubsetsAndJason);

@@ -216,6 +216,7 @@ public sealed class RoundTripTests : IDisposable
         [
             "FunctionScaling.MaxQueuedRequests", "FunctionScaling.ActivationTimeout", // the local activator's own settings
             "HttpRetry.RetryRemoteLocalities", // one locality locally
+            "VirtualService.Namespace", "VirtualService.Gateways", // a service's own VirtualService is for the sidecars in its namespace; gateway-bound ones come from files
         ];
         var (builder, mesh) = App(rules: true);
         var config = MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource).Config;

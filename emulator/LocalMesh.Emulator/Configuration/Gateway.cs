@@ -48,9 +48,10 @@ public sealed record GatewayServer(int Port, string Protocol, ImmutableArray<str
 }
 
 /// <summary>
-/// Istio's <c>VirtualService</c> bound to gateways (its <c>gateways</c> name them): the routes a
-/// gateway applies to requests for its hosts. A service's own routes (a VirtualService for the
-/// mesh) are the service's <see cref="MeshServiceConfig.Http"/>.
+/// Istio's <c>VirtualService</c>: routes for the mesh's sidecars (a service's
+/// <see cref="MeshServiceConfig.VirtualService"/>), or bound to gateways (its <c>gateways</c> name
+/// them; <see cref="MeshConfig.GatewayVirtualServices"/>): the routes a gateway applies to
+/// requests for its hosts.
 /// </summary>
 /// <param name="Name">The VirtualService's name.</param>
 public sealed record VirtualService(string Name)
@@ -61,7 +62,7 @@ public sealed record VirtualService(string Name)
     /// <summary>The hosts (authorities) it routes, e.g. <c>*</c> or <c>bookinfo.example.com</c>.</summary>
     public ImmutableArray<string> Hosts { get; init; } = [];
 
-    /// <summary>The gateways it is bound to, each as <c>namespace/name</c>.</summary>
+    /// <summary>The gateways it is bound to, each as <c>namespace/name</c>; empty for the mesh's sidecars.</summary>
     public ImmutableArray<string> Gateways { get; init; } = [];
 
     /// <summary>Its HTTP routes, tried in order.</summary>

@@ -92,8 +92,15 @@ public sealed record MeshServiceConfig(string Name)
     /// <summary>The service port (VirtualService <c>port</c> matches compare with it).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>The service's VirtualService (for the mesh): its routes, symmetric with <see cref="DestinationRule"/>; <c>null</c> when it has none.</summary>
+    public VirtualService? VirtualService { get; init; }
+
     /// <summary>The HTTP routes of the service's VirtualService, tried in order; empty routes everything to all endpoints.</summary>
-    public ImmutableArray<HttpRoute> Http { get; init; } = [];
+    public ImmutableArray<HttpRoute> Http
+    {
+        get => VirtualService?.Http ?? [];
+        init => VirtualService = value.IsDefaultOrEmpty ? null : (VirtualService ?? new VirtualService(Name) { Hosts = [Name] }) with { Http = value };
+    }
 
     /// <summary>The service's DestinationRule: subsets and traffic policy.</summary>
     public DestinationRule? DestinationRule { get; init; }

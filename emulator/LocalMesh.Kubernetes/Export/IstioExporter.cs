@@ -21,7 +21,8 @@ public static class IstioExporter
             ? null
             : new IstioVirtualService
             {
-                Metadata = CoreExporter.Meta(model, service.Name),
+                // Named as its file names it, so the cluster gets the team's object, not a second one.
+                Metadata = CoreExporter.Meta(model, service.VirtualService?.Name ?? service.Name),
                 Spec = new VirtualServiceSpec { Hosts = [service.Name], Http = [.. service.Http.Select(Route)] },
             };
 
@@ -48,7 +49,7 @@ public static class IstioExporter
 
         return new IstioDestinationRule
         {
-            Metadata = CoreExporter.Meta(model, service.Name),
+            Metadata = CoreExporter.Meta(model, rule?.Name ?? service.Name),
             Spec = new DestinationRuleSpec
             {
                 Host = service.Name,
