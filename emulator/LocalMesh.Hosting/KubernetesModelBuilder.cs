@@ -25,6 +25,8 @@ internal static class KubernetesModelBuilder
     {
         var mesh = model.Resources.OfType<MeshResource>().Single();
         var compiled = MeshModelCompiler.Compile(model, mesh);
+        // Resources injected automatically are their own services; a reference to one is its cluster name too.
+        var injected = compiled.Injected;
         var warnings = new List<string>();
         var workloads = new List<WorkloadSpec>();
         foreach (var (resource, workload) in compiled.Workloads)
@@ -41,7 +43,7 @@ internal static class KubernetesModelBuilder
                 Labels = labels,
                 ServiceAccount = workload.ServiceAccount,
                 Replicas = workload.Replicas,
-                Environment = [.. await EnvironmentAsync(resource, model, mesh, executionContext, warnings, cancellationToken)],
+                Environment = [.. await EnvironmentAsync(resource, injected, mesh, executionContext, warnings, cancellationToken)],
                 ConfigByEnvironment = Overlays(resource),
                 Resources = resource.Annotations.OfType<KubernetesResourcesAnnotation>().LastOrDefault()?.Resources ?? ContainerResources.Default,
                 // ServiceDefaults' endpoints, for workloads with an HTTP health check.
@@ -54,7 +56,7 @@ internal static class KubernetesModelBuilder
         var functions = new List<FunctionSpec>();
         foreach (var function in model.Resources.OfType<FunctionResource>().Where(function => function.Parent == mesh))
         {
-            var environment = await EnvironmentAsync(function, model, mesh, executionContext, warnings, cancellationToken);
+            var environment = await EnvironmentAsync(function, injected, mesh, executionContext, warnings, cancellationToken);
             foreach (var reserved in environment.Where(variable => KnativeReserved.Contains(variable.Key)))
             {
                 warnings.Add($"{function.Name}: {reserved.Key} is set by Knative itself; the model's value is not exported.");
@@ -81,7 +83,7 @@ internal static class KubernetesModelBuilder
             .Where(gateway => gateway.Parent == mesh && gateway.Annotations.OfType<IngressRouteAnnotation>().Any())
             .Select(gateway => new GatewaySpec(gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name));
 
-        foreach (var resource in model.Resources.Where(resource => IsOutsideTheMesh(resource, mesh)))
+        foreach (var resource in model.Resources.Where(resource => !injected.Contains(resource) && IsOutsideTheMesh(resource, mesh)))
         {
             warnings.Add($"{resource.Name}: not part of the mesh (no service, function or broker holds it), so it is not exported.");
         }
@@ -138,7 +140,7 @@ internal static class KubernetesModelBuilder
     /// Knative's broker ingress; values that only exist locally are dropped with a warning.
     /// </summary>
     private static async Task<List<KeyValuePair<string, string>>> EnvironmentAsync(
-        IResource resource, DistributedApplicationModel model, MeshResource mesh, DistributedApplicationExecutionContext executionContext,
+        IResource resource, IReadOnlySet<IResource> injected, MeshResource mesh, DistributedApplicationExecutionContext executionContext,
         List<string> warnings, CancellationToken cancellationToken)
     {
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
@@ -157,7 +159,7 @@ internal static class KubernetesModelBuilder
                 continue;
             }
 
-            if (ClusterValue(value, resource, mesh) is { } clusterValue)
+            if (ClusterValue(value, resource, injected, mesh) is { } clusterValue)
             {
                 environment.Add(new(name, clusterValue));
             }
@@ -170,16 +172,16 @@ internal static class KubernetesModelBuilder
         return environment;
     }
 
-    private static string? ClusterValue(object value, IResource self, MeshResource mesh)
+    private static string? ClusterValue(object value, IResource self, IReadOnlySet<IResource> injected, MeshResource mesh)
     {
         switch (value)
         {
             case string text:
                 return text;
             case EndpointReference endpoint:
-                return ClusterUrl(endpoint.Resource, self, mesh);
+                return ClusterUrl(endpoint.Resource, self, injected, mesh);
             case EndpointReferenceExpression expression:
-                var url = ClusterUrl(expression.Endpoint.Resource, self, mesh);
+                var url = ClusterUrl(expression.Endpoint.Resource, self, injected, mesh);
                 if (url is null)
                 {
                     return null;
@@ -196,7 +198,7 @@ internal static class KubernetesModelBuilder
                     _ => url,
                 };
             case ReferenceExpression { IsConditional: false } expression:
-                var parts = expression.ValueProviders.Select(provider => ClusterValue(provider, self, mesh)).ToList();
+                var parts = expression.ValueProviders.Select(provider => ClusterValue(provider, self, injected, mesh)).ToList();
                 return parts.Any(part => part is null)
                     ? null
                     : string.Format(CultureInfo.InvariantCulture, expression.Format, [.. parts]);
@@ -205,7 +207,7 @@ internal static class KubernetesModelBuilder
         }
     }
 
-    private static string? ClusterUrl(IResource target, IResource self, MeshResource mesh)
+    private static string? ClusterUrl(IResource target, IResource self, IReadOnlySet<IResource> injected, MeshResource mesh)
     {
         var domain = $"{mesh.Namespace}.svc.cluster.local";
         return target switch
@@ -214,6 +216,7 @@ internal static class KubernetesModelBuilder
             FunctionResource function => $"http://{function.Name}.{domain}",
             BrokerResource broker => $"http://broker-ingress.knative-eventing.svc.cluster.local/{mesh.Namespace}/{broker.Name}",
             _ when target == self => $"http://localhost:{WorkloadSpec.DefaultContainerPort}",
+            _ when injected.Contains(target) => $"http://{target.Name}.{domain}:{LocalMesh.Emulator.Configuration.MeshServiceConfig.DefaultPort}",
             _ => null,
         };
     }

@@ -84,3 +84,18 @@ public sealed record EnvironmentOverlayAnnotation(string Environment, string Nam
 /// <summary>What a workload may do with the Kubernetes API: a rule of its Role.</summary>
 /// <param name="Rule">The rule.</param>
 public sealed record KubernetesApiAccessAnnotation(LocalMesh.Kubernetes.Export.ApiAccessRule Rule) : IResourceAnnotation;
+
+/// <summary>
+/// On the mesh: every project and executable with an HTTP endpoint gets sidecars and becomes the
+/// workload of a mesh service of its own name, as Istio's <c>istio-injection=enabled</c> does for a
+/// namespace.
+/// </summary>
+public sealed record MeshAutomaticSidecarsAnnotation : IResourceAnnotation;
+
+/// <summary>On a resource: no sidecar for it, as Istio's <c>sidecar.istio.io/inject: "false"</c>.</summary>
+public sealed record MeshSidecarExcludedAnnotation : IResourceAnnotation;
+
+/// <summary>On a resource the mesh injects: its <c>version</c> label and any others.</summary>
+/// <param name="Version">The <c>version</c> label; <c>null</c> keeps <c>v1</c>.</param>
+/// <param name="Labels">More labels (subsets and <c>sourceLabels</c> select on them).</param>
+public sealed record MeshInjectionAnnotation(string? Version, ImmutableDictionary<string, string> Labels) : IResourceAnnotation;

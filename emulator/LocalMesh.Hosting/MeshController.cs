@@ -73,7 +73,7 @@ internal sealed class MeshController(
         SidecarWiring.AllocateEndpoints(model, _server);
         foreach (var call in mesh.Calls)
         {
-            SidecarWiring.RouteThroughSidecar(call.Caller, call.Service, _server.Addresses[call.Listener.Name]);
+            SidecarWiring.RouteThroughSidecar(call.Caller, call.Callee, _server.Addresses[call.Listener.Name]);
         }
 
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())

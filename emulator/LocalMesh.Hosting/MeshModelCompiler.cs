@@ -12,7 +12,7 @@ namespace Aspire.Hosting;
 /// <summary>The mesh compiled from the app model: the data plane's configuration and the calls to rewire.</summary>
 /// <param name="Config">The data plane's configuration.</param>
 /// <param name="Workloads">Each workload resource with its configuration.</param>
-/// <param name="Calls">Each call from a workload to a mesh service, carried by an outbound listener.</param>
+/// <param name="Calls">Each call from a workload to a mesh service (or an injected resource, whose service has its name), carried by an outbound listener.</param>
 /// <param name="Notices">Where the emulator cannot do exactly what Istio or Knative would, to say at start-up.</param>
 /// <param name="Warnings">What the configuration files hold that Istio accepts but cannot work, or that is only carried, to say at start-up.</param>
 /// <param name="RuleSources">For each service whose rules come from files, the objects and where they are.</param>
@@ -20,12 +20,15 @@ namespace Aspire.Hosting;
 internal sealed record CompiledMesh(
     MeshConfig Config,
     ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
-    ImmutableArray<(IResource Caller, IMeshServiceResource Service, ListenerConfig Listener)> Calls,
+    ImmutableArray<(IResource Caller, IResource Callee, ListenerConfig Listener)> Calls,
     IReadOnlyList<MeshNotice> Notices,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, string> RuleSources,
     IReadOnlyList<ConfigDocument> Carried)
 {
+    /// <summary>The resources the mesh injected (<c>WithAutomaticSidecars</c>): each is the workload of a service of its own name.</summary>
+    public IReadOnlySet<IResource> Injected { get; init; } = new HashSet<IResource>();
+
     /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
     public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
 
@@ -88,29 +91,34 @@ internal static class MeshModelCompiler
                 resource.GetReplicaCount())));
         }
 
+        var warnings = new List<string>();
+        var injected = MeshInjection.Inject(model, mesh, errors, warnings);
+        workloads.AddRange(injected);
         foreach (var service in services.Where(service => workloads.All(w => w.Workload.Service != service.Name)))
         {
             errors.Add(new(service.Name, "workloads", "has no workload, so every call to it would fail with 503 (no healthy upstream).",
                 $"add one with {service.Name}.WithWorkload(builder.AddProject<...>(\"{service.Name}-v1\"))."));
         }
 
+        // A reference is a call through the mesh when the caller has a sidecar and the callee is a
+        // mesh service (or function, or broker) or an injected resource (its service has its name).
+        var meshed = workloads.Select(w => w.Resource).ToHashSet();
+        var injectedResources = injected.Select(w => w.Resource).ToHashSet();
         var calls = (
             from caller in model.Resources
+            where meshed.Contains(caller)
             from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
             // WithReference writes a "Reference"; a workload's link to its own service is not a call.
             where relationship.Type == ReferenceRelationship
-            where relationship.Resource is IMeshServiceResource service && service.Parent == mesh
-            let service = (IMeshServiceResource)relationship.Resource
-            // Callers outside the mesh keep the service's own address (a caller without a sidecar).
-            where caller.Annotations.OfType<MeshWorkloadAnnotation>().Any()
-            select (caller, service, ListenerConfig.Outbound(caller.Name, service.Name)))
+            let callee = relationship.Resource
+            where (callee is IMeshServiceResource service && service.Parent == mesh) || (injectedResources.Contains(callee) && callee != caller)
+            select (caller, callee, ListenerConfig.Outbound(caller.Name, callee.Name)))
             .DistinctBy(call => call.Item3.Name)
             .ToImmutableArray();
 
-        var meshServices = services.Select(ServiceConfig).ToList();
+        var meshServices = services.Select(ServiceConfig).Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name))).ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
-        var warnings = new List<string>();
         var fromFiles = ConfigurationFileRules.FileRules.None(meshServices);
         if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
         {
@@ -205,6 +213,7 @@ internal static class MeshModelCompiler
 
         return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried)
         {
+            Injected = injectedResources,
             FileRules = fromFiles.Rules,
             FunctionTraffic = functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
                 ? imported.Traffic

@@ -34,17 +34,29 @@ internal static class SidecarWiring
     }
 
     /// <summary>
-    /// Rewrites the caller's service-discovery variables for <paramref name="service"/> to its own
-    /// outbound sidecar. Runs after <c>WithReference</c> wrote them, so any HTTP client works
-    /// unchanged and the caller's identity is the listener it uses.
+    /// Rewrites the caller's references to <paramref name="callee"/> (a mesh service, or an
+    /// injected resource) to its own outbound sidecar. Runs after <c>WithReference</c> wrote them,
+    /// so any HTTP client works unchanged and the caller's identity is the listener it uses. As in
+    /// Istio, the application speaks plaintext to its sidecar: a reference to the callee's HTTPS
+    /// endpoint is the sidecar too, and service discovery's <c>https</c> entries are dropped so
+    /// <c>https+http://</c> settles on the sidecar's <c>http</c> one.
     /// </summary>
-    public static void RouteThroughSidecar(IResource caller, IMeshServiceResource service, Uri sidecar)
+    public static void RouteThroughSidecar(IResource caller, IResource callee, Uri sidecar)
     {
         caller.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
         {
             foreach (var (name, value) in context.EnvironmentVariables.ToList())
             {
-                if (SidecarValue(value, service, sidecar) is { } rewritten)
+                if (SidecarValue(value, callee, sidecar) is not { } rewritten)
+                {
+                    continue;
+                }
+
+                if (name.StartsWith(ServiceDiscoveryPrefix, StringComparison.Ordinal) && IsHttps(value))
+                {
+                    context.EnvironmentVariables.Remove(name);
+                }
+                else
                 {
                     context.EnvironmentVariables[name] = rewritten;
                 }
@@ -52,10 +64,21 @@ internal static class SidecarWiring
         }));
     }
 
-    private static string? SidecarValue(object value, IMeshServiceResource service, Uri sidecar) => value switch
+    /// <summary>Where Aspire writes service discovery's endpoints: <c>services__&lt;name&gt;__&lt;endpoint&gt;__&lt;n&gt;</c>.</summary>
+    private const string ServiceDiscoveryPrefix = "services__";
+
+    private static bool IsHttps(object value) => value switch
     {
-        EndpointReference endpoint when endpoint.Resource == service => sidecar.ToString().TrimEnd('/'),
-        EndpointReferenceExpression expression when expression.Endpoint.Resource == service => expression.Property switch
+        EndpointReference endpoint => endpoint.Scheme == "https",
+        EndpointReferenceExpression expression => expression.Endpoint.Scheme == "https",
+        ReferenceExpression expression when expression.ValueProviders.Count == 1 => IsHttps(expression.ValueProviders[0]),
+        _ => false,
+    };
+
+    private static string? SidecarValue(object value, IResource callee, Uri sidecar) => value switch
+    {
+        EndpointReference endpoint when endpoint.Resource == callee => sidecar.ToString().TrimEnd('/'),
+        EndpointReferenceExpression expression when expression.Endpoint.Resource == callee => expression.Property switch
         {
             EndpointProperty.Host or EndpointProperty.IPV4Host => sidecar.Host,
             EndpointProperty.Port or EndpointProperty.TargetPort => sidecar.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -64,7 +87,7 @@ internal static class SidecarWiring
             _ => sidecar.ToString().TrimEnd('/'),
         },
         ReferenceExpression expression when expression.ValueProviders.Count == 1 && expression.Format == "{0}" =>
-            SidecarValue(expression.ValueProviders[0], service, sidecar),
+            SidecarValue(expression.ValueProviders[0], callee, sidecar),
         _ => null,
     };
 }

@@ -112,7 +112,7 @@ public sealed class AddMeshTests
         Assert.Equal(ListenerKind.Ingress, compiled.Config.Listeners[^1].Kind);
         Assert.Equal("productpage", compiled.Config.Listeners[^1].Destination);
         var call = Assert.Single(compiled.Calls);
-        Assert.Equal(("productpage-v1", "reviews"), (call.Caller.Name, call.Service.Name));
+        Assert.Equal(("productpage-v1", "reviews"), (call.Caller.Name, call.Callee.Name));
         Assert.Equal("reviews-v1", compiled.Config.Workloads.Single(w => w.Service == "reviews").ServiceAccount);
         Assert.Equal(2, compiled.Config.Workloads.Single(w => w.Service == "reviews").Replicas);
     }

@@ -35,7 +35,7 @@ public sealed class ServerlessModelTests
         Assert.Equal("sentiment", revision.Labels["serving.knative.dev/service"]);
         Assert.Contains(compiled.Config.Listeners, l => l.Name == "inbound|sentiment-00001|0");
         Assert.Contains(compiled.Config.Listeners, l => l.Name == "service|sentiment");
-        var call = Assert.Single(compiled.Calls, c => c.Service.Name == "sentiment");
+        var call = Assert.Single(compiled.Calls, c => c.Callee.Name == "sentiment");
         Assert.Equal("outbound|reviews-v1|sentiment", call.Listener.Name);
 
         // Without traffic targets, the latest revision takes everything.

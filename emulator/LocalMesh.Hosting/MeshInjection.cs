@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Kubernetes;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// Istio's sidecar injection for the app model (<see cref="MeshInjectionBuilderExtensions.WithAutomaticSidecars"/>):
+/// every project and executable with an HTTP endpoint, unless it opted out or is already a
+/// workload of an <c>AddService</c>, becomes the workload of a mesh service of its own name.
+/// </summary>
+internal static class MeshInjection
+{
+    /// <summary>The injected resources with their workloads; problems go to <paramref name="errors"/>, what is left out to <paramref name="warnings"/>.</summary>
+    public static List<(IResource Resource, WorkloadConfig Workload)> Inject(
+        DistributedApplicationModel model, MeshResource mesh, List<MeshModelError> errors, List<string> warnings)
+    {
+        var enabled = mesh.Annotations.OfType<MeshAutomaticSidecarsAnnotation>().Any();
+        var injected = new List<(IResource, WorkloadConfig)>();
+        foreach (var resource in model.Resources.Where(resource => resource is not IResourceWithParent<MeshResource>))
+        {
+            var settings = resource.Annotations.OfType<MeshInjectionAnnotation>().LastOrDefault();
+            var explicitWorkload = resource.Annotations.OfType<MeshWorkloadAnnotation>().Any();
+            var excluded = resource.Annotations.OfType<MeshSidecarExcludedAnnotation>().Any();
+            if (explicitWorkload && excluded)
+            {
+                errors.Add(new(resource.Name, "WithoutSidecar", "is a workload of a mesh service (WithWorkload), which gives it a sidecar.",
+                    "remove WithoutSidecar, or remove it from the service's WithWorkload."));
+                continue;
+            }
+
+            if (settings is not null && (explicitWorkload || excluded || !enabled || !IsCandidate(resource)))
+            {
+                errors.Add(new(resource.Name, "WithMeshVersion", explicitWorkload
+                        ? "is set on a workload of a mesh service, whose labels WithWorkload gives."
+                        : "is set on a resource the mesh does not inject (no WithAutomaticSidecars on the mesh, WithoutSidecar, or no HTTP endpoint).",
+                    explicitWorkload ? "give the version and labels with WithWorkload(..., version, labels)." : "call WithAutomaticSidecars() on the mesh, or remove WithMeshVersion and WithMeshLabels."));
+                continue;
+            }
+
+            if (!enabled || explicitWorkload || excluded || !IsCandidate(resource))
+            {
+                continue;
+            }
+
+            var endpoints = resource.Annotations.OfType<EndpointAnnotation>().ToList();
+            if (!endpoints.Any(endpoint => endpoint.UriScheme == "http"))
+            {
+                warnings.Add($"{resource.Name}: not in the mesh: it has only an HTTPS endpoint, and its inbound sidecar forwards plaintext HTTP. Add WithHttpEndpoint() for the mesh, or WithoutSidecar() to say so.");
+                continue;
+            }
+
+            if (!KubernetesNames.IsValidDnsLabel(resource.Name))
+            {
+                errors.Add(new(resource.Name, "name", "is not a valid Kubernetes name, which its mesh service (and the export's Service) would have.",
+                    $"name the resource with {KubernetesNames.DnsLabelRule}, or keep it out with WithoutSidecar()."));
+                continue;
+            }
+
+            var labels = (settings?.Labels ?? ImmutableDictionary<string, string>.Empty)
+                .SetItem(MeshModelCompiler.AppLabel, resource.Name)
+                .SetItem(MeshModelCompiler.VersionLabel, settings?.Version ?? "v1");
+            foreach (var (key, value) in labels.Where(label => !KubernetesNames.IsValidLabelKey(label.Key) || !KubernetesNames.IsValidLabelValue(label.Value)))
+            {
+                errors.Add(new(resource.Name, $"labels[{key}]", $"'{key}={value}' is not a valid Kubernetes label.", $"use {KubernetesNames.LabelKeyRule} for keys and {KubernetesNames.LabelValueRule} for values."));
+            }
+
+            injected.Add((resource, new WorkloadConfig(resource.Name, resource.Name, labels, resource.Name, resource.GetReplicaCount())));
+        }
+
+        return injected;
+    }
+
+    /// <summary>
+    /// What Istio would inject: a project or an executable (a pod of the app) with an HTTP or HTTPS
+    /// endpoint; not what exists only for the local run and never deploys (Aspire's dashboard).
+    /// </summary>
+    private static bool IsCandidate(IResource resource) =>
+        resource is ProjectResource or ExecutableResource
+        && !resource.IsExcludedFromPublish()
+        && resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme is "http" or "https");
+}

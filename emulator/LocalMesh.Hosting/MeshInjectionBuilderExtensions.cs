@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Sidecars for every resource of the app with one call, as Istio injects them into every pod of
+/// a labelled namespace: an existing AppHost (<c>webfrontend.WithReference(apiservice)</c>) runs
+/// through the mesh unchanged. <c>AddService</c> and <c>WithWorkload</c> stay for several versions
+/// behind one service name; both styles mix in one app.
+/// </summary>
+public static class MeshInjectionBuilderExtensions
+{
+    /// <summary>
+    /// Puts every project and executable that has an HTTP endpoint into the mesh: each becomes the
+    /// workload of a mesh service of its own name (labels <c>app=&lt;name&gt;</c>, <c>version=v1</c>),
+    /// and every reference between two of them goes through the caller's outbound sidecar.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithAutomaticSidecars();
+    /// var api = builder.AddProject&lt;Projects.ApiService&gt;("apiservice").WithReplicas(3);
+    /// builder.AddProject&lt;Projects.Web&gt;("webfrontend").WithReference(api);   // through the mesh
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithAutomaticSidecars(this IResourceBuilder<MeshResource> mesh)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return mesh.WithAnnotation(new MeshAutomaticSidecarsAnnotation(), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>Keeps the resource out of the mesh: no sidecar, and the calls to and from it are direct.</summary>
+    /// <param name="resource">The resource.</param>
+    public static IResourceBuilder<T> WithoutSidecar<T>(this IResourceBuilder<T> resource) where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return resource.WithAnnotation(new MeshSidecarExcludedAnnotation(), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>Sets the <c>version</c> label the mesh gives the resource when it injects it (default <c>v1</c>).</summary>
+    /// <param name="resource">The resource.</param>
+    /// <param name="version">The version, a Kubernetes label value.</param>
+    public static IResourceBuilder<T> WithMeshVersion<T>(this IResourceBuilder<T> resource, string version) where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        var current = resource.Resource.Annotations.OfType<MeshInjectionAnnotation>().LastOrDefault();
+        return resource.WithAnnotation(new MeshInjectionAnnotation(version, current?.Labels ?? ImmutableDictionary<string, string>.Empty), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>Adds labels the mesh gives the resource when it injects it, for subsets and <c>sourceLabels</c> to select on.</summary>
+    /// <param name="resource">The resource.</param>
+    /// <param name="labels">The labels.</param>
+    public static IResourceBuilder<T> WithMeshLabels<T>(this IResourceBuilder<T> resource, IReadOnlyDictionary<string, string> labels) where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ArgumentNullException.ThrowIfNull(labels);
+        var current = resource.Resource.Annotations.OfType<MeshInjectionAnnotation>().LastOrDefault();
+        return resource.WithAnnotation(new MeshInjectionAnnotation(current?.Version, (current?.Labels ?? ImmutableDictionary<string, string>.Empty).SetItems(labels)),
+            ResourceAnnotationMutationBehavior.Replace);
+    }
+}

@@ -1,0 +1,155 @@
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Hosting;
+
+namespace LocalMesh.Hosting.Tests;
+
+/// <summary>
+/// Sidecars for every project with one call (<c>WithAutomaticSidecars</c>), on an app shaped like
+/// Aspire's starter template; the wiring is checked on the model, without starting a process.
+/// </summary>
+public sealed class InjectionTests
+{
+    // Two of the sample's projects stand in for the template's (AddProject wants a project file); no launch profile, so the endpoints are the test's.
+    private sealed class ApiService : IProjectMetadata
+    {
+        public string ProjectPath => Sample("Details");
+    }
+
+    private sealed class Web : IProjectMetadata
+    {
+        public string ProjectPath => Sample("ProductPage");
+    }
+
+    private static string Sample(string project)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory.FullName, "Dev.sln")))
+        {
+            directory = directory.Parent ?? throw new InvalidOperationException("No Dev.sln above the test's folder.");
+        }
+
+        return Path.Combine(directory.FullName, "samples", project, $"{project}.csproj");
+    }
+
+    /// <summary>The starter template's shape: a web front end that references an API with three replicas; its only LocalMesh line is the injection.</summary>
+    private static (IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh, IResourceBuilder<ProjectResource> Api, IResourceBuilder<ProjectResource> Web) Starter()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithAutomaticSidecars();
+        var api = builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint().WithHttpsEndpoint().WithReplicas(3);
+        var web = builder.AddProject<Web>("webfrontend", launchProfileName: null).WithHttpEndpoint().WithExternalHttpEndpoints().WithReference(api);
+        return (builder, mesh, api, web);
+    }
+
+    private static CompiledMesh Compile(IDistributedApplicationBuilder builder, IResourceBuilder<MeshResource> mesh) =>
+        MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource);
+
+    [Fact]
+    public void EveryProjectBecomesTheWorkloadOfAServiceOfItsNameAndEachReferenceACallThroughTheCallersSidecar()
+    {
+        var (builder, mesh, _, _) = Starter();
+
+        var compiled = Compile(builder, mesh);
+
+        Assert.Equal(["apiservice", "webfrontend"], compiled.Config.Services.Select(s => s.Name).Order());
+        var api = compiled.Config.Workloads.Single(w => w.Name == "apiservice");
+        Assert.Equal(("apiservice", 3, "apiservice"), (api.Service, api.Replicas, api.ServiceAccount));
+        Assert.Equal(new Dictionary<string, string> { ["app"] = "apiservice", ["version"] = "v1" }, api.Labels);
+        Assert.Equal(["inbound|apiservice|0", "inbound|apiservice|1", "inbound|apiservice|2", "inbound|webfrontend|0", "outbound|webfrontend|apiservice"],
+            compiled.Config.Listeners.Select(l => l.Name).Order());
+        var call = Assert.Single(compiled.Calls);
+        Assert.Equal(("webfrontend", "apiservice"), (call.Caller.Name, call.Callee.Name));
+        Assert.Equal(["apiservice", "webfrontend"], compiled.Injected.Select(r => r.Name).Order());
+    }
+
+    [Fact]
+    public async Task TheCallersReferencesBecomeItsSidecarAndTheHttpsEntriesOfServiceDiscoveryAreDropped()
+    {
+        var (builder, mesh, api, web) = Starter();
+        var compiled = Compile(builder, mesh);
+        var sidecar = new Uri("http://127.0.0.1:41000");
+
+        // What Aspire writes for WithReference(api): both of the API's endpoints.
+        Assert.Superset(new HashSet<string> { "services__apiservice__http__0", "services__apiservice__https__0" }, (await EnvironmentAsync(web.Resource, allValues: true)).Keys.ToHashSet());
+
+        SidecarWiring.RouteThroughSidecar(web.Resource, api.Resource, sidecar);
+        var environment = await EnvironmentAsync(web.Resource);
+
+        Assert.Equal("http://127.0.0.1:41000", environment["services__apiservice__http__0"]);
+        Assert.DoesNotContain("services__apiservice__https__0", environment.Keys);
+        // Whatever else refers to the API's endpoints (Aspire's APISERVICE_HTTP, ..._HTTPS) is the sidecar too.
+        Assert.All(environment.Where(pair => pair.Key.StartsWith("APISERVICE_", StringComparison.Ordinal)), pair => Assert.Equal("http://127.0.0.1:41000", pair.Value));
+        Assert.Single(compiled.Calls);
+    }
+
+    [Fact]
+    public void WithoutSidecarKeepsAResourceOutAndItsCallsDirect()
+    {
+        var (builder, mesh, api, _) = Starter();
+        api.WithoutSidecar();
+
+        var compiled = Compile(builder, mesh);
+
+        Assert.Equal(["webfrontend"], compiled.Config.Workloads.Select(w => w.Name));
+        Assert.Empty(compiled.Calls);
+    }
+
+    [Fact]
+    public void VersionAndLabelsAndTheTwoStylesMixInOneApp()
+    {
+        var (builder, mesh, api, web) = Starter();
+        api.WithMeshVersion("v2").WithMeshLabels(new Dictionary<string, string> { ["track"] = "canary" });
+        var ratings = mesh.AddService("ratings").WithWorkload(builder.AddProject<ApiService>("ratings-v1", launchProfileName: null).WithHttpEndpoint(), version: "v1");
+        web.WithReference(ratings);
+
+        var compiled = Compile(builder, mesh);
+
+        Assert.Equal(new Dictionary<string, string> { ["app"] = "apiservice", ["version"] = "v2", ["track"] = "canary" },
+            compiled.Config.Workloads.Single(w => w.Name == "apiservice").Labels);
+        Assert.Equal(["outbound|webfrontend|apiservice", "outbound|webfrontend|ratings"], compiled.Calls.Select(c => c.Listener.Name).Order());
+        Assert.DoesNotContain(compiled.Injected, resource => resource.Name == "ratings-v1");
+    }
+
+    [Fact]
+    public void MistakesAreOneLineEachNamingTheResourceAndTheFix()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithAutomaticSidecars();
+        var reviews = mesh.AddService("reviews");
+        reviews.WithWorkload(builder.AddProject<ApiService>("reviews-v1", launchProfileName: null).WithHttpEndpoint().WithoutSidecar());
+        builder.AddProject<Web>("WebFront", launchProfileName: null).WithHttpEndpoint();
+        builder.AddProject<Web>("secure-only", launchProfileName: null).WithHttpsEndpoint();
+
+        var error = Assert.Throws<MeshModelException>(() => Compile(builder, mesh));
+
+        Assert.Equal([("reviews-v1", "WithoutSidecar"), ("WebFront", "name")], error.Errors.Select(e => (e.Resource, e.Field)).Order());
+        Assert.Contains(error.Warnings, warning => warning.StartsWith("secure-only: not in the mesh: it has only an HTTPS endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WithMeshVersionOnAResourceTheMeshDoesNotInjectIsAnError()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        mesh.AddService("api").WithWorkload(builder.AddProject<ApiService>("api-v1", launchProfileName: null).WithHttpEndpoint());
+        builder.AddProject<Web>("web", launchProfileName: null).WithHttpEndpoint().WithMeshVersion("v2");
+
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
+
+        Assert.Equal(("web", "WithMeshVersion"), (error.Resource, error.Field));
+        Assert.Contains("WithAutomaticSidecars", error.Fix);
+    }
+
+    /// <summary>The resource's environment as its callbacks write it; the values still unresolved (endpoint references) only with <paramref name="allValues"/>.</summary>
+    private static async Task<Dictionary<string, string>> EnvironmentAsync(IResource resource, bool allValues = false)
+    {
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), resource, values);
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        return values.Where(pair => allValues || pair.Value is string).ToDictionary(pair => pair.Key, pair => pair.Value.ToString() ?? "");
+    }
+}
