@@ -116,6 +116,19 @@ internal static class MeshModelCompiler
             .DistinctBy(call => call.Item3.Name)
             .ToImmutableArray();
 
+        // What a meshed caller references that the mesh does not carry goes direct: said once, not silently bypassed.
+        foreach (var (caller, callee) in
+            from caller in model.Resources
+            where meshed.Contains(caller)
+            from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
+            where relationship.Type == ReferenceRelationship
+            let callee = relationship.Resource
+            where callee is IResourceWithEndpoints && callee is not IResourceWithParent<MeshResource> && !meshed.Contains(callee)
+            select (caller, callee))
+        {
+            warnings.Add($"{caller.Name} → {callee.Name}: direct, not through the mesh ({callee.Name} has no sidecar: {(callee.Annotations.OfType<MeshSidecarExcludedAnnotation>().Any() ? "WithoutSidecar" : callee is ProjectResource or ExecutableResource ? "not a workload; WithAutomaticSidecars() or WithWorkload would mesh it" : "only projects and executables get sidecars")}).");
+        }
+
         var meshServices = services.Select(ServiceConfig).Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name))).ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();

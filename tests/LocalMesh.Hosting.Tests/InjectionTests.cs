@@ -92,6 +92,7 @@ public sealed class InjectionTests
 
         Assert.Equal(["webfrontend"], compiled.Config.Workloads.Select(w => w.Name));
         Assert.Empty(compiled.Calls);
+        Assert.Contains("webfrontend → apiservice: direct, not through the mesh (apiservice has no sidecar: WithoutSidecar).", compiled.Warnings);
     }
 
     [Fact]
