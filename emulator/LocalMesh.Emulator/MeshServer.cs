@@ -71,7 +71,7 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>The endpoints outlier detection has ejected now, by calling sidecar.</summary>
     public IReadOnlyList<Ejection> Ejections => _app.Services.GetRequiredService<OutlierDetector>().Ejections;
 
-    /// <summary>Raised when an endpoint is ejected.</summary>
+    /// <summary>Raised when an endpoint is ejected, and when it returns.</summary>
     public event Action? EjectionsChanged
     {
         add => _app.Services.GetRequiredService<OutlierDetector>().Changed += value;

@@ -82,7 +82,7 @@ internal sealed class MeshController(
                 gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url, MeshDashboard.Serves(mesh.Config, gateway));
         }
 
-        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, _stopping.Token, mesh.RuleSources);
+        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, mesh.RuleSources);
         if (resource.Annotations.OfType<MeshConfigurationFilesAnnotation>().Any())
         {
             _files = new ConfigurationFilesWatcher(model, resource, Control, log, (errors, sources) => _ = dashboard.ConfigurationChangedAsync(errors, sources));

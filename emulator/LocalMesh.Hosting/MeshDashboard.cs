@@ -20,7 +20,6 @@ internal sealed class MeshDashboard(
     MeshServer server,
     MeshControl control,
     ILogger logger,
-    CancellationToken stopping,
     IReadOnlyDictionary<string, string> ruleSources)
 {
     private static readonly DateTime ProcessStarted = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
@@ -231,17 +230,8 @@ internal sealed class MeshDashboard(
         }
     }
 
-    /// <summary>Shows an ejection now, and again when it ends (no event marks the end).</summary>
-    public void OnEjectionsChanged()
-    {
-        _ = PublishAsync(server.State.Snapshot);
-        if (server.Ejections.Count > 0)
-        {
-            var until = server.Ejections.Min(ejection => ejection.Until);
-            _ = Task.Delay(until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100), stopping)
-                .ContinueWith(_ => PublishAsync(server.State.Snapshot), TaskScheduler.Default);
-        }
-    }
+    /// <summary>Shows an ejection when it happens and when it ends (the data plane raises both, on its clock).</summary>
+    public void OnEjectionsChanged() => _ = PublishAsync(server.State.Snapshot);
 
     private string Ejected(string service)
     {

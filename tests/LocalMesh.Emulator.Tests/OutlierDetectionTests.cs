@@ -67,6 +67,28 @@ public sealed class OutlierDetectionTests
     }
 
     [Fact]
+    public void EachEjectionAndEachReturnIsAnnouncedOnTheInjectedClock()
+    {
+        var time = new FakeTimeProvider();
+        var detector = new OutlierDetector(time);
+        var cluster = ClusterWith(Defaults with { MaxEjectionPercent = 100, BaseEjectionTime = TimeSpan.FromSeconds(30) });
+        var announced = new List<int>();
+        detector.Changed += () => announced.Add(detector.Ejections.Count);
+
+        Fail(detector, cluster, 3, 5);
+        time.Advance(TimeSpan.FromSeconds(15));
+        Fail(detector, cluster, 4, 5);
+        Assert.Equal([1, 2], announced);
+
+        time.Advance(TimeSpan.FromSeconds(20)); // the first returns at the sweep after 30 s
+        Assert.Equal([1, 2, 1], announced);
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal([1, 2, 1, 0], announced);
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(4, announced.Count);
+    }
+
+    [Fact]
     public void ASuccessStartsTheCountAgain()
     {
         var detector = new OutlierDetector(new FakeTimeProvider());

@@ -26,8 +26,10 @@ internal sealed class OutlierDetector(TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Source, string Cluster), ClusterState> _clusters = new();
     private readonly DateTimeOffset _start = time.GetUtcNow();
+    private readonly Lock _returning = new();
+    private ITimer? _nextReturn;
 
-    /// <summary>Raised when an endpoint is ejected or returns.</summary>
+    /// <summary>Raised when an endpoint is ejected, and when it returns (on the injected clock).</summary>
     public event Action? Changed;
 
     /// <summary>Every endpoint ejected now.</summary>
@@ -58,6 +60,26 @@ internal sealed class OutlierDetector(TimeProvider time)
         if (state.Report(endpoint.Name, code, settings, cluster.Endpoints.Length, time.GetUtcNow(), _start, cluster.Name))
         {
             Changed?.Invoke();
+            ScheduleReturn();
+        }
+    }
+
+    /// <summary>Arms one timer, on the injected clock, for the earliest return of an ejected endpoint; it raises <see cref="Changed"/> then.</summary>
+    private void ScheduleReturn()
+    {
+        lock (_returning)
+        {
+            _nextReturn?.Dispose();
+            _nextReturn = null;
+            if (Ejections is { Count: > 0 } ejections)
+            {
+                var due = ejections.Min(ejection => ejection.Until) - time.GetUtcNow();
+                _nextReturn = time.CreateTimer(_ =>
+                {
+                    Changed?.Invoke();
+                    ScheduleReturn();
+                }, null, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
         }
     }
 
