@@ -76,6 +76,14 @@ internal sealed class MeshController(
             SidecarWiring.RouteThroughSidecar(call.Caller, call.Callee, _server.Addresses[call.Listener.Name]);
         }
 
+        if (mesh.Injected.Count > 0)
+        {
+            // Istio's injection says nothing; a newcomer still wants to know what the one line did.
+            log.LogInformation("Sidecars injected (WithAutomaticSidecars): {Workloads}; calls through the mesh: {Calls}.",
+                string.Join(", ", mesh.Workloads.Where(w => mesh.Injected.Contains(w.Resource)).Select(w => w.Workload.Replicas == 1 ? w.Workload.Name : $"{w.Workload.Name} ×{w.Workload.Replicas}")),
+                mesh.Calls.Length == 0 ? "none" : string.Join(", ", mesh.Calls.Select(call => $"{call.Caller.Name} → {call.Callee.Name}")));
+        }
+
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
         {
             log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}, serving {Routes}; it answers once every workload is ready.",
