@@ -104,29 +104,27 @@ internal static class MeshModelCompiler
         // mesh service (or function, or broker) or an injected resource (its service has its name).
         var meshed = workloads.Select(w => w.Resource).ToHashSet();
         var injectedResources = injected.Select(w => w.Resource).ToHashSet();
-        var calls = (
+        var references = (
             from caller in model.Resources
             where meshed.Contains(caller)
             from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
             // WithReference writes a "Reference"; a workload's link to its own service is not a call.
-            where relationship.Type == ReferenceRelationship
-            let callee = relationship.Resource
-            where (callee is IMeshServiceResource service && service.Parent == mesh) || (injectedResources.Contains(callee) && callee != caller)
-            select (caller, callee, ListenerConfig.Outbound(caller.Name, callee.Name)))
+            where relationship.Type == ReferenceRelationship && relationship.Resource != caller
+            select (Caller: caller, Callee: relationship.Resource)).ToList();
+        var calls = references
+            .Where(reference => (reference.Callee is IMeshServiceResource service && service.Parent == mesh) || injectedResources.Contains(reference.Callee))
+            .Select(reference => (reference.Caller, reference.Callee, ListenerConfig.Outbound(reference.Caller.Name, reference.Callee.Name)))
             .DistinctBy(call => call.Item3.Name)
             .ToImmutableArray();
 
         // What a meshed caller references that the mesh does not carry goes direct: said once, not silently bypassed.
-        foreach (var (caller, callee) in
-            from caller in model.Resources
-            where meshed.Contains(caller)
-            from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
-            where relationship.Type == ReferenceRelationship
-            let callee = relationship.Resource
-            where callee is IResourceWithEndpoints && callee is not IResourceWithParent<MeshResource> && !meshed.Contains(callee)
-            select (caller, callee))
+        foreach (var (caller, callee) in references.Where(reference =>
+            reference.Callee is IResourceWithEndpoints and not IResourceWithParent<MeshResource> && !meshed.Contains(reference.Callee)))
         {
-            warnings.Add($"{caller.Name} → {callee.Name}: direct, not through the mesh ({callee.Name} has no sidecar: {(callee.Annotations.OfType<MeshSidecarExcludedAnnotation>().Any() ? "WithoutSidecar" : callee is ProjectResource or ExecutableResource ? "not a workload; WithAutomaticSidecars() or WithWorkload would mesh it" : "only projects and executables get sidecars")}).");
+            var reason = callee.Annotations.OfType<MeshSidecarExcludedAnnotation>().Any() ? "WithoutSidecar"
+                : callee is ProjectResource or ExecutableResource ? "not a workload; WithAutomaticSidecars() or WithWorkload would mesh it"
+                : "only projects and executables get sidecars";
+            warnings.Add($"{caller.Name} → {callee.Name}: direct, not through the mesh ({callee.Name} has no sidecar: {reason}).");
         }
 
         var meshServices = services.Select(ServiceConfig).Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name))).ToList();
