@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -14,9 +18,33 @@ namespace LocalMesh.EndToEnd.Tests;
 public sealed class StarterAppTests
 {
     [Fact]
-    public async Task TheFrontEndsCallsGoThroughBothSidecarsWithMutualTlsSpreadOverTheReplicasAndMeetTheMeshsFaults()
+    public async Task TheFrontEndsCallsGoThroughBothSidecarsWithMutualTlsAreReportedSpreadOverTheReplicasAndMeetTheMeshsFaults()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        // The AppHost, and so the data plane, runs in this process: its spans and Istio's metrics are read here.
+        var spans = new ConcurrentQueue<Activity>();
+        using var spanListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MeshTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(spanListener);
+        var requests = new ConcurrentQueue<(long Value, Dictionary<string, object?> Tags)>();
+        using var meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == MeshTelemetry.SourceName && instrument.Name == MeshTelemetry.RequestsTotal)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meterListener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            requests.Enqueue((value, tags.ToArray().ToDictionary(tag => tag.Key, tag => tag.Value))));
+        meterListener.Start();
+
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.StarterApp_AppHost>(cancellation.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         await using var app = await builder.BuildAsync(cancellation.Token);
@@ -38,6 +66,17 @@ public sealed class StarterAppTests
 
         // Balanced per request over every replica (Istio's LEAST_REQUEST; 30 calls miss one of three with odds of 1 in 60,000).
         Assert.Equal(3, replicas.Count);
+
+        // Both sidecars report each call, as Istio's do: a client span and istio_requests_total from the caller's side, a server span from the callee's.
+        string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();
+        bool FromWeb(Activity span) => Tag(span, MeshTelemetry.Attributes.SourceWorkload) == "webfrontend";
+        Assert.True(spans.Count(span => FromWeb(span) && Tag(span, MeshTelemetry.Attributes.Reporter) == "source") >= 30, "The front end's outbound sidecar reported fewer than 30 calls.");
+        Assert.True(spans.Count(span => FromWeb(span) && Tag(span, MeshTelemetry.Attributes.Reporter) == "destination"
+            && Tag(span, MeshTelemetry.Attributes.DestinationWorkload) == "apiservice") >= 30, "The API's inbound sidecars reported fewer than 30 calls.");
+        Assert.True(requests.Where(request => request.Tags.GetValueOrDefault(MeshTelemetry.Attributes.SourceWorkload) as string == "webfrontend"
+            && request.Tags.GetValueOrDefault(MeshTelemetry.Attributes.Reporter) as string == "source"
+            && request.Tags.GetValueOrDefault(MeshTelemetry.Attributes.ResponseCode)?.ToString() == "200").Sum(request => request.Value) >= 30,
+            "istio_requests_total counts fewer than 30 calls from the front end.");
 
         // A fault injected from test code on the API is what the front end sees.
         app.GetMesh().SetFault("apiservice", new HttpFaultInjection { Abort = new FaultAbort(503, 100) });
