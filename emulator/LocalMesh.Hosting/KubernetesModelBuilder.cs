@@ -159,6 +159,12 @@ internal static class KubernetesModelBuilder
                 continue;
             }
 
+            // As locally: the application speaks plaintext to its sidecar, so service discovery keeps only the http entry of an injected callee.
+            if (name.StartsWith("services__", StringComparison.Ordinal) && value is EndpointReference { Scheme: "https" } https && injected.Contains(https.Resource))
+            {
+                continue;
+            }
+
             if (ClusterValue(value, resource, injected, mesh) is { } clusterValue)
             {
                 environment.Add(new(name, clusterValue));

@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LocalMesh.Hosting.Tests;
 
@@ -80,6 +81,25 @@ public sealed class InjectionTests
         // Whatever else refers to the API's endpoints (Aspire's APISERVICE_HTTP, ..._HTTPS) is the sidecar too.
         Assert.All(environment.Where(pair => pair.Key.StartsWith("APISERVICE_", StringComparison.Ordinal)), pair => Assert.Equal("http://127.0.0.1:41000", pair.Value));
         Assert.Single(compiled.Calls);
+    }
+
+    [Fact]
+    public async Task TheExportGivesTheCallerTheCalleesClusterNameOverHttpAsLocally()
+    {
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
+        builder.AddMesh("mesh").WithAutomaticSidecars();
+        var api = builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint().WithHttpsEndpoint().WithReplicas(3);
+        builder.AddProject<Web>("webfrontend", launchProfileName: null).WithHttpEndpoint().WithReference(api);
+        using var app = builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        var web = model.Workloads.Single(workload => workload.Name == "webfrontend").Environment.ToDictionary();
+        Assert.Equal("http://apiservice.default.svc.cluster.local:80", web["services__apiservice__http__0"]);
+        Assert.DoesNotContain("services__apiservice__https__0", web.Keys);
+        Assert.Equal(3, model.Workloads.Single(workload => workload.Name == "apiservice").Replicas);
+        Assert.DoesNotContain(model.Warnings, warning => warning.Contains("not part of the mesh", StringComparison.Ordinal));
     }
 
     [Fact]
