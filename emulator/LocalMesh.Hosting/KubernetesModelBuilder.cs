@@ -160,7 +160,8 @@ internal static class KubernetesModelBuilder
             }
 
             // As locally: the application speaks plaintext to its sidecar, so service discovery keeps only the http entry of an injected callee.
-            if (name.StartsWith("services__", StringComparison.Ordinal) && value is EndpointReference { Scheme: "https" } https && injected.Contains(https.Resource))
+            if (name.StartsWith(SidecarWiring.ServiceDiscoveryPrefix, StringComparison.Ordinal)
+                && SidecarWiring.Endpoint(value) is { Scheme: "https" } https && injected.Contains(https.Resource))
             {
                 continue;
             }

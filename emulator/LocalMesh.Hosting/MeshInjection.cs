@@ -31,7 +31,8 @@ internal static class MeshInjection
                 continue;
             }
 
-            if (settings is not null && (explicitWorkload || excluded || !enabled || !IsCandidate(resource)))
+            var injectable = enabled && !explicitWorkload && !excluded && IsCandidate(resource);
+            if (settings is not null && !injectable)
             {
                 errors.Add(new(resource.Name, "WithMeshVersion", explicitWorkload
                         ? "is set on a workload of a mesh service, whose labels WithWorkload gives."
@@ -40,7 +41,7 @@ internal static class MeshInjection
                 continue;
             }
 
-            if (!enabled || explicitWorkload || excluded || !IsCandidate(resource))
+            if (!injectable)
             {
                 continue;
             }

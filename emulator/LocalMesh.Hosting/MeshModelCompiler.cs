@@ -150,7 +150,12 @@ internal static class MeshModelCompiler
                 $"call {gateway.Name}.WithRoute(service) with the service to expose, or give the mesh a Gateway and its VirtualService in a configuration file."));
         }
 
-        var functionServices = functions.Select(function => FunctionConfig(function, fromFiles.Functions.GetValueOrDefault(function.Name), errors)).ToList();
+        // A function's traffic as the files or the app model give it, read once for the data plane and the export.
+        var functionTraffic = functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
+            ? imported.Traffic
+            : [.. function.Annotations.OfType<FunctionTrafficAnnotation>().Select(target => new TrafficTargetSpec(target.RevisionName, target.Percent, target.Tag))]);
+        var functionServices = functions.Select(function => FunctionConfig(
+            function, fromFiles.Functions.GetValueOrDefault(function.Name)?.Scaling, functionTraffic[function.Name], errors)).ToList();
         var revisions = functionServices.SelectMany(function => function.Revisions).ToList();
         var brokerConfigs = brokers.Select(broker => BrokerConfig(broker, fromFiles.Eventing)).ToList();
         // A broker sends as a workload of its own: it has an identity, and an outbound sidecar per subscriber and sink.
@@ -226,9 +231,7 @@ internal static class MeshModelCompiler
         {
             Injected = injectedResources,
             FileRules = fromFiles.Rules,
-            FunctionTraffic = functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
-                ? imported.Traffic
-                : [.. function.Annotations.OfType<FunctionTrafficAnnotation>().Select(target => new TrafficTargetSpec(target.RevisionName, target.Percent, target.Tag))]),
+            FunctionTraffic = functionTraffic,
         };
     }
 
@@ -236,9 +239,10 @@ internal static class MeshModelCompiler
     /// A function as the mesh runs it, the way Knative over Istio does: a service whose subsets
     /// are its revisions, a route per tag (by <c>knative-serving-tag</c>), then the traffic split.
     /// </summary>
-    private static (MeshServiceConfig Service, List<WorkloadConfig> Revisions) FunctionConfig(FunctionResource function, ImportedFunction? fromFile, List<MeshModelError> errors)
+    private static (MeshServiceConfig Service, List<WorkloadConfig> Revisions) FunctionConfig(
+        FunctionResource function, FunctionScaling? scalingFromFile, ImmutableArray<TrafficTargetSpec> targets, List<MeshModelError> errors)
     {
-        var scaling = fromFile?.Scaling ?? function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling ?? new FunctionScaling();
+        var scaling = scalingFromFile ?? function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling ?? new FunctionScaling();
         var names = function.Annotations.OfType<FunctionRevisionAnnotation>().Select(revision => revision.Name).ToList();
         var revisions = names.Select(name => new WorkloadConfig(
             name,
@@ -251,13 +255,8 @@ internal static class MeshModelCompiler
             function.Name,
             Replicas: 1) { Scaling = scaling }).ToList();
 
-        var traffic = fromFile is null
-            ? function.Annotations.OfType<FunctionTrafficAnnotation>().ToList()
-            : [.. fromFile.Traffic.Select(target => new FunctionTrafficAnnotation(target.RevisionName, target.Percent, target.Tag))];
-        if (traffic.Count == 0)
-        {
-            traffic.Add(new FunctionTrafficAnnotation(null, 100, null));
-        }
+        // No targets: all traffic to the latest revision, as Knative's default.
+        var traffic = targets.IsEmpty ? [new TrafficTargetSpec(null, 100, null)] : targets;
 
         var field = "spec.traffic";
         foreach (var (target, index) in traffic.Select((target, index) => (target, index)))
@@ -290,7 +289,7 @@ internal static class MeshModelCompiler
             errors.Add(new(function.Name, $"{field}.tag", $"'{tag.Key}' is used more than once.", "give each tagged target its own tag."));
         }
 
-        Destination To(FunctionTrafficAnnotation target) => new(function.Name, target.RevisionName ?? names[^1]);
+        Destination To(TrafficTargetSpec target) => new(function.Name, target.RevisionName ?? names[^1]);
         var routes = traffic.Where(target => target.Tag is not null).Select(target => new HttpRoute
         {
             Name = $"tag-{target.Tag}",

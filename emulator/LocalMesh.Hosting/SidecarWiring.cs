@@ -52,7 +52,7 @@ internal static class SidecarWiring
                     continue;
                 }
 
-                if (name.StartsWith(ServiceDiscoveryPrefix, StringComparison.Ordinal) && IsHttps(value))
+                if (name.StartsWith(ServiceDiscoveryPrefix, StringComparison.Ordinal) && Endpoint(value)?.Scheme == "https")
                 {
                     context.EnvironmentVariables.Remove(name);
                 }
@@ -65,14 +65,15 @@ internal static class SidecarWiring
     }
 
     /// <summary>Where Aspire writes service discovery's endpoints: <c>services__&lt;name&gt;__&lt;endpoint&gt;__&lt;n&gt;</c>.</summary>
-    private const string ServiceDiscoveryPrefix = "services__";
+    public const string ServiceDiscoveryPrefix = "services__";
 
-    private static bool IsHttps(object value) => value switch
+    /// <summary>The endpoint <paramref name="value"/> refers to: an endpoint, one of its properties, or an expression of nothing but it.</summary>
+    public static EndpointReference? Endpoint(object value) => value switch
     {
-        EndpointReference endpoint => endpoint.Scheme == "https",
-        EndpointReferenceExpression expression => expression.Endpoint.Scheme == "https",
-        ReferenceExpression expression when expression.ValueProviders.Count == 1 => IsHttps(expression.ValueProviders[0]),
-        _ => false,
+        EndpointReference endpoint => endpoint,
+        EndpointReferenceExpression expression => expression.Endpoint,
+        ReferenceExpression expression when expression.ValueProviders.Count == 1 && expression.Format == "{0}" => Endpoint(expression.ValueProviders[0]),
+        _ => null,
     };
 
     private static string? SidecarValue(object value, IResource callee, Uri sidecar) => value switch

@@ -71,10 +71,11 @@ public sealed record VirtualService(string Name)
     /// <summary>Whether <paramref name="pattern"/> (a host of a Gateway or a VirtualService) covers <paramref name="host"/>, as Istio compares hosts.</summary>
     public static bool HostMatches(string pattern, string host)
     {
-        pattern = pattern[(pattern.IndexOf('/') + 1)..];
-        return pattern == "*"
-            || (pattern.StartsWith("*.", StringComparison.Ordinal) && host.EndsWith(pattern[1..], StringComparison.OrdinalIgnoreCase))
-            || string.Equals(pattern, host, StringComparison.OrdinalIgnoreCase);
+        // Called per request by the gateway: spans, no substrings.
+        var hosts = pattern.AsSpan(pattern.IndexOf('/') + 1);
+        return hosts is "*"
+            || (hosts.StartsWith("*.") && host.AsSpan().EndsWith(hosts[1..], StringComparison.OrdinalIgnoreCase))
+            || hosts.Equals(host, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
