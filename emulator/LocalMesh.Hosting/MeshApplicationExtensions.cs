@@ -19,7 +19,7 @@ public static class MeshApplicationExtensions
     public static MeshControl GetMesh(this DistributedApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return app.Services.GetService<MeshController>()?.Control
+        return app.Services.GetService<MeshRuntime>()?.Control
             ?? throw new InvalidOperationException("The app has no running mesh: call AddMesh in the AppHost and start the app in run mode.");
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Lifecycle;
 using LocalMesh.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,10 +34,7 @@ public static class MeshBuilderExtensions
             throw new DistributedApplicationException($"The app model already has a mesh, '{existing.Name}'; add services to it instead of adding a second mesh.");
         }
 
-        builder.Services.TryAddSingleton<MeshController>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<MeshController>());
-        builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
-            @event.Services.GetRequiredService<MeshController>().StartAsync(@event.Model, cancellationToken));
+        builder.AddMeshCore();
         KubernetesPipelineSteps.Add(builder.Pipeline);
         MeshCheckPipelineStep.Add(builder.Pipeline);
         MeshExplainPipelineStep.Add(builder.Pipeline);
@@ -50,6 +48,17 @@ public static class MeshBuilderExtensions
                 Properties = [],
             })
             .WithManifestPublishingCallback(context => MeshManifest.WriteMesh(context, mesh));
+    }
+
+    /// <summary>
+    /// The mesh's runtime and the subscriber that starts it with the app; idempotent, as Aspire's
+    /// own integrations register their cross-cutting wiring.
+    /// </summary>
+    internal static IDistributedApplicationBuilder AddMeshCore(this IDistributedApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<MeshRuntime>();
+        builder.Services.TryAddEventingSubscriber<MeshSubscriber>();
+        return builder;
     }
 
     /// <summary>

@@ -20,7 +20,8 @@ internal static class MeshCommands
     public const string ClearFaults = "clear-faults";
     public const string ExplainRequest = "explain-request";
 
-    public static IResourceBuilder<MeshServiceResource> WithFaultCommands(this IResourceBuilder<MeshServiceResource> service)
+    /// <summary>The commands for the mesh service the resource is, or has the name of (an injected resource).</summary>
+    public static IResourceBuilder<T> WithFaultCommands<T>(this IResourceBuilder<T> service) where T : IResource
     {
         var name = service.Resource.Name;
         return service
@@ -142,7 +143,7 @@ internal static class MeshCommands
     }
 
     private static MeshControl Control(ExecuteCommandContext context) =>
-        context.Services.GetRequiredService<MeshController>().Control
+        context.Services.GetRequiredService<MeshRuntime>().Control
         ?? throw new ArgumentException("The mesh is not running.");
 
     private static TimeSpan Duration(string? text) => MeshDuration.TryParse(text, out var duration)

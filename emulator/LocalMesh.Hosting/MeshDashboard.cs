@@ -20,7 +20,7 @@ internal sealed class MeshDashboard(
     MeshServer server,
     MeshControl control,
     ILogger logger,
-    IReadOnlyDictionary<string, string> ruleSources)
+    CompiledMesh compiled)
 {
     private static readonly DateTime ProcessStarted = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
@@ -29,7 +29,18 @@ internal sealed class MeshDashboard(
 
     private long _readyAfterTicks = -1;
     private IReadOnlyList<string> _configurationErrors = [];
-    private IReadOnlyDictionary<string, string> _ruleSources = ruleSources;
+    private IReadOnlyDictionary<string, string> _ruleSources = compiled.RuleSources;
+
+    /// <summary>Shows the mesh now, and from then on whenever the data plane changes.</summary>
+    public async Task AttachAsync()
+    {
+        server.State.Changed += snapshot => _ = PublishAsync(snapshot);
+        server.EjectionsChanged += OnEjectionsChanged;
+        server.Functions.Changed += () => _ = PublishServerlessAsync();
+        server.Events.Delivered += record => _ = PublishServerlessAsync();
+        await PublishServerlessAsync();
+        await PublishAsync(server.State.Snapshot);
+    }
 
     /// <summary>Shows the configuration files' state after a save: their errors (none after a good save) and where each service's rules come from.</summary>
     public Task ConfigurationChangedAsync(IReadOnlyList<string> errors, IReadOnlyDictionary<string, string>? sources)
@@ -72,40 +83,27 @@ internal sealed class MeshDashboard(
 
             foreach (var service in model.Resources.OfType<MeshServiceResource>())
             {
-                var endpoints = snapshot.Upstreams.GetValueOrDefault(service.Name, []);
-                var workloads = snapshot.Config.Workloads.Where(w => w.Service == service.Name).ToList();
-                var expected = workloads.Sum(w => w.Replicas);
-                var callers = snapshot.Config.Listeners
-                    .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == service.Name)
-                    .Select(l => $"{l.Workload} via {server.Addresses[l.Name].Authority}");
-                var inbound = snapshot.InboundSecurity
-                    .Where(pair => snapshot.Workloads[snapshot.Config.Listeners.First(l => l.Name == pair.Key).Workload!].Service == service.Name)
-                    .Select(pair => pair.Value.Mode.ToString().ToUpperInvariant()).Distinct();
-                var policies = workloads.SelectMany(snapshot.Config.AuthorizationPoliciesOf)
-                    .Select(p => $"{p.Name} ({p.Action.ToString().ToUpperInvariant()})").Distinct();
+                var (ready, expected) = Readiness(snapshot, service.Name);
                 await notifications.PublishUpdateAsync(service, state => state with
                 {
-                    State = endpoints.Length == expected
+                    State = ready == expected
                         ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
-                        : new ResourceStateSnapshot($"{endpoints.Length}/{expected} ready", KnownResourceStateStyles.Info),
+                        : new ResourceStateSnapshot($"{ready}/{expected} ready", KnownResourceStateStyles.Info),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
                     // The service's address is for callers outside the mesh, not a page to open: shown, not a link.
                     Urls = [],
-                    Properties = state.Properties.SetResourcePropertyRange(
-                    [
-                        Shown("mesh.endpoints", "Endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})")) is { Length: > 0 } ready ? ready : "none ready", 0),
-                        Shown("mesh.endpoints.ready", "Endpoints ready", $"{endpoints.Length}/{expected}", 1),
-                        Shown("mesh.routes", "Routes", Routes(snapshot, service.Name), 2),
-                        Shown("mesh.rules.from", "Rules from", _ruleSources.GetValueOrDefault(service.Name, "the app model (C#)"), 11),
-                        Shown("mesh.callers", "Callers (outbound sidecar)", string.Join(", ", callers) is { Length: > 0 } list ? list : "none", 3),
-                        Shown("mesh.loadBalancer", "Load balancer", LoadBalancer(snapshot, service.Name), 4),
-                        Shown("mesh.faults", "Faults", control.Faults.TryGetValue(service.Name, out var fault) ? fault.ToString() : "none", 5),
-                        Shown("mesh.mtls", "mTLS mode", string.Join(", ", inbound), 6),
-                        Shown("mesh.ejected", "Ejected endpoints", Ejected(service.Name), 7),
-                        Shown("mesh.authorization", "Authorization policies", string.Join(", ", policies) is { Length: > 0 } names ? names : "none", 8),
-                        Shown("mesh.identity", "Identities", string.Join(", ", workloads.Select(snapshot.Config.SpiffeIdOf).Distinct()), 9),
-                        Shown("mesh.address", "Address (callers outside the mesh)", service.GetEndpoint(MeshServiceResource.EndpointName).Url, 10),
-                    ]),
+                    Properties = state.Properties.SetResourcePropertyRange(ServiceProperties(snapshot, service.Name)
+                        .Append(Shown("mesh.address", "Address (callers outside the mesh)", service.GetEndpoint(MeshServiceResource.EndpointName).Url, 10))),
+                });
+            }
+
+            // An injected resource is its own mesh service; its state and links stay the orchestrator's, and its
+            // replicas only exist once they run.
+            foreach (var resource in compiled.Injected.Where(_ => snapshot.Started))
+            {
+                await notifications.PublishUpdateAsync(resource, state => state with
+                {
+                    Properties = state.Properties.SetResourcePropertyRange(ServiceProperties(snapshot, resource.Name)),
                 });
             }
 
@@ -133,6 +131,38 @@ internal sealed class MeshDashboard(
         }
     }
 
+    private static (int Ready, int Expected) Readiness(MeshSnapshot snapshot, string service) =>
+        (snapshot.Upstreams.GetValueOrDefault(service, []).Length, snapshot.Config.Workloads.Where(w => w.Service == service).Sum(w => w.Replicas));
+
+    /// <summary>What the mesh knows of <paramref name="service"/>: endpoints, routes, callers, policies, faults, identities.</summary>
+    private IEnumerable<ResourcePropertySnapshot> ServiceProperties(MeshSnapshot snapshot, string service)
+    {
+        var endpoints = snapshot.Upstreams.GetValueOrDefault(service, []);
+        var workloads = snapshot.Config.Workloads.Where(w => w.Service == service).ToList();
+        var callers = snapshot.Config.Listeners
+            .Where(l => l.Kind is ListenerKind.Outbound or ListenerKind.Ingress && l.Destination == service)
+            .Select(l => $"{l.Workload} via {server.Addresses[l.Name].Authority}");
+        var inbound = snapshot.InboundSecurity
+            .Where(pair => snapshot.Workloads[snapshot.Config.Listeners.First(l => l.Name == pair.Key).Workload!].Service == service)
+            .Select(pair => pair.Value.Mode.ToString().ToUpperInvariant()).Distinct();
+        var policies = workloads.SelectMany(snapshot.Config.AuthorizationPoliciesOf)
+            .Select(p => $"{p.Name} ({p.Action.ToString().ToUpperInvariant()})").Distinct();
+        return
+        [
+            Shown("mesh.endpoints", "Endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})")) is { Length: > 0 } ready ? ready : "none ready", 0),
+            Shown("mesh.endpoints.ready", "Endpoints ready", $"{endpoints.Length}/{workloads.Sum(w => w.Replicas)}", 1),
+            Shown("mesh.routes", "Routes", Routes(snapshot, service), 2),
+            Shown("mesh.callers", "Callers (outbound sidecar)", string.Join(", ", callers) is { Length: > 0 } list ? list : "none", 3),
+            Shown("mesh.loadBalancer", "Load balancer", LoadBalancer(snapshot, service), 4),
+            Shown("mesh.faults", "Faults", control.Faults.TryGetValue(service, out var fault) ? fault.ToString() : "none", 5),
+            Shown("mesh.mtls", "mTLS mode", string.Join(", ", inbound), 6),
+            Shown("mesh.ejected", "Ejected endpoints", Ejected(service), 7),
+            Shown("mesh.authorization", "Authorization policies", string.Join(", ", policies) is { Length: > 0 } names ? names : "none", 8),
+            Shown("mesh.identity", "Identities", string.Join(", ", workloads.Select(snapshot.Config.SpiffeIdOf).Distinct()), 9),
+            Shown("mesh.rules.from", "Rules from", _ruleSources.GetValueOrDefault(service, "the app model (C#)"), 11),
+        ];
+    }
+
     /// <summary>What a gateway serves: the VirtualServices bound to the Gateways that select it, or while none does, the app model's route.</summary>
     public static string Serves(MeshConfig config, IngressGatewayResource gateway)
     {
@@ -151,7 +181,9 @@ internal sealed class MeshDashboard(
     /// <summary>Says once, in the console and on the mesh, that every workload is ready and where to start.</summary>
     private void AnnounceReady()
     {
-        var gateways = model.Resources.OfType<IngressGatewayResource>().Select(gateway => gateway.LandingUrl).ToList();
+        var gateways = model.Resources.OfType<IngressGatewayResource>().Select(gateway => gateway.LandingUrl)
+            .Concat(compiled.Exposed.Select(entry => $"{entry.Resource.Name} at {server.Addresses[entry.Listener.Name].ToString().TrimEnd('/')}"))
+            .ToList();
         logger.LogInformation("LocalMesh ready in {Seconds:0} s: {Where}",
             TimeSpan.FromTicks(_readyAfterTicks).TotalSeconds, gateways.Count == 0 ? "every workload is ready" : string.Join(", ", gateways));
     }
@@ -231,7 +263,7 @@ internal sealed class MeshDashboard(
     }
 
     /// <summary>Shows an ejection when it happens and when it ends (the data plane raises both, on its clock).</summary>
-    public void OnEjectionsChanged() => _ = PublishAsync(server.State.Snapshot);
+    private void OnEjectionsChanged() => _ = PublishAsync(server.State.Snapshot);
 
     private string Ejected(string service)
     {

@@ -74,12 +74,22 @@ internal static class MeshInjection
         return injected;
     }
 
+    /// <summary>The resources the mesh injects, for what needs them before the mesh is compiled (the dashboard's commands).</summary>
+    public static IEnumerable<IResource> Injectable(DistributedApplicationModel model, MeshResource mesh) =>
+        Inject(model, mesh, [], []).Select(injected => injected.Resource);
+
+    /// <summary>The name Aspire gives its own dashboard, which it adds to the model as the app starts.</summary>
+    private const string AspireDashboard = "aspire-dashboard";
+
     /// <summary>
     /// What Istio would inject: a project or an executable (a pod of the app) with an HTTP or HTTPS
-    /// endpoint; not what exists only for the local run and never deploys (Aspire's dashboard).
+    /// endpoint; not what exists only for the local run and never deploys (Aspire's dashboard,
+    /// hidden resources).
     /// </summary>
     private static bool IsCandidate(IResource resource) =>
         resource is ProjectResource or ExecutableResource
+        && resource.Name != AspireDashboard
         && !resource.IsExcludedFromPublish()
+        && !resource.Annotations.OfType<ResourceSnapshotAnnotation>().Any(snapshot => snapshot.InitialSnapshot.IsHidden)
         && resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme is "http" or "https");
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Hosting;
 
 namespace Aspire.Hosting;
 
@@ -27,7 +28,23 @@ public static class MeshInjectionBuilderExtensions
     public static IResourceBuilder<MeshResource> WithAutomaticSidecars(this IResourceBuilder<MeshResource> mesh)
     {
         ArgumentNullException.ThrowIfNull(mesh);
-        return mesh.WithAnnotation(new MeshAutomaticSidecarsAnnotation(), ResourceAnnotationMutationBehavior.Replace);
+        if (mesh.Resource.Annotations.OfType<MeshAutomaticSidecarsAnnotation>().Any())
+        {
+            return mesh;
+        }
+
+        // An injected resource is a mesh service like any other: in the dashboard it gets a service's commands.
+        var app = mesh.ApplicationBuilder;
+        app.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
+        {
+            foreach (var resource in MeshInjection.Injectable(@event.Model, mesh.Resource))
+            {
+                app.CreateResourceBuilder(resource).WithFaultCommands();
+            }
+
+            return Task.CompletedTask;
+        });
+        return mesh.WithAnnotation(new MeshAutomaticSidecarsAnnotation());
     }
 
     /// <summary>Keeps the resource out of the mesh: no sidecar, and the calls to and from it are direct.</summary>

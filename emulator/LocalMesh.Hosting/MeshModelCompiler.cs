@@ -29,6 +29,9 @@ internal sealed record CompiledMesh(
     /// <summary>The resources the mesh injected (<c>WithAutomaticSidecars</c>): each is the workload of a service of its own name.</summary>
     public IReadOnlySet<IResource> Injected { get; init; } = new HashSet<IResource>();
 
+    /// <summary>The injected resources with an external HTTP endpoint, each with the ingress gateway's port that exposes it.</summary>
+    public ImmutableArray<(IResource Resource, ListenerConfig Listener)> Exposed { get; init; } = [];
+
     /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
     public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
 
@@ -127,6 +130,13 @@ internal static class MeshModelCompiler
             warnings.Add($"{caller.Name} → {callee.Name}: direct, not through the mesh ({callee.Name} has no sidecar: {reason}).");
         }
 
+        // Istio's ingress gateway fronts what the app exposes: each injected resource with an
+        // external HTTP endpoint gets a gateway port of its own, so the browser's first hop is in the mesh.
+        var exposed = injected
+            .Where(w => w.Resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.IsExternal && endpoint.UriScheme is "http" or "https"))
+            .Select(w => (w.Resource, ListenerConfig.Exposing(MeshConfig.IstioIngressGateway, w.Resource.Name)))
+            .ToImmutableArray();
+
         var meshServices = services.Select(ServiceConfig).Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name))).ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
@@ -178,6 +188,7 @@ internal static class MeshModelCompiler
                 .Distinct()
                 .Select(target => EventBroker.OutboundListener(broker.Name, target)));
         }
+        listeners.AddRange(exposed.Select(entry => entry.Item2));
         listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
             gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault()?.Service.Name)));
 
@@ -230,6 +241,7 @@ internal static class MeshModelCompiler
         return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried)
         {
             Injected = injectedResources,
+            Exposed = exposed,
             FileRules = fromFiles.Rules,
             FunctionTraffic = functionTraffic,
         };

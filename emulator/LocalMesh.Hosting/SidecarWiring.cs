@@ -64,6 +64,26 @@ internal static class SidecarWiring
         }));
     }
 
+    /// <summary>
+    /// The dashboard's link to <paramref name="resource"/>'s external endpoints is the ingress
+    /// gateway's port for it, so a person opening it enters through the mesh; the direct addresses
+    /// stay on the resource's details, said to bypass the mesh.
+    /// </summary>
+    public static void ShowThroughGateway(IResource resource, Uri gateway)
+    {
+        resource.Annotations.Add(new ResourceUrlsCallbackAnnotation(context =>
+        {
+            foreach (var url in context.Urls.Where(url => url.Endpoint?.EndpointAnnotation.IsExternal == true))
+            {
+                url.DisplayLocation = UrlDisplayLocation.DetailsOnly;
+                url.DisplayText = $"{url.Endpoint!.EndpointName} (direct, bypasses the mesh)";
+            }
+
+            var address = gateway.ToString().TrimEnd('/');
+            context.Urls.Add(new ResourceUrlAnnotation { Url = address, DisplayText = $"{address} (ingress gateway)" });
+        }));
+    }
+
     /// <summary>Where Aspire writes service discovery's endpoints: <c>services__&lt;name&gt;__&lt;endpoint&gt;__&lt;n&gt;</c>.</summary>
     public const string ServiceDiscoveryPrefix = "services__";
 

@@ -52,7 +52,12 @@ public sealed class StarterAppTests
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
         await notifications.WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
         await notifications.WaitForResourceHealthyAsync("webfrontend", cancellation.Token);
-        using var client = new HttpClient { BaseAddress = app.GetEndpoint("webfrontend", "http"), Timeout = TimeSpan.FromSeconds(30) };
+        // The front end's external endpoint, as the dashboard links it: the ingress gateway's port for it.
+        var shown = await notifications.WaitForResourceAsync("webfrontend", resource => resource.Snapshot.Urls.Any(IsGateway), cancellation.Token);
+        var gateway = shown.Snapshot.Urls.Single(IsGateway);
+        // The direct addresses stay on the details page only, said to bypass the mesh.
+        Assert.All(shown.Snapshot.Urls.Where(url => !IsGateway(url)), url => Assert.True(url.IsInternal, $"{url.Url} is shown beside the gateway's."));
+        using var client = new HttpClient { BaseAddress = new Uri(gateway.Url), Timeout = TimeSpan.FromSeconds(30) };
 
         // Each call: the front end's outbound sidecar, mutual TLS, the API's inbound sidecar, which names both identities.
         var replicas = new HashSet<string>();
@@ -64,11 +69,17 @@ public sealed class StarterAppTests
             replicas.Add(answer.RootElement.GetProperty("replica").GetString()!);
         }
 
+        string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();
+
+        // The browser's first hop is the mesh's too: the gateway reports each call to the front end.
+        Assert.True(spans.Count(span => Tag(span, MeshTelemetry.Attributes.SourceWorkload) == MeshConfig.IstioIngressGateway
+            && Tag(span, MeshTelemetry.Attributes.DestinationWorkload) == "webfrontend" && Tag(span, MeshTelemetry.Attributes.Reporter) == "destination") >= 30,
+            "The front end's inbound sidecar reported fewer than 30 calls from the ingress gateway.");
+
         // Balanced per request over every replica (Istio's LEAST_REQUEST; 30 calls miss one of three with odds of 1 in 60,000).
         Assert.Equal(3, replicas.Count);
 
         // Both sidecars report each call, as Istio's do: a client span and istio_requests_total from the caller's side, a server span from the callee's.
-        string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();
         bool FromWeb(Activity span) => Tag(span, MeshTelemetry.Attributes.SourceWorkload) == "webfrontend";
         Assert.True(spans.Count(span => FromWeb(span) && Tag(span, MeshTelemetry.Attributes.Reporter) == "source") >= 30, "The front end's outbound sidecar reported fewer than 30 calls.");
         Assert.True(spans.Count(span => FromWeb(span) && Tag(span, MeshTelemetry.Attributes.Reporter) == "destination"
@@ -97,4 +108,28 @@ public sealed class StarterAppTests
 
         await app.StopAsync(cancellation.Token);
     }
+
+    [Fact]
+    public async Task WithoutSidecarOnTheApiMakesTheFrontEndsCallsDirectAgain()
+    {
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.StarterApp_AppHost>(cancellation.Token);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.CreateResourceBuilder<ProjectResource>("apiservice").WithoutSidecar();
+        await using var app = await builder.BuildAsync(cancellation.Token);
+        await app.StartAsync(cancellation.Token);
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        await notifications.WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
+        await notifications.WaitForResourceHealthyAsync("webfrontend", cancellation.Token);
+
+        Assert.DoesNotContain(app.GetMesh().Config.Listeners, listener => listener.Kind == ListenerKind.Outbound);
+        using var client = new HttpClient { BaseAddress = app.GetEndpoint("webfrontend", "http"), Timeout = TimeSpan.FromSeconds(30) };
+        using var answer = JsonDocument.Parse(await client.GetStringAsync("/weather", cancellation.Token));
+        // Straight to the API (through Aspire's own proxy): no sidecar forwarded a client certificate.
+        Assert.Equal("", answer.RootElement.GetProperty("caller").GetString());
+
+        await app.StopAsync(cancellation.Token);
+    }
+
+    private static bool IsGateway(UrlSnapshot url) => url.DisplayProperties.DisplayName.EndsWith("(ingress gateway)", StringComparison.Ordinal);
 }

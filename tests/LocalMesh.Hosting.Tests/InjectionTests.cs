@@ -56,7 +56,7 @@ public sealed class InjectionTests
         var api = compiled.Config.Workloads.Single(w => w.Name == "apiservice");
         Assert.Equal(("apiservice", 3, "apiservice"), (api.Service, api.Replicas, api.ServiceAccount));
         Assert.Equal(new Dictionary<string, string> { ["app"] = "apiservice", ["version"] = "v1" }, api.Labels);
-        Assert.Equal(["inbound|apiservice|0", "inbound|apiservice|1", "inbound|apiservice|2", "inbound|webfrontend|0", "outbound|webfrontend|apiservice"],
+        Assert.Equal(["inbound|apiservice|0", "inbound|apiservice|1", "inbound|apiservice|2", "inbound|webfrontend|0", "ingress|istio-ingressgateway|webfrontend", "outbound|webfrontend|apiservice"],
             compiled.Config.Listeners.Select(l => l.Name).Order());
         var call = Assert.Single(compiled.Calls);
         Assert.Equal(("webfrontend", "apiservice"), (call.Caller.Name, call.Callee.Name));
@@ -100,6 +100,52 @@ public sealed class InjectionTests
         Assert.DoesNotContain("services__apiservice__https__0", web.Keys);
         Assert.Equal(3, model.Workloads.Single(workload => workload.Name == "apiservice").Replicas);
         Assert.DoesNotContain(model.Warnings, warning => warning.Contains("not part of the mesh", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnExternalEndpointEntersThroughTheIngressGatewayWhoseAddressTheDashboardLinks()
+    {
+        var (builder, mesh, _, web) = Starter();
+
+        var compiled = Compile(builder, mesh);
+
+        var (resource, listener) = Assert.Single(compiled.Exposed);
+        Assert.Equal((web.Resource, "ingress|istio-ingressgateway|webfrontend", ListenerKind.Ingress, "istio-ingressgateway", "webfrontend"),
+            (resource, listener.Name, listener.Kind, listener.Workload, listener.Destination));
+        Assert.Contains(listener, compiled.Config.Listeners);
+
+        SidecarWiring.ShowThroughGateway(web.Resource, new Uri("http://127.0.0.1:41001"));
+        var direct = new ResourceUrlAnnotation { Url = "http://localhost:5370", DisplayText = "http", Endpoint = web.GetEndpoint("http") };
+        var context = new ResourceUrlsCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), web.Resource, [direct]);
+        foreach (var callback in web.Resource.Annotations.OfType<ResourceUrlsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        Assert.Equal(
+            [("http://localhost:5370", "http (direct, bypasses the mesh)", UrlDisplayLocation.DetailsOnly), ("http://127.0.0.1:41001", "http://127.0.0.1:41001 (ingress gateway)", UrlDisplayLocation.SummaryAndDetails)],
+            context.Urls.Select(url => (url.Url, url.DisplayText, url.DisplayLocation)));
+    }
+
+    [Fact]
+    public void OnlyExternalEndpointsGetAGatewayPort()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithAutomaticSidecars();
+        builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint();
+
+        Assert.Empty(Compile(builder, mesh).Exposed);
+    }
+
+    [Fact]
+    public void TheMeshIsStartedByOneSubscriberHoweverOftenItsCoreIsAdded()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        builder.AddMesh("mesh");
+        builder.AddMeshCore().AddMeshCore();
+
+        Assert.Single(builder.Services, service => service.ImplementationType == typeof(MeshSubscriber));
+        Assert.Single(builder.Services, service => service.ServiceType == typeof(MeshRuntime));
     }
 
     [Fact]

@@ -14,6 +14,9 @@ public sealed record MeshConfig
     /// <summary>The namespace workloads live in when the model names none.</summary>
     public const string DefaultNamespace = "default";
 
+    /// <summary>The name of Istio's ingress gateway deployment (and so its workload in telemetry), which fronts an app's external endpoints.</summary>
+    public const string IstioIngressGateway = "istio-ingressgateway";
+
     /// <summary>Istio's load balancer where a DestinationRule sets none (LEAST_REQUEST since Istio 1.14).</summary>
     public const SimpleLoadBalancer IstioDefaultLoadBalancer = SimpleLoadBalancer.LeastRequest;
 
@@ -177,6 +180,13 @@ public sealed record ListenerConfig(
     /// </summary>
     public static ListenerConfig Ingress(string gateway, int port, string? service) =>
         new(IngressName(gateway), ListenerKind.Ingress, port, gateway, Destination: service);
+
+    /// <summary>
+    /// A port of ingress gateway <paramref name="gateway"/> of its own for <paramref name="service"/>,
+    /// an app's external endpoint: the browser's first hop enters the mesh there.
+    /// </summary>
+    public static ListenerConfig Exposing(string gateway, string service) =>
+        new($"{IngressName(gateway)}|{service}", ListenerKind.Ingress, 0, gateway, Destination: service);
 
     /// <summary>The name of <paramref name="gateway"/>'s listener.</summary>
     public static string IngressName(string gateway) => $"ingress|{gateway}";

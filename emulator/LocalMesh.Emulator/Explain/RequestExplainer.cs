@@ -76,11 +76,14 @@ public static class RequestExplainer
             .ToImmutableArray());
         var (routes, clusters) = RouteCompiler.Compile(config, endpoints);
 
-        var gateway = config.Listeners.FirstOrDefault(listener => listener.Kind == ListenerKind.Ingress && listener.Workload == request.Caller);
+        // A gateway with a port per exposed service (an app's external endpoints) is asked on the port of the service named.
+        var gateway = config.Listeners.Where(listener => listener.Kind == ListenerKind.Ingress && listener.Workload == request.Caller)
+            .OrderByDescending(listener => listener.Destination == Resolve(request.Host, config))
+            .FirstOrDefault();
         var caller = request.Caller is { } name && workloads.TryGetValue(name, out var workload) ? workload : null;
         if (request.Caller is not null && caller is null && gateway is null)
         {
-            throw new ArgumentException($"'{request.Caller}' is no workload or ingress gateway of the mesh; name one of: {string.Join(", ", workloads.Keys.Concat(config.Listeners.Where(l => l.Kind == ListenerKind.Ingress).Select(l => l.Workload!)).Order(StringComparer.Ordinal))}.");
+            throw new ArgumentException($"'{request.Caller}' is no workload or ingress gateway of the mesh; name one of: {string.Join(", ", workloads.Keys.Concat(config.Listeners.Where(l => l.Kind == ListenerKind.Ingress).Select(l => l.Workload!)).Distinct().Order(StringComparer.Ordinal))}.");
         }
 
         var http = Request(request);

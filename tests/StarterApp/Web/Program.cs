@@ -7,6 +7,9 @@ builder.Services.AddHttpClient("api", client => client.BaseAddress = new Uri("ht
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
+app.MapGet("/", () => Results.Content(
+    """<!doctype html><title>Weather</title><h1>Weather</h1><p><a href="/weather">The API's forecast</a></p>""", "text/html"));
+
 app.MapGet("/weather", async (IHttpClientFactory clients, CancellationToken cancellationToken) =>
 {
     using var response = await clients.CreateClient("api").GetAsync("/weatherforecast", cancellationToken);

@@ -1,0 +1,123 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// The running mesh in the AppHost, started by <see cref="MeshSubscriber"/>: compiles and
+/// validates the model before anything starts, starts the data plane, hands each job to its own
+/// helper (<see cref="SidecarWiring"/> points callers at their sidecars, <see cref="WorkloadWatcher"/>
+/// feeds the data plane the replicas as they become ready, <see cref="MeshDashboard"/> shows all of
+/// it, <see cref="ConfigurationFilesWatcher"/> applies saved Istio files), and is disposed with the app.
+/// </summary>
+internal sealed class MeshRuntime(
+    IServiceProvider services,
+    DistributedApplicationExecutionContext executionContext,
+    ResourceNotificationService notifications,
+    ResourceLoggerService resourceLogs,
+    IConfiguration configuration,
+    IHostApplicationLifetime lifetime,
+    ILoggerFactory loggerFactory) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private MeshServer? _server;
+    private MeshTelemetryExporter? _telemetry;
+    private ILoggerFactory? _dataPlaneLogs;
+    private ConfigurationFilesWatcher? _files;
+
+    /// <summary>Runtime control of the mesh, once started.</summary>
+    public MeshControl? Control { get; private set; }
+
+    public async Task StartAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
+    {
+        var resource = model.Resources.OfType<MeshResource>().Single();
+        var mesh = MeshModelCompiler.Compile(model, resource);
+        _telemetry = MeshTelemetryExporter.Start(resource.Name, services, configuration);
+        var logs = new MeshResourceLogs(resourceLogs, [.. model.Resources], resource, loggerFactory, _telemetry);
+        _dataPlaneLogs = logs.CreateFactory();
+        var log = _dataPlaneLogs.CreateLogger(MeshLogCategories.Mesh);
+        foreach (var line in mesh.Notices.Select(notice => notice.ToString()).Concat(mesh.Warnings))
+        {
+            log.LogWarning("{Warning}", line);
+        }
+
+        var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext, log);
+        if (functions.MissingBuilds().ToList() is { Count: > 0 } missing)
+        {
+            throw new MeshModelException(missing);
+        }
+
+        _server = await MeshServer.StartAsync(
+            mesh.Config,
+            new MeshServerOptions { LoggerFactory = _dataPlaneLogs, FunctionLauncher = functions.Launcher },
+            cancellationToken);
+        Control = new MeshControl(_server) { SourceOf = mesh.SourceOf };
+
+        SidecarWiring.AllocateEndpoints(model, _server);
+        foreach (var call in mesh.Calls)
+        {
+            SidecarWiring.RouteThroughSidecar(call.Caller, call.Callee, _server.Addresses[call.Listener.Name]);
+        }
+
+        foreach (var (exposed, listener) in mesh.Exposed)
+        {
+            SidecarWiring.ShowThroughGateway(exposed, _server.Addresses[listener.Name]);
+        }
+
+        Announce(model, mesh, log);
+        var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, mesh);
+        if (resource.Annotations.OfType<MeshConfigurationFilesAnnotation>().Any())
+        {
+            _files = new ConfigurationFilesWatcher(model, resource, Control, log, (errors, sources) => _ = dashboard.ConfigurationChangedAsync(errors, sources));
+        }
+
+        await dashboard.AttachAsync();
+        var watcher = new WorkloadWatcher(notifications, mesh, _server);
+        _ = Task.Run(() => watcher.WatchAsync(_stopping.Token), CancellationToken.None);
+        lifetime.ApplicationStopping.Register(_stopping.Cancel);
+    }
+
+    /// <summary>Says what the mesh made of the model: what was injected, and where traffic from outside enters.</summary>
+    private void Announce(DistributedApplicationModel model, CompiledMesh mesh, ILogger log)
+    {
+        if (mesh.Injected.Count > 0)
+        {
+            // Istio's injection says nothing; a newcomer still wants to know what the one line did.
+            log.LogInformation("Sidecars injected (WithAutomaticSidecars): {Workloads}; calls through the mesh: {Calls}.",
+                string.Join(", ", mesh.Workloads.Where(w => mesh.Injected.Contains(w.Resource)).Select(w => w.Workload.Replicas == 1 ? w.Workload.Name : $"{w.Workload.Name} ×{w.Workload.Replicas}")),
+                mesh.Calls.Length == 0 ? "none" : string.Join(", ", mesh.Calls.Select(call => $"{call.Caller.Name} → {call.Callee.Name}")));
+        }
+
+        foreach (var (exposed, listener) in mesh.Exposed)
+        {
+            log.LogInformation("{Resource} (external endpoint) through ingress gateway '{Gateway}': {Url}",
+                exposed.Name, listener.Workload, _server!.Addresses[listener.Name].ToString().TrimEnd('/'));
+        }
+
+        foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
+        {
+            log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}, serving {Routes}; it answers once every workload is ready.",
+                gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url, MeshDashboard.Serves(mesh.Config, gateway));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        _files?.Dispose();
+        _dataPlaneLogs?.Dispose();
+        _telemetry?.Dispose();
+        _stopping.Dispose();
+    }
+}
