@@ -161,7 +161,7 @@ internal static class KubernetesModelBuilder
 
             // As locally: the application speaks plaintext to its sidecar, so service discovery keeps only the http entry of an injected callee.
             if (name.StartsWith(SidecarWiring.ServiceDiscoveryPrefix, StringComparison.Ordinal)
-                && SidecarWiring.Endpoint(value) is { Scheme: "https" } https && injected.Contains(https.Resource))
+                && SidecarWiring.Endpoint(value) is { Scheme: "https" } https && injected.Contains(https.Resource) && SidecarWiring.ServesHttp(https.Resource))
             {
                 continue;
             }

@@ -46,13 +46,6 @@ internal static class MeshInjection
                 continue;
             }
 
-            var endpoints = resource.Annotations.OfType<EndpointAnnotation>().ToList();
-            if (!endpoints.Any(endpoint => endpoint.UriScheme == "http"))
-            {
-                warnings.Add($"{resource.Name}: not in the mesh: it has only an HTTPS endpoint, and its inbound sidecar forwards plaintext HTTP. Add WithHttpEndpoint() for the mesh, or WithoutSidecar() to say so.");
-                continue;
-            }
-
             if (!KubernetesNames.IsValidDnsLabel(resource.Name))
             {
                 errors.Add(new(resource.Name, "name", "is not a valid Kubernetes name, which its mesh service (and the export's Service) would have.",

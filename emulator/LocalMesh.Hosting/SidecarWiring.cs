@@ -39,10 +39,12 @@ internal static class SidecarWiring
     /// so any HTTP client works unchanged and the caller's identity is the listener it uses. As in
     /// Istio, the application speaks plaintext to its sidecar: a reference to the callee's HTTPS
     /// endpoint is the sidecar too, and service discovery's <c>https</c> entries are dropped so
-    /// <c>https+http://</c> settles on the sidecar's <c>http</c> one.
+    /// <c>https+http://</c> settles on the sidecar's <c>http</c> one (unless the callee serves
+    /// HTTPS only: then they are the sidecar's address).
     /// </summary>
     public static void RouteThroughSidecar(IResource caller, IResource callee, Uri sidecar)
     {
+        var servesHttp = ServesHttp(callee);
         caller.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
         {
             foreach (var (name, value) in context.EnvironmentVariables.ToList())
@@ -52,7 +54,7 @@ internal static class SidecarWiring
                     continue;
                 }
 
-                if (name.StartsWith(ServiceDiscoveryPrefix, StringComparison.Ordinal) && Endpoint(value)?.Scheme == "https")
+                if (servesHttp && name.StartsWith(ServiceDiscoveryPrefix, StringComparison.Ordinal) && Endpoint(value)?.Scheme == "https")
                 {
                     context.EnvironmentVariables.Remove(name);
                 }
@@ -83,6 +85,10 @@ internal static class SidecarWiring
             context.Urls.Add(new ResourceUrlAnnotation { Url = address, DisplayText = $"{address} (ingress gateway)" });
         }));
     }
+
+    /// <summary>Whether the callee has an HTTP endpoint; one that serves HTTPS only keeps its https entries, which name the sidecar's plaintext address.</summary>
+    public static bool ServesHttp(IResource callee) =>
+        callee.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme == Uri.UriSchemeHttp);
 
     /// <summary>Where Aspire writes service discovery's endpoints: <c>services__&lt;name&gt;__&lt;endpoint&gt;__&lt;n&gt;</c>.</summary>
     public const string ServiceDiscoveryPrefix = "services__";

@@ -56,25 +56,28 @@ internal sealed class WorkloadWatcher(ResourceNotificationService notifications,
         && (snapshot.HealthReports.IsEmpty || snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy);
 
     /// <summary>
-    /// Where one replica's application listens. Each replica has its own port, which DCP only
-    /// reports through the replica's effective environment.
+    /// Where one replica's application listens: its HTTP endpoint, or the HTTPS one when that is all
+    /// it has (the inbound sidecar then originates TLS to it). Each replica has its own port, which
+    /// DCP only reports through the replica's effective environment.
     /// </summary>
     internal static Uri? ApplicationAddress(IResource resource, CustomResourceSnapshot snapshot)
     {
         var environment = snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value, StringComparer.Ordinal);
-        var endpoint = resource.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.UriScheme == "http");
+        var endpoints = resource.Annotations.OfType<EndpointAnnotation>().ToList();
+        var scheme = endpoints.Count > 0 && endpoints.All(e => e.UriScheme == Uri.UriSchemeHttps) ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        var endpoint = endpoints.FirstOrDefault(e => e.UriScheme == scheme);
 
         if (environment.GetValueOrDefault("ASPNETCORE_URLS") is { } urls)
         {
             foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(url, UriKind.Absolute, out var uri))
+                if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == scheme)
                 {
-                    return new Uri($"http://127.0.0.1:{uri.Port}");
+                    return new Uri($"{scheme}://127.0.0.1:{uri.Port}");
                 }
             }
         }
 
-        return endpoint?.AllocatedEndpoint is { } allocated ? new Uri($"http://127.0.0.1:{allocated.Port}") : null;
+        return endpoint?.AllocatedEndpoint is { } allocated ? new Uri($"{scheme}://127.0.0.1:{allocated.Port}") : null;
     }
 }

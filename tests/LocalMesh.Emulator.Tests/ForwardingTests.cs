@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
 using Microsoft.AspNetCore.Http;
 using static LocalMesh.Emulator.Tests.MeshHarness;
@@ -22,6 +23,53 @@ public sealed class ForwardingTests
         await context.Request.Body.CopyToAsync(body);
         context.Response.Headers["x-framing"] = context.Request.ContentLength is { } length ? $"length {length}" : "chunked";
         await context.Response.WriteAsync($"{body.Length} {Convert.ToHexString(SHA256.HashData(body.ToArray()))}");
+    }
+
+    [Theory]
+    [InlineData(true, HttpStatusCode.OK)]
+    [InlineData(false, HttpStatusCode.ServiceUnavailable)]
+    public async Task AnApplicationServingOnlyHttpsGetsTlsFromItsInboundSidecarIfItsCertificateIsTrustedOrTheDevelopmentOne(bool development, HttpStatusCode expected)
+    {
+        using var certificate = LocalhostCertificate(development);
+        await using var mesh = await StartAsync(mutualTls: MutualTlsMode.Strict);
+        await using var https = await TestBackend.StartAsync("reviews-https", certificate: certificate);
+        Assert.Equal(Uri.UriSchemeHttps, https.Address.Scheme);
+        foreach (var version in Versions)
+        {
+            mesh.Server.State.SetApplication($"reviews-{version}", 0, https.Address);
+        }
+
+        using var response = await mesh.Client.GetAsync(mesh.Reviews).WaitAsync(Cap);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (development)
+        {
+            Assert.Equal("reviews-https", await response.Content.ReadAsStringAsync());
+            // The caller's identity still reaches the application: mutual TLS between the sidecars, TLS to the application.
+            Assert.StartsWith("By=spiffe://cluster.local/ns/default/sa/reviews-", Assert.Single(https.Received).Headers["x-forwarded-client-cert"], StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Empty(https.Received);
+            Assert.Contains("TLS error", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A self-signed certificate for localhost, trusted by nobody; with <paramref name="development"/>, marked as ASP.NET Core's development certificate is.</summary>
+    private static X509Certificate2 LocalhostCertificate(bool development)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        if (development)
+        {
+            request.CertificateExtensions.Add(new X509Extension(new Oid("1.3.6.1.4.1.311.84.1.1"), [2], critical: false));
+        }
+
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -35,11 +36,19 @@ internal sealed class TestBackend : IAsyncDisposable
     /// <summary>Every request that reached the application, in order.</summary>
     public IReadOnlyCollection<ReceivedRequest> Received => _received;
 
-    public static async Task<TestBackend> StartAsync(string name, Func<HttpContext, Task>? behaviour = null)
+    /// <summary>Starts the application; over HTTPS only with <paramref name="certificate"/>.</summary>
+    public static async Task<TestBackend> StartAsync(string name, Func<HttpContext, Task>? behaviour = null, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         var app = builder.Build();
         var received = new ConcurrentQueue<ReceivedRequest>();
         app.Run(async context =>

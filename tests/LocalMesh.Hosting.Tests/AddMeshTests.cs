@@ -144,6 +144,21 @@ public sealed class AddMeshTests
     }
 
     [Fact]
+    public void AnApplicationServingOnlyHttpsIsAddressedOverHttps()
+    {
+        var resource = new ExecutableResource("secure-api", "dotnet", ".");
+        resource.Annotations.Add(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "https", name: "https"));
+        var snapshot = new CustomResourceSnapshot
+        {
+            ResourceType = "Project",
+            Properties = [],
+            EnvironmentVariables = [new("ASPNETCORE_URLS", "https://localhost:7001", IsFromSpec: true)],
+        };
+
+        Assert.Equal(new Uri("https://127.0.0.1:7001"), WorkloadWatcher.ApplicationAddress(resource, snapshot));
+    }
+
+    [Fact]
     public void WithoutAnAddressInTheEnvironmentTheAllocatedEndpointIsUsed()
     {
         var resource = new ExecutableResource("tool", "tool", ".");

@@ -185,12 +185,27 @@ public sealed class InjectionTests
         var reviews = mesh.AddService("reviews");
         reviews.WithWorkload(builder.AddProject<ApiService>("reviews-v1", launchProfileName: null).WithHttpEndpoint().WithoutSidecar());
         builder.AddProject<Web>("WebFront", launchProfileName: null).WithHttpEndpoint();
-        builder.AddProject<Web>("secure-only", launchProfileName: null).WithHttpsEndpoint();
 
         var error = Assert.Throws<MeshModelException>(() => Compile(builder, mesh));
 
         Assert.Equal([("reviews-v1", "WithoutSidecar"), ("WebFront", "name")], error.Errors.Select(e => (e.Resource, e.Field)).Order());
-        Assert.Contains(error.Warnings, warning => warning.StartsWith("secure-only: not in the mesh: it has only an HTTPS endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACalleeServingOnlyHttpsIsInTheMeshAndItsHttpsEntriesNameTheCallersSidecar()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithAutomaticSidecars();
+        var api = builder.AddProject<ApiService>("secure-api", launchProfileName: null).WithHttpsEndpoint();
+        var web = builder.AddProject<Web>("web", launchProfileName: null).WithHttpEndpoint().WithReference(api);
+
+        var compiled = Compile(builder, mesh);
+        SidecarWiring.RouteThroughSidecar(web.Resource, api.Resource, new Uri("http://127.0.0.1:41002"));
+
+        Assert.Equal(["secure-api", "web"], compiled.Injected.Select(r => r.Name).Order());
+        Assert.Equal(("web", "secure-api"), (Assert.Single(compiled.Calls).Caller.Name, compiled.Calls[0].Callee.Name));
+        // https+http://secure-api finds its https entry, which is the sidecar's plaintext address; the sidecars originate TLS to the API.
+        Assert.Equal("http://127.0.0.1:41002", (await EnvironmentAsync(web.Resource))["services__secure-api__https__0"]);
     }
 
     [Fact]

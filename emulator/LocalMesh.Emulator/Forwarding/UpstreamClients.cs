@@ -119,21 +119,55 @@ internal sealed class UpstreamClients : IDisposable
         }
 
         Stream stream = new NetworkStream(socket, ownsSocket: false);
-        if (target.MutualTls is { } mutualTls)
+        try
         {
-            try
+            if (target.MutualTls is { } mutualTls)
             {
                 stream = await AuthenticateAsync(stream, mutualTls, linked.Token);
             }
-            catch
+            else if (target.Address.Scheme == Uri.UriSchemeHttps)
             {
-                socket.Dispose();
-                closed?.Invoke();
-                throw;
+                stream = await OriginateTlsAsync(stream, linked.Token);
             }
+        }
+        catch
+        {
+            socket.Dispose();
+            closed?.Invoke();
+            throw;
         }
 
         return new UpstreamConnection(socket, stream, closed);
+    }
+
+    /// <summary>The extension ASP.NET Core puts on its HTTPS development certificate (<c>dotnet dev-certs https</c>).</summary>
+    private const string AspNetCoreDevelopmentCertificateOid = "1.3.6.1.4.1.311.84.1.1";
+
+    /// <summary>
+    /// TLS to an application that serves HTTPS only, from its own inbound sidecar: the server must
+    /// be trusted by this machine, or be ASP.NET Core's development certificate for localhost, which
+    /// is what such an application serves on a laptop and is often not trusted on Linux.
+    /// </summary>
+    private static async Task<Stream> OriginateTlsAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None
+                    || (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 server
+                        && server.Extensions[AspNetCoreDevelopmentCertificateOid] is not null),
+            }, cancellationToken);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync();
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"TLS error: {ex.Message}", ex);
+        }
     }
 
     /// <summary>TLS 1.3 with the caller's certificate; the server must chain to the mesh root and be the expected workload (secure naming).</summary>
@@ -155,7 +189,8 @@ internal sealed class UpstreamClients : IDisposable
         catch (Exception ex) when (ex is AuthenticationException or IOException)
         {
             await tls.DisposeAsync();
-            throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"TLS error: {ex.Message}", ex);
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError,
+                $"TLS error to the application: {ex.Message} Trust its certificate (dotnet dev-certs https --trust), or give it an HTTP endpoint for its sidecar.", ex);
         }
     }
 
@@ -193,7 +228,7 @@ internal sealed class UpstreamClients : IDisposable
             ? new IPEndPoint(address, key.Address.Port)
             : new DnsEndPoint(key.Address.Host, key.Address.Port);
 
-        private bool IsTls => key.ExpectedServer is not null;
+        private bool IsTls => key.ExpectedServer is not null || key.Address.Scheme == Uri.UriSchemeHttps;
 
         /// <summary>
         /// The most recently used idle connection. Checking that the peer has not closed it costs a

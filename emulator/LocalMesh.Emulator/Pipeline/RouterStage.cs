@@ -201,7 +201,10 @@ internal sealed class RouterStage(
         {
             return new TryOutcome(null, null, null, ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }
                 ? TryFailure.ConnectFailure
-                : TryFailure.Reset);
+                : TryFailure.Reset)
+            {
+                TransportFailure = ex is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } ? ex.Message : null,
+            };
         }
     }
 
@@ -210,7 +213,7 @@ internal sealed class RouterStage(
         switch (outcome.Failure)
         {
             case TryFailure.ConnectFailure:
-                await Responses.UpstreamConnectFailure(context, request);
+                await Responses.UpstreamConnectFailure(context, request, outcome.TransportFailure);
                 return;
             case TryFailure.Reset:
                 await Responses.UpstreamReset(context, request);
@@ -284,5 +287,9 @@ internal sealed class RouterStage(
         }
     }
 
-    private readonly record struct TryOutcome(UpstreamResponse? Response, int? Status, int? GrpcStatus, TryFailure Failure);
+    private readonly record struct TryOutcome(UpstreamResponse? Response, int? Status, int? GrpcStatus, TryFailure Failure)
+    {
+        /// <summary>Why a TLS handshake failed, as Envoy adds it to the reply (<c>transport failure reason</c>).</summary>
+        public string? TransportFailure { get; init; }
+    }
 }

@@ -158,9 +158,10 @@ internal static class Responses
     public static Task NoRoute(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "");
 
-    public static Task UpstreamConnectFailure(HttpContext context, MeshRequest request) =>
+    public static Task UpstreamConnectFailure(HttpContext context, MeshRequest request, string? transportFailure = null) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionFailure,
-            "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+            "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+            + (transportFailure is null ? "" : $", transport failure reason: {transportFailure}"));
 
     public static Task UpstreamReset(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionTermination,
