@@ -120,6 +120,15 @@ internal static class MeshModelCompiler
             .DistinctBy(call => call.Item3.Name)
             .ToImmutableArray();
 
+        // The sidecars carry HTTP: a callee's other endpoints (TCP, a custom scheme) stay direct, said once per callee.
+        foreach (var callee in calls.Select(call => call.Item2).Distinct().Where(injectedResources.Contains))
+        {
+            foreach (var endpoint in callee.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is not ("http" or "https")))
+            {
+                warnings.Add($"{callee.Name}: endpoint '{endpoint.Name}' ({endpoint.UriScheme}) is not carried by the mesh (its sidecars carry HTTP); references to it stay direct.");
+            }
+        }
+
         // What a meshed caller references that the mesh does not carry goes direct: said once, not silently bypassed.
         foreach (var (caller, callee) in references.Where(reference =>
             reference.Callee is IResourceWithEndpoints and not IResourceWithParent<MeshResource> && !meshed.Contains(reference.Callee)))

@@ -102,10 +102,13 @@ internal static class SidecarWiring
         _ => null,
     };
 
+    /// <summary>Whether the sidecars carry what goes to <paramref name="endpoint"/>: HTTP, over plaintext or TLS.</summary>
+    public static bool IsHttp(EndpointReference endpoint) => endpoint.EndpointAnnotation.UriScheme is "http" or "https";
+
     private static string? SidecarValue(object value, IResource callee, Uri sidecar) => value switch
     {
-        EndpointReference endpoint when endpoint.Resource == callee => sidecar.ToString().TrimEnd('/'),
-        EndpointReferenceExpression expression when expression.Endpoint.Resource == callee => expression.Property switch
+        EndpointReference endpoint when endpoint.Resource == callee && IsHttp(endpoint) => sidecar.ToString().TrimEnd('/'),
+        EndpointReferenceExpression expression when expression.Endpoint.Resource == callee && IsHttp(expression.Endpoint) => expression.Property switch
         {
             EndpointProperty.Host or EndpointProperty.IPV4Host => sidecar.Host,
             EndpointProperty.Port or EndpointProperty.TargetPort => sidecar.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -209,6 +209,25 @@ public sealed class InjectionTests
     }
 
     [Fact]
+    public async Task AnEndpointTheMeshCannotCarryStaysDirectAndIsSaidOnce()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithAutomaticSidecars();
+        var api = builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint().WithEndpoint(name: "cache", scheme: "tcp", port: 6379);
+        var web = builder.AddProject<Web>("webfrontend", launchProfileName: null).WithHttpEndpoint()
+            .WithReference(api).WithEnvironment("CACHE", api.GetEndpoint("cache"));
+
+        var compiled = Compile(builder, mesh);
+        SidecarWiring.RouteThroughSidecar(web.Resource, api.Resource, new Uri("http://127.0.0.1:41003"));
+        var environment = await EnvironmentAsync(web.Resource, allValues: true);
+
+        Assert.Equal("http://127.0.0.1:41003", environment["services__apiservice__http__0"]);
+        // Still the API's own endpoint, resolved by Aspire when the process starts.
+        Assert.Equal(typeof(EndpointReference).FullName, environment["CACHE"]);
+        Assert.Contains("apiservice: endpoint 'cache' (tcp) is not carried by the mesh (its sidecars carry HTTP); references to it stay direct.", compiled.Warnings);
+    }
+
+    [Fact]
     public void WithMeshVersionOnAResourceTheMeshDoesNotInjectIsAnError()
     {
         var builder = DistributedApplication.CreateBuilder();
