@@ -75,13 +75,13 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
 
         if (!CanReplayBody(request))
         {
-            return new UpstreamBody(ReadOnlyMemory<byte>.Empty, request.Body, request.ContentLength!.Value);
+            return new UpstreamBody(ReadOnlyMemory<byte>.Empty, new CallerBody(request.Body), request.ContentLength!.Value);
         }
 
         if (_body is null)
         {
             using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, cancellationToken);
+            await new CallerBody(request.Body).CopyToAsync(buffer, cancellationToken);
             _body = buffer.ToArray();
         }
 

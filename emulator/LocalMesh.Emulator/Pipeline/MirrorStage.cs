@@ -26,7 +26,18 @@ internal sealed class MirrorStage(
             && balancer.Pick(mirror, context, []) is { } endpoint)
         {
             var shadow = $"{context.Request.Host.Host}-shadow{(context.Request.Host.Port is { } port ? $":{port}" : "")}";
-            var copy = HttpProxy.CreateRequest(context, await request.BodyAsync(context.Request, context.RequestAborted), attempt: null, authority: shadow);
+            UpstreamBody body;
+            try
+            {
+                body = await request.BodyAsync(context.Request, context.RequestAborted);
+            }
+            catch (DownstreamRequestException failure)
+            {
+                await Responses.DownstreamError(context, request, failure);
+                return;
+            }
+
+            var copy = HttpProxy.CreateRequest(context, body, attempt: null, authority: shadow);
             _ = SendAsync(new UpstreamTarget(request.SourceWorkload, endpoint.Address, identities.ForCall(request.SourceIdentity, endpoint), mirror.ConnectionPool), copy);
         }
 

@@ -69,8 +69,9 @@ internal sealed class RouterStage(
                 var mutualTls = identities.ForCall(request.SourceIdentity, endpoint);
                 var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool, place.Connected);
                 var outcome = await TryAsync(context, request, target, attempt, perTry.Token);
-                if (!context.RequestAborted.IsCancellationRequested)
+                if (outcome.Failure != TryFailure.Downstream && !context.RequestAborted.IsCancellationRequested)
                 {
+                    // Only the upstream's own answers count against it: a caller that broke its request or went away says nothing of the upstream.
                     outliers.Report(request.SourceWorkload, cluster, endpoint, outcome.Status);
                 }
                 if (retrying)
@@ -83,6 +84,12 @@ internal sealed class RouterStage(
                 {
                     outcome.Response?.Dispose();
                     request.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                    return;
+                }
+
+                if (outcome.Failure == TryFailure.Downstream)
+                {
+                    await RespondAsync(context, request, outcome, overall.Token);
                     return;
                 }
 
@@ -193,6 +200,11 @@ internal sealed class RouterStage(
             var response = await clients.SendAsync(target, message, cancellationToken);
             return new TryOutcome(response, response.StatusCode, response.Head.GrpcStatus, TryFailure.None);
         }
+        catch (DownstreamRequestException failure)
+        {
+            // The caller's request body could not be read: its fault, whatever the upstream did with the part it got.
+            return new TryOutcome(null, null, null, TryFailure.Downstream) { DownstreamFailure = failure };
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return new TryOutcome(null, null, null, TryFailure.PerTryTimeout);
@@ -220,6 +232,9 @@ internal sealed class RouterStage(
                 return;
             case TryFailure.PerTryTimeout:
                 await Responses.UpstreamTimeout(context, request);
+                return;
+            case TryFailure.Downstream:
+                await Responses.DownstreamError(context, request, outcome.DownstreamFailure!);
                 return;
         }
 
@@ -291,5 +306,8 @@ internal sealed class RouterStage(
     {
         /// <summary>Why a TLS handshake failed, as Envoy adds it to the reply (<c>transport failure reason</c>).</summary>
         public string? TransportFailure { get; init; }
+
+        /// <summary>How the caller's request broke, for <see cref="TryFailure.Downstream"/>.</summary>
+        public DownstreamRequestException? DownstreamFailure { get; init; }
     }
 }

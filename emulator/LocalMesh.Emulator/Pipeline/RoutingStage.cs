@@ -167,6 +167,23 @@ internal static class Responses
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionTermination,
             "upstream connect error or disconnect/reset before headers. reset reason: connection termination");
 
+    /// <summary>
+    /// The caller's request broke as it was read (<paramref name="failure"/>): 400 with
+    /// DPE for a malformed body, 413 for one over the listener's limit, 408 with SI for one that
+    /// stopped arriving; the connection cannot be read further, so it closes.
+    /// </summary>
+    public static Task DownstreamError(HttpContext context, MeshRequest request, DownstreamRequestException failure)
+    {
+        context.Response.Headers.Connection = "close";
+        var (flag, details) = failure.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => (ResponseFlags.None, "request_payload_too_large"),
+            StatusCodes.Status408RequestTimeout => (ResponseFlags.StreamIdleTimeout, "stream_idle_timeout"),
+            _ => (ResponseFlags.DownstreamProtocolError, "http1.codec_error"),
+        };
+        return Reply(context, request, failure.StatusCode, flag, $"{details}: {failure.Message}");
+    }
+
     public static Task Overflow(HttpContext context, MeshRequest request)
     {
         context.Response.Headers["x-envoy-overloaded"] = "true";

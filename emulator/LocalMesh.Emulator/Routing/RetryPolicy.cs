@@ -18,6 +18,12 @@ internal enum TryFailure
 
     /// <summary>The per-try timeout expired.</summary>
     PerTryTimeout,
+
+    /// <summary>
+    /// The caller's request was broken (a malformed or truncated body, one over the listener's
+    /// limit): its fault, so never retried and never held against the upstream.
+    /// </summary>
+    Downstream,
 }
 
 /// <summary>

@@ -38,6 +38,12 @@ public enum ResponseFlags
 
     /// <summary>UO: an upstream overflowed its circuit breaker.</summary>
     UpstreamOverflow = 1 << 9,
+
+    /// <summary>DPE: the downstream request had an HTTP protocol error.</summary>
+    DownstreamProtocolError = 1 << 10,
+
+    /// <summary>SI: the stream idled past its timeout (a request body that stopped arriving).</summary>
+    StreamIdleTimeout = 1 << 11,
 }
 
 /// <summary>Formatting of <see cref="ResponseFlags"/> as Envoy writes them.</summary>
@@ -55,6 +61,8 @@ public static class ResponseFlagsExtensions
         (ResponseFlags.FaultInjected, "FI"),
         (ResponseFlags.UpstreamRetryLimitExceeded, "URX"),
         (ResponseFlags.UpstreamOverflow, "UO"),
+        (ResponseFlags.DownstreamProtocolError, "DPE"),
+        (ResponseFlags.StreamIdleTimeout, "SI"),
     ];
 
     /// <summary>The flags in Envoy's short form, comma separated, or <c>-</c> for none.</summary>

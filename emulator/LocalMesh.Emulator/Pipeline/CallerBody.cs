@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http;
+
+namespace LocalMesh.Emulator.Pipeline;
+
+/// <summary>
+/// The caller's request body could not be read (malformed framing, a body over the listener's
+/// limit, one cut short): the caller's fault, which the router answers itself and never holds
+/// against the upstream.
+/// </summary>
+internal sealed class DownstreamRequestException(int statusCode, string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>Kestrel's status for the failure: 400, 408 or 413.</summary>
+    public int StatusCode { get; } = statusCode;
+}
+
+/// <summary>
+/// The caller's request body as the sidecar reads it: any failure to read it becomes a
+/// <see cref="DownstreamRequestException"/>, so it cannot be mistaken for the upstream's failure
+/// while the body is being sent on. (Kestrel reports some framing errors, e.g. a chunk size that
+/// overflows, as a plain <see cref="IOException"/>.)
+/// </summary>
+internal sealed class CallerBody(Stream body) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new DownstreamRequestException(ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, ex.Message, ex);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The caller's body is read asynchronously.");
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
