@@ -223,7 +223,7 @@ internal static class MeshModelCompiler
             : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
         warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document)
             ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(mesh.Namespace), $"spec.{warning.Field}", warning.Problem, warning.Fix, warning.Code).ToString()
-            : $"{warning.Code} {warning}"));
+            : warning.Code is null ? warning.ToString() : $"{warning.Code} {warning}"));
         if (errors.Count > 0)
         {
             throw new MeshModelException(errors, warnings);

@@ -165,6 +165,55 @@ public sealed class AuthorizationTests
         Assert.All(errors, e => Assert.Equal("authorizationpolicy/bad", e.Resource));
     }
 
+    [Theory]
+    [InlineData("cluster.local/ns/default/sa/productpage ", "empty or has white space")]
+    [InlineData("spiffe://cluster.local/ns/default/sa/productpage", "write 'cluster.local/ns/default/sa/productpage'")]
+    [InlineData("cluster.local/ns/*/sa/productpage", "only as a prefix or a suffix")]
+    [InlineData("productpage", "is not a principal")]
+    [InlineData("cluster.local/default/productpage", "is not a principal")]
+    public void APrincipalThatCanNeverMatchIsAnError(string principal, string said)
+    {
+        var result = MeshConfigValidator.Validate(MeshFixtures.CallerAndBackend() with
+        {
+            AuthorizationPolicies = [Allow("only-productpage", new AuthorizationRule { From = [new AuthorizationSource { Principals = [principal] }] })],
+        });
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(("authorizationpolicy/only-productpage", "rules[0].from[0].source.principals"), (error.Resource, error.Field));
+        Assert.Contains(said, error.Problem + " " + error.Fix, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("cluster.local/ns/default/sa/caller")]
+    [InlineData("*")]
+    [InlineData("cluster.local/ns/default/*")]
+    [InlineData("*/sa/productpage")]
+    [InlineData("other.domain/ns/default/sa/anyone")]
+    public void WellFormedPrincipalsOfKnownAccountsPass(string principal)
+    {
+        var result = MeshConfigValidator.Validate(MeshFixtures.CallerAndBackend() with
+        {
+            AuthorizationPolicies = [Allow("p", new AuthorizationRule { From = [new AuthorizationSource { NotPrincipals = [principal] }] })],
+        });
+
+        Assert.Empty(result.Errors);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void APrincipalOfAServiceAccountNoWorkloadHasIsAWarning()
+    {
+        var result = MeshConfigValidator.Validate(MeshFixtures.CallerAndBackend() with
+        {
+            AuthorizationPolicies = [Allow("p", new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/productpgae"] }] })],
+        });
+
+        Assert.Empty(result.Errors);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Contains("service account 'productpgae', which no workload of the mesh runs as", warning.Problem, StringComparison.Ordinal);
+        Assert.Contains("cluster.local/ns/default/sa/caller", warning.Fix, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OnTheWireOnlyTheAllowedPrincipalGetsThroughAndTheRestGet403()
     {

@@ -142,8 +142,8 @@ public sealed class RoundTripTests : IDisposable
                     {
                         From =
                         [
-                            new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/bookinfo-productpage"], IpBlocks = ["127.0.0.0/8"] },
-                            new AuthorizationSource { Namespaces = ["default"], NotPrincipals = ["cluster.local/ns/default/sa/loadclient-v1"], NotIpBlocks = ["10.0.0.0/8"] },
+                            new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/bookinfo-reviews"], IpBlocks = ["127.0.0.0/8"] },
+                            new AuthorizationSource { Namespaces = ["default"], NotPrincipals = ["cluster.local/ns/default/sa/ratings-v1"], NotIpBlocks = ["10.0.0.0/8"] },
                         ],
                         To =
                         [
@@ -197,7 +197,7 @@ public sealed class RoundTripTests : IDisposable
 
         Assert.DoesNotContain(fromFiles.Warnings, warning => !warning.StartsWith("Kept for the export", StringComparison.Ordinal));
         var rules = Rules(fromCode.Config);
-        Assert.All(["mallory", "bookinfo-productpage", "com.example.posted", "canary", "end-user", "00:00:07", "/v0/.*"], part => Assert.Contains(part, rules));
+        Assert.All(["mallory", "sa/bookinfo-reviews", "com.example.posted", "canary", "end-user", "00:00:07", "/v0/.*"], part => Assert.Contains(part, rules));
         Assert.Equal(rules, Rules(fromFiles.Config));
         // The app model's gateway route, exported as a Gateway and its VirtualService, is read back as them.
         Assert.Equal("ingress", Assert.Single(fromFiles.Config.Gateways).Name);

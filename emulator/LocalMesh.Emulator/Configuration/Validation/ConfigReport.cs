@@ -43,7 +43,7 @@ internal readonly struct ConfigReport(string resource, List<ConfigError> errors,
 {
     public void Error(string field, string problem, string fix) => errors.Add(new ConfigError(resource, field, problem, fix));
 
-    public void Warning(string field, string problem, string fix, string code) =>
+    public void Warning(string field, string problem, string fix, string? code = null) =>
         warnings.Add(new ConfigError(resource, field, problem, fix) { Code = code });
 
     public void Notice(MeshNotice notice) => notices.Add(notice);

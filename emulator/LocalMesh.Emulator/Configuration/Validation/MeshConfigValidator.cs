@@ -63,7 +63,7 @@ public static class MeshConfigValidator
 
         foreach (var policy in config.AuthorizationPolicies)
         {
-            AuthorizationPolicyValidator.Validate(policy, Report($"authorizationpolicy/{policy.Name}"));
+            AuthorizationPolicyValidator.Validate(policy, config, Report($"authorizationpolicy/{policy.Name}"));
         }
 
         return new ValidationResult(errors, notices) { Warnings = warnings };
