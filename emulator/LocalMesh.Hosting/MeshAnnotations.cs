@@ -99,3 +99,13 @@ public sealed record MeshSidecarExcludedAnnotation : IResourceAnnotation;
 /// <param name="Version">The <c>version</c> label; <c>null</c> keeps <c>v1</c>.</param>
 /// <param name="Labels">More labels (subsets and <c>sourceLabels</c> select on them).</param>
 public sealed record MeshInjectionAnnotation(string? Version, ImmutableDictionary<string, string> Labels) : IResourceAnnotation;
+
+/// <summary>
+/// On the mesh: a resource it was asked to add under a name the app already uses. Kept to be
+/// reported with every other problem of the model before anything starts, rather than thrown from
+/// the AppHost's code with a stack trace.
+/// </summary>
+/// <param name="Name">The name asked for.</param>
+/// <param name="ResourceType">The kind of resource asked for, e.g. <c>MeshService</c>.</param>
+/// <param name="Existing">The resource that already has the name, with its kind, e.g. <c>Project 'reviews'</c>.</param>
+internal sealed record MeshDuplicateNameAnnotation(string Name, string ResourceType, string Existing) : IResourceAnnotation;

@@ -213,8 +213,18 @@ public static class MeshBuilderExtensions
     /// proxied by DCP) and a dashboard state of its own.
     /// </summary>
     internal static IResourceBuilder<T> AddMeshChild<T>(this IResourceBuilder<MeshResource> mesh, T resource, string resourceType, int? port = null)
-        where T : IResource =>
-        mesh.ApplicationBuilder.AddResource(resource)
+        where T : IResource
+    {
+        if (mesh.ApplicationBuilder.Resources.FirstOrDefault(other => string.Equals(other.Name, resource.Name, StringComparison.OrdinalIgnoreCase)) is { } existing)
+        {
+            // Reported with the model's other problems before anything starts; the builder goes on with a resource outside the model.
+            var kind = existing.Annotations.OfType<ResourceSnapshotAnnotation>().FirstOrDefault()?.InitialSnapshot.ResourceType
+                ?? existing.GetType().Name.Replace("Resource", "", StringComparison.Ordinal);
+            mesh.WithAnnotation(new MeshDuplicateNameAnnotation(resource.Name, resourceType, $"{kind} '{existing.Name}'"));
+            return mesh.ApplicationBuilder.CreateResourceBuilder(resource);
+        }
+
+        return mesh.ApplicationBuilder.AddResource(resource)
             .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http", name: "http", port: port, isProxied: false))
             .WithInitialState(new CustomResourceSnapshot
             {
@@ -222,6 +232,7 @@ public static class MeshBuilderExtensions
                 State = KnownResourceStates.NotStarted,
                 Properties = [],
             });
+    }
 
     /// <summary>Sends every request the gateway takes to <paramref name="service"/>.</summary>
     /// <param name="gateway">The gateway.</param>

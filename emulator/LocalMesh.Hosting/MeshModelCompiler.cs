@@ -64,6 +64,12 @@ internal static class MeshModelCompiler
         var functions = model.Resources.OfType<FunctionResource>().Where(function => function.Parent == mesh).ToList();
         var brokers = model.Resources.OfType<BrokerResource>().Where(broker => broker.Parent == mesh).ToList();
 
+        foreach (var duplicate in mesh.Annotations.OfType<MeshDuplicateNameAnnotation>())
+        {
+            errors.Add(new(duplicate.Name, "name", $"is asked for a {duplicate.ResourceType}, but {duplicate.Existing} already has it (resource names are unique, whatever their case).",
+                $"give the {duplicate.ResourceType} its own name, or remove the second Add call."));
+        }
+
         var workloads = new List<(IResource Resource, WorkloadConfig Workload)>();
         foreach (var resource in model.Resources)
         {

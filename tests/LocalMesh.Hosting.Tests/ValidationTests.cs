@@ -22,6 +22,24 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void ANameUsedTwiceIsOneLineBeforeAnythingStartsNotAnExceptionFromTheAppHostsCode()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        builder.AddExecutable("ratings-v1", "dotnet", ".").WithHttpEndpoint();
+        mesh.AddService("reviews").WithWorkload(builder.AddExecutable("reviews-v1", "dotnet", "."));
+        mesh.AddService("reviews").WithWorkload(builder.AddExecutable("reviews-v2", "dotnet", "."));
+        mesh.AddService("Ratings-V1");
+
+        var errors = Compile(builder).Errors.Where(error => error.Field == "name").ToList();
+
+        Assert.Equal(
+            [("reviews", "is asked for a MeshService, but MeshService 'reviews' already has it (resource names are unique, whatever their case)."),
+             ("Ratings-V1", "is asked for a MeshService, but Executable 'ratings-v1' already has it (resource names are unique, whatever their case).")],
+            errors.Select(error => (error.Resource, error.Problem)));
+    }
+
+    [Fact]
     public void AWorkloadOfTwoServicesIsAnError()
     {
         var builder = DistributedApplication.CreateBuilder();
