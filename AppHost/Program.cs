@@ -166,23 +166,10 @@ mesh.AddIngressGateway("ingress", port: builder.Configuration.GetValue("IngressP
     .WithRoute(productpage)
     .WithLandingPage("/productpage");
 
-try
-{
-    builder.Build().Run();
-    // A pipeline step (e.g. k8s-deploy) that failed with a clear message sets the exit code.
-    return Environment.ExitCode;
-}
-catch (Exception error) when (error.GetBaseException() is MeshModelException model)
-{
-    // One clear message, no stack trace: the model is wrong, not the program.
-    Console.Error.WriteLine(model.Message);
-    foreach (var warning in model.Warnings)
-    {
-        Console.Error.WriteLine($"  warning: {warning}");
-    }
-
-    return 1;
-}
+// A mistake in the model stops the AppHost before anything starts, with one message and exit code 1.
+builder.Build().Run();
+// A pipeline step (e.g. k8s-deploy) that failed with a clear message sets the exit code.
+return Environment.ExitCode;
 
 // A sample service: an HTTP endpoint, and ready (for the mesh and for Kubernetes) when /ready says so.
 IResourceBuilder<ProjectResource> Workload<TProject>(string name) where TProject : IProjectMetadata, new() =>

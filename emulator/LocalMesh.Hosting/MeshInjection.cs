@@ -56,9 +56,9 @@ internal static class MeshInjection
             var labels = (settings?.Labels ?? ImmutableDictionary<string, string>.Empty)
                 .SetItem(MeshModelCompiler.AppLabel, resource.Name)
                 .SetItem(MeshModelCompiler.VersionLabel, settings?.Version ?? "v1");
-            foreach (var (key, value) in labels.Where(label => !KubernetesNames.IsValidLabelKey(label.Key) || !KubernetesNames.IsValidLabelValue(label.Value)))
+            foreach (var (key, value) in labels)
             {
-                errors.Add(new(resource.Name, $"labels[{key}]", $"'{key}={value}' is not a valid Kubernetes label.", $"use {KubernetesNames.LabelKeyRule} for keys and {KubernetesNames.LabelValueRule} for values."));
+                MeshModelCompiler.ValidateLabel(resource.Name, key, value, errors);
             }
 
             injected.Add((resource, new WorkloadConfig(resource.Name, resource.Name, labels, resource.Name, resource.GetReplicaCount())));

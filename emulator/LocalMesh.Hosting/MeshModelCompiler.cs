@@ -361,7 +361,7 @@ internal static class MeshModelCompiler
         };
     }
 
-    private static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)
+    internal static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)
     {
         if (!KubernetesNames.IsValidLabelKey(key))
         {

@@ -36,6 +36,34 @@ internal sealed class MeshRuntime(
 
     public async Task StartAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
     {
+        try
+        {
+            await StartMeshAsync(model, cancellationToken);
+        }
+        catch (MeshModelException error) when (IsAppHostProcess())
+        {
+            // Before DCP has started anything: one clear message and exit code 1, not an unhandled exception's stack trace.
+            Console.Error.WriteLine(error.Message);
+            foreach (var warning in error.Warnings)
+            {
+                Console.Error.WriteLine($"  warning: {warning}");
+            }
+
+            Environment.Exit(1);
+        }
+    }
+
+    /// <summary>
+    /// Whether this process is an AppHost run by itself (<c>dotnet run</c>, F5), which the mesh may
+    /// end, rather than a test host that starts one and wants the exception. The AppHost SDK marks
+    /// an AppHost's assembly with its project's path.
+    /// </summary>
+    private static bool IsAppHostProcess() =>
+        System.Reflection.Assembly.GetEntryAssembly()?.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().Any(metadata => metadata.Key == "apphostprojectpath") == true;
+
+    private async Task StartMeshAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
+    {
         var resource = model.Resources.OfType<MeshResource>().Single();
         var mesh = MeshModelCompiler.Compile(model, resource);
         _telemetry = MeshTelemetryExporter.Start(resource.Name, services, configuration);
