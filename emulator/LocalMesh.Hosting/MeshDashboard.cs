@@ -27,6 +27,12 @@ internal sealed class MeshDashboard(
     /// <summary>How long the AppHost has been running: what a person waited since <c>dotnet run</c>.</summary>
     public static TimeSpan SinceStart() => DateTime.UtcNow - ProcessStarted;
 
+    // What the mesh shows, taken once: the model's resource list may still change while the app starts (the dashboard adds itself).
+    private readonly MeshServiceResource[] _services = [.. model.Resources.OfType<MeshServiceResource>()];
+    private readonly IngressGatewayResource[] _gateways = [.. model.Resources.OfType<IngressGatewayResource>()];
+    private readonly FunctionResource[] _functions = [.. model.Resources.OfType<FunctionResource>()];
+    private readonly BrokerResource[] _brokers = [.. model.Resources.OfType<BrokerResource>()];
+
     private long _readyAfterTicks = -1;
     private IReadOnlyList<string> _configurationErrors = [];
     private IReadOnlyDictionary<string, string> _ruleSources = compiled.RuleSources;
@@ -81,7 +87,7 @@ internal sealed class MeshDashboard(
                 ]),
             });
 
-            foreach (var service in model.Resources.OfType<MeshServiceResource>())
+            foreach (var service in _services)
             {
                 var (ready, expected) = Readiness(snapshot, service.Name);
                 await notifications.PublishUpdateAsync(service, state => state with
@@ -107,7 +113,7 @@ internal sealed class MeshDashboard(
                 });
             }
 
-            foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
+            foreach (var gateway in _gateways)
             {
                 await notifications.PublishUpdateAsync(gateway, state => state with
                 {
@@ -181,7 +187,7 @@ internal sealed class MeshDashboard(
     /// <summary>Says once, in the console and on the mesh, that every workload is ready and where to start.</summary>
     private void AnnounceReady()
     {
-        var gateways = model.Resources.OfType<IngressGatewayResource>().Select(gateway => gateway.LandingUrl)
+        var gateways = _gateways.Select(gateway => gateway.LandingUrl)
             .Concat(compiled.Exposed.Select(entry => $"{entry.Resource.Name} at {server.Addresses[entry.Listener.Name].ToString().TrimEnd('/')}"))
             .ToList();
         logger.LogInformation("LocalMesh ready in {Seconds:0} s: {Where}",
@@ -198,7 +204,7 @@ internal sealed class MeshDashboard(
         try
         {
             var revisions = server.Functions.Status;
-            foreach (var function in model.Resources.OfType<FunctionResource>())
+            foreach (var function in _functions)
             {
                 var status = revisions.Where(revision => revision.Service == function.Name).ToList();
                 var (instances, ready) = (status.Sum(s => s.Instances), status.Sum(s => s.Ready));
@@ -230,7 +236,7 @@ internal sealed class MeshDashboard(
             }
 
             var history = server.Events.History;
-            foreach (var broker in model.Resources.OfType<BrokerResource>())
+            foreach (var broker in _brokers)
             {
                 var deliveries = history.Where(record => record.Broker == broker.Name).ToList();
                 var config = server.State.Snapshot.Config.Brokers.Single(b => b.Name == broker.Name);

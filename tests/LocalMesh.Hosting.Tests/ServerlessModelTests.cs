@@ -91,7 +91,7 @@ public sealed class ServerlessModelTests
 
         var errors = CompileFails(builder).Errors;
 
-        Assert.Contains(errors, e => e is { Resource: "sentiment-00001", Field: "containerConcurrency" });
+        Assert.Contains(errors, e => e is { Resource: "sentiment (revision sentiment-00001)", Field: "containerConcurrency" });
         Assert.Contains(errors, e => e.Field == "autoscaling.knative.dev/min-scale" && e.Fix.Contains("max-scale"));
         Assert.Contains(errors, e => e.Field == "autoscaling.knative.dev/window" && e.Fix == "use 6s to 1h.");
     }

@@ -43,7 +43,8 @@ public static class MeshConfigValidator
 
         foreach (var workload in config.Workloads.Where(workload => workload.Scaling is not null))
         {
-            FunctionScalingValidator.Validate(workload.Scaling!, Report(workload.Name));
+            // Named as the user wrote it: the function, then the revision the scaling belongs to.
+            FunctionScalingValidator.Validate(workload.Scaling!, Report($"{workload.Service} (revision {workload.Name})"));
         }
 
         if (config.Workloads.Any(workload => workload.Scaling is not null))
