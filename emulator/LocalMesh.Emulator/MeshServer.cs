@@ -3,6 +3,7 @@ using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Eventing;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
@@ -36,6 +37,9 @@ public sealed class MeshServerOptions
 
     /// <summary>Starts function instances; required when the configuration has function revisions.</summary>
     public IFunctionLauncher? FunctionLauncher { get; init; }
+
+    /// <summary>The most connections each listener holds open; more are closed at once and counted.</summary>
+    public int MaxConnectionsPerListener { get; init; } = ListenerLimits.DefaultMaxConnections;
 }
 
 /// <summary>
@@ -68,6 +72,19 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>The Knative Eventing brokers: what was delivered where.</summary>
     public EventBroker Events => _app.Services.GetRequiredService<EventBroker>();
 
+    /// <summary>Envoy's idle timeout for a downstream connection with no request in flight (<c>common_http_protocol_options.idle_timeout</c>, 1 h by default).</summary>
+    public static readonly TimeSpan DownstreamIdleTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>The listeners refusing new connections now because they hold their maximum.</summary>
+    public IReadOnlySet<string> Overloaded => _app.Services.GetRequiredService<ListenerLimits>().Overloaded;
+
+    /// <summary>Raised when a listener starts refusing connections, and when it serves again.</summary>
+    public event Action? OverloadChanged
+    {
+        add => _app.Services.GetRequiredService<ListenerLimits>().OverloadChanged += value;
+        remove => _app.Services.GetRequiredService<ListenerLimits>().OverloadChanged -= value;
+    }
+
     /// <summary>The endpoints outlier detection has ejected now, by calling sidecar.</summary>
     public IReadOnlyList<Ejection> Ejections => _app.Services.GetRequiredService<OutlierDetector>().Ejections;
 
@@ -85,7 +102,8 @@ public sealed class MeshServer : IAsyncDisposable
         var state = new MeshState(config);
         var authority = MeshCertificateAuthority.Create(config.TrustDomain, options.TimeProvider);
         var identities = new WorkloadIdentities(authority, options.TimeProvider, options.CertificateLifetime);
-        var mutualTls = new MutualTlsConnectionMiddleware(state, identities);
+        var mutualTls = new MutualTlsConnectionMiddleware(state, identities, options.TimeProvider);
+        var limits = new ListenerLimits(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh)) { MaxConnections = options.MaxConnectionsPerListener };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // A library in someone else's process: Ctrl+C and SIGTERM belong to the host, not to the mesh.
@@ -95,6 +113,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(options.Random);
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(identities);
+        builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<UpstreamClients>();
         builder.Services.AddSingleton<EndpointLoad>();
@@ -111,12 +130,15 @@ public sealed class MeshServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Envoy's idle timeout for a downstream connection with no request in flight (the HTTP connection manager's default, 1 h).
+            kestrel.Limits.KeepAliveTimeout = DownstreamIdleTimeout;
             foreach (var listener in config.Listeners)
             {
                 // Loopback only: the mesh is never reachable from another machine.
                 kestrel.Listen(IPAddress.Loopback, listener.Port, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1;
+                    listen.Use(next => connection => limits.OnConnectionAsync(connection, next, listener.Name));
                     if (listener.Kind == ListenerKind.Inbound)
                     {
                         listen.Use(next => connection => mutualTls.OnConnectionAsync(connection, next, listener.Name));

@@ -41,7 +41,8 @@ internal sealed class MeshDashboard(
     public async Task AttachAsync()
     {
         server.State.Changed += snapshot => _ = PublishAsync(snapshot);
-        server.EjectionsChanged += OnEjectionsChanged;
+        server.EjectionsChanged += OnDataPlaneChanged;
+        server.OverloadChanged += OnDataPlaneChanged;
         server.Functions.Changed += () => _ = PublishServerlessAsync();
         server.Events.Delivered += record => _ = PublishServerlessAsync();
         await PublishServerlessAsync();
@@ -71,7 +72,9 @@ internal sealed class MeshDashboard(
                     ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
                     : _configurationErrors.Count > 0
                         ? new ResourceStateSnapshot("Configuration errors", KnownResourceStateStyles.Warn)
-                        : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                        : server.Overloaded.Count > 0
+                            ? new ResourceStateSnapshot("Overloaded", KnownResourceStateStyles.Warn)
+                            : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
                 StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
                 Properties = state.Properties.SetResourcePropertyRange(
                 [
@@ -84,6 +87,8 @@ internal sealed class MeshDashboard(
                     Shown("mesh.trustDomain", "Trust domain", snapshot.Config.TrustDomain, 3),
                     Shown("mesh.listeners", "Listeners", snapshot.ListenersByPort.Count, 4),
                     Shown("mesh.config.version", "Configuration version", snapshot.Version, 5),
+                    Shown("mesh.overloaded", "Overloaded listeners (new connections closed)",
+                        server.Overloaded.Count == 0 ? "none" : string.Join(", ", server.Overloaded.Order(StringComparer.Ordinal)), 6),
                 ]),
             });
 
@@ -268,8 +273,8 @@ internal sealed class MeshDashboard(
         }
     }
 
-    /// <summary>Shows an ejection when it happens and when it ends (the data plane raises both, on its clock).</summary>
-    private void OnEjectionsChanged() => _ = PublishAsync(server.State.Snapshot);
+    /// <summary>Shows an ejection or a listener's overload when it happens and when it ends (the data plane raises both).</summary>
+    private void OnDataPlaneChanged() => _ = PublishAsync(server.State.Snapshot);
 
     private string Ejected(string service)
     {

@@ -17,9 +17,15 @@ internal sealed record PeerIdentity(string SpiffeId);
 /// both; TLS is TLS 1.3 with a client certificate that must chain to the mesh root and carry a
 /// SPIFFE ID. The mode is read from the current snapshot for each new connection.
 /// </summary>
-internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIdentities identities)
+internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIdentities identities, TimeProvider time)
 {
     private const byte TlsHandshakeRecord = 0x16;
+
+    /// <summary>
+    /// How long a new connection has for its first byte and its TLS handshake: Envoy's default
+    /// <c>listener_filters_timeout</c>, after which it closes the connection.
+    /// </summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next, string listener)
     {
@@ -29,15 +35,18 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
             return;
         }
 
+        using var timeout = new CancellationTokenSource(HandshakeTimeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, timeout.Token);
         var input = connection.Transport.Input;
         ReadResult peek;
         try
         {
-            peek = await input.ReadAsync(connection.ConnectionClosed);
+            peek = await input.ReadAsync(deadline.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ConnectionResetException or IOException)
         {
-            // The peer hung up before its first byte: nothing to serve and nothing wrong here.
+            // The peer hung up, or sent nothing in time: nothing to serve and nothing wrong here.
+            TimedOut(connection, listener, timeout);
             return;
         }
 
@@ -73,12 +82,17 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
                 ClientCertificateRequired = true,
                 EnabledSslProtocols = SslProtocols.Tls13,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => identities.Authority.TryValidate(certificate, out peer),
-            }, connection.ConnectionClosed);
+            }, deadline.Token);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
         {
-            MeshTelemetry.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+            if (!timeout.IsCancellationRequested)
+            {
+                MeshTelemetry.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+            }
+
             await tls.DisposeAsync();
+            TimedOut(connection, listener, timeout);
             connection.Abort(new ConnectionAbortedException("mTLS handshake failed", ex));
             return;
         }
@@ -94,6 +108,16 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         {
             await tls.DisposeAsync();
             connection.Transport = plaintext;
+        }
+    }
+
+    /// <summary>A connection that ran out of time before its handshake finished is closed and counted.</summary>
+    private static void TimedOut(ConnectionContext connection, string listener, CancellationTokenSource timeout)
+    {
+        if (timeout.IsCancellationRequested)
+        {
+            MeshTelemetry.ConnectionTimeouts.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+            connection.Abort(new ConnectionAbortedException($"no first byte and TLS handshake within {HandshakeTimeout.TotalSeconds:0} s"));
         }
     }
 

@@ -54,6 +54,12 @@ public static class MeshTelemetry
     internal static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
         "inbound.connections_refused", description: "Connections an inbound sidecar refused under its PeerAuthentication mode or because the mTLS handshake failed.");
 
+    internal static readonly Counter<long> ConnectionOverflows = Meter.CreateCounter<long>(
+        "listener.downstream_cx_overflow", description: "Connections a listener closed at once because it held its maximum (Envoy's listener.downstream_cx_overflow).");
+
+    internal static readonly Counter<long> ConnectionTimeouts = Meter.CreateCounter<long>(
+        "listener.downstream_cx_timeout", description: "Connections closed because no first byte or no finished TLS handshake came in time (Envoy's listener_filters_timeout).");
+
     internal static readonly Counter<long> Allowed = Meter.CreateCounter<long>(
         "rbac.allowed", description: "Requests an inbound sidecar's authorization policies allowed (Envoy's rbac.allowed).");
 
