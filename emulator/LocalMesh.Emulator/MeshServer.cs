@@ -75,6 +75,9 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>Envoy's idle timeout for a downstream connection with no request in flight (<c>common_http_protocol_options.idle_timeout</c>, 1 h by default).</summary>
     public static readonly TimeSpan DownstreamIdleTimeout = TimeSpan.FromHours(1);
 
+    /// <summary>The processes of each workload, which alone may use its outbound sidecars (checked on Linux).</summary>
+    public CallerProcesses CallerProcesses => _app.Services.GetRequiredService<CallerProcesses>();
+
     /// <summary>The listeners refusing new connections now because they hold their maximum.</summary>
     public IReadOnlySet<string> Overloaded => _app.Services.GetRequiredService<ListenerLimits>().Overloaded;
 
@@ -103,6 +106,7 @@ public sealed class MeshServer : IAsyncDisposable
         var authority = MeshCertificateAuthority.Create(config.TrustDomain, options.TimeProvider);
         var identities = new WorkloadIdentities(authority, options.TimeProvider, options.CertificateLifetime);
         var mutualTls = new MutualTlsConnectionMiddleware(state, identities, options.TimeProvider);
+        var callers = new CallerProcesses(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh));
         var limits = new ListenerLimits(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh)) { MaxConnections = options.MaxConnectionsPerListener };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -114,6 +118,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(identities);
         builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton(callers);
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<UpstreamClients>();
         builder.Services.AddSingleton<EndpointLoad>();
@@ -142,6 +147,10 @@ public sealed class MeshServer : IAsyncDisposable
                     if (listener.Kind == ListenerKind.Inbound)
                     {
                         listen.Use(next => connection => mutualTls.OnConnectionAsync(connection, next, listener.Name));
+                    }
+                    else if (listener.Kind == ListenerKind.Outbound)
+                    {
+                        listen.Use(next => connection => callers.OnConnectionAsync(connection, next, listener.Name, listener.Workload!));
                     }
 
                     listenOptions[listener.Name] = listen;

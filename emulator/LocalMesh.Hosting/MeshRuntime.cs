@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -70,7 +71,9 @@ internal sealed class MeshRuntime(
         var logs = new MeshResourceLogs(resourceLogs, [.. model.Resources], resource, loggerFactory, _telemetry);
         _dataPlaneLogs = logs.CreateFactory();
         var log = _dataPlaneLogs.CreateLogger(MeshLogCategories.Mesh);
-        foreach (var line in mesh.Notices.Select(notice => notice.ToString()).Concat(mesh.Warnings))
+        var notices = CallerProcesses.IsSupported ? mesh.Notices
+            : [.. mesh.Notices, new MeshNotice(MeshNotice.Istio, "outbound sidecars trust every local process here: only on Linux does each check that a connection comes from its workload's processes.")];
+        foreach (var line in notices.Select(notice => notice.ToString()).Concat(mesh.Warnings))
         {
             log.LogWarning("{Warning}", line);
         }

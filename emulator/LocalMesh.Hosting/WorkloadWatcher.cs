@@ -7,7 +7,8 @@ namespace LocalMesh.Hosting;
 
 /// <summary>
 /// Follows every replica of every workload: when one is running and healthy its application
-/// address goes into the data plane, when it stops it goes out. Replica indexes are handed out
+/// address goes into the data plane, when it stops it goes out; its process, which alone may use
+/// the workload's outbound sidecars, goes in as soon as it runs. Replica indexes are handed out
 /// in the order replicas appear.
 /// </summary>
 internal sealed class WorkloadWatcher(ResourceNotificationService notifications, CompiledMesh mesh, MeshServer server)
@@ -38,6 +39,8 @@ internal sealed class WorkloadWatcher(ResourceNotificationService notifications,
                     index = ids.Count - 1;
                 }
 
+                // Its process may use its outbound sidecars from the moment it runs, before it is ready to serve.
+                server.CallerProcesses.Set(workload.Name, index, update.Snapshot.State?.Text == KnownResourceStates.Running ? ProcessId(update.Snapshot) : null);
                 var address = IsReady(update.Snapshot) ? ApplicationAddress(update.Resource, update.Snapshot) : null;
                 var current = server.State.Snapshot.Applications.GetValueOrDefault(ListenerConfig.Inbound(workload.Name, index).Name);
                 if (address != current)
@@ -50,6 +53,11 @@ internal sealed class WorkloadWatcher(ResourceNotificationService notifications,
         {
         }
     }
+
+    /// <summary>The replica's process, as the orchestrator reports it (<c>executable.pid</c>).</summary>
+    internal static int? ProcessId(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value is { } value
+        && int.TryParse(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture), out var id) ? id : null;
 
     private static bool IsReady(CustomResourceSnapshot snapshot) =>
         snapshot.State?.Text == KnownResourceStates.Running

@@ -41,6 +41,23 @@ public sealed class ZeroTrustTests(SampleAppFixture fixture)
     }
 
     [Fact]
+    public async Task AProcessThatIsNotProductpageCannotBorrowItsOutboundSidecarAndItsIdentity()
+    {
+        using var _ = fixture.UseScenario("strict-mtls");
+        var server = fixture.App.GetMesh().Server;
+        var sidecar = server.Addresses["outbound|productpage-v1|reviews"];
+        Assert.NotEmpty(server.CallerProcesses.Of("productpage-v1"));
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        // This test's process is not productpage: reset at the connection, before any request, so no 200 with productpage's identity.
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri(sidecar, "/reviews/0")));
+
+        Assert.Contains("reset", refused.InnerException?.Message ?? refused.Message, StringComparison.OrdinalIgnoreCase);
+        // productpage itself still gets through its sidecar.
+        Assert.Contains("Reviews served by: reviews-v", await fixture.LoadPageAsync(null));
+    }
+
+    [Fact]
     public async Task TheDashboardShowsEachServicesIdentityModeAndPolicies()
     {
         using var _ = fixture.UseScenario("strict-mtls");

@@ -52,7 +52,7 @@ public static class MeshTelemetry
         "outlier_detection.ejections_overflow", description: "Ejections not enforced because of maxEjectionPercent (Envoy's ejections_overflow).");
 
     internal static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
-        "inbound.connections_refused", description: "Connections an inbound sidecar refused under its PeerAuthentication mode or because the mTLS handshake failed.");
+        "inbound.connections_refused", description: "Connections a sidecar refused: an inbound one under its PeerAuthentication mode or because the mTLS handshake failed, an outbound one because the caller is not its workload's process.");
 
     internal static readonly Counter<long> ConnectionOverflows = Meter.CreateCounter<long>(
         "listener.downstream_cx_overflow", description: "Connections a listener closed at once because it held its maximum (Envoy's listener.downstream_cx_overflow).");
