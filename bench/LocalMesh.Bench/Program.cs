@@ -2,7 +2,7 @@
 //
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
-// Areas: path, routing, yaml, coldstart, memory, startup (all when none is named, in this order:
+// Areas: path, routing, yaml, callercheck, coldstart, memory, startup (all when none is named, in this order:
 // the AppHost runs last, as their workloads take a while to wind down).
 using LocalMesh.Bench;
 
@@ -27,7 +27,7 @@ if (args is ["mesh", var backend, var mode])
     return;
 }
 
-string[] areas = args.Length == 0 ? ["path", "routing", "yaml", "coldstart", "memory", "startup"] : args;
+string[] areas = args.Length == 0 ? ["path", "routing", "yaml", "callercheck", "coldstart", "memory", "startup"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)
 {
@@ -37,10 +37,11 @@ foreach (var area in areas)
         "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
         "routing" => RouteMatchingBenchmark.Run(),
         "yaml" => await ConfigurationFilesBenchmark.RunAsync(rounds: 5),
+        "callercheck" => await CallerCheckBenchmark.RunAsync(connections: 500),
         "memory" => await AppHostBenchmark.MemoryAsync(),
         "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, yaml, coldstart, memory, startup."),
+        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, yaml, callercheck, coldstart, memory, startup."),
     });
 }
 

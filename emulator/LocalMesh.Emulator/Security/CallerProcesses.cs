@@ -53,7 +53,9 @@ public sealed class CallerProcesses(ILogger logger)
             return next(connection);
         }
 
-        if (LoopbackSockets.Inode(client, local.Port) is { } inode && LoopbackSockets.OwnedBy(inode, LoopbackSockets.Descendants(processes)))
+        // Most often the workload's own process calls; the processes it started are looked for only when it did not.
+        if (LoopbackSockets.Inode(client, local.Port) is { } inode
+            && (LoopbackSockets.OwnedBy(inode, processes) || LoopbackSockets.OwnedBy(inode, LoopbackSockets.Descendants(processes).Except(processes))))
         {
             return next(connection);
         }
@@ -73,7 +75,12 @@ public sealed class CallerProcesses(ILogger logger)
 internal static class LoopbackSockets
 {
     /// <summary>The inode of the client socket connected from <paramref name="client"/> to port <paramref name="serverPort"/> on loopback.</summary>
-    public static long? Inode(IPEndPoint client, int serverPort)
+    public static long? Inode(IPEndPoint client, int serverPort) =>
+        // The kernel's socket diagnostics find the one socket at once; /proc/net/tcp lists every socket (thousands
+        // in TIME_WAIT under load, milliseconds to read) and is only the fallback.
+        SocketDiagnostics.Inode(client, serverPort) ?? ProcNetTcpInode(client, serverPort);
+
+    private static long? ProcNetTcpInode(IPEndPoint client, int serverPort)
     {
         // "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...". A client may
         // connect from an IPv4 socket (/proc/net/tcp) or a dual-stack one (/proc/net/tcp6, as HttpClient does).
@@ -81,8 +88,13 @@ internal static class LoopbackSockets
         {
             var local = address(client.Address, client.Port);
             var remote = address(client.Address, serverPort);
-            foreach (var line in Safe(() => File.ReadAllLines(table)).Skip(1))
+            foreach (var line in Safe(() => File.ReadAllLines(table)))
             {
+                if (!line.Contains(local, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length > 9 && fields[1] == local && fields[2] == remote)
                 {
@@ -120,12 +132,8 @@ internal static class LoopbackSockets
     }
 
     /// <summary>Whether one of <paramref name="processes"/> has the socket <paramref name="inode"/> open.</summary>
-    public static bool OwnedBy(long inode, IEnumerable<int> processes)
-    {
-        var target = $"socket:[{inode}]";
-        return processes.Any(process => Safe(() => Directory.GetFiles($"/proc/{process}/fd"))
-            .Any(descriptor => Safe(() => new FileInfo(descriptor).LinkTarget) == target));
-    }
+    public static bool OwnedBy(long inode, IEnumerable<int> processes) =>
+        processes.Any(process => Safe(() => Directory.GetFiles($"/proc/{process}/fd")).Any(descriptor => SocketDiagnostics.IsSocket(descriptor, inode)));
 
     /// <summary>The process holding the socket <paramref name="inode"/>, looked up among all processes (only when refusing one).</summary>
     public static int? Owner(long inode) =>
