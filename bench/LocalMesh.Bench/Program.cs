@@ -3,7 +3,8 @@
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
 // Areas: path, routing, yaml, callercheck, coldstart, memory, startup (all when none is named, in this order:
-// the AppHost runs last, as their workloads take a while to wind down).
+// the AppHost runs last, as their workloads take a while to wind down); and soak [minutes], only when
+// named: the mesh under load for 30 minutes (or the minutes given) while faults come and go.
 using LocalMesh.Bench;
 
 if (args is ["backend", var port])
@@ -24,6 +25,13 @@ if (args is ["mesh", var backend, var mode])
 {
     // The request path's mesh alone, to profile it: prints the caller's outbound address and runs until stopped.
     await RequestPathBenchmark.ServeMeshAsync(new Uri(backend), Enum.Parse<LocalMesh.Emulator.Configuration.MutualTlsMode>(mode, ignoreCase: true));
+    return;
+}
+
+if (args is ["soak", .. var minutes])
+{
+    var duration = TimeSpan.FromMinutes(minutes is [var given] ? double.Parse(given, System.Globalization.CultureInfo.InvariantCulture) : 30);
+    Console.WriteLine(Table.Render(await SoakBenchmark.RunAsync(duration), Table.Machine()));
     return;
 }
 
