@@ -109,3 +109,6 @@ public sealed record MeshInjectionAnnotation(string? Version, ImmutableDictionar
 /// <param name="ResourceType">The kind of resource asked for, e.g. <c>MeshService</c>.</param>
 /// <param name="Existing">The resource that already has the name, with its kind, e.g. <c>Project 'reviews'</c>.</param>
 internal sealed record MeshDuplicateNameAnnotation(string Name, string ResourceType, string Existing) : IResourceAnnotation;
+
+/// <summary>On a workload: when a replica exits it stays down; the mesh does not start it again as a Deployment would.</summary>
+public sealed record MeshRestartsDisabledAnnotation : IResourceAnnotation;

@@ -47,6 +47,23 @@ public static class MeshInjectionBuilderExtensions
         return mesh.WithAnnotation(new MeshAutomaticSidecarsAnnotation());
     }
 
+    /// <summary>
+    /// Keeps a workload's replica down when it exits. By default the mesh starts a meshed replica
+    /// that exits while running again, after Kubernetes' crash-loop back-off (10 s, doubling, at
+    /// most 5 min), as a Deployment restarts its pods.
+    /// </summary>
+    /// <param name="resource">The resource.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddProject&lt;Projects.Worker&gt;("worker").WithoutRestarts();   // debug why it exits
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<T> WithoutRestarts<T>(this IResourceBuilder<T> resource) where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return resource.WithAnnotation(new MeshRestartsDisabledAnnotation(), ResourceAnnotationMutationBehavior.Replace);
+    }
+
     /// <summary>Keeps the resource out of the mesh: no sidecar, and the calls to and from it are direct.</summary>
     /// <param name="resource">The resource.</param>
     public static IResourceBuilder<T> WithoutSidecar<T>(this IResourceBuilder<T> resource) where T : IResource

@@ -5,6 +5,7 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -111,6 +112,11 @@ internal sealed class MeshRuntime(
         await dashboard.AttachAsync();
         var watcher = new WorkloadWatcher(notifications, mesh, _server);
         _ = Task.Run(() => watcher.WatchAsync(_stopping.Token), CancellationToken.None);
+        var restarts = new CrashRestarts(notifications, services.GetRequiredService<ResourceCommandService>(), mesh, TimeProvider.System, log)
+        {
+            InitialBackoff = configuration.GetValue("LocalMesh:RestartBackoff", CrashRestarts.DefaultInitialBackoff),
+        };
+        _ = Task.Run(() => restarts.WatchAsync(_stopping.Token), CancellationToken.None);
         lifetime.ApplicationStopping.Register(_stopping.Cancel);
     }
 

@@ -47,6 +47,8 @@ public sealed class StarterAppTests
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.StarterApp_AppHost>(cancellation.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // Kubernetes' first crash back-off is 10 s; the test does not wait that long.
+        builder.Configuration["LocalMesh:RestartBackoff"] = "00:00:01";
         await using var app = await builder.BuildAsync(cancellation.Token);
         await app.StartAsync(cancellation.Token);
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
@@ -106,8 +108,47 @@ public sealed class StarterAppTests
         app.GetMesh().Update(config => config with { PeerAuthentications = [new PeerAuthentication("default", MutualTlsMode.Strict)] });
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/weather", cancellation.Token)).StatusCode);
 
+        // A replica that crashes (killed outright) comes back, as a Deployment's pod would.
+        // A replicated resource is waited for by its replicas' events (each has its own resource id).
+        var victim = await FirstAsync(notifications, resource => resource.Resource.Name == "apiservice"
+            && resource.Snapshot.State?.Text == KnownResourceStates.Running && Pid(resource) is not null, cancellation.Token);
+        // The orchestrator's process id may be a launcher whose child is the application: the application is what crashes.
+        var application = Children(Pid(victim)!.Value).DefaultIfEmpty(Pid(victim)!.Value).Last();
+        using (var process = Process.GetProcessById(application))
+        {
+            process.Kill();
+        }
+
+        var restarted = await FirstAsync(notifications, resource => resource.ResourceId == victim.ResourceId
+            && resource.Snapshot.State?.Text == KnownResourceStates.Running && Pid(resource) is { } pid && pid != Pid(victim), cancellation.Token);
+        Assert.Contains(restarted.Snapshot.Properties, property => property.Name == "mesh.restarts" && property.Value?.ToString()?.StartsWith("1 ", StringComparison.Ordinal) == true);
+
         await app.StopAsync(cancellation.Token);
     }
+
+    /// <summary>The first event, current states included, that <paramref name="predicate"/> accepts; cancelled by the test's cap.</summary>
+    private static async Task<ResourceEvent> FirstAsync(ResourceNotificationService notifications, Func<ResourceEvent, bool> predicate, CancellationToken cancellationToken)
+    {
+        await foreach (var resource in notifications.WatchAsync(cancellationToken))
+        {
+            if (predicate(resource))
+            {
+                return resource;
+            }
+        }
+
+        throw new OperationCanceledException(cancellationToken);
+    }
+
+    /// <summary>The processes <paramref name="process"/> started, and those they started, depth first.</summary>
+    private static IEnumerable<int> Children(int process) =>
+        Directory.GetDirectories($"/proc/{process}/task")
+            .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(int.Parse)
+            .SelectMany(child => Children(child).Prepend(child));
+
+    private static int? Pid(ResourceEvent resource) =>
+        resource.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value is { } value && int.TryParse(value.ToString(), out var pid) ? pid : null;
 
     [Fact]
     public async Task WithoutSidecarOnTheApiMakesTheFrontEndsCallsDirectAgain()
