@@ -8,6 +8,7 @@ namespace LocalMesh.Emulator.Tests;
 /// An outbound sidecar serves only its workload's processes (Linux): the workload's process and
 /// its descendants get through; any other local process is reset, counted and logged.
 /// </summary>
+[Trait("Category", "Reliability")]
 public sealed class CallerProcessesTests : IAsyncLifetime
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);

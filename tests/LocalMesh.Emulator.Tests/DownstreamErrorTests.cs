@@ -13,6 +13,7 @@ namespace LocalMesh.Emulator.Tests;
 /// DC), and nothing of it is held against the upstream: with outlier detection set to eject after
 /// one 5xx, every endpoint stays in.
 /// </summary>
+[Trait("Category", "Reliability")]
 public sealed class DownstreamErrorTests
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
@@ -103,6 +104,39 @@ public sealed class DownstreamErrorTests
 
         Assert.True(answer.StartsWith("HTTP/1.1 413 ", StringComparison.Ordinal), answer);
         await AssertUpstreamUntouchedAsync(mesh);
+    }
+
+    /// <summary>The same mistakes at each kind of listener a caller reaches: the gateway, an outbound sidecar, an inbound one.</summary>
+    [Theory]
+    [InlineData("ingress|gateway", "Transfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n", 400)]
+    [InlineData("ingress|gateway", "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n", 400)]
+    [InlineData("ingress|gateway", "Content-Length: 31000000\r\n\r\n", 413)]
+    [InlineData("outbound|caller|backend", "Transfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n", 400)]
+    [InlineData("outbound|caller|backend", "Content-Length: 31000000\r\n\r\n", 413)]
+    [InlineData("inbound|backend-v2|0", "Transfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n", 400)]
+    [InlineData("inbound|backend-v2|0", "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n", 400)]
+    [InlineData("inbound|backend-v2|0", "Content-Length: 31000000\r\n\r\n", 413)]
+    public async Task EachListenerAnswersABrokenRequestItselfAndTheApplicationNeverSeesIt(string listener, string framingAndBody, int status)
+    {
+        var config = MeshFixtures.CallerAndBackend();
+        config = config with
+        {
+            Services = [.. config.Services.Select(service => service.Name == "backend"
+                ? service with { DestinationRule = new DestinationRule { TrafficPolicy = Touchy.TrafficPolicy } }
+                : service)],
+        };
+        await using var server = await MeshServer.StartAsync(config);
+        await using var backend = await TestBackend.StartAsync("backend", ReadAll);
+        foreach (var (workload, replica) in new[] { ("caller", 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        {
+            server.State.SetApplication(workload, replica, backend.Address);
+        }
+
+        var answer = await RawAsync(server.Addresses[listener], $"POST / HTTP/1.1\r\nHost: backend\r\n{framingAndBody}", halfClose: false);
+
+        Assert.True(answer.StartsWith($"HTTP/1.1 {status} ", StringComparison.Ordinal), answer);
+        Assert.Empty(backend.Received);
+        Assert.Empty(server.Ejections);
     }
 
     private static bool IsOutbound(System.Diagnostics.Activity span) => span.GetTagItem(MeshTelemetry.Attributes.Reporter) as string == "source";

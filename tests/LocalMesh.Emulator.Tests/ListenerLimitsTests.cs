@@ -13,6 +13,7 @@ namespace LocalMesh.Emulator.Tests;
 /// closes more at once, says so, and serves again once the pressure goes; a caller that hangs up
 /// early is not an error.
 /// </summary>
+[Trait("Category", "Reliability")]
 public sealed class ListenerLimitsTests
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);

@@ -15,6 +15,7 @@ internal static class MeshPipeline
         app.UseMiddleware<ListenerStage>();   // which listener, which snapshot, who is calling
         app.UseMiddleware<RequestIdStage>();  // x-request-id
         app.UseMiddleware<TelemetryStage>();  // span and istio_requests_total
+        app.UseMiddleware<BodyLimitStage>();  // 413 for a declared body over the listener's limit
         app.UseWhen(IsIngress, ingress => ingress.UseMiddleware<StartingStage>()); // 503 until every workload was ready once
         app.UseMiddleware<BrokerStage>();     // a broker's ingress takes CloudEvents here
         app.UseMiddleware<AuthorizationStage>(); // inbound: AuthorizationPolicy (RBAC)
