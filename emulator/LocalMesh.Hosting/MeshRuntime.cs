@@ -15,8 +15,10 @@ namespace LocalMesh.Hosting;
 /// The running mesh in the AppHost, started by <see cref="MeshSubscriber"/>: compiles and
 /// validates the model before anything starts, starts the data plane, hands each job to its own
 /// helper (<see cref="SidecarWiring"/> points callers at their sidecars, <see cref="WorkloadWatcher"/>
-/// feeds the data plane the replicas as they become ready, <see cref="MeshDashboard"/> shows all of
-/// it, <see cref="ConfigurationFilesWatcher"/> applies saved Istio files), and is disposed with the app.
+/// feeds the data plane the replicas (and their processes) as they become ready, <see cref="CrashRestarts"/>
+/// starts crashed replicas again, <see cref="MeshDashboard"/> shows all of it, <see cref="ConfigurationFilesWatcher"/>
+/// applies saved Istio files), and is disposed with the app. A model mistake ends a standalone AppHost
+/// with one message and exit code 1 before anything starts.
 /// </summary>
 internal sealed class MeshRuntime(
     IServiceProvider services,
