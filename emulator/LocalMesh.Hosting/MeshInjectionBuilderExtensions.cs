@@ -34,17 +34,21 @@ public static class MeshInjectionBuilderExtensions
         }
 
         // An injected resource is a mesh service like any other: in the dashboard it gets a service's commands.
-        var app = mesh.ApplicationBuilder;
-        app.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
+        mesh.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
         {
-            foreach (var resource in MeshInjection.Injectable(@event.Model, mesh.Resource))
-            {
-                app.CreateResourceBuilder(resource).WithFaultCommands();
-            }
-
+            AddServiceCommands(mesh.ApplicationBuilder, @event.Model, mesh.Resource);
             return Task.CompletedTask;
         });
         return mesh.WithAnnotation(new MeshAutomaticSidecarsAnnotation());
+    }
+
+    /// <summary>Gives each resource the mesh injects the commands of the mesh service it is.</summary>
+    internal static void AddServiceCommands(IDistributedApplicationBuilder app, DistributedApplicationModel model, MeshResource mesh)
+    {
+        foreach (var resource in MeshInjection.Injectable(model, mesh))
+        {
+            app.CreateResourceBuilder(resource).WithFaultCommands();
+        }
     }
 
     /// <summary>

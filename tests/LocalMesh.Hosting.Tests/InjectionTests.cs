@@ -128,6 +128,17 @@ public sealed class InjectionTests
     }
 
     [Fact]
+    public void AnInjectedResourceGetsAMeshServicesCommandsAsTheAppStarts()
+    {
+        var (builder, mesh, api, _) = Starter();
+
+        MeshInjectionBuilderExtensions.AddServiceCommands(builder, new DistributedApplicationModel(builder.Resources), mesh.Resource);
+
+        Assert.Superset(new HashSet<string> { MeshCommands.InjectDelay, MeshCommands.InjectAbort, MeshCommands.ClearFaults, MeshCommands.ExplainRequest },
+            api.Resource.Annotations.OfType<ResourceCommandAnnotation>().Select(command => command.Name).ToHashSet());
+    }
+
+    [Fact]
     public void OnlyExternalEndpointsGetAGatewayPort()
     {
         var builder = DistributedApplication.CreateBuilder();
