@@ -1,7 +1,5 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
-using LocalMesh.Emulator.Serverless;
-using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Emulator.Pipeline;
@@ -142,110 +140,5 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         {
             headers.Remove(name);
         }
-    }
-}
-
-/// <summary>The local replies Envoy gives when it does not forward, with their flags.</summary>
-internal static class Responses
-{
-    public static Task NoHealthyUpstream(HttpContext context, MeshRequest request) =>
-        Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoHealthyUpstream, "no healthy upstream");
-
-    public static Task Starting(HttpContext context, MeshRequest request, IReadOnlyList<string> waiting) =>
-        Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoHealthyUpstream,
-            $"starting: waiting for {string.Join(", ", waiting)}");
-
-    public static Task NoRoute(HttpContext context, MeshRequest request) =>
-        Reply(context, request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "");
-
-    public static Task UpstreamConnectFailure(HttpContext context, MeshRequest request, string? transportFailure = null) =>
-        Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionFailure,
-            "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
-            + (transportFailure is null ? "" : $", transport failure reason: {transportFailure}"));
-
-    public static Task UpstreamReset(HttpContext context, MeshRequest request) =>
-        Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamConnectionTermination,
-            "upstream connect error or disconnect/reset before headers. reset reason: connection termination");
-
-    /// <summary>
-    /// The caller's request broke as it was read (<paramref name="failure"/>): 400 with
-    /// DPE for a malformed body, 413 for one over the listener's limit, 408 with SI for one that
-    /// stopped arriving; the connection cannot be read further, so it closes.
-    /// </summary>
-    public static Task DownstreamError(HttpContext context, MeshRequest request, DownstreamRequestException failure)
-    {
-        context.Response.Headers.Connection = "close";
-        var (flag, details) = failure.StatusCode switch
-        {
-            StatusCodes.Status413PayloadTooLarge => (ResponseFlags.None, "request_payload_too_large"),
-            StatusCodes.Status408RequestTimeout => (ResponseFlags.StreamIdleTimeout, "stream_idle_timeout"),
-            _ => (ResponseFlags.DownstreamProtocolError, "http1.codec_error"),
-        };
-        return Reply(context, request, failure.StatusCode, flag, $"{details}: {failure.Message}");
-    }
-
-    public static Task Overflow(HttpContext context, MeshRequest request)
-    {
-        context.Response.Headers["x-envoy-overloaded"] = "true";
-        return Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.UpstreamOverflow,
-            "upstream connect error or disconnect/reset before headers. reset reason: overflow");
-    }
-
-    public static Task ActivationFailed(HttpContext context, MeshRequest request, ActivationException failure) =>
-        Reply(context, request, StatusCodes.Status503ServiceUnavailable,
-            failure.Failure == ActivationFailure.QueueFull ? ResponseFlags.UpstreamOverflow : ResponseFlags.NoHealthyUpstream, failure.Message);
-
-    public static Task UpstreamTimeout(HttpContext context, MeshRequest request) =>
-        Reply(context, request, StatusCodes.Status504GatewayTimeout, ResponseFlags.UpstreamRequestTimeout, "upstream request timeout");
-
-    public static Task FaultAbort(HttpContext context, MeshRequest request, FaultAbort abort)
-    {
-        if (abort.GrpcStatus is { } grpcStatus)
-        {
-            context.Response.Headers.ContentType = "application/grpc";
-            context.Response.Headers["grpc-status"] = GrpcStatusCode(grpcStatus);
-            context.Response.Headers["grpc-message"] = "fault filter abort";
-            return Reply(context, request, StatusCodes.Status200OK, ResponseFlags.FaultInjected, "");
-        }
-
-        return Reply(context, request, abort.HttpStatus, ResponseFlags.FaultInjected, "fault filter abort");
-    }
-
-    public static Task Redirect(HttpContext context, HttpRedirect redirect)
-    {
-        var incoming = context.Request;
-        var host = redirect.Authority ?? incoming.Host.Host;
-        var port = redirect.Port ?? (redirect.Authority is null ? incoming.Host.Port : null);
-        var location = $"{redirect.Scheme ?? incoming.Scheme}://{host}{(port is null ? "" : $":{port}")}{redirect.Uri ?? incoming.Path.Value}{incoming.QueryString}";
-        context.Response.StatusCode = redirect.RedirectCode;
-        context.Response.Headers.Location = location;
-        return Task.CompletedTask;
-    }
-
-    private static string GrpcStatusCode(string status) => status.ToUpperInvariant() switch
-    {
-        "CANCELLED" => "1", "UNKNOWN" => "2", "INVALID_ARGUMENT" => "3", "DEADLINE_EXCEEDED" => "4", "NOT_FOUND" => "5",
-        "ALREADY_EXISTS" => "6", "PERMISSION_DENIED" => "7", "RESOURCE_EXHAUSTED" => "8", "FAILED_PRECONDITION" => "9",
-        "ABORTED" => "10", "OUT_OF_RANGE" => "11", "UNIMPLEMENTED" => "12", "INTERNAL" => "13", "UNAVAILABLE" => "14",
-        "DATA_LOSS" => "15", "UNAUTHENTICATED" => "16", var numeric => numeric,
-    };
-
-    private static Task Reply(HttpContext context, MeshRequest request, int status, ResponseFlags flag, string body)
-    {
-        request.Flags |= flag;
-        if (context.Response.HasStarted)
-        {
-            context.Abort();
-            return Task.CompletedTask;
-        }
-
-        context.Response.StatusCode = status;
-        if (body.Length == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(body, context.RequestAborted);
     }
 }
