@@ -103,7 +103,7 @@ internal static class SidecarWiring
     };
 
     /// <summary>Whether the sidecars carry what goes to <paramref name="endpoint"/>: HTTP, over plaintext or TLS.</summary>
-    public static bool IsHttp(EndpointReference endpoint) => endpoint.EndpointAnnotation.UriScheme is "http" or "https";
+    private static bool IsHttp(EndpointReference endpoint) => endpoint.EndpointAnnotation.UriScheme is "http" or "https";
 
     private static string? SidecarValue(object value, IResource callee, Uri sidecar) => value switch
     {

@@ -54,8 +54,9 @@ public sealed class CallerProcesses(ILogger logger)
         }
 
         // Most often the workload's own process calls; the processes it started are looked for only when it did not.
-        if (LoopbackSockets.Inode(client, local.Port) is { } inode
-            && (LoopbackSockets.OwnedBy(inode, processes) || LoopbackSockets.OwnedBy(inode, LoopbackSockets.Descendants(processes).Except(processes))))
+        var inode = LoopbackSockets.Inode(client, local.Port);
+        if (inode is { } socket
+            && (LoopbackSockets.OwnedBy(socket, processes) || LoopbackSockets.OwnedBy(socket, LoopbackSockets.Descendants(processes).Except(processes))))
         {
             return next(connection);
         }
@@ -63,7 +64,7 @@ public sealed class CallerProcesses(ILogger logger)
         MeshTelemetry.ConnectionsRefused.Add(1,
             new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener),
             new KeyValuePair<string, object?>("reason", "not the workload's process"));
-        var owner = LoopbackSockets.Inode(client, local.Port) is { } socket ? LoopbackSockets.Describe(LoopbackSockets.Owner(socket)) : "an unknown process";
+        var owner = inode is { } found ? LoopbackSockets.Describe(LoopbackSockets.Owner(found)) : "an unknown process";
         logger.LogWarning("Refused a connection to {Listener} from {Owner}: only {Workload}'s processes ({Processes}) may use its outbound sidecar, which proves {Workload}'s identity.",
             listener, owner, workload, string.Join(", ", processes), workload);
         connection.Abort(new ConnectionAbortedException($"{owner} is not a process of {workload}"));
