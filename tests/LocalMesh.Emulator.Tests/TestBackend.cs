@@ -50,6 +50,7 @@ internal sealed class TestBackend : IAsyncDisposable
             }
         }));
         var app = builder.Build();
+        app.UseWebSockets();
         var received = new ConcurrentQueue<ReceivedRequest>();
         app.Run(async context =>
         {

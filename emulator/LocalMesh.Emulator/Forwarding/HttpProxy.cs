@@ -86,12 +86,41 @@ internal static class HttpProxy
             head.AppendHeader(HeaderNames.ContentLength, body.Length.ToString(CultureInfo.InvariantCulture));
         }
 
-        if (connectionClose)
+        if (IsUpgrade(context))
+        {
+            // An upgrade (a WebSocket) is asked of the next hop as the caller asked it: the one hop-by-hop exchange a proxy passes on.
+            head.AppendHeader(HeaderNames.Connection, "Upgrade");
+            head.AppendHeader(HeaderNames.Upgrade, incoming.Headers.Upgrade.ToString());
+        }
+        else if (connectionClose)
         {
             head.Append("Connection: close\r\n"u8);
         }
 
         return head.Complete(body, expectsNoBody: HttpMethods.IsHead(incoming.Method), connectionClose);
+    }
+
+    /// <summary>Whether the caller asks to switch protocols (HTTP/1.1 <c>Upgrade</c>, e.g. to a WebSocket).</summary>
+    public static bool IsUpgrade(HttpContext context) => context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
+
+    /// <summary>
+    /// The upstream switched protocols (101): the caller's connection switches too, with the
+    /// upstream's handshake headers, and from then on bytes flow both ways until either side closes
+    /// or <paramref name="cancellationToken"/> fires. Returns the bytes sent each way.
+    /// </summary>
+    public static async Task<(long Received, long Sent)> TunnelAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
+    {
+        foreach (var (name, value) in response.Head.Headers)
+        {
+            if (!name.Equals(HeaderNames.Connection, StringComparison.OrdinalIgnoreCase)
+                && !name.Equals(HeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.Headers.Append(name, value);
+            }
+        }
+
+        var downstream = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        return await response.TunnelAsync(downstream, cancellationToken);
     }
 
     public static bool HasBody(HttpRequest request) =>

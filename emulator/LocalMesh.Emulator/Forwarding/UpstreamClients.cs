@@ -375,6 +375,20 @@ internal sealed class UpstreamResponse : IDisposable
         _complete = true;
     }
 
+    /// <summary>Carries bytes both ways between <paramref name="downstream"/> and the upstream after a 101; the connection then closes, never pooled.</summary>
+    public async Task<(long Received, long Sent)> TunnelAsync(Stream downstream, CancellationToken cancellationToken)
+    {
+        _complete = false;
+        try
+        {
+            return await _connection.TunnelAsync(downstream, cancellationToken);
+        }
+        finally
+        {
+            _connection.Dispose();
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

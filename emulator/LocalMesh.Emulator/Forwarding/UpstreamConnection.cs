@@ -122,6 +122,66 @@ internal sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>
+    /// After a 101: the bytes that came after the response head, then everything either side
+    /// sends, each way, until one side closes its end or <paramref name="cancellationToken"/>
+    /// fires; then both close. Returns the bytes received from the downstream and sent to it.
+    /// </summary>
+    public async Task<(long Received, long Sent)> TunnelAsync(Stream downstream, CancellationToken cancellationToken)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        long sent = 0, received = 0;
+        async Task UpstreamToDownstreamAsync()
+        {
+            if (_end > _start)
+            {
+                await downstream.WriteAsync(_buffer.AsMemory(_start, _end - _start), done.Token);
+                sent += _end - _start;
+                _start = _end;
+            }
+
+            int read;
+            while ((read = await _stream.ReadAsync(_buffer, done.Token)) > 0)
+            {
+                await downstream.WriteAsync(_buffer.AsMemory(0, read), done.Token);
+                await downstream.FlushAsync(done.Token);
+                sent += read;
+            }
+        }
+
+        async Task DownstreamToUpstreamAsync()
+        {
+            var chunk = new byte[BufferLength];
+            int read;
+            while ((read = await downstream.ReadAsync(chunk, done.Token)) > 0)
+            {
+                await _stream.WriteAsync(chunk.AsMemory(0, read), done.Token);
+                await _stream.FlushAsync(done.Token);
+                received += read;
+            }
+        }
+
+        var directions = new[] { UpstreamToDownstreamAsync(), DownstreamToUpstreamAsync() };
+        try
+        {
+            await Task.WhenAny(directions);
+        }
+        finally
+        {
+            // One side closed (or the deadline came): the tunnel ends for both.
+            await done.CancelAsync();
+            try
+            {
+                await Task.WhenAll(directions);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+            }
+        }
+
+        return (received, sent);
+    }
+
+    /// <summary>
     /// Skips an unread sized body that has already arrived whole (a retried 503's, say), so the
     /// connection can serve again without reading from the socket; false when it has not.
     /// </summary>

@@ -54,6 +54,12 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
 
     public ResponseFlags Flags { get; set; }
 
+    /// <summary>For an upgraded connection (a WebSocket), the bytes the caller sent through it.</summary>
+    public long BytesReceived { get; set; }
+
+    /// <summary>For an upgraded connection (a WebSocket), the bytes sent back to the caller through it.</summary>
+    public long BytesSent { get; set; }
+
     /// <summary>The workload that served (or was to serve) the request.</summary>
     public string DestinationWorkload => Listener.Kind == ListenerKind.Inbound
         ? Listener.Workload!

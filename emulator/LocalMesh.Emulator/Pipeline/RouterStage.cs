@@ -241,6 +241,13 @@ internal sealed class RouterStage(
         using var response = outcome.Response!;
         try
         {
+            if (response.StatusCode == StatusCodes.Status101SwitchingProtocols && HttpProxy.IsUpgrade(context))
+            {
+                // A WebSocket: the request's span and metrics cover the connection, which lasts as long as both ends keep it.
+                (request.BytesReceived, request.BytesSent) = await HttpProxy.TunnelAsync(context, response, cancellationToken);
+                return;
+            }
+
             await HttpProxy.CopyResponseAsync(context, response, cancellationToken);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)

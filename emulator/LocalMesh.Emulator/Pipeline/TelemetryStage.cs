@@ -126,6 +126,12 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         }
 
         activity.SetTag(Attributes.Activation, request.Activation);
+        if (context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols)
+        {
+            // An upgraded connection (a WebSocket): what went through it while the span was open.
+            activity.SetTag("websocket.bytes_received", request.BytesReceived);
+            activity.SetTag("websocket.bytes_sent", request.BytesSent);
+        }
         activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
         activity.SetTag("peer.service", request.DestinationService);
         if (request.Listener.Kind == ListenerKind.Ingress)
