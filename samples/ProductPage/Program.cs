@@ -13,6 +13,7 @@ builder.Services.AddSingleton<ProductClient>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseWebSockets();
 
 // Pages answer HEAD too (a browser or a checker may ask); Kestrel leaves the body out.
 string[] page = [HttpMethods.Get, HttpMethods.Head];
@@ -42,6 +43,34 @@ app.MapGet("/logout", (HttpContext context) =>
 
 app.MapGet("/api/v1/products/{id:int}", async (int id, HttpContext context, ProductClient products) =>
     Results.Ok(await products.GetAsync(id, UserSession.Resolve(context), WantsSentiment(context), context.RequestAborted)));
+
+// The product, live: a WebSocket that answers each message with the product as it is now (details
+// and reviews fetched through the mesh each time), as a page that refreshes itself would use.
+app.Map("/api/v1/products/{id:int}/live", async (int id, HttpContext context, ProductClient products) =>
+{
+    if (!context.WebSockets.IsWebSocketRequest)
+    {
+        return Results.BadRequest("Connect with a WebSocket; each message is answered with the product as JSON.");
+    }
+
+    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    var user = UserSession.Resolve(context);
+    var buffer = new byte[1024];
+    while (!context.RequestAborted.IsCancellationRequested)
+    {
+        var message = await socket.ReceiveAsync(buffer, context.RequestAborted);
+        if (message.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+        {
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            break;
+        }
+
+        var product = await products.GetAsync(id, user, WantsSentiment(context), context.RequestAborted);
+        await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(product, JsonSerializerOptions.Web), System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+    }
+
+    return Results.Empty;
+});
 
 // A new review goes to reviews, which publishes it as an event.
 app.MapPost("/api/v1/products/{id:int}/reviews", async (int id, HttpContext context, IHttpClientFactory clients) =>

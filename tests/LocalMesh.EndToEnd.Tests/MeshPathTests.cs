@@ -27,6 +27,31 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
     }
 
     [Fact]
+    public async Task AWebSocketEntersThroughTheGatewayAndEachMessageCallsThroughTheMesh()
+    {
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        var requestId = Guid.NewGuid().ToString();
+        client.Options.SetRequestHeader("x-request-id", requestId);
+        using var cap = new CancellationTokenSource(SpanWait);
+
+        await client.ConnectAsync(new UriBuilder(fixture.Ingress) { Scheme = "ws", Path = "/api/v1/products/0/live" }.Uri, cap.Token);
+        for (var message = 0; message < 2; message++)
+        {
+            await client.SendAsync("refresh"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, cap.Token);
+            var buffer = new byte[64 * 1024];
+            var received = await client.ReceiveAsync(buffer, cap.Token);
+            using var product = JsonDocument.Parse(buffer.AsMemory(0, received.Count));
+            Assert.StartsWith("reviews-v", product.RootElement.GetProperty("reviews").GetProperty("podname").GetString(), StringComparison.Ordinal);
+        }
+
+        await client.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", cap.Token);
+
+        // The gateway's and productpage's inbound sidecar's spans cover the connection: a 101 that ended when it closed.
+        var upgrade = await fixture.WaitForSpansAsync(requestId, span => span.GetTagItem(MeshTelemetry.Attributes.ResponseCode) is 101, 2);
+        Assert.Contains(upgrade, span => span.GetTagItem(MeshTelemetry.Attributes.SourceWorkload) as string == "ingress");
+    }
+
+    [Fact]
     public async Task EveryServiceCallGoesThroughTheCallersOutboundAndTheCalleesInboundSidecar()
     {
         using var client = fixture.CreateIngressClient();
