@@ -9,6 +9,7 @@ using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Serverless;
+using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -119,6 +120,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(identities);
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton(callers);
+        builder.Services.AddSingleton(new AccessLog(options.LoggerFactory));
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<UpstreamClients>();
         builder.Services.AddSingleton<EndpointLoad>();

@@ -112,3 +112,7 @@ internal sealed record MeshDuplicateNameAnnotation(string Name, string ResourceT
 
 /// <summary>On a workload: when a replica exits it stays down; the mesh does not start it again as a Deployment would.</summary>
 public sealed record MeshRestartsDisabledAnnotation : IResourceAnnotation;
+
+/// <summary>On the mesh: how the sidecars write their access logs; <c>null</c> writes none.</summary>
+/// <param name="Encoding">Text (Istio's default format) or JSON, or <c>null</c> for no access log.</param>
+public sealed record MeshAccessLogAnnotation(LocalMesh.Emulator.Configuration.AccessLogEncoding? Encoding) : IResourceAnnotation;

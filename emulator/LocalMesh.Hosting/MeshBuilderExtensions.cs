@@ -51,6 +51,33 @@ public static class MeshBuilderExtensions
     }
 
     /// <summary>
+    /// How every sidecar and gateway writes its access log: one line a request, in Istio's default
+    /// text format or as JSON (Istio's <c>meshConfig.accessLogEncoding</c>), in the console log of
+    /// the workload it belongs to — what <c>kubectl logs -c istio-proxy</c> shows — never in the
+    /// AppHost's own console. On, as text, by default (Istio's demo profile).
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="encoding">Text or JSON.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithAccessLog(AccessLogEncoding.Json);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithAccessLog(this IResourceBuilder<MeshResource> mesh, LocalMesh.Emulator.Configuration.AccessLogEncoding encoding = LocalMesh.Emulator.Configuration.AccessLogEncoding.Text)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return mesh.WithAnnotation(new MeshAccessLogAnnotation(encoding), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>No access logs (Istio's empty <c>meshConfig.accessLogFile</c>).</summary>
+    /// <param name="mesh">The mesh.</param>
+    public static IResourceBuilder<MeshResource> WithoutAccessLog(this IResourceBuilder<MeshResource> mesh)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return mesh.WithAnnotation(new MeshAccessLogAnnotation(null), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
     /// The mesh's runtime and the subscriber that starts it with the app; idempotent, as Aspire's
     /// own integrations register their cross-cutting wiring.
     /// </summary>

@@ -70,6 +70,21 @@ public sealed class AddMeshTests
     }
 
     [Fact]
+    public void AccessLogsAreTextByDefaultAsInIstiosDemoProfileJsonOrNoneWhenTheModelSaysSo()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        mesh.AddService("reviews").WithWorkload(builder.AddExecutable("reviews-v1", "dotnet", "."));
+        AccessLogEncoding? Compiled() => MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource).Config.AccessLog;
+
+        Assert.Equal(AccessLogEncoding.Text, Compiled());
+        mesh.WithAccessLog(AccessLogEncoding.Json);
+        Assert.Equal(AccessLogEncoding.Json, Compiled());
+        mesh.WithoutAccessLog();
+        Assert.Null(Compiled());
+    }
+
+    [Fact]
     public void ASecondMeshIsRefused()
     {
         var builder = DistributedApplication.CreateBuilder();

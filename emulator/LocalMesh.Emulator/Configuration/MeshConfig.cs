@@ -27,6 +27,13 @@ public sealed record MeshConfig
     /// </summary>
     public SimpleLoadBalancer DefaultLoadBalancer { get; init; } = IstioDefaultLoadBalancer;
 
+    /// <summary>
+    /// How each sidecar writes its access log (Istio's <c>meshConfig.accessLogEncoding</c>), one line
+    /// a request to the log of the workload it belongs to; <c>null</c> writes none (an empty
+    /// <c>accessLogFile</c>). On, as text, by default, as in Istio's demo profile.
+    /// </summary>
+    public AccessLogEncoding? AccessLog { get; init; } = AccessLogEncoding.Text;
+
     /// <summary>The SPIFFE trust domain of workload identities.</summary>
     public string TrustDomain { get; init; } = DefaultTrustDomain;
 
@@ -127,6 +134,16 @@ public sealed record WorkloadConfig(
     /// activator, which starts and stops instances on demand instead of a fixed set of replicas.
     /// </summary>
     public FunctionScaling? Scaling { get; init; }
+}
+
+/// <summary>Istio's <c>meshConfig.accessLogEncoding</c>.</summary>
+public enum AccessLogEncoding
+{
+    /// <summary>Istio's default text format, fields separated by spaces.</summary>
+    Text,
+
+    /// <summary>One JSON object a line, with Istio's default JSON field names.</summary>
+    Json,
 }
 
 /// <summary>What a listener is for, and so which stages of the pipeline apply.</summary>

@@ -43,6 +43,7 @@ internal sealed class AuthorizationStage(RequestDelegate next)
         }
 
         MeshTelemetry.Denied.Add(1, tags);
+        MeshRequest.Get(context).DeniedBy = decision.Policy ?? "none";
         Activity.Current?.AddEvent(new ActivityEvent("rbac.denied", tags: new ActivityTagsCollection
         {
             ["policy"] = decision.Policy,

@@ -54,6 +54,9 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
 
     public ResponseFlags Flags { get; set; }
 
+    /// <summary>The authorization policy that denied the request (<c>none</c> when no ALLOW policy matched), or null.</summary>
+    public string? DeniedBy { get; set; }
+
     /// <summary>For an upgraded connection (a WebSocket), the bytes the caller sent through it.</summary>
     public long BytesReceived { get; set; }
 

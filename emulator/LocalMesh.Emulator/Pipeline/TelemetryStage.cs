@@ -10,17 +10,18 @@ namespace LocalMesh.Emulator.Pipeline;
 /// One span per hop, a child of the caller's span, and one <c>istio_requests_total</c> count when
 /// the response is done. The span becomes the parent the next hop sees in <c>traceparent</c>.
 /// </summary>
-internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
+internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, AccessLog accessLog)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
         var started = time.GetTimestamp();
+        var startTime = time.GetUtcNow();
         var isInbound = request.Listener.Kind == ListenerKind.Inbound;
         if (!MeshTelemetry.ActivitySource.HasListeners())
         {
             // Nobody collects spans: no trace context to parse, no span name to build.
-            await InvokeAndRecordAsync(context, request, activity: null, started);
+            await InvokeAndRecordAsync(context, request, activity: null, started, startTime);
             return;
         }
 
@@ -46,10 +47,10 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
             isInbound ? ActivityKind.Server : ActivityKind.Client,
             parent,
             name: SpanName(request));
-        await InvokeAndRecordAsync(context, request, activity, started);
+        await InvokeAndRecordAsync(context, request, activity, started, startTime);
     }
 
-    private async Task InvokeAndRecordAsync(HttpContext context, MeshRequest request, Activity? activity, long started)
+    private async Task InvokeAndRecordAsync(HttpContext context, MeshRequest request, Activity? activity, long started, DateTimeOffset startTime)
     {
         try
         {
@@ -61,12 +62,19 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
         }
         finally
         {
+            var elapsed = time.GetElapsedTime(started);
             if (activity is not null || Requests.Enabled || Duration.Enabled)
             {
-                Record(context, request, activity, time.GetElapsedTime(started));
+                Record(context, request, activity, elapsed);
             }
+
+            accessLog.Write(context, request, StatusOf(context, request), startTime, elapsed);
         }
     }
+
+    /// <summary>The response code as Istio reports it: a caller that went away before any response got none, 0 (flag DC).</summary>
+    private static int StatusOf(HttpContext context, MeshRequest request) =>
+        request.Flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) && !context.Response.HasStarted ? 0 : context.Response.StatusCode;
 
     private static bool IsInboundOverMutualTls(MeshRequest request) =>
         request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is not null;
@@ -77,10 +85,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time)
 
     private static void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
     {
-        // A caller that went away before any response got none: Istio reports code 0 (flag DC).
-        var status = request.Flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) && !context.Response.HasStarted
-            ? 0
-            : context.Response.StatusCode;
+        var status = StatusOf(context, request);
         var flags = request.Flags.ToEnvoyString();
         var reporter = request.Listener.Kind == ListenerKind.Inbound ? "destination" : "source";
         var destinationVersion = request.Snapshot.Workloads.TryGetValue(request.DestinationWorkload, out var workload)

@@ -9,6 +9,7 @@ public static class MeshLogCategories
 {
     private const string FunctionPrefix = "LocalMesh.Function.";
     private const string BrokerPrefix = "LocalMesh.Broker.";
+    private const string AccessLogPrefix = "LocalMesh.AccessLog.";
 
     /// <summary>Mesh-wide entries: listeners, configuration, identities.</summary>
     public const string Mesh = "LocalMesh.Mesh";
@@ -19,9 +20,16 @@ public static class MeshLogCategories
     /// <summary>The deliveries of broker <paramref name="broker"/>.</summary>
     public static string Broker(string broker) => BrokerPrefix + broker;
 
-    /// <summary>The function or broker a category is about, or <c>null</c> for the mesh as a whole.</summary>
+    /// <summary>The access log of workload (or gateway) <paramref name="workload"/>'s sidecar: what <c>kubectl logs -c istio-proxy</c> shows.</summary>
+    public static string AccessLog(string workload) => AccessLogPrefix + workload;
+
+    /// <summary>Whether <paramref name="category"/> is a sidecar's access log.</summary>
+    public static bool IsAccessLog(string category) => category.StartsWith(AccessLogPrefix, StringComparison.Ordinal);
+
+    /// <summary>The function, broker or workload a category is about, or <c>null</c> for the mesh as a whole.</summary>
     public static string? ResourceOf(string category) =>
         category.StartsWith(FunctionPrefix, StringComparison.Ordinal) ? category[FunctionPrefix.Length..]
         : category.StartsWith(BrokerPrefix, StringComparison.Ordinal) ? category[BrokerPrefix.Length..]
+        : category.StartsWith(AccessLogPrefix, StringComparison.Ordinal) ? category[AccessLogPrefix.Length..]
         : null;
 }
