@@ -12,6 +12,7 @@ using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -39,6 +40,12 @@ public sealed class MeshServerOptions
     /// <summary>Starts function instances; required when the configuration has function revisions.</summary>
     public IFunctionLauncher? FunctionLauncher { get; init; }
 
+    /// <summary>
+    /// The loopback port of the Prometheus endpoint (<c>/stats/prometheus</c>), 0 for one the system
+    /// chooses; <c>null</c> serves none.
+    /// </summary>
+    public int? MetricsPort { get; init; }
+
     /// <summary>The most connections each listener holds open; more are closed at once and counted.</summary>
     public int MaxConnectionsPerListener { get; init; } = ListenerLimits.DefaultMaxConnections;
 }
@@ -57,6 +64,12 @@ public sealed class MeshServer : IAsyncDisposable
         State = state;
         Addresses = addresses;
     }
+
+    /// <summary>Where Prometheus scrapes the mesh's metrics (Envoy's path), when <see cref="MeshServerOptions.MetricsPort"/> asks for it.</summary>
+    public const string MetricsPath = "/stats/prometheus";
+
+    /// <summary>The Prometheus endpoint, e.g. <c>http://127.0.0.1:15090/stats/prometheus</c>; null when none is served.</summary>
+    public Uri? MetricsAddress { get; private init; }
 
     /// <summary>The configuration and endpoints the data plane serves from.</summary>
     public MeshState State { get; }
@@ -132,6 +145,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
 
         var listenOptions = new Dictionary<string, ListenOptions>();
+        ListenOptions? metricsListen = null;
         // The listeners below are the only addresses: not the host process's ASPNETCORE_URLS.
         builder.WebHost.UseUrls();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -158,9 +172,32 @@ public sealed class MeshServer : IAsyncDisposable
                     listenOptions[listener.Name] = listen;
                 });
             }
+
+            if (options.MetricsPort is { } metricsPort)
+            {
+                kestrel.Listen(IPAddress.Loopback, metricsPort, listen => metricsListen = listen);
+            }
         });
 
         var app = builder.Build();
+        if (options.MetricsPort is not null)
+        {
+            // The metrics port serves only the scrape, outside the mesh's pipeline.
+            var metrics = new PrometheusMetrics();
+            app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
+            app.UseWhen(context => context.Connection.LocalPort == metricsListen?.IPEndPoint?.Port, scrape => scrape.Run(context =>
+            {
+                if (context.Request.Path != MetricsPath)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                return context.Response.WriteAsync(metrics.Render());
+            }));
+        }
+
         MeshPipeline.Build(app);
         try
         {
@@ -179,7 +216,10 @@ public sealed class MeshServer : IAsyncDisposable
         var ports = listenOptions.ToDictionary(pair => pair.Key, pair => pair.Value.IPEndPoint!.Port);
         state.SetBoundPorts(ports);
         var addresses = ports.ToDictionary(pair => pair.Key, pair => new Uri($"http://127.0.0.1:{pair.Value}"));
-        return new MeshServer(app, state, addresses);
+        return new MeshServer(app, state, addresses)
+        {
+            MetricsAddress = metricsListen?.IPEndPoint is { } metricsEndPoint ? new Uri($"http://127.0.0.1:{metricsEndPoint.Port}{MetricsPath}") : null,
+        };
     }
 
     /// <summary>Stops every listener, letting in-flight requests finish until <paramref name="cancellationToken"/> fires.</summary>

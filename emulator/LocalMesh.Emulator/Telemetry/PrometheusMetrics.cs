@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+
+namespace LocalMesh.Emulator.Telemetry;
+
+/// <summary>
+/// The mesh's metrics in Prometheus' text format, as a cluster's Prometheus scrapes them from
+/// Envoy: Istio's standard metrics under their own names (<c>istio_requests_total</c>,
+/// <c>istio_request_duration_milliseconds</c> with Istio's default buckets), and the Envoy counters
+/// the mesh keeps under Envoy-style names (<c>envoy_upstream_rq_retry</c>, ...). Collected from the
+/// mesh's own instruments by a <see cref="MeterListener"/>, so every series is cumulative from the
+/// start, as Prometheus expects.
+/// </summary>
+internal sealed class PrometheusMetrics : IDisposable
+{
+    /// <summary>Istio's default buckets for request durations, in milliseconds.</summary>
+    private static readonly double[] DurationBuckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, Series>> _series = new();
+
+    public PrometheusMetrics()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == MeshTelemetry.SourceName && instrument is Counter<long> or Histogram<double>)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Find(instrument, tags).Add(value));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Find(instrument, tags).Observe(value));
+        _listener.Start();
+    }
+
+    /// <summary>The name a series is exposed under: Istio's names as they are, the Envoy counters as <c>envoy_&lt;name&gt;</c>.</summary>
+    public static string NameOf(Instrument instrument) => instrument.Name.StartsWith("istio_", StringComparison.Ordinal)
+        ? instrument.Name
+        : "envoy_" + instrument.Name.Replace('.', '_').Replace('-', '_');
+
+    /// <summary>Every series, in Prometheus' text exposition format (version 0.0.4).</summary>
+    public string Render()
+    {
+        var text = new StringBuilder();
+        foreach (var (instrument, series) in _series.OrderBy(pair => NameOf(pair.Key), StringComparer.Ordinal))
+        {
+            var name = NameOf(instrument);
+            var histogram = instrument is Histogram<double>;
+            text.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description?.Replace('\n', ' ')).Append('\n');
+            text.Append("# TYPE ").Append(name).Append(histogram ? " histogram\n" : " counter\n");
+            foreach (var (labels, values) in series.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            {
+                values.Write(text, name, labels, histogram);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private Series Find(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var labels = string.Join(",", tags.ToArray()
+            .OrderBy(tag => tag.Key, StringComparer.Ordinal)
+            .Select(tag => $"{tag.Key}=\"{Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")}\""));
+        return _series.GetOrAdd(instrument, static _ => new()).GetOrAdd(labels, static _ => new Series());
+    }
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    public void Dispose() => _listener.Dispose();
+
+    /// <summary>One series: a counter's total, or a histogram's buckets, sum and count.</summary>
+    private sealed class Series
+    {
+        private readonly Lock _lock = new();
+        private readonly long[] _buckets = new long[DurationBuckets.Length];
+        private long _total;
+        private double _sum;
+
+        public void Add(long value)
+        {
+            lock (_lock)
+            {
+                _total += value;
+            }
+        }
+
+        public void Observe(double value)
+        {
+            lock (_lock)
+            {
+                _total++;
+                _sum += value;
+                for (var i = 0; i < DurationBuckets.Length; i++)
+                {
+                    if (value <= DurationBuckets[i])
+                    {
+                        _buckets[i]++;
+                    }
+                }
+            }
+        }
+
+        public void Write(StringBuilder text, string name, string labels, bool histogram)
+        {
+            lock (_lock)
+            {
+                if (!histogram)
+                {
+                    text.Append(name).Append('{').Append(labels).Append("} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    return;
+                }
+
+                var separator = labels.Length == 0 ? "" : ",";
+                for (var i = 0; i < DurationBuckets.Length; i++)
+                {
+                    text.Append(name).Append("_bucket{").Append(labels).Append(separator).Append("le=\"")
+                        .Append(DurationBuckets[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(_buckets[i].ToString(CultureInfo.InvariantCulture)).Append('\n');
+                }
+
+                text.Append(name).Append("_bucket{").Append(labels).Append(separator).Append("le=\"+Inf\"} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                text.Append(name).Append("_sum{").Append(labels).Append("} ").Append(_sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                text.Append(name).Append("_count{").Append(labels).Append("} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+
+namespace LocalMesh.Emulator.Tests;
+
+/// <summary>The mesh's metrics in Prometheus' text format, as a cluster's Prometheus scrapes Envoy.</summary>
+public sealed class PrometheusMetricsTests
+{
+    private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task IstiosMetricsAndEnvoysCountersAreServedInPrometheusTextFormat()
+    {
+        // A caller of its own, so this test's series are told from other tests' in the same process.
+        var caller = $"caller-{Guid.NewGuid():N}"[..20];
+        var config = MeshFixtures.CallerAndBackend();
+        config = config with
+        {
+            Services = [.. config.Services.Select(service => service.Name == "caller" ? service with { } : service)],
+            Workloads = [.. config.Workloads.Select(workload => workload.Name == "caller" ? workload with { Name = caller } : workload)],
+            Listeners = [.. config.Listeners.Select(listener => listener.Name switch
+            {
+                "inbound|caller|0" => Configuration.ListenerConfig.Inbound(caller, 0),
+                "outbound|caller|backend" => Configuration.ListenerConfig.Outbound(caller, "backend"),
+                _ => listener,
+            })],
+        };
+        await using var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = 0 });
+        await using var backend = await TestBackend.StartAsync("backend");
+        foreach (var (workload, replica) in new[] { (caller, 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        {
+            server.State.SetApplication(workload, replica, backend.Address);
+        }
+
+        using var client = new HttpClient { Timeout = Cap };
+        for (var i = 0; i < 3; i++)
+        {
+            (await client.GetAsync(server.Addresses[$"outbound|{caller}|backend"])).EnsureSuccessStatusCode();
+        }
+
+        Assert.NotNull(server.MetricsAddress);
+        Assert.EndsWith("/stats/prometheus", server.MetricsAddress!.AbsolutePath, StringComparison.Ordinal);
+        using var scrape = await client.GetAsync(server.MetricsAddress);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", scrape.Content.Headers.ContentType?.ToString());
+        // A sidecar counts a request as it finishes, just after the caller has its answer: scraped until all three are in, within the cap.
+        var source = new Regex($@"^istio_requests_total\{{[^}}]*reporter=""source""[^}}]*response_code=""200""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
+        var text = "";
+        await Eventually.TrueAsync(() =>
+        {
+            text = client.GetStringAsync(server.MetricsAddress).GetAwaiter().GetResult();
+            return Sum(source, text) == 3;
+        }, Cap);
+
+        Assert.Contains("# TYPE istio_requests_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE istio_request_duration_milliseconds histogram\n", text, StringComparison.Ordinal);
+        // The caller's side (source) counted each of its three calls, with Istio's labels (a series per destination workload and version).
+        Assert.Equal(3, Sum(source, text));
+        var count = new Regex($@"^istio_request_duration_milliseconds_count\{{[^}}]*reporter=""source""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
+        Assert.Equal(3, Sum(count, text));
+        Assert.Equal(3, Sum(new Regex($@"^istio_request_duration_milliseconds_bucket\{{[^}}]*reporter=""source""[^}}]*source_workload=""{caller}""[^}}]*le=""\+Inf""\}} (\d+)$", RegexOptions.Multiline), text));
+        // Anything else is an error page, not metrics.
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync(new Uri(server.MetricsAddress, "/other"))).StatusCode);
+    }
+
+    private static long Sum(Regex series, string text) => series.Matches(text).Sum(match => long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+}
