@@ -87,6 +87,7 @@ internal sealed class MeshDashboard(
                     Shown("mesh.trustDomain", "Trust domain", snapshot.Config.TrustDomain, 3),
                     Shown("mesh.listeners", "Listeners", snapshot.ListenersByPort.Count, 4),
                     Shown("mesh.config.version", "Configuration version", snapshot.Version, 5),
+                    Shown("mesh.metrics", "Metrics (Prometheus)", server.MetricsAddress?.ToString() ?? "none", 7),
                     Shown("mesh.overloaded", "Overloaded listeners (new connections closed)",
                         server.Overloaded.Count == 0 ? "none" : string.Join(", ", server.Overloaded.Order(StringComparer.Ordinal)), 6),
                 ]),

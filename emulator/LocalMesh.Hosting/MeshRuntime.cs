@@ -89,7 +89,13 @@ internal sealed class MeshRuntime(
 
         _server = await MeshServer.StartAsync(
             mesh.Config,
-            new MeshServerOptions { LoggerFactory = _dataPlaneLogs, FunctionLauncher = functions.Launcher },
+            new MeshServerOptions
+            {
+                LoggerFactory = _dataPlaneLogs,
+                FunctionLauncher = functions.Launcher,
+                // A port the system chooses unless the AppHost's configuration fixes one (e.g. Envoy's 15090) for a Prometheus to scrape.
+                MetricsPort = configuration.GetValue<int?>("LocalMesh:MetricsPort") ?? 0,
+            },
             cancellationToken);
         Control = new MeshControl(_server) { SourceOf = mesh.SourceOf };
 
@@ -139,6 +145,7 @@ internal sealed class MeshRuntime(
                 exposed.Name, listener.Workload, _server!.Addresses[listener.Name].ToString().TrimEnd('/'));
         }
 
+        log.LogInformation("Mesh metrics (Prometheus): {Url}", _server!.MetricsAddress);
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
         {
             log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}, serving {Routes}; it answers once every workload is ready.",
