@@ -16,7 +16,7 @@ internal sealed class BodyLimitStage(RequestDelegate next)
             && context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } limit && length > limit)
         {
             return Responses.DownstreamError(context, MeshRequest.Get(context), new DownstreamRequestException(
-                StatusCodes.Status413PayloadTooLarge, $"the declared body of {length} bytes is over the listener's limit of {limit}.", new InvalidDataException()));
+                StatusCodes.Status413PayloadTooLarge, $"the declared body of {length} bytes is over the listener's limit of {limit}."));
         }
 
         return next(context);

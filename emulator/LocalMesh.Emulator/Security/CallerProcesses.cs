@@ -46,8 +46,7 @@ public sealed class CallerProcesses(ILogger logger)
 
     internal Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next, string listener, string workload)
     {
-        var processes = Of(workload);
-        if (!IsSupported || processes.IsEmpty
+        if (!IsSupported || Of(workload) is not { IsEmpty: false } processes
             || connection.RemoteEndPoint is not IPEndPoint client || connection.LocalEndPoint is not IPEndPoint local)
         {
             return next(connection);

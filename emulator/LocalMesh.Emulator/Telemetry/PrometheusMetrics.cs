@@ -50,21 +50,35 @@ internal sealed class PrometheusMetrics : IDisposable
             var histogram = instrument is Histogram<double>;
             text.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description?.Replace('\n', ' ')).Append('\n');
             text.Append("# TYPE ").Append(name).Append(histogram ? " histogram\n" : " counter\n");
-            foreach (var (labels, values) in series.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            foreach (var values in series.Values.OrderBy(values => values.Labels, StringComparer.Ordinal))
             {
-                values.Write(text, name, labels, histogram);
+                values.Write(text, name, histogram);
             }
         }
 
         return text.ToString();
     }
 
+    /// <summary>
+    /// The series of these tags. Each request records here, so the lookup key is only the tags as
+    /// they come (the mesh records them in a fixed order); the label text is written once, when
+    /// the series is new.
+    /// </summary>
     private Series Find(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var labels = string.Join(",", tags.ToArray()
-            .OrderBy(tag => tag.Key, StringComparer.Ordinal)
-            .Select(tag => $"{tag.Key}=\"{Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")}\""));
-        return _series.GetOrAdd(instrument, static _ => new()).GetOrAdd(labels, static _ => new Series());
+        var key = new StringBuilder();
+        foreach (var tag in tags)
+        {
+            key.Append(tag.Key).Append('\u0001').Append(tag.Value).Append('\u0002');
+        }
+
+        var series = _series.GetOrAdd(instrument, static _ => new());
+        var tagsKey = key.ToString();
+        return series.TryGetValue(tagsKey, out var known)
+            ? known
+            : series.GetOrAdd(tagsKey, new Series(string.Join(",", tags.ToArray()
+                .OrderBy(tag => tag.Key, StringComparer.Ordinal)
+                .Select(tag => $"{tag.Key}=\"{Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")}\""))));
     }
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
@@ -72,12 +86,15 @@ internal sealed class PrometheusMetrics : IDisposable
     public void Dispose() => _listener.Dispose();
 
     /// <summary>One series: a counter's total, or a histogram's buckets, sum and count.</summary>
-    private sealed class Series
+    /// <param name="labels">Its labels as Prometheus writes them, sorted by name.</param>
+    private sealed class Series(string labels)
     {
         private readonly Lock _lock = new();
         private readonly long[] _buckets = new long[DurationBuckets.Length];
         private long _total;
         private double _sum;
+
+        public string Labels { get; } = labels;
 
         public void Add(long value)
         {
@@ -103,26 +120,26 @@ internal sealed class PrometheusMetrics : IDisposable
             }
         }
 
-        public void Write(StringBuilder text, string name, string labels, bool histogram)
+        public void Write(StringBuilder text, string name, bool histogram)
         {
             lock (_lock)
             {
                 if (!histogram)
                 {
-                    text.Append(name).Append('{').Append(labels).Append("} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    text.Append(name).Append('{').Append(Labels).Append("} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
                     return;
                 }
 
-                var separator = labels.Length == 0 ? "" : ",";
+                var separator = Labels.Length == 0 ? "" : ",";
                 for (var i = 0; i < DurationBuckets.Length; i++)
                 {
-                    text.Append(name).Append("_bucket{").Append(labels).Append(separator).Append("le=\"")
+                    text.Append(name).Append("_bucket{").Append(Labels).Append(separator).Append("le=\"")
                         .Append(DurationBuckets[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(_buckets[i].ToString(CultureInfo.InvariantCulture)).Append('\n');
                 }
 
-                text.Append(name).Append("_bucket{").Append(labels).Append(separator).Append("le=\"+Inf\"} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                text.Append(name).Append("_sum{").Append(labels).Append("} ").Append(_sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                text.Append(name).Append("_count{").Append(labels).Append("} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                text.Append(name).Append("_bucket{").Append(Labels).Append(separator).Append("le=\"+Inf\"} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                text.Append(name).Append("_sum{").Append(Labels).Append("} ").Append(_sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                text.Append(name).Append("_count{").Append(Labels).Append("} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
         }
     }
