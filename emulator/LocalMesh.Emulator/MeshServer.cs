@@ -135,7 +135,10 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(callers);
         builder.Services.AddSingleton(new AccessLog(options.LoggerFactory));
         builder.Services.AddSingleton<PeerRegistry>();
+        builder.Services.AddSingleton<UpstreamConnector>();
         builder.Services.AddSingleton<UpstreamClients>();
+        builder.Services.AddSingleton<Http1Forwarder>();
+        builder.Services.AddSingleton<Http2Forwarder>();
         builder.Services.AddSingleton<EndpointLoad>();
         builder.Services.AddSingleton<LoadBalancer>();
         builder.Services.AddSingleton<CircuitBreakers>();
@@ -153,12 +156,15 @@ public sealed class MeshServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // Envoy's idle timeout for a downstream connection with no request in flight (the HTTP connection manager's default, 1 h).
             kestrel.Limits.KeepAliveTimeout = DownstreamIdleTimeout;
+            // Over HTTP/2 the request's :scheme is the caller's (http, also over the sidecars' mutual TLS), as Envoy keeps it.
+            kestrel.AllowAlternateSchemes = true;
             foreach (var listener in config.Listeners)
             {
                 // Loopback only: the mesh is never reachable from another machine.
                 kestrel.Listen(IPAddress.Loopback, listener.Port, listen =>
                 {
-                    listen.Protocols = HttpProtocols.Http1;
+                    // HTTP/1.1 and HTTP/2 on every listener, told apart per connection (Envoy's codec_type AUTO).
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
                     listen.Use(next => connection => limits.OnConnectionAsync(connection, next, listener.Name));
                     if (listener.Kind == ListenerKind.Inbound)
                     {
@@ -168,6 +174,8 @@ public sealed class MeshServer : IAsyncDisposable
                     {
                         listen.Use(next => connection => callers.OnConnectionAsync(connection, next, listener.Name, listener.Workload!));
                     }
+
+                    listen.Use(next => connection => HttpProtocolDetection.OnConnectionAsync(connection, next));
 
                     listenOptions[listener.Name] = listen;
                 });

@@ -8,7 +8,7 @@ namespace LocalMesh.Emulator.CircuitBreaking;
 /// <summary>
 /// Envoy's circuit breakers for <c>connectionPool</c>, kept per calling sidecar as each Envoy
 /// keeps its own: per upstream host, connections (one request each over HTTP/1.1), requests
-/// waiting for a connection and requests in flight; per cluster, retries outstanding.
+/// waiting for a connection and requests in flight (only those over HTTP/2); per cluster, retries outstanding.
 /// </summary>
 internal sealed class CircuitBreakers
 {
@@ -26,10 +26,13 @@ internal sealed class CircuitBreakers
             return ValueTask.FromResult<HostLease?>(HostLease.Unlimited);
         }
 
-        var limits = new HostLimits(
-            pool.Tcp?.MaxConnections ?? int.MaxValue,
-            pool.Http?.Http1MaxPendingRequests ?? int.MaxValue,
-            pool.Http?.Http2MaxRequests ?? int.MaxValue);
+        // Over HTTP/2 requests share connections: only the requests in flight are limited.
+        var limits = cluster.IsHttp2
+            ? new HostLimits(int.MaxValue, int.MaxValue, pool.Http?.Http2MaxRequests ?? int.MaxValue)
+            : new HostLimits(
+                pool.Tcp?.MaxConnections ?? int.MaxValue,
+                pool.Http?.Http1MaxPendingRequests ?? int.MaxValue,
+                pool.Http?.Http2MaxRequests ?? int.MaxValue);
         return _hosts.GetOrAdd((source, cluster.Name, endpoint.Name), static _ => new HostPool()).AdmitAsync(limits, cancellationToken);
     }
 

@@ -102,6 +102,12 @@ public sealed record MeshServiceConfig(string Name)
     /// <summary>The service port (VirtualService <c>port</c> matches compare with it).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>
+    /// What the port carries, as a Service port's <c>appProtocol</c> or name prefix tells Istio: it
+    /// decides the protocol the sidecars speak to each other and to the application.
+    /// </summary>
+    public ServiceProtocol Protocol { get; init; } = ServiceProtocol.Http;
+
     /// <summary>The service's VirtualService (for the mesh): its routes, symmetric with <see cref="DestinationRule"/>; <c>null</c> when it has none.</summary>
     public VirtualService? VirtualService { get; init; }
 
@@ -134,6 +140,25 @@ public sealed record WorkloadConfig(
     /// activator, which starts and stops instances on demand instead of a fixed set of replicas.
     /// </summary>
     public FunctionScaling? Scaling { get; init; }
+}
+
+/// <summary>
+/// A service port's protocol, as Istio selects it from the port's <c>appProtocol</c> or name prefix
+/// (<c>http</c>, <c>http2</c>, <c>grpc</c>, <c>tcp</c>).
+/// </summary>
+public enum ServiceProtocol
+{
+    /// <summary>HTTP/1.1 to the application; callers may speak HTTP/1.1 or HTTP/2 to their sidecar.</summary>
+    Http,
+
+    /// <summary>HTTP/2: the sidecars speak HTTP/2 to each other and, with prior knowledge, to the application.</summary>
+    Http2,
+
+    /// <summary>gRPC: HTTP/2 as <see cref="Http2"/>, and telemetry counts calls with their gRPC status.</summary>
+    Grpc,
+
+    /// <summary>Opaque TCP: bytes forwarded both ways, no HTTP rules.</summary>
+    Tcp,
 }
 
 /// <summary>Istio's <c>meshConfig.accessLogEncoding</c>.</summary>

@@ -53,34 +53,7 @@ internal static class HttpProxy
         // Envoy keeps the authority the caller used.
         head.AppendHeader(HeaderNames.Host, authority ?? incoming.Host.Value ?? "");
 
-        var activity = Activity.Current;
-        var propagator = activity is null ? null : DistributedContextPropagator.Current;
-        foreach (var (name, values) in incoming.Headers)
-        {
-            if (HopByHop.Contains(name) || Rewritten.Contains(name) || name.StartsWith(':')
-                || (attempt is not null && name.Equals(AttemptCountHeader, StringComparison.OrdinalIgnoreCase))
-                || (propagator is not null && IsTraceField(propagator, name)))
-            {
-                continue;
-            }
-
-            foreach (var value in values)
-            {
-                head.AppendHeader(name, value ?? "");
-            }
-        }
-
-        if (attempt is { } count)
-        {
-            head.AppendHeader(AttemptCountHeader, count.ToString(CultureInfo.InvariantCulture));
-        }
-
-        if (propagator is not null)
-        {
-            // The current hop's span becomes the parent the next hop sees; without one, the caller's context passes as it came.
-            propagator.Inject(activity, head, static (carrier, name, value) => ((RequestHeadWriter)carrier!).AppendHeader(name, value ?? ""));
-        }
-
+        CopyRequestHeaders(context, attempt, head);
         if (body.Length > 0 || incoming.ContentLength == 0 || HttpMethods.IsPost(incoming.Method) || HttpMethods.IsPut(incoming.Method) || HttpMethods.IsPatch(incoming.Method))
         {
             head.AppendHeader(HeaderNames.ContentLength, body.Length.ToString(CultureInfo.InvariantCulture));
@@ -98,6 +71,42 @@ internal static class HttpProxy
         }
 
         return head.Complete(body, expectsNoBody: HttpMethods.IsHead(incoming.Method), connectionClose);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="headers"/> the headers the next hop gets: the caller's, minus hop-by-hop
+    /// ones, pseudo-headers and those the proxy writes itself (host, framing, the attempt count of
+    /// outbound sidecars, trace context, which becomes the current span's).
+    /// </summary>
+    public static void CopyRequestHeaders(HttpContext context, int? attempt, IRequestHeaders headers)
+    {
+        var activity = Activity.Current;
+        var propagator = activity is null ? null : DistributedContextPropagator.Current;
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            if (HopByHop.Contains(name) || Rewritten.Contains(name) || name.StartsWith(':')
+                || (attempt is not null && name.Equals(AttemptCountHeader, StringComparison.OrdinalIgnoreCase))
+                || (propagator is not null && IsTraceField(propagator, name)))
+            {
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                headers.Add(name, value ?? "");
+            }
+        }
+
+        if (attempt is { } count)
+        {
+            headers.Add(AttemptCountHeader, count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (propagator is not null)
+        {
+            // The current hop's span becomes the parent the next hop sees; without one, the caller's context passes as it came.
+            propagator.Inject(activity, headers, static (carrier, name, value) => ((IRequestHeaders)carrier!).Add(name, value ?? ""));
+        }
     }
 
     /// <summary>Whether the caller asks to switch protocols (HTTP/1.1 <c>Upgrade</c>, e.g. to a WebSocket).</summary>
@@ -122,6 +131,9 @@ internal static class HttpProxy
         var downstream = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
         return await response.TunnelAsync(downstream, cancellationToken);
     }
+
+    /// <summary>Whether <paramref name="name"/> is a connection-level header, never forwarded.</summary>
+    public static bool IsHopByHop(string name) => HopByHop.Contains(name);
 
     public static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
@@ -185,4 +197,10 @@ internal static class HttpProxy
 
         return false;
     }
+}
+
+/// <summary>Where <see cref="HttpProxy.CopyRequestHeaders"/> writes the next hop's headers, whatever protocol carries them.</summary>
+internal interface IRequestHeaders
+{
+    void Add(string name, string value);
 }

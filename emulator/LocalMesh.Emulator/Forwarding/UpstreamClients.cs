@@ -22,14 +22,14 @@ internal sealed class UpstreamClients : IDisposable
     public static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<PoolKey, ConnectionPool> _pools = new();
-    private readonly PeerRegistry _peers;
+    private readonly UpstreamConnector _connector;
     private readonly TimeProvider _time;
     private readonly ITimer _sweep;
     private int _disposed;
 
-    public UpstreamClients(PeerRegistry peers, TimeProvider time)
+    public UpstreamClients(UpstreamConnector connector, TimeProvider time)
     {
-        _peers = peers;
+        _connector = connector;
         _time = time;
         _sweep = time.CreateTimer(static state => ((UpstreamClients)state!).Sweep(), this, SweepPeriod, SweepPeriod);
     }
@@ -84,114 +84,8 @@ internal sealed class UpstreamClients : IDisposable
 
     private async ValueTask<UpstreamConnection> ConnectAsync(ConnectionPool pool, UpstreamTarget target, CancellationToken cancellationToken)
     {
-        var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? TcpSettings.DefaultConnectTimeout;
-        using var connectTimeout = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(pool.EndPoint, linked.Token);
-        }
-        catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new HttpRequestException(HttpRequestError.ConnectionError, $"connect timeout ({timeout.TotalMilliseconds} ms)");
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new HttpRequestException(HttpRequestError.ConnectionError, $"{ex.Message} ({pool.EndPoint})", ex);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        target.Connected?.Invoke();
-        Action? closed = null;
-        if (target.Workload is { } workload)
-        {
-            // The inbound sidecar knows which sidecar called by the port this connection holds.
-            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            _peers.Register(port, workload);
-            closed = () => _peers.Unregister(port);
-        }
-
-        Stream stream = new NetworkStream(socket, ownsSocket: false);
-        try
-        {
-            if (target.MutualTls is { } mutualTls)
-            {
-                stream = await AuthenticateAsync(stream, mutualTls, linked.Token);
-            }
-            else if (target.Address.Scheme == Uri.UriSchemeHttps)
-            {
-                stream = await OriginateTlsAsync(stream, linked.Token);
-            }
-        }
-        catch
-        {
-            socket.Dispose();
-            closed?.Invoke();
-            throw;
-        }
-
+        var (socket, stream, closed) = await _connector.ConnectAsync(target, pool.EndPoint, SslApplicationProtocol.Http11, cancellationToken);
         return new UpstreamConnection(socket, stream, closed);
-    }
-
-    /// <summary>The extension ASP.NET Core puts on its HTTPS development certificate (<c>dotnet dev-certs https</c>).</summary>
-    private const string AspNetCoreDevelopmentCertificateOid = "1.3.6.1.4.1.311.84.1.1";
-
-    /// <summary>
-    /// TLS to an application that serves HTTPS only, from its own inbound sidecar: the server must
-    /// be trusted by this machine, or be ASP.NET Core's development certificate for localhost, which
-    /// is what such an application serves on a laptop and is often not trusted on Linux.
-    /// </summary>
-    private static async Task<Stream> OriginateTlsAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "localhost",
-                ApplicationProtocols = [SslApplicationProtocol.Http11],
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None
-                    || (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 server
-                        && server.Extensions[AspNetCoreDevelopmentCertificateOid] is not null),
-            }, cancellationToken);
-            return tls;
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException)
-        {
-            await tls.DisposeAsync();
-            throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"TLS error: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>TLS 1.3 with the caller's certificate; the server must chain to the mesh root and be the expected workload (secure naming).</summary>
-    private static async Task<Stream> AuthenticateAsync(Stream stream, MutualTlsSettings settings, CancellationToken cancellationToken)
-    {
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "outbound",
-                ClientCertificates = [settings.ClientCertificate],
-                EnabledSslProtocols = SslProtocols.Tls13,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    settings.Authority.TryValidate(certificate, out var server) && server == settings.ExpectedServer,
-            }, cancellationToken);
-            return tls;
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException)
-        {
-            await tls.DisposeAsync();
-            throw new HttpRequestException(HttpRequestError.SecureConnectionError,
-                $"TLS error to the application: {ex.Message} Trust its certificate (dotnet dev-certs https --trust), or give it an HTTP endpoint for its sidecar.", ex);
-        }
     }
 
     private void Sweep()
@@ -224,9 +118,7 @@ internal sealed class UpstreamClients : IDisposable
         /// <summary>The destination's <c>connectionPool.http.idleTimeout</c>, as the latest request to it had it.</summary>
         public TimeSpan IdleTimeout { get; set; } = HttpSettings.DefaultIdleTimeout;
 
-        public EndPoint EndPoint { get; } = IPAddress.TryParse(key.Address.Host, out var address)
-            ? new IPEndPoint(address, key.Address.Port)
-            : new DnsEndPoint(key.Address.Host, key.Address.Port);
+        public EndPoint EndPoint { get; } = UpstreamConnector.EndPointOf(key.Address);
 
         private bool IsTls => key.ExpectedServer is not null || key.Address.Scheme == Uri.UriSchemeHttps;
 
@@ -349,7 +241,7 @@ internal sealed record MutualTlsSettings(MeshCertificateAuthority Authority, X50
 /// disposing returns the connection to its pool when the whole body was read (or had arrived
 /// whole, unread) and both sides keep it alive, and closes it otherwise.
 /// </summary>
-internal sealed class UpstreamResponse : IDisposable
+internal sealed class UpstreamResponse : IUpstreamResponse
 {
     private readonly UpstreamConnection _connection;
     private readonly UpstreamClients.ConnectionPool? _pool;
@@ -367,6 +259,13 @@ internal sealed class UpstreamResponse : IDisposable
     public UpstreamResponseHead Head { get; }
 
     public int StatusCode => Head.StatusCode;
+
+    public int? GrpcStatus => Head.GrpcStatus;
+
+    public Task CopyToAsync(Microsoft.AspNetCore.Http.HttpContext context, CancellationToken cancellationToken) =>
+        HttpProxy.CopyResponseAsync(context, this, cancellationToken);
+
+    public Task DiscardAsync(CancellationToken cancellationToken) => CopyBodyAsync(destination: null, cancellationToken).AsTask();
 
     /// <summary>Streams the body to <paramref name="destination"/>, or reads it to nothing when null.</summary>
     public async ValueTask CopyBodyAsync(PipeWriter? destination, CancellationToken cancellationToken)

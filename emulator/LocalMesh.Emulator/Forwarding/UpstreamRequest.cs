@@ -57,7 +57,7 @@ internal readonly record struct UpstreamBody(ReadOnlyMemory<byte> Buffered, Stre
 }
 
 /// <summary>Writes an HTTP/1.1 request head into a pooled buffer that grows as needed.</summary>
-internal sealed class RequestHeadWriter(int capacity)
+internal sealed class RequestHeadWriter(int capacity) : IRequestHeaders
 {
     /// <summary>The largest body written together with the head.</summary>
     private const int SmallBody = 4096;
@@ -101,6 +101,8 @@ internal sealed class RequestHeadWriter(int capacity)
         Append(value);
         Append("\r\n"u8);
     }
+
+    void IRequestHeaders.Add(string name, string value) => AppendHeader(name, value);
 
     public UpstreamRequest Complete(UpstreamBody body, bool expectsNoBody, bool connectionClose)
     {

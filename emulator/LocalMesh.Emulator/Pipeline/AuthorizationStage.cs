@@ -43,14 +43,12 @@ internal sealed class AuthorizationStage(RequestDelegate next)
         }
 
         MeshTelemetry.Denied.Add(1, tags);
-        MeshRequest.Get(context).DeniedBy = decision.Policy ?? "none";
+        request.DeniedBy = decision.Policy ?? "none";
         Activity.Current?.AddEvent(new ActivityEvent("rbac.denied", tags: new ActivityTagsCollection
         {
             ["policy"] = decision.Policy,
             ["source_principal"] = principal ?? "(none: plaintext)",
         }));
-        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync("RBAC: access denied", context.RequestAborted);
+        return Responses.AccessDenied(context, request);
     }
 }

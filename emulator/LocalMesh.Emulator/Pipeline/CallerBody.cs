@@ -58,3 +58,66 @@ internal sealed class CallerBody(Stream body) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>
+/// A body streamed on as it is read, and kept while it fits <paramref name="limit"/>: once read to
+/// its end whole, <paramref name="completed"/> gets it, so a retry can send it again.
+/// </summary>
+internal sealed class RecordingBody(Stream body, int limit, Action<byte[]> completed) : Stream
+{
+    private MemoryStream? _kept = new();
+
+    /// <summary>Whether anything was read: from then on the body cannot be streamed again.</summary>
+    public bool Started { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Started = true;
+        var read = await body.ReadAsync(buffer, cancellationToken);
+        if (_kept is null)
+        {
+            return read;
+        }
+
+        if (read == 0)
+        {
+            completed(_kept.ToArray());
+            _kept = null;
+        }
+        else if (_kept.Length + read > limit)
+        {
+            _kept = null;
+        }
+        else
+        {
+            _kept.Write(buffer.Span[..read]);
+        }
+
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The caller's body is read asynchronously.");
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

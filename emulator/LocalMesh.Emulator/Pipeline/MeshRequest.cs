@@ -16,6 +16,7 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     public const int BodyBufferLimit = 1024 * 1024;
 
     private byte[]? _body;
+    private RecordingBody? _streaming;
 
     /// <summary>The snapshot every stage of this request reads, taken once when it arrived.</summary>
     public MeshSnapshot Snapshot { get; } = snapshot;
@@ -68,18 +69,35 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
         ? Listener.Workload!
         : Endpoint?.Workload ?? MeshTelemetry.Unknown;
 
-    /// <summary>Whether the body is small enough to be sent more than once (to retry or mirror).</summary>
-    public bool CanReplayBody(HttpRequest request) => request.ContentLength is null or <= BodyBufferLimit || _body is not null;
+    /// <summary>
+    /// Whether the body can be sent more than once (to retry or mirror): one small enough to keep,
+    /// or one streamed on that was kept whole as it went, or that nothing was read of yet.
+    /// </summary>
+    public bool CanReplayBody(HttpRequest request) => _body is not null
+        || (_streaming is null ? request.ContentLength is null or <= BodyBufferLimit : !_streaming.Started);
 
     /// <summary>
     /// The request body for one send: the buffered body when it can be replayed, otherwise the
-    /// streamed body (once); <see cref="UpstreamBody.None"/> when the request has none.
+    /// streamed body (once); <see cref="UpstreamBody.None"/> when the request has none. With
+    /// <paramref name="streamUnknownLength"/> (an HTTP/2 upstream), a body of unknown length (a gRPC
+    /// call's stream of messages) goes on as it arrives, kept for a retry while it fits the buffer.
     /// </summary>
-    public async ValueTask<UpstreamBody> BodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async ValueTask<UpstreamBody> BodyAsync(HttpRequest request, bool streamUnknownLength, CancellationToken cancellationToken)
     {
         if (!HttpProxy.HasBody(request))
         {
             return UpstreamBody.None;
+        }
+
+        if (_body is not null)
+        {
+            return UpstreamBody.From(_body);
+        }
+
+        if (streamUnknownLength && request.ContentLength is null)
+        {
+            _streaming ??= new RecordingBody(new CallerBody(request.Body), BodyBufferLimit, recorded => _body = recorded);
+            return new UpstreamBody(ReadOnlyMemory<byte>.Empty, _streaming, -1);
         }
 
         if (!CanReplayBody(request))
@@ -87,13 +105,9 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
             return new UpstreamBody(ReadOnlyMemory<byte>.Empty, new CallerBody(request.Body), request.ContentLength!.Value);
         }
 
-        if (_body is null)
-        {
-            using var buffer = new MemoryStream();
-            await new CallerBody(request.Body).CopyToAsync(buffer, cancellationToken);
-            _body = buffer.ToArray();
-        }
-
+        using var buffer = new MemoryStream();
+        await new CallerBody(request.Body).CopyToAsync(buffer, cancellationToken);
+        _body = buffer.ToArray();
         return UpstreamBody.From(_body);
     }
 

@@ -11,7 +11,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// appended to the authority as Envoy does, and ignores the mirror's response.
 /// </summary>
 internal sealed class MirrorStage(
-    RequestDelegate next, IMeshRandom random, LoadBalancer balancer, UpstreamClients clients, WorkloadIdentities identities, ILogger<MirrorStage> logger)
+    RequestDelegate next, IMeshRandom random, LoadBalancer balancer, Http1Forwarder http1, Http2Forwarder http2, WorkloadIdentities identities, ILogger<MirrorStage> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -21,15 +21,17 @@ internal sealed class MirrorStage(
 
     private async Task MirrorAsync(HttpContext context, MeshRequest request, Routing.CompiledRoute route, Routing.Cluster mirror)
     {
+        // A stream of unknown length (a gRPC call) is not held back to be copied: it is not mirrored.
         if (random.NextDouble() * 100 < route.MirrorPercentage
             && request.CanReplayBody(context.Request)
+            && !(context.Request.ContentLength is null && HttpProxy.HasBody(context.Request) && mirror.IsHttp2)
             && balancer.Pick(mirror, context, []) is { } endpoint)
         {
             var shadow = $"{context.Request.Host.Host}-shadow{(context.Request.Host.Port is { } port ? $":{port}" : "")}";
             UpstreamBody body;
             try
             {
-                body = await request.BodyAsync(context.Request, context.RequestAborted);
+                body = await request.BodyAsync(context.Request, streamUnknownLength: false, context.RequestAborted);
             }
             catch (DownstreamRequestException failure)
             {
@@ -37,23 +39,21 @@ internal sealed class MirrorStage(
                 return;
             }
 
-            var copy = HttpProxy.CreateRequest(context, body, attempt: null, authority: shadow);
-            _ = SendAsync(new UpstreamTarget(request.SourceWorkload, endpoint.Address, identities.ForCall(request.SourceIdentity, endpoint), mirror.ConnectionPool), copy);
+            var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, identities.ForCall(request.SourceIdentity, endpoint), mirror.ConnectionPool);
+            var sending = (mirror.IsHttp2 ? (IForwarder)http2 : http1).SendAsync(context, body, target, attempt: null, shadow, CancellationToken.None);
+            _ = MirrorAsync(target, sending);
         }
 
         await next(context);
     }
 
-    private async Task SendAsync(UpstreamTarget target, UpstreamRequest copy)
+    private async Task MirrorAsync(UpstreamTarget target, ValueTask<IUpstreamResponse> sending)
     {
         try
         {
-            using (copy)
-            using (var response = await clients.SendAsync(target, copy, CancellationToken.None))
-            {
-                await response.CopyBodyAsync(destination: null, CancellationToken.None);
-                logger.LogDebug("Mirror {Address} answered {Status}", target.Address, response.StatusCode);
-            }
+            using var response = await sending;
+            await response.DiscardAsync(CancellationToken.None);
+            logger.LogDebug("Mirror {Address} answered {Status}", target.Address, response.StatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {

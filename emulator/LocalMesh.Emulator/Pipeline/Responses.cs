@@ -55,21 +55,36 @@ internal static class Responses
         Reply(context, request, StatusCodes.Status503ServiceUnavailable,
             failure.Failure == ActivationFailure.QueueFull ? ResponseFlags.UpstreamOverflow : ResponseFlags.NoHealthyUpstream, failure.Message);
 
+    /// <summary>The RBAC filter's denial (no response flag; the policy is in the request's details).</summary>
+    public static Task AccessDenied(HttpContext context, MeshRequest request) =>
+        Reply(context, request, StatusCodes.Status403Forbidden, ResponseFlags.None, "RBAC: access denied");
+
     public static Task UpstreamTimeout(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status504GatewayTimeout, ResponseFlags.UpstreamRequestTimeout, "upstream request timeout");
 
-    public static Task FaultAbort(HttpContext context, MeshRequest request, FaultAbort abort)
-    {
-        if (abort.GrpcStatus is { } grpcStatus)
-        {
-            context.Response.Headers.ContentType = "application/grpc";
-            context.Response.Headers["grpc-status"] = GrpcStatusCode(grpcStatus);
-            context.Response.Headers["grpc-message"] = "fault filter abort";
-            return Reply(context, request, StatusCodes.Status200OK, ResponseFlags.FaultInjected, "");
-        }
+    public static Task FaultAbort(HttpContext context, MeshRequest request, FaultAbort abort) => abort.GrpcStatus is { } grpcStatus
+        ? GrpcReply(context, request, GrpcStatusCode(grpcStatus), ResponseFlags.FaultInjected, "fault filter abort")
+        : Reply(context, request, abort.HttpStatus, ResponseFlags.FaultInjected, "fault filter abort");
 
-        return Reply(context, request, abort.HttpStatus, ResponseFlags.FaultInjected, "fault filter abort");
-    }
+    /// <summary>Whether the caller speaks gRPC (Envoy's test: a <c>content-type</c> of <c>application/grpc</c>, with or without a suffix).</summary>
+    public static bool IsGrpc(HttpRequest request) =>
+        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+        && (type.Length == "application/grpc".Length || type["application/grpc".Length] is '+' or ';');
+
+    /// <summary>
+    /// The gRPC status Envoy gives a local reply to a gRPC caller in place of
+    /// <paramref name="httpStatus"/> (<c>Grpc::Utility::httpToGrpcStatus</c>, after gRPC's own
+    /// HTTP-to-gRPC status mapping).
+    /// </summary>
+    public static int GrpcStatusOf(int httpStatus) => httpStatus switch
+    {
+        400 => 13, // INTERNAL
+        401 => 16, // UNAUTHENTICATED
+        403 => 7, // PERMISSION_DENIED
+        404 => 12, // UNIMPLEMENTED
+        429 or 502 or 503 or 504 => 14, // UNAVAILABLE
+        _ => 2, // UNKNOWN
+    };
 
     public static Task Redirect(HttpContext context, HttpRedirect redirect)
     {
@@ -82,6 +97,49 @@ internal static class Responses
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// A trailers-only gRPC response, as Envoy sends its local replies to gRPC callers: HTTP 200,
+    /// the status and message in the headers, no body.
+    /// </summary>
+    private static Task GrpcReply(HttpContext context, MeshRequest request, string grpcStatus, ResponseFlags flag, string? message)
+    {
+        request.Flags |= flag;
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/grpc";
+        context.Response.Headers["grpc-status"] = grpcStatus;
+        if (message is not null)
+        {
+            context.Response.Headers["grpc-message"] = PercentEncode(message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>grpc-message's encoding (gRPC over HTTP/2, "Responses"): UTF-8, with bytes outside printable ASCII and '%' percent-encoded.</summary>
+    private static string PercentEncode(string message)
+    {
+        var encoded = new System.Text.StringBuilder(message.Length);
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(message))
+        {
+            if (b is >= 0x20 and <= 0x7E and not (byte)'%')
+            {
+                encoded.Append((char)b);
+            }
+            else
+            {
+                encoded.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return encoded.ToString();
+    }
+
     private static string GrpcStatusCode(string status) => status.ToUpperInvariant() switch
     {
         "CANCELLED" => "1", "UNKNOWN" => "2", "INVALID_ARGUMENT" => "3", "DEADLINE_EXCEEDED" => "4", "NOT_FOUND" => "5",
@@ -92,6 +150,12 @@ internal static class Responses
 
     private static Task Reply(HttpContext context, MeshRequest request, int status, ResponseFlags flag, string body)
     {
+        if (IsGrpc(context.Request) && !context.Response.HasStarted)
+        {
+            // A gRPC caller reads the outcome from grpc-status, not from the HTTP status.
+            return GrpcReply(context, request, GrpcStatusOf(status).ToString(System.Globalization.CultureInfo.InvariantCulture), flag, body.Length == 0 ? null : body);
+        }
+
         request.Flags |= flag;
         if (context.Response.HasStarted)
         {

@@ -17,7 +17,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// route's timeout bounds all tries together. The inbound hop sends once to the application.
 /// </summary>
 internal sealed class RouterStage(
-    UpstreamClients clients, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers,
+    Http1Forwarder http1, Http2Forwarder http2, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers,
     WorkloadIdentities identities, FunctionActivator functions, TimeProvider time, IMeshRandom random)
 {
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
@@ -38,7 +38,8 @@ internal sealed class RouterStage(
         context.Request.Headers.Remove(TimeoutHeader);
         using var overall = new Deadline(context.RequestAborted, timeout, time);
 
-        var retry = request.CanReplayBody(context.Request) ? route.Retry : RetryPolicy.None;
+        var retry = route.Retry;
+        var forwarder = ForwarderFor(cluster.IsHttp2);
         var tried = new List<UpstreamEndpoint>();
         var retrying = false;
         try
@@ -68,7 +69,7 @@ internal sealed class RouterStage(
                 using var lease = load.Begin(endpoint);
                 var mutualTls = identities.ForCall(request.SourceIdentity, endpoint);
                 var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool, place.Connected);
-                var outcome = await TryAsync(context, request, target, attempt, perTry.Token);
+                var outcome = await TryAsync(forwarder, context, request, target, attempt, perTry.Token);
                 if (outcome.Failure != TryFailure.Downstream && !context.RequestAborted.IsCancellationRequested)
                 {
                     // Only the upstream's own answers count against it: a caller that broke its request or went away says nothing of the upstream.
@@ -100,7 +101,8 @@ internal sealed class RouterStage(
                     return;
                 }
 
-                var retriable = retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure);
+                // A body too large to keep, or one streamed on before it could be kept, cannot be sent again.
+                var retriable = retry.IsRetriable(outcome.Status, outcome.GrpcStatus, outcome.Failure) && request.CanReplayBody(context.Request);
                 if (retriable && attempt <= retry.Attempts && breakers.TryBeginRetry(request.SourceWorkload, cluster))
                 {
                     retrying = true;
@@ -179,7 +181,9 @@ internal sealed class RouterStage(
 
     private async Task SendToApplicationAsync(HttpContext context, MeshRequest request, Uri application)
     {
-        var outcome = await TryAsync(context, request, new UpstreamTarget(null, application), attempt: null, context.RequestAborted);
+        // The application is spoken to in its service port's protocol.
+        var http2 = request.DestinationService is { } service && request.Snapshot.Clusters.TryGetValue(service, out var cluster) && cluster.IsHttp2;
+        var outcome = await TryAsync(ForwarderFor(http2), context, request, new UpstreamTarget(null, application), attempt: null, context.RequestAborted);
         if (context.RequestAborted.IsCancellationRequested)
         {
             outcome.Response?.Dispose();
@@ -190,15 +194,15 @@ internal sealed class RouterStage(
         await RespondAsync(context, request, outcome, context.RequestAborted);
     }
 
-    private async Task<TryOutcome> TryAsync(HttpContext context, MeshRequest request, UpstreamTarget target, int? attempt, CancellationToken cancellationToken)
+    private IForwarder ForwarderFor(bool isHttp2) => isHttp2 ? http2 : http1;
+
+    private static async Task<TryOutcome> TryAsync(IForwarder forwarder, HttpContext context, MeshRequest request, UpstreamTarget target, int? attempt, CancellationToken cancellationToken)
     {
         try
         {
-            // maxRequestsPerConnection: 1 turns keep-alive off.
-            var connectionClose = request.Cluster?.ConnectionPool?.Http?.MaxRequestsPerConnection == 1;
-            using var message = HttpProxy.CreateRequest(context, await request.BodyAsync(context.Request, cancellationToken), attempt, connectionClose: connectionClose);
-            var response = await clients.SendAsync(target, message, cancellationToken);
-            return new TryOutcome(response, response.StatusCode, response.Head.GrpcStatus, TryFailure.None);
+            var body = await request.BodyAsync(context.Request, streamUnknownLength: forwarder is Http2Forwarder, cancellationToken);
+            var response = await forwarder.SendAsync(context, body, target, attempt, authority: null, cancellationToken);
+            return new TryOutcome(response, response.StatusCode, response.GrpcStatus, TryFailure.None);
         }
         catch (DownstreamRequestException failure)
         {
@@ -208,6 +212,10 @@ internal sealed class RouterStage(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return new TryOutcome(null, null, null, TryFailure.PerTryTimeout);
+        }
+        catch (Exception ex) when (ex is HttpProtocolException { ErrorCode: RefusedStream } or HttpRequestException { InnerException: HttpProtocolException { ErrorCode: RefusedStream } })
+        {
+            return new TryOutcome(null, null, null, TryFailure.RefusedStream);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
@@ -220,6 +228,9 @@ internal sealed class RouterStage(
         }
     }
 
+    /// <summary>HTTP/2's <c>REFUSED_STREAM</c> error code (RFC 9113 §7).</summary>
+    private const long RefusedStream = 0x7;
+
     private static async Task RespondAsync(HttpContext context, MeshRequest request, TryOutcome outcome, CancellationToken cancellationToken)
     {
         switch (outcome.Failure)
@@ -228,6 +239,7 @@ internal sealed class RouterStage(
                 await Responses.UpstreamConnectFailure(context, request, outcome.TransportFailure);
                 return;
             case TryFailure.Reset:
+            case TryFailure.RefusedStream:
                 await Responses.UpstreamReset(context, request);
                 return;
             case TryFailure.PerTryTimeout:
@@ -241,14 +253,14 @@ internal sealed class RouterStage(
         using var response = outcome.Response!;
         try
         {
-            if (response.StatusCode == StatusCodes.Status101SwitchingProtocols && HttpProxy.IsUpgrade(context))
+            if (response is UpstreamResponse { StatusCode: StatusCodes.Status101SwitchingProtocols } upgraded && HttpProxy.IsUpgrade(context))
             {
                 // A WebSocket: the request's span and metrics cover the connection, which lasts as long as both ends keep it.
-                (request.BytesReceived, request.BytesSent) = await HttpProxy.TunnelAsync(context, response, cancellationToken);
+                (request.BytesReceived, request.BytesSent) = await HttpProxy.TunnelAsync(context, upgraded, cancellationToken);
                 return;
             }
 
-            await HttpProxy.CopyResponseAsync(context, response, cancellationToken);
+            await response.CopyToAsync(context, cancellationToken);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -309,7 +321,7 @@ internal sealed class RouterStage(
         }
     }
 
-    private readonly record struct TryOutcome(UpstreamResponse? Response, int? Status, int? GrpcStatus, TryFailure Failure)
+    private readonly record struct TryOutcome(IUpstreamResponse? Response, int? Status, int? GrpcStatus, TryFailure Failure)
     {
         /// <summary>Why a TLS handshake failed, as Envoy adds it to the reply (<c>transport failure reason</c>).</summary>
         public string? TransportFailure { get; init; }

@@ -13,8 +13,8 @@ internal sealed class Cluster
 {
     private static readonly LoadBalancerSettings DefaultLoadBalancer = new() { Simple = MeshConfig.IstioDefaultLoadBalancer };
 
-    public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, LoadBalancerSettings loadBalancer)
-        : this(host, port, subset, endpoints, new TrafficPolicy { LoadBalancer = loadBalancer })
+    public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, LoadBalancerSettings loadBalancer, ServiceProtocol protocol = ServiceProtocol.Http)
+        : this(host, port, subset, endpoints, new TrafficPolicy { LoadBalancer = loadBalancer }, protocol)
     {
     }
 
@@ -23,8 +23,10 @@ internal sealed class Cluster
     /// <param name="subset">The subset, or null for the whole service.</param>
     /// <param name="endpoints">The ready endpoints (of the subset).</param>
     /// <param name="policy">The effective policy: the subset's settings where it has them, else the rule's.</param>
-    public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, TrafficPolicy policy)
+    /// <param name="protocol">What the service port carries, and so how the sidecar speaks to the endpoints.</param>
+    public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, TrafficPolicy policy, ServiceProtocol protocol = ServiceProtocol.Http)
     {
+        Protocol = protocol;
         var loadBalancer = policy.LoadBalancer ?? DefaultLoadBalancer;
         ConnectionPool = policy.ConnectionPool;
         OutlierDetection = policy.OutlierDetection;
@@ -42,6 +44,12 @@ internal sealed class Cluster
     public string Name { get; }
 
     public string Host { get; }
+
+    /// <summary>The service port's protocol: HTTP/2 and gRPC clusters are reached over HTTP/2.</summary>
+    public ServiceProtocol Protocol { get; }
+
+    /// <summary>Whether requests to the endpoints go over HTTP/2 (one multiplexed connection per endpoint).</summary>
+    public bool IsHttp2 => Protocol is ServiceProtocol.Http2 or ServiceProtocol.Grpc;
 
     public string? Subset { get; }
 

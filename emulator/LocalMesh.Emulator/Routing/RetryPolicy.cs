@@ -19,6 +19,9 @@ internal enum TryFailure
     /// <summary>The per-try timeout expired.</summary>
     PerTryTimeout,
 
+    /// <summary>An HTTP/2 upstream refused the stream (<c>REFUSED_STREAM</c>): it did not process the request.</summary>
+    RefusedStream,
+
     /// <summary>
     /// The caller's request was broken (a malformed or truncated body, one over the listener's
     /// limit): its fault, so never retried and never held against the upstream.
@@ -100,6 +103,8 @@ internal sealed class RetryPolicy
         {
             case TryFailure.ConnectFailure:
                 return Has("connect-failure") || Has("5xx") || Has("gateway-error") || Has("reset");
+            case TryFailure.RefusedStream:
+                return Has("refused-stream") || Has("reset") || Has("5xx");
             case TryFailure.Reset:
             case TryFailure.PerTryTimeout:
                 return Has("reset") || Has("5xx") || Has("gateway-error");

@@ -234,7 +234,7 @@ internal static class RouteCompiler
             var ruledPolicy = rule?.TrafficPolicy ?? new TrafficPolicy();
             // Where the rule names no load balancer, the mesh's default (Istio's unless the model says otherwise).
             var servicePolicy = ruledPolicy with { LoadBalancer = Effective(ruledPolicy.LoadBalancer, config.DefaultLoadBalancer) };
-            clusters[ClusterKey(service.Name, null)] = new Cluster(service.Name, service.Port, null, endpoints, servicePolicy);
+            clusters[ClusterKey(service.Name, null)] = new Cluster(service.Name, service.Port, null, endpoints, servicePolicy, service.Protocol);
             foreach (var subset in rule?.Subsets ?? [])
             {
                 var selected = endpoints.Where(endpoint => subset.Labels.All(label =>
@@ -246,7 +246,7 @@ internal static class RouteCompiler
                     ConnectionPool = subset.TrafficPolicy?.ConnectionPool ?? servicePolicy.ConnectionPool,
                     OutlierDetection = subset.TrafficPolicy?.OutlierDetection ?? servicePolicy.OutlierDetection,
                 };
-                clusters[ClusterKey(service.Name, subset.Name)] = new Cluster(service.Name, service.Port, subset, selected, policy);
+                clusters[ClusterKey(service.Name, subset.Name)] = new Cluster(service.Name, service.Port, subset, selected, policy, service.Protocol);
             }
         }
 

@@ -1,7 +1,9 @@
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
 
@@ -81,6 +83,7 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
                 ServerCertificate = identities.Current(security.SpiffeId),
                 ClientCertificateRequired = true,
                 EnabledSslProtocols = SslProtocols.Tls13,
+                ApplicationProtocols = HttpProtocolDetection.ApplicationProtocols,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => identities.Authority.TryValidate(certificate, out peer),
             }, deadline.Token);
         }
@@ -100,6 +103,7 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         var plaintext = connection.Transport;
         connection.Transport = new TlsPipe(PipeReader.Create(tls), PipeWriter.Create(tls));
         connection.Features.Set(new PeerIdentity(peer!));
+        HttpProtocolDetection.SetNegotiated(connection, tls, tls.RemoteCertificate as X509Certificate2);
         try
         {
             await next(connection);

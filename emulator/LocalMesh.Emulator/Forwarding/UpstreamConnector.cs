@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace LocalMesh.Emulator.Forwarding;
+
+/// <summary>
+/// Opens a sidecar's connection to an upstream, whatever protocol then runs on it: TCP within the
+/// destination's connect timeout, the calling workload recorded against the connection's port (so
+/// the inbound sidecar knows its peer), then mutual TLS to another sidecar or TLS to an application
+/// that serves HTTPS only.
+/// </summary>
+internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
+{
+    /// <summary>The extension ASP.NET Core puts on its HTTPS development certificate (<c>dotnet dev-certs https</c>).</summary>
+    private const string AspNetCoreDevelopmentCertificateOid = "1.3.6.1.4.1.311.84.1.1";
+
+    public static EndPoint EndPointOf(Uri address) => IPAddress.TryParse(address.Host, out var ip)
+        ? new IPEndPoint(ip, address.Port)
+        : new DnsEndPoint(address.Host, address.Port);
+
+    /// <summary>
+    /// Connects to <paramref name="endPoint"/> for <paramref name="target"/>, offering
+    /// <paramref name="protocol"/> by ALPN when the connection is TLS. <c>Closed</c> must be called
+    /// once the connection is closed.
+    /// </summary>
+    /// <exception cref="HttpRequestException">The connection or its handshake failed
+    /// (<see cref="HttpRequestError.ConnectionError"/>, <see cref="HttpRequestError.SecureConnectionError"/>).</exception>
+    public async ValueTask<(Socket Socket, Stream Stream, Action? Closed)> ConnectAsync(
+        UpstreamTarget target, EndPoint endPoint, SslApplicationProtocol protocol, CancellationToken cancellationToken)
+    {
+        var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? Configuration.TcpSettings.DefaultConnectTimeout;
+        using var connectTimeout = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endPoint, linked.Token);
+        }
+        catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"connect timeout ({timeout.TotalMilliseconds} ms)");
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"{ex.Message} ({endPoint})", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        target.Connected?.Invoke();
+        Action? closed = null;
+        if (target.Workload is { } workload)
+        {
+            // The inbound sidecar knows which sidecar called by the port this connection holds.
+            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            peers.Register(port, workload);
+            closed = () => peers.Unregister(port);
+        }
+
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        try
+        {
+            if (target.MutualTls is { } mutualTls)
+            {
+                stream = await AuthenticateAsync(stream, mutualTls, protocol, linked.Token);
+            }
+            else if (target.Address.Scheme == Uri.UriSchemeHttps)
+            {
+                stream = await OriginateTlsAsync(stream, protocol, linked.Token);
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            closed?.Invoke();
+            throw;
+        }
+
+        return (socket, stream, closed);
+    }
+
+    /// <summary>
+    /// TLS to an application that serves HTTPS only, from its own inbound sidecar: the server must
+    /// be trusted by this machine, or be ASP.NET Core's development certificate for localhost, which
+    /// is what such an application serves on a laptop and is often not trusted on Linux.
+    /// </summary>
+    private static async Task<Stream> OriginateTlsAsync(Stream stream, SslApplicationProtocol protocol, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ApplicationProtocols = [protocol],
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None
+                    || (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 server
+                        && server.Extensions[AspNetCoreDevelopmentCertificateOid] is not null),
+            }, cancellationToken);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync();
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError,
+                $"TLS error to the application: {ex.Message} Trust its certificate (dotnet dev-certs https --trust), or give it an HTTP endpoint for its sidecar.", ex);
+        }
+    }
+
+    /// <summary>TLS 1.3 with the caller's certificate; the server must chain to the mesh root and be the expected workload (secure naming).</summary>
+    private static async Task<Stream> AuthenticateAsync(Stream stream, MutualTlsSettings settings, SslApplicationProtocol protocol, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "outbound",
+                ClientCertificates = [settings.ClientCertificate],
+                EnabledSslProtocols = SslProtocols.Tls13,
+                ApplicationProtocols = [protocol],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    settings.Authority.TryValidate(certificate, out var server) && server == settings.ExpectedServer,
+            }, cancellationToken);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync();
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"TLS error: {ex.Message}", ex);
+        }
+    }
+}
