@@ -126,7 +126,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         // A library in someone else's process: Ctrl+C and SIGTERM belong to the host, not to the mesh.
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, HostedByCaller>());
-        builder.Services.Replace(ServiceDescriptor.Singleton(options.LoggerFactory));
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(new KestrelLogFilter(options.LoggerFactory)));
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(options.Random);
         builder.Services.AddSingleton(state);

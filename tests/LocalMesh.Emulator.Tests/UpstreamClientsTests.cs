@@ -18,7 +18,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
 
     private readonly ScriptedUpstream _upstream = new();
-    private readonly UpstreamClients _clients = new(new PeerRegistry(), TimeProvider.System);
+    private readonly UpstreamClients _clients = new(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -175,7 +175,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     public async Task AnIdleConnectionClosesAfterTheDestinationsIdleTimeout()
     {
         var time = new FakeTimeProvider();
-        using var clients = new UpstreamClients(new PeerRegistry(), time);
+        using var clients = new UpstreamClients(new UpstreamConnector(new PeerRegistry(), time), time);
         var target = new UpstreamTarget(null, _upstream.Address,
             ConnectionPool: new ConnectionPoolSettings { Http = new HttpSettings { IdleTimeout = TimeSpan.FromSeconds(5) } });
         _upstream.Respond(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

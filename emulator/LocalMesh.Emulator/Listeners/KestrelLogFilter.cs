@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.Emulator.Listeners;
+
+/// <summary>
+/// The host's loggers for the data plane's Kestrel, without Kestrel's start-up warning that HTTP/2
+/// is off on a plaintext endpoint serving HTTP/1.1 too: here it is not, as
+/// <see cref="HttpProtocolDetection"/> tells the two apart by the connection's first bytes.
+/// </summary>
+internal sealed class KestrelLogFilter(ILoggerFactory inner) : ILoggerFactory
+{
+    private const string KestrelCategory = "Microsoft.AspNetCore.Server.Kestrel";
+
+    /// <summary>Kestrel's <c>Http2DisabledWithHttp1AndNoTls</c>.</summary>
+    private const int Http2DisabledWithHttp1AndNoTls = 64;
+
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName == KestrelCategory ? new Filtered(inner.CreateLogger(categoryName)) : inner.CreateLogger(categoryName);
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public void Dispose()
+    {
+        // The host owns the factory.
+    }
+
+    private sealed class Filtered(ILogger logger) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => logger.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logger.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id != Http2DisabledWithHttp1AndNoTls)
+            {
+                logger.Log(logLevel, eventId, state, exception, formatter);
+            }
+        }
+    }
+}
