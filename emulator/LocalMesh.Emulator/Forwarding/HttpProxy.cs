@@ -135,8 +135,10 @@ internal static class HttpProxy
     /// <summary>Whether <paramref name="name"/> is a connection-level header, never forwarded.</summary>
     public static bool IsHopByHop(string name) => HopByHop.Contains(name);
 
+    /// <summary>Whether the request has a body: a length over 0, chunked over HTTP/1.1, or an HTTP/2 stream not ended with its headers.</summary>
     public static bool HasBody(HttpRequest request) =>
-        request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
+        request.ContentLength > 0 || (request.ContentLength is null
+            && (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? request.Headers.ContainsKey(HeaderNames.TransferEncoding)));
 
     /// <summary>Writes <paramref name="response"/> to the caller, streaming the body.</summary>
     public static async Task CopyResponseAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
