@@ -78,9 +78,9 @@ public sealed class GrpcTests
     }
 
     [Fact]
-    public async Task TheApplicationsStatusAndMessageReachTheCallerInTheTrailers()
+    public async Task TheApplicationsStatusAndMessageReachTheCallerInTheTrailersAndTheMetrics()
     {
-        await using var mesh = await GrpcMesh.StartAsync(mode: MutualTlsMode.Strict);
+        await using var mesh = await GrpcMesh.StartAsync(mode: MutualTlsMode.Strict, metrics: true);
         foreach (var backend in mesh.Backends.Values)
         {
             backend.Behaviour.FailWith = StatusCode.NotFound;
@@ -93,6 +93,16 @@ public sealed class GrpcTests
         Assert.EndsWith("fails on purpose", error.Status.Detail, StringComparison.Ordinal);
         // NOT_FOUND is none of the default retry conditions: one call only.
         Assert.Equal(1, mesh.Backends.Values.Sum(backend => backend.Behaviour.Calls));
+
+        // Both sidecars count the call as Istio does: a gRPC request, answered 200 with gRPC status 5 in the trailers.
+        using var client = new HttpClient { Timeout = Cap };
+        foreach (var reporter in new[] { "source", "destination" })
+        {
+            var series = new System.Text.RegularExpressions.Regex(
+                $@"^istio_requests_total\{{[^}}]*destination_service_name=""echo""[^}}]*grpc_response_status=""5""[^}}]*reporter=""{reporter}""[^}}]*request_protocol=""grpc""[^}}]*response_code=""200""[^}}]*\}} \d+$",
+                System.Text.RegularExpressions.RegexOptions.Multiline);
+            await Eventually.TrueAsync(() => series.IsMatch(client.GetStringAsync(mesh.Server.MetricsAddress).GetAwaiter().GetResult()), Cap);
+        }
     }
 
     [Fact]
@@ -182,6 +192,18 @@ public sealed class GrpcTests
     }
 
     [Fact]
+    public async Task AGrpcCallToAServicePortThatSpeaksHttp1IsToldWhy()
+    {
+        await using var mesh = await GrpcMesh.StartAsync(protocol: ServiceProtocol.Http);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.Client().UnaryAsync(new EchoRequest()).ResponseAsync.WaitAsync(Cap));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("echo's port speaks HTTP/1.1", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, mesh.Backends.Values.Sum(backend => backend.Behaviour.Calls));
+    }
+
+    [Fact]
     public async Task ACallerThatCancelsAStreamCancelsItAtTheApplication()
     {
         await using var mesh = await GrpcMesh.StartAsync(mode: MutualTlsMode.Strict, routes:
@@ -234,14 +256,15 @@ public sealed class GrpcTests
 
         public IReadOnlyDictionary<string, GrpcBackend> Backends { get; }
 
-        public static async Task<GrpcMesh> StartAsync(MutualTlsMode mode = MutualTlsMode.Permissive, IEnumerable<HttpRoute>? routes = null, DestinationRule? rule = null)
+        public static async Task<GrpcMesh> StartAsync(
+            MutualTlsMode mode = MutualTlsMode.Permissive, IEnumerable<HttpRoute>? routes = null, DestinationRule? rule = null, ServiceProtocol protocol = ServiceProtocol.Grpc, bool metrics = false)
         {
             var config = new MeshConfig
             {
                 Services =
                 [
                     new MeshServiceConfig("frontend"),
-                    new MeshServiceConfig("echo") { Protocol = ServiceProtocol.Grpc, Http = [.. routes ?? []], DestinationRule = rule ?? RoundRobinSubsets },
+                    new MeshServiceConfig("echo") { Protocol = protocol, Http = [.. routes ?? []], DestinationRule = rule ?? RoundRobinSubsets },
                 ],
                 Workloads =
                 [
@@ -259,7 +282,7 @@ public sealed class GrpcTests
                 ],
                 PeerAuthentications = mode == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mode)],
             };
-            var server = await MeshServer.StartAsync(config);
+            var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null });
             var backends = new Dictionary<string, GrpcBackend>();
             foreach (var (workload, replica) in new[] { ("echo-v1", 0), ("echo-v1", 1), ("echo-v2", 0) })
             {

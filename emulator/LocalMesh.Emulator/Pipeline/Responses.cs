@@ -55,6 +55,14 @@ internal static class Responses
         Reply(context, request, StatusCodes.Status503ServiceUnavailable,
             failure.Failure == ActivationFailure.QueueFull ? ResponseFlags.UpstreamOverflow : ResponseFlags.NoHealthyUpstream, failure.Message);
 
+    /// <summary>
+    /// A gRPC call to a service whose port speaks HTTP/1.1: it could only fail at the application
+    /// (gRPC needs HTTP/2 and trailers), so the sidecar says why instead.
+    /// </summary>
+    public static Task GrpcToHttp1Port(HttpContext context, MeshRequest request, string service) =>
+        Reply(context, request, StatusCodes.Status502BadGateway, ResponseFlags.UpstreamProtocolError,
+            $"{service}'s port speaks HTTP/1.1, and a gRPC call needs HTTP/2: give its endpoint the name 'grpc' or the transport http2 (.AsHttp2Service()), as a Service port's appProtocol: grpc tells Istio");
+
     /// <summary>The RBAC filter's denial (no response flag; the policy is in the request's details).</summary>
     public static Task AccessDenied(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status403Forbidden, ResponseFlags.None, "RBAC: access denied");

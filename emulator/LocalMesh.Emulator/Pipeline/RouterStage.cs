@@ -34,6 +34,12 @@ internal sealed class RouterStage(
 
         var route = request.Route!;
         var cluster = request.Cluster!;
+        if (!cluster.IsHttp2 && Responses.IsGrpc(context.Request))
+        {
+            await Responses.GrpcToHttp1Port(context, request, cluster.Host);
+            return;
+        }
+
         var timeout = RequestTimeout(context.Request, route);
         context.Request.Headers.Remove(TimeoutHeader);
         using var overall = new Deadline(context.RequestAborted, timeout, time);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
 
 namespace LocalMesh.Emulator.Pipeline;
@@ -76,6 +77,12 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
     private static int StatusOf(HttpContext context, MeshRequest request) =>
         request.Flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) && !context.Response.HasStarted ? 0 : context.Response.StatusCode;
 
+    /// <summary>A gRPC call's status: from the trailers, or from the headers of a trailers-only response.</summary>
+    private static string GrpcStatusOf(HttpContext context) =>
+        context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { } trailers && trailers.TryGetValue("grpc-status", out var trailer) ? trailer.ToString()
+        : context.Response.Headers.TryGetValue("grpc-status", out var header) ? header.ToString()
+        : "";
+
     private static bool IsInboundOverMutualTls(MeshRequest request) =>
         request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is not null;
 
@@ -92,6 +99,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             ? workload.Labels.GetValueOrDefault("version", Unknown)
             : Unknown;
 
+        var grpc = Responses.IsGrpc(context.Request);
         var tags = new TagList
         {
             { Attributes.Reporter, reporter },
@@ -102,6 +110,8 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             { Attributes.ResponseCode, status },
             { Attributes.ResponseFlags, flags },
             { Attributes.ConnectionSecurityPolicy, IsInboundOverMutualTls(request) ? "mutual_tls" : "none" },
+            { Attributes.RequestProtocol, grpc ? "grpc" : "http" },
+            { Attributes.GrpcResponseStatus, grpc ? GrpcStatusOf(context) : "" },
         };
         Requests.Add(1, tags);
         Duration.Record(elapsed.TotalMilliseconds, tags);
@@ -146,6 +156,17 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         }
 
         activity.SetTag("url.path", context.Request.Path.Value);
+        if (grpc)
+        {
+            // OpenTelemetry's RPC attributes: the method path is /package.Service/Method.
+            var path = context.Request.Path.Value ?? "";
+            var slash = path.LastIndexOf('/');
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", slash > 0 ? path[1..slash] : path.TrimStart('/'));
+            activity.SetTag("rpc.method", slash >= 0 ? path[(slash + 1)..] : "");
+            activity.SetTag("rpc.grpc.status_code", GrpcStatusOf(context));
+        }
+
         if (request.Listener.Kind == ListenerKind.Inbound)
         {
             activity.SetTag("http.request.method", context.Request.Method);

@@ -108,6 +108,12 @@ public static class MeshTelemetry
         /// <summary>Envoy's response flags, <c>-</c> when none.</summary>
         public const string ResponseFlags = "response_flags";
 
+        /// <summary>Istio's <c>request_protocol</c>: <c>http</c> or <c>grpc</c>.</summary>
+        public const string RequestProtocol = "request_protocol";
+
+        /// <summary>Istio's <c>grpc_response_status</c>: the call's gRPC status code, empty for other requests.</summary>
+        public const string GrpcResponseStatus = "grpc_response_status";
+
         /// <summary>The caller's principal (its SPIFFE ID without <c>spiffe://</c>), when it came over mTLS.</summary>
         public const string SourcePrincipal = "source_principal";
 

@@ -44,6 +44,9 @@ public enum ResponseFlags
 
     /// <summary>SI: the stream idled past its timeout (a request body that stopped arriving).</summary>
     StreamIdleTimeout = 1 << 11,
+
+    /// <summary>UPE: the upstream cannot carry the request's protocol (a gRPC call to a port that speaks HTTP/1.1).</summary>
+    UpstreamProtocolError = 1 << 12,
 }
 
 /// <summary>Formatting of <see cref="ResponseFlags"/> as Envoy writes them.</summary>
@@ -63,6 +66,7 @@ public static class ResponseFlagsExtensions
         (ResponseFlags.UpstreamOverflow, "UO"),
         (ResponseFlags.DownstreamProtocolError, "DPE"),
         (ResponseFlags.StreamIdleTimeout, "SI"),
+        (ResponseFlags.UpstreamProtocolError, "UPE"),
     ];
 
     /// <summary>The flags in Envoy's short form, comma separated, or <c>-</c> for none.</summary>
