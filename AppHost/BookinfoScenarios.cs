@@ -29,6 +29,7 @@ public static class BookinfoScenarios
         ["details"] = ["v1"],
         ["reviews"] = ["v1", "v2", "v3"],
         ["ratings"] = ["v1"],
+        ["inventory"] = ["v1", "v2"],
     };
 
     private static readonly Dictionary<string, StringMatch> Jason = new() { ["end-user"] = StringMatch.Exact("jason") };
@@ -97,6 +98,24 @@ public static class BookinfoScenarios
                         },
                         To("ratings", "v1"),
                     ]))),
+            ["inventory-80-20"] = new(
+                "gRPC traffic shifting: inventory's calls split 80/20 between v1 (Stratford) and v2 (Stratford and London); jason's always go to v2.",
+                Rules(("inventory",
+                [
+                    To("inventory", "v2") with { Match = [new HttpMatchRequest { Headers = Jason }] },
+                    Weighted("inventory", ("v1", 80), ("v2", 20)),
+                ]))),
+            ["inventory-abort"] = new(
+                "gRPC fault injection: inventory's GetStock calls are aborted with UNAVAILABLE; the page loads at once with \"Stock is currently unavailable\".",
+                Rules(("inventory",
+                [
+                    To("inventory", "v1") with
+                    {
+                        Match = [new HttpMatchRequest { Uri = StringMatch.Exact("/bookinfo.inventory.Inventory/GetStock") }],
+                        Fault = new HttpFaultInjection { Abort = new FaultAbort(0, 100) { GrpcStatus = "UNAVAILABLE" } },
+                    },
+                    To("inventory", "v1"),
+                ]))),
             ["circuit-breaking"] = new(
                 "Circuit breaking: details allows one connection and one pending request; the load client (2 connections, 20 requests) sees some 503s with x-envoy-overloaded.",
                 Rules(),

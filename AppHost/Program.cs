@@ -1,6 +1,7 @@
 // The sample app: Istio's bookinfo, written in C#, behind the LocalMesh emulator.
 //
 //   ingress (http://localhost:9080) ─► productpage ─┬─► details
+//                                                    ├─► inventory v1 | v2 (gRPC: a call per page, a stream of updates)
 //                                                    └─► reviews v1 | v2 | v3 ─┬─► ratings (v2, v3)
 //                                                                               ├─► sentiment (a function, ?sentiment=true)
 //                                                                               └─► events (a broker, POST /reviews/{id})
@@ -92,6 +93,21 @@ if (rulesInCode)
         delivery: new DeliverySpec { Retry = 2, BackoffDelay = TimeSpan.FromMilliseconds(200), DeadLetterSink = deadLetters.Resource.Name });
 }
 
+// A gRPC service: its endpoint speaks HTTP/2 (AsHttp2Service), so its sidecars do too, and
+// productpage's one channel has each call balanced over the replicas.
+var inventory = mesh.AddService("inventory");
+foreach (var (version, replicas) in new[] { ("v1", 2), ("v2", 1) })
+{
+    inventory.WithWorkload(
+        builder.AddProject<Projects.Inventory>($"inventory-{version}")
+            .WithHttpEndpoint()
+            .AsHttp2Service()
+            .WithEnvironment("SERVICE_VERSION", version)
+            .WithReplicas(replicas),
+        version,
+        serviceAccount: "bookinfo-inventory");
+}
+
 var reviews = mesh.AddService("reviews");
 foreach (var (version, replicas) in new[] { ("v1", 2), ("v2", 1), ("v3", 1) })
 {
@@ -113,6 +129,7 @@ var productpage = mesh.AddService("productpage")
         Workload<Projects.ProductPage>("productpage-v1")
             .WithReference(details)
             .WithReference(reviews)
+            .WithReference(inventory)
             // A ConfigMap per kustomize overlay when exported; locally the development value applies.
             .WithEnvironmentOverlay("development", "Logging__LogLevel__Default", "Debug")
             .WithEnvironmentOverlay("production", "Logging__LogLevel__Default", "Warning")
@@ -141,7 +158,7 @@ foreach (var policy in chosen?.AuthorizationPolicies ?? [])
 }
 
 // bookinfo's destination-rule-all: a subset per version, and the scenario's rules if one was chosen.
-foreach (var service in new[] { productpage, details, reviews, ratings })
+foreach (var service in new[] { productpage, details, reviews, ratings, inventory })
 {
     service.WithPort(9080);
     foreach (var subset in rulesInCode ? BookinfoScenarios.Subsets[service.Resource.Name] : [])

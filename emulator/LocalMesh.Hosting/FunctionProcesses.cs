@@ -15,8 +15,7 @@ namespace LocalMesh.Hosting;
 internal sealed class FunctionProcesses(
     IReadOnlyList<FunctionResource> functions,
     ResourceLoggerService resourceLogs,
-    DistributedApplicationExecutionContext executionContext,
-    ILogger logger)
+    DistributedApplicationExecutionContext executionContext)
 {
     private readonly ConcurrentDictionary<string, Task<IReadOnlyList<KeyValuePair<string, string>>>> _environments = new(StringComparer.Ordinal);
 
@@ -59,7 +58,8 @@ internal sealed class FunctionProcesses(
     /// <summary>The function's environment as Aspire computes a project's (references, OTLP exporter, WithEnvironment), once.</summary>
     private async Task<IReadOnlyList<KeyValuePair<string, string>>> EnvironmentAsync(FunctionResource function)
     {
-        var result = await ExecutionConfigurationBuilder.Create(function).WithEnvironmentVariablesConfig().BuildAsync(executionContext, logger, CancellationToken.None);
+        // Aspire's notes while it resolves the environment (e.g. waiting for the dashboard's OTLP endpoint) belong to the function's log, as a project's do.
+        var result = await ExecutionConfigurationBuilder.Create(function).WithEnvironmentVariablesConfig().BuildAsync(executionContext, resourceLogs.GetLogger(function), CancellationToken.None);
         if (result.Exception is { } error)
         {
             throw new FunctionStartException($"its environment could not be computed: {error.Message}", error);

@@ -152,7 +152,9 @@ internal static class MeshModelCompiler
             .Select(w => (w.Resource, ListenerConfig.Exposing(MeshConfig.IstioIngressGateway, w.Resource.Name)))
             .ToImmutableArray();
 
-        var meshServices = services.Select(ServiceConfig).Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name))).ToList();
+        var meshServices = services.Select(service => ServiceConfig(service) with { Protocol = ServiceProtocolOf(service, workloads, errors) })
+            .Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name) { Protocol = ProtocolOf(w.Resource) }))
+            .ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
         var fromFiles = ConfigurationFileRules.FileRules.None(meshServices);
@@ -360,6 +362,34 @@ internal static class MeshModelCompiler
             Http = [.. service.Annotations.OfType<MeshHttpRouteAnnotation>().Select(annotation => annotation.Route)],
             DestinationRule = subsets.Count == 0 && policy is null ? null : new DestinationRule { Name = service.Name, Subsets = subsets, TrafficPolicy = policy },
         };
+    }
+
+    /// <summary>
+    /// What a workload's HTTP endpoint carries, read as Istio reads a Service port: gRPC for an
+    /// endpoint named <c>grpc</c>… (the port-name prefix), HTTP/2 for one whose transport is
+    /// <c>http2</c> (<c>AsHttp2Service()</c>) or named <c>http2</c>…, HTTP/1.1 otherwise.
+    /// </summary>
+    internal static ServiceProtocol ProtocolOf(IResource resource)
+    {
+        var endpoints = resource.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is "http" or "https").ToList();
+        return endpoints.Any(endpoint => endpoint.Name.StartsWith("grpc", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Grpc
+            : endpoints.Any(endpoint => endpoint.Transport == "http2" || endpoint.Name.StartsWith("http2", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Http2
+            : ServiceProtocol.Http;
+    }
+
+    /// <summary>A service's protocol is its workloads': they serve one port, so they must agree.</summary>
+    private static ServiceProtocol ServiceProtocolOf(MeshServiceResource service, IEnumerable<(IResource Resource, WorkloadConfig Workload)> workloads, List<MeshModelError> errors)
+    {
+        var protocols = workloads.Where(w => w.Workload.Service == service.Name)
+            .Select(w => (w.Resource.Name, Protocol: ProtocolOf(w.Resource)))
+            .ToList();
+        if (protocols.Select(p => p.Protocol).Distinct().Count() > 1)
+        {
+            errors.Add(new(service.Name, "workloads", $"serve different protocols ({string.Join(", ", protocols.Select(p => $"{p.Name}: {p.Protocol}"))}), and a service port has one.",
+                "give every workload's endpoint the same name and transport (e.g. all .AsHttp2Service(), or an endpoint named 'grpc' on each)."));
+        }
+
+        return protocols.Count > 0 ? protocols[0].Protocol : ServiceProtocol.Http;
     }
 
     internal static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)

@@ -81,7 +81,7 @@ internal sealed class MeshRuntime(
             log.LogWarning("{Warning}", line);
         }
 
-        var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext, log);
+        var functions = new FunctionProcesses([.. model.Resources.OfType<FunctionResource>()], resourceLogs, executionContext);
         if (functions.MissingBuilds().ToList() is { Count: > 0 } missing)
         {
             throw new MeshModelException(missing);

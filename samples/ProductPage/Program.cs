@@ -1,14 +1,19 @@
-// productpage: the book's page. It calls details and reviews (through the mesh), forwards the
-// signed-in user as the `end-user` header, and renders HTML or JSON.
+// productpage: the book's page. It calls details and reviews over HTTP and inventory over gRPC
+// (all through the mesh), forwards the signed-in user as the `end-user` header (gRPC metadata for
+// inventory), and renders HTML or JSON.
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Bookinfo.Inventory;
+using Grpc.Core;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
 builder.Services.AddHttpClient("details", client => client.BaseAddress = new Uri("http://details"));
 builder.Services.AddHttpClient("reviews", client => client.BaseAddress = new Uri("http://reviews"));
+// One gRPC channel (one HTTP/2 connection to the sidecar); the mesh balances each call over inventory's replicas.
+builder.Services.AddGrpcClient<Inventory.InventoryClient>(options => options.Address = new Uri("http://inventory"));
 builder.Services.AddSingleton<ProductClient>();
 
 var app = builder.Build();
@@ -81,6 +86,27 @@ app.MapPost("/api/v1/products/{id:int}/reviews", async (int id, HttpContext cont
     return Results.Content(await response.Content.ReadAsStringAsync(context.RequestAborted), "application/json", statusCode: (int)response.StatusCode);
 });
 
+// The book's stock as it changes: inventory's server stream, read to its end through the mesh.
+app.MapGet("/api/v1/products/{id:int}/stock/updates", async (int id, int? updates, HttpContext context, Inventory.InventoryClient inventory) =>
+{
+    try
+    {
+        using var call = inventory.WatchStock(
+            new StockRequest { ProductId = id, Updates = updates ?? 3 }, ProductClient.Metadata(UserSession.Resolve(context)), cancellationToken: context.RequestAborted);
+        var seen = new List<StockView>();
+        await foreach (var stock in call.ResponseStream.ReadAllAsync(context.RequestAborted))
+        {
+            seen.Add(StockView.From(stock));
+        }
+
+        return Results.Ok(seen);
+    }
+    catch (RpcException ex)
+    {
+        return Results.Problem($"{ex.StatusCode}: {ex.Status.Detail}", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+});
+
 static bool WantsSentiment(HttpContext context) => context.Request.Query["sentiment"] == "true";
 
 app.Run();
@@ -112,11 +138,20 @@ internal static class UserSession
     }
 }
 
-internal sealed record Product(int Id, string? User, JsonElement? Details, string? DetailsError, JsonElement? Reviews, string? ReviewsError);
+internal sealed record Product(
+    int Id, string? User, JsonElement? Details, string? DetailsError, JsonElement? Reviews, string? ReviewsError, StockView? Stock = null, string? StockError = null);
 
-/// <summary>Calls details and reviews the way bookinfo's productpage does.</summary>
-internal sealed class ProductClient(IHttpClientFactory clients, ILogger<ProductClient> logger)
+/// <summary>What the page shows of inventory's answer.</summary>
+internal sealed record StockView(int Available, string Warehouse, string ServedBy)
 {
+    public static StockView From(Stock stock) => new(stock.Available, stock.Warehouse, stock.ServedBy);
+}
+
+/// <summary>Calls details and reviews the way bookinfo's productpage does, and inventory over gRPC.</summary>
+internal sealed class ProductClient(IHttpClientFactory clients, Inventory.InventoryClient inventory, ILogger<ProductClient> logger)
+{
+    private static readonly TimeSpan StockDeadline = TimeSpan.FromSeconds(3);
+
     // bookinfo's productpage gives reviews 3 s per try and tries twice.
     private static readonly TimeSpan ReviewsTimeout = TimeSpan.FromSeconds(3);
     private const int ReviewsTries = 2;
@@ -126,15 +161,36 @@ internal sealed class ProductClient(IHttpClientFactory clients, ILogger<ProductC
     {
         var details = GetJsonAsync("details", $"/details/{id}", user, DetailsTimeout, tries: 1, cancellationToken);
         var reviews = GetJsonAsync("reviews", sentiment ? $"/reviews/{id}?sentiment=true" : $"/reviews/{id}", user, ReviewsTimeout, ReviewsTries, cancellationToken);
+        var stock = GetStockAsync(id, user, cancellationToken);
         var (detailsJson, detailsStatus) = await details;
         var (reviewsJson, reviewsStatus) = await reviews;
+        var (stockView, stockError) = await stock;
         return new Product(
             id,
             user,
             detailsJson,
             detailsJson is null ? $"Error fetching product details! ({detailsStatus})" : null,
             reviewsJson,
-            reviewsJson is null ? $"Sorry, product reviews are currently unavailable for this book. ({reviewsStatus})" : null);
+            reviewsJson is null ? $"Sorry, product reviews are currently unavailable for this book. ({reviewsStatus})" : null,
+            stockView,
+            stockError);
+    }
+
+    /// <summary>The signed-in user as gRPC metadata, as the <c>end-user</c> header goes to HTTP services.</summary>
+    public static Metadata? Metadata(string? user) => user is null ? null : new Metadata { { "end-user", user } };
+
+    private async Task<(StockView? Stock, string? Error)> GetStockAsync(int id, string? user, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stock = await inventory.GetStockAsync(new StockRequest { ProductId = id }, Metadata(user), DateTime.UtcNow + StockDeadline, cancellationToken);
+            return (StockView.From(stock), null);
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("inventory failed: {Status} {Detail}", ex.StatusCode, ex.Status.Detail);
+            return (null, $"Stock is currently unavailable for this book. ({ex.StatusCode}: {ex.Status.Detail})");
+        }
     }
 
     private async Task<(JsonElement? Json, string Status)> GetJsonAsync(
@@ -246,6 +302,16 @@ internal static class Page
         else
         {
             html.Append($"<p id=\"details-error\" class=\"error\">{WebUtility.HtmlEncode(product.DetailsError)}</p>");
+        }
+
+        if (product.Stock is { } stock)
+        {
+            html.Append($"<p id=\"stock\">In stock: <b>{stock.Available}</b> ({WebUtility.HtmlEncode(stock.Warehouse)})</p>");
+            html.Append($"<p id=\"stock-served-by\" class=\"served-by\">Stock served by: {WebUtility.HtmlEncode(stock.ServedBy)}</p>");
+        }
+        else
+        {
+            html.Append($"<p id=\"stock-error\" class=\"error\">{WebUtility.HtmlEncode(product.StockError)}</p>");
         }
 
         html.Append("</section><section>");

@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Configuration;
 using k8s.Models;
 
 namespace LocalMesh.Kubernetes.Export;
@@ -105,8 +106,11 @@ public static class CoreExporter
         };
     }
 
-    /// <summary>A mesh service's Service: its port to the workloads' <c>http</c> port, and the sidecar's metrics port.</summary>
-    public static V1Service Service(KubernetesAppModel model, string name, int port) => new()
+    /// <summary>
+    /// A mesh service's Service: its port to the workloads' <c>http</c> port, named and with the
+    /// <c>appProtocol</c> Istio selects the protocol by, and the sidecar's metrics port.
+    /// </summary>
+    public static V1Service Service(KubernetesAppModel model, string name, int port, ServiceProtocol protocol) => new()
     {
         ApiVersion = "v1",
         Kind = "Service",
@@ -116,11 +120,20 @@ public static class CoreExporter
             Selector = new Dictionary<string, string> { ["app"] = name },
             Ports =
             [
-                // Istio picks the protocol from the port name's prefix.
-                new V1ServicePort { Name = "http", Port = port, TargetPort = "http", Protocol = "TCP" },
+                // Istio picks the protocol from appProtocol, or else from the port name's prefix.
+                new V1ServicePort { Name = PortName(protocol), AppProtocol = PortName(protocol), Port = port, TargetPort = "http", Protocol = "TCP" },
                 new V1ServicePort { Name = "http-envoy-prom", Port = EnvoyMetricsPort, TargetPort = EnvoyMetricsPort, Protocol = "TCP" },
             ],
         },
+    };
+
+    /// <summary>The name (and <c>appProtocol</c>) Istio reads <paramref name="protocol"/> from.</summary>
+    public static string PortName(ServiceProtocol protocol) => protocol switch
+    {
+        ServiceProtocol.Http2 => "http2",
+        ServiceProtocol.Grpc => "grpc",
+        ServiceProtocol.Tcp => "tcp",
+        _ => "http",
     };
 
     /// <summary>The ConfigMap a workload's per-environment values go in.</summary>

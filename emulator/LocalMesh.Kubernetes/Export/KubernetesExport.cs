@@ -89,7 +89,7 @@ public static class KubernetesExport
         foreach (var service in mesh.Services.Where(service => !functions.Contains(service.Name)))
         {
             var workloads = model.Workloads.Where(workload => workload.Service == service.Name).ToList();
-            var objects = new List<object> { CoreExporter.Service(model, service.Name, service.Port) };
+            var objects = new List<object> { CoreExporter.Service(model, service.Name, service.Port, service.Protocol) };
             objects.AddRange(workloads.Select(workload => workload.ServiceAccount).Distinct().Select(account => CoreExporter.ServiceAccount(model, account)));
             foreach (var workload in workloads)
             {
