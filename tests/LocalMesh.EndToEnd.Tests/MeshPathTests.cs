@@ -65,8 +65,8 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var servedBy = (await response.Content.ReadAsStringAsync()).Contains("data-color=") ? "ratings" : null;
 
-            // ingress, productpage in; productpage → details out, in; productpage → reviews out, in; (reviews → ratings out, in).
-            var expectedHops = servedBy is null ? 6 : 8;
+            // ingress, productpage in; productpage → details, reviews and inventory (gRPC) out, in; (reviews → ratings out, in).
+            var expectedHops = servedBy is null ? 8 : 10;
             var spans = await WaitForSpansAsync(requestId, expectedHops);
 
             Assert.Single(spans.Select(span => span.TraceId).Distinct());
@@ -78,6 +78,7 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
             AssertHop(spans, "ingress", "productpage", ingress);
             AssertHop(spans, "productpage-v1", "details", parentOfOutbound: null);
             AssertHop(spans, "productpage-v1", "reviews", parentOfOutbound: null);
+            AssertHop(spans, "productpage-v1", "inventory", parentOfOutbound: null);
             if (servedBy is not null)
             {
                 var reviews = Assert.Single(spans, span => Tag(span, "listener")!.StartsWith("inbound|reviews-", StringComparison.Ordinal));

@@ -16,6 +16,8 @@ public sealed class ZeroTrustTests(SampleAppFixture fixture)
         var page = await fixture.LoadPageAsync(null);
         Assert.Contains("Reviews served by: reviews-v", page);
         Assert.Contains("<dl id=\"details\">", page);
+        // gRPC too: HTTP/2 between the sidecars over mutual TLS (ALPN h2).
+        Assert.Contains("Stock served by: inventory-v", page);
 
         var codes = await fixture.RunLoadClientAsync("reviews", connections: 1, requests: 3);
         Assert.Equal(new Dictionary<int, int> { [403] = 3 }, codes);
