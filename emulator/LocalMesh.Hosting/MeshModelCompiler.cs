@@ -373,7 +373,9 @@ internal static class MeshModelCompiler
     {
         var endpoints = resource.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is "http" or "https").ToList();
         return endpoints.Any(endpoint => endpoint.Name.StartsWith("grpc", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Grpc
-            : endpoints.Any(endpoint => endpoint.Transport == "http2" || endpoint.Name.StartsWith("http2", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Http2
+            // AsHttp2Service() leaves an annotation (internal to Aspire) that Aspire turns into the endpoints' transport only as the app starts.
+            : resource.Annotations.Any(annotation => annotation.GetType().Name == "Http2ServiceAnnotation")
+                || endpoints.Any(endpoint => endpoint.Transport == "http2" || endpoint.Name.StartsWith("http2", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Http2
             : ServiceProtocol.Http;
     }
 

@@ -56,6 +56,40 @@ public sealed class AddMeshTests
     }
 
     [Fact]
+    public void AServicesProtocolIsReadFromItsWorkloadsEndpointAsIstioReadsAPort()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        mesh.AddService("plain").WithWorkload(builder.AddExecutable("plain-v1", "dotnet", "."));
+        mesh.AddService("http2").WithWorkload(builder.AddExecutable("http2-v1", "dotnet", ".").WithHttpEndpoint().AsHttp2Service());
+        mesh.AddService("grpc").WithWorkload(builder.AddExecutable("grpc-v1", "dotnet", ".").WithHttpEndpoint(name: "grpc"));
+        builder.AddProject("injected", "../Injected/Injected.csproj", launchProfileName: null).WithHttpEndpoint(name: "grpc-api");
+        mesh.WithAutomaticSidecars();
+
+        var services = MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource).Config.Services.ToDictionary(service => service.Name);
+
+        Assert.Equal(ServiceProtocol.Http, services["plain"].Protocol);
+        Assert.Equal(ServiceProtocol.Http2, services["http2"].Protocol);
+        Assert.Equal(ServiceProtocol.Grpc, services["grpc"].Protocol);
+        Assert.Equal(ServiceProtocol.Grpc, services["injected"].Protocol);
+    }
+
+    [Fact]
+    public void WorkloadsOfOneServiceThatServeDifferentProtocolsAreAModelErrorNamingEach()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh");
+        mesh.AddService("inventory")
+            .WithWorkload(builder.AddExecutable("inventory-v1", "dotnet", ".").WithHttpEndpoint().AsHttp2Service(), version: "v1")
+            .WithWorkload(builder.AddExecutable("inventory-v2", "dotnet", "."), version: "v2");
+
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource)).Errors);
+
+        Assert.Equal(("inventory", "workloads"), (error.Resource, error.Field));
+        Assert.Contains("inventory-v1: Http2, inventory-v2: Http", error.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheMeshBalancesAsIstioDoesUnlessTheModelChoosesAnotherDefault()
     {
         var builder = DistributedApplication.CreateBuilder();

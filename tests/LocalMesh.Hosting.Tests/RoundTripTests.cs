@@ -31,7 +31,7 @@ public sealed class RoundTripTests : IDisposable
             mesh.WithConfigurationFiles(files);
         }
 
-        var ratings = mesh.AddService("ratings").WithPort(9080).WithWorkload(builder.AddContainer("ratings-v1", "example/ratings", "1.0"), version: "v1");
+        var ratings = mesh.AddService("ratings").WithPort(9080).WithWorkload(builder.AddContainer("ratings-v1", "example/ratings", "1.0").WithHttpEndpoint(targetPort: 8080, name: "grpc"), version: "v1");
         var reviews = mesh.AddService("reviews").WithPort(9080);
         foreach (var version in new[] { "v1", "v2" })
         {

@@ -138,7 +138,7 @@ public sealed class ServerlessModelTests
         var builder = DistributedApplication.CreateBuilder();
         var mesh = builder.AddMesh("mesh");
         var function = mesh.AddFunction<FunctionProject>("sentiment");
-        var processes = new FunctionProcesses([function.Resource], null!, null!, null!);
+        var processes = new FunctionProcesses([function.Resource], null!, null!);
 
         var error = Assert.Single(processes.MissingBuilds());
 
