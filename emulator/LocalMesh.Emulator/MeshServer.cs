@@ -9,6 +9,7 @@ using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Serverless;
+using LocalMesh.Emulator.Tcp;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -147,6 +148,8 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(new EventBroker(state, options.TimeProvider, options.LoggerFactory));
         builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
 
+        // Taken from the app's services once built, before the first connection.
+        TcpProxy? tcpProxy = null;
         var listenOptions = new Dictionary<string, ListenOptions>();
         ListenOptions? metricsListen = null;
         // The listeners below are the only addresses: not the host process's ASPNETCORE_URLS.
@@ -175,7 +178,15 @@ public sealed class MeshServer : IAsyncDisposable
                         listen.Use(next => connection => callers.OnConnectionAsync(connection, next, listener.Name, listener.Workload!));
                     }
 
-                    listen.Use(next => connection => HttpProtocolDetection.OnConnectionAsync(connection, next));
+                    if (IsTcp(config, listener))
+                    {
+                        // A TCP service port: the TCP proxy ends the chain, and no HTTP stage runs.
+                        listen.Use(_ => connection => tcpProxy!.OnConnectionAsync(connection, listener));
+                    }
+                    else
+                    {
+                        listen.Use(next => connection => HttpProtocolDetection.OnConnectionAsync(connection, next));
+                    }
 
                     listenOptions[listener.Name] = listen;
                 });
@@ -187,7 +198,9 @@ public sealed class MeshServer : IAsyncDisposable
             }
         });
 
+        builder.Services.AddSingleton<TcpProxy>();
         var app = builder.Build();
+        tcpProxy = app.Services.GetRequiredService<TcpProxy>();
         if (options.MetricsPort is not null)
         {
             // The metrics port serves only the scrape, outside the mesh's pipeline.
@@ -228,6 +241,18 @@ public sealed class MeshServer : IAsyncDisposable
         {
             MetricsAddress = metricsListen?.IPEndPoint is { } metricsEndPoint ? new Uri($"http://127.0.0.1:{metricsEndPoint.Port}{MetricsPath}") : null,
         };
+    }
+
+    /// <summary>Whether <paramref name="listener"/> carries a TCP service port: an inbound sidecar of a TCP service's workload, or an outbound one to a TCP service.</summary>
+    private static bool IsTcp(MeshConfig config, ListenerConfig listener)
+    {
+        var service = listener.Kind switch
+        {
+            ListenerKind.Inbound => config.Workloads.FirstOrDefault(workload => workload.Name == listener.Workload)?.Service,
+            ListenerKind.Outbound => listener.Destination,
+            _ => null,
+        };
+        return service is not null && config.Services.Any(candidate => candidate.Name == service && candidate.Protocol == ServiceProtocol.Tcp);
     }
 
     /// <summary>Stops every listener, letting in-flight requests finish until <paramref name="cancellationToken"/> fires.</summary>

@@ -110,6 +110,9 @@ public sealed class MeshSnapshot
     /// <summary>Every cluster (a service, or a subset of one) by <c>host</c> or <c>host/subset</c>.</summary>
     internal FrozenDictionary<string, Cluster> Clusters { get; }
 
+    /// <summary>Each TCP service's routes, by service name.</summary>
+    internal FrozenDictionary<string, ImmutableArray<CompiledRoute>> TcpRoutes { get; private init; } = FrozenDictionary<string, ImmutableArray<CompiledRoute>>.Empty;
+
     /// <summary>What each ingress listener that Gateways select serves, by listener name.</summary>
     internal FrozenDictionary<string, GatewayRoutes> GatewayRoutes { get; private init; } = FrozenDictionary<string, GatewayRoutes>.Empty;
 
@@ -189,6 +192,7 @@ public sealed class MeshSnapshot
             InboundSecurity = inboundSecurity,
             CallerIdentities = callerIdentities,
             GatewayRoutes = RouteCompiler.CompileGateways(config, clusters),
+            TcpRoutes = RouteCompiler.CompileTcp(config, clusters),
             PortsByListener = listenersByPort.ToFrozenDictionary(pair => pair.Value.Name, pair => pair.Key),
         };
     }

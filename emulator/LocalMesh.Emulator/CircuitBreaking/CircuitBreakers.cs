@@ -26,9 +26,10 @@ internal sealed class CircuitBreakers
             return ValueTask.FromResult<HostLease?>(HostLease.Unlimited);
         }
 
-        // Over HTTP/2 requests share connections: only the requests in flight are limited.
-        var limits = cluster.IsHttp2
-            ? new HostLimits(int.MaxValue, int.MaxValue, pool.Http?.Http2MaxRequests ?? int.MaxValue)
+        // Over HTTP/2 requests share connections: only the requests in flight are limited. A TCP
+        // connection is its own request: over maxConnections it is closed, never queued.
+        var limits = cluster.IsHttp2 ? new HostLimits(int.MaxValue, int.MaxValue, pool.Http?.Http2MaxRequests ?? int.MaxValue)
+            : cluster.Protocol == ServiceProtocol.Tcp ? new HostLimits(pool.Tcp?.MaxConnections ?? int.MaxValue, 0, int.MaxValue)
             : new HostLimits(
                 pool.Tcp?.MaxConnections ?? int.MaxValue,
                 pool.Http?.Http1MaxPendingRequests ?? int.MaxValue,

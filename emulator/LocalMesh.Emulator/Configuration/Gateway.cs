@@ -68,6 +68,9 @@ public sealed record VirtualService(string Name)
     /// <summary>Its HTTP routes, tried in order.</summary>
     public ImmutableArray<HttpRoute> Http { get; init; } = [];
 
+    /// <summary>Its TCP routes, tried in order for each new connection to a TCP port.</summary>
+    public ImmutableArray<TcpRoute> Tcp { get; init; } = [];
+
     /// <summary>Whether <paramref name="pattern"/> (a host of a Gateway or a VirtualService) covers <paramref name="host"/>, as Istio compares hosts.</summary>
     public static bool HostMatches(string pattern, string host)
     {

@@ -115,7 +115,16 @@ public sealed record MeshServiceConfig(string Name)
     public ImmutableArray<HttpRoute> Http
     {
         get => VirtualService?.Http ?? [];
-        init => VirtualService = value.IsDefaultOrEmpty ? null : (VirtualService ?? new VirtualService(Name) { Hosts = [Name] }) with { Http = value };
+        init => VirtualService = value.IsDefaultOrEmpty && (VirtualService?.Tcp.IsDefaultOrEmpty ?? true)
+            ? null
+            : (VirtualService ?? new VirtualService(Name) { Hosts = [Name] }) with { Http = value.IsDefault ? [] : value };
+    }
+
+    /// <summary>The TCP routes of the service's VirtualService, tried in order for each connection; empty sends every connection to all endpoints.</summary>
+    public ImmutableArray<TcpRoute> Tcp
+    {
+        get => VirtualService?.Tcp ?? [];
+        init => VirtualService = value.IsDefaultOrEmpty ? VirtualService : (VirtualService ?? new VirtualService(Name) { Hosts = [Name] }) with { Tcp = value };
     }
 
     /// <summary>The service's DestinationRule: subsets and traffic policy.</summary>

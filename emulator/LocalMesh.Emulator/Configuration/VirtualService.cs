@@ -262,3 +262,36 @@ public sealed record HttpRoute
     /// <summary>Header changes for this route.</summary>
     public Headers? Headers { get; init; }
 }
+
+/// <summary>Istio's <c>L4MatchAttributes</c>: what a TCP route matches on (a connection has no HTTP attributes).</summary>
+public sealed record L4MatchAttributes
+{
+    /// <summary>The service port the connection was made to.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Labels the calling workload must have.</summary>
+    public IReadOnlyDictionary<string, string>? SourceLabels { get; init; }
+}
+
+/// <summary>Istio's <c>RouteDestination</c> of a TCP route: a destination and its relative weight.</summary>
+/// <param name="Destination">Where to send the connection.</param>
+/// <param name="Weight">Relative weight; a lone destination gets everything, weight 0 gets nothing.</param>
+public sealed record RouteDestination(Destination Destination, int? Weight = null);
+
+/// <summary>Istio's <c>TCPRoute</c>: tried in order for each new connection; the first that matches picks a weighted destination.</summary>
+public sealed record TcpRoute
+{
+    /// <summary>The conditions, ORed; none matches every connection.</summary>
+    public IReadOnlyList<L4MatchAttributes>? Match { get; init; }
+
+    /// <summary>The weighted destinations.</summary>
+    public IReadOnlyList<RouteDestination>? Route { get; init; }
+
+    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>
+    internal HttpRoute AsHttpRoute(int index) => new()
+    {
+        Name = $"tcp-{index}",
+        Match = Match?.Select(match => new HttpMatchRequest { Port = match.Port, SourceLabels = match.SourceLabels }).ToList(),
+        Route = Route?.Select(destination => new HttpRouteDestination(destination.Destination, destination.Weight)).ToList(),
+    };
+}

@@ -23,13 +23,13 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
 
     /// <summary>
     /// Connects to <paramref name="endPoint"/> for <paramref name="target"/>, offering
-    /// <paramref name="protocol"/> by ALPN when the connection is TLS. <c>Closed</c> must be called
+    /// <paramref name="protocol"/> by ALPN when the connection is TLS (none for opaque TCP). <c>Closed</c> must be called
     /// once the connection is closed.
     /// </summary>
     /// <exception cref="HttpRequestException">The connection or its handshake failed
     /// (<see cref="HttpRequestError.ConnectionError"/>, <see cref="HttpRequestError.SecureConnectionError"/>).</exception>
     public async ValueTask<(Socket Socket, Stream Stream, Action? Closed)> ConnectAsync(
-        UpstreamTarget target, EndPoint endPoint, SslApplicationProtocol protocol, CancellationToken cancellationToken)
+        UpstreamTarget target, EndPoint endPoint, SslApplicationProtocol? protocol, CancellationToken cancellationToken)
     {
         var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? Configuration.TcpSettings.DefaultConnectTimeout;
         using var connectTimeout = new CancellationTokenSource(timeout, time);
@@ -92,7 +92,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
     /// be trusted by this machine, or be ASP.NET Core's development certificate for localhost, which
     /// is what such an application serves on a laptop and is often not trusted on Linux.
     /// </summary>
-    private static async Task<Stream> OriginateTlsAsync(Stream stream, SslApplicationProtocol protocol, CancellationToken cancellationToken)
+    private static async Task<Stream> OriginateTlsAsync(Stream stream, SslApplicationProtocol? protocol, CancellationToken cancellationToken)
     {
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
         try
@@ -100,7 +100,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {
                 TargetHost = "localhost",
-                ApplicationProtocols = [protocol],
+                ApplicationProtocols = protocol is { } offered ? [offered] : null,
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None
                     || (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 server
                         && server.Extensions[AspNetCoreDevelopmentCertificateOid] is not null),
@@ -116,7 +116,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
     }
 
     /// <summary>TLS 1.3 with the caller's certificate; the server must chain to the mesh root and be the expected workload (secure naming).</summary>
-    private static async Task<Stream> AuthenticateAsync(Stream stream, MutualTlsSettings settings, SslApplicationProtocol protocol, CancellationToken cancellationToken)
+    private static async Task<Stream> AuthenticateAsync(Stream stream, MutualTlsSettings settings, SslApplicationProtocol? protocol, CancellationToken cancellationToken)
     {
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
         try
@@ -126,7 +126,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
                 TargetHost = "outbound",
                 ClientCertificates = [settings.ClientCertificate],
                 EnabledSslProtocols = SslProtocols.Tls13,
-                ApplicationProtocols = [protocol],
+                ApplicationProtocols = protocol is { } offered ? [offered] : null,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                     settings.Authority.TryValidate(certificate, out var server) && server == settings.ExpectedServer,
             }, cancellationToken);

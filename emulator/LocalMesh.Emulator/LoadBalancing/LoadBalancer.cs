@@ -25,7 +25,7 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
     /// <param name="context">The request (consistent hashing reads it, and may set a cookie on its response).</param>
     /// <param name="tried">Endpoints earlier tries of this request went to.</param>
     /// <param name="available">The cluster's endpoints outlier detection has not ejected; all of them by default.</param>
-    public UpstreamEndpoint? Pick(Cluster cluster, HttpContext context, IReadOnlyCollection<UpstreamEndpoint> tried, IReadOnlyList<UpstreamEndpoint>? available = null)
+    public UpstreamEndpoint? Pick(Cluster cluster, HttpContext? context, IReadOnlyCollection<UpstreamEndpoint> tried, IReadOnlyList<UpstreamEndpoint>? available = null)
     {
         available ??= cluster.Endpoints;
         if (available.Count == 0)
@@ -58,11 +58,12 @@ internal sealed class LoadBalancer(IMeshRandom random, EndpointLoad load)
             : _rings.GetValue(available, endpoints =>
                 new HashRing([.. endpoints], cluster.LoadBalancer.ConsistentHash!.MinimumRingSize ?? ConsistentHash.DefaultMinimumRingSize));
 
-    private UpstreamEndpoint PickOnce(Cluster cluster, IReadOnlyList<UpstreamEndpoint> endpoints, HashRing? ring, HttpContext context)
+    private UpstreamEndpoint PickOnce(Cluster cluster, IReadOnlyList<UpstreamEndpoint> endpoints, HashRing? ring, HttpContext? context)
     {
         if (ring is not null)
         {
-            return HashKey(cluster.LoadBalancer.ConsistentHash!, context) is { } key
+            // A TCP connection (no request) hashes on nothing: any endpoint, as Envoy picks without a hash key.
+            return context is not null && HashKey(cluster.LoadBalancer.ConsistentHash!, context) is { } key
                 ? ring.Find(HashRing.Hash(key))
                 : endpoints[random.Next(endpoints.Count)];
         }

@@ -27,6 +27,7 @@ internal sealed class Cluster
     public Cluster(string host, int port, Subset? subset, ImmutableArray<UpstreamEndpoint> endpoints, TrafficPolicy policy, ServiceProtocol protocol = ServiceProtocol.Http)
     {
         Protocol = protocol;
+        Port = port;
         var loadBalancer = policy.LoadBalancer ?? DefaultLoadBalancer;
         ConnectionPool = policy.ConnectionPool;
         OutlierDetection = policy.OutlierDetection;
@@ -44,6 +45,9 @@ internal sealed class Cluster
     public string Name { get; }
 
     public string Host { get; }
+
+    /// <summary>The service port.</summary>
+    public int Port { get; }
 
     /// <summary>The service port's protocol: HTTP/2 and gRPC clusters are reached over HTTP/2.</summary>
     public ServiceProtocol Protocol { get; }

@@ -294,6 +294,34 @@ internal static class RouteCompiler
 
     public static string ClusterKey(string host, string? subset) => subset is null ? host : $"{host}/{subset}";
 
+    /// <summary>
+    /// Each TCP service's routes, tried in order for a new connection: its VirtualService's
+    /// <c>tcp</c> routes, or one that sends every connection to the whole service.
+    /// </summary>
+    public static FrozenDictionary<string, ImmutableArray<CompiledRoute>> CompileTcp(MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters) =>
+        config.Services.Where(service => service.Protocol == ServiceProtocol.Tcp).ToFrozenDictionary(
+            service => service.Name,
+            service => service.Tcp.IsDefaultOrEmpty
+                ? [CompileRoute(new HttpRoute { Name = "default", Route = [new HttpRouteDestination(new Destination(service.Name))] }, 0, clusters)]
+                : service.Tcp.Select((route, index) => CompileRoute(route.AsHttpRoute(index), index, clusters)).ToImmutableArray(),
+            StringComparer.Ordinal);
+
+    /// <summary>The first of <paramref name="routes"/> whose match takes a connection to <paramref name="port"/> from a caller with <paramref name="sourceLabels"/>.</summary>
+    public static CompiledRoute? MatchTcp(ImmutableArray<CompiledRoute> routes, int port, IReadOnlyDictionary<string, string> sourceLabels)
+    {
+        foreach (var route in routes)
+        {
+            if (route.Config.Match is not { Count: > 0 } matches || matches.Any(match =>
+                (match.Port is null || match.Port == port)
+                && (match.SourceLabels is null || match.SourceLabels.All(label => sourceLabels.TryGetValue(label.Key, out var value) && value == label.Value))))
+            {
+                return route;
+            }
+        }
+
+        return null;
+    }
+
     private static CompiledRoute CompileRoute(HttpRoute route, int index, IReadOnlyDictionary<string, Cluster> clusters)
     {
         var destinations = route.Route ?? [];

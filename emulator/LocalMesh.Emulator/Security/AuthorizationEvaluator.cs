@@ -8,8 +8,8 @@ namespace LocalMesh.Emulator.Security;
 /// <param name="Principal">The peer's principal (its SPIFFE ID without <c>spiffe://</c>), or null over plaintext.</param>
 /// <param name="SourceAddress">The peer's address.</param>
 /// <param name="Port">The port of the workload being called.</param>
-/// <param name="Request">The request.</param>
-internal readonly record struct AuthorizationRequest(string? Principal, IPAddress? SourceAddress, int Port, HttpRequest Request);
+/// <param name="Request">The request; null for a TCP connection, which has only the connection's attributes.</param>
+internal readonly record struct AuthorizationRequest(string? Principal, IPAddress? SourceAddress, int Port, HttpRequest? Request);
 
 /// <summary>An authorization decision and the policy that made it.</summary>
 /// <param name="Allowed">Whether the request goes on.</param>
@@ -24,7 +24,9 @@ internal sealed record AuthorizationDecision(bool Allowed, string? Policy, IRead
 /// <summary>
 /// Istio's order of evaluation: any matching DENY denies; then, if the workload has ALLOW
 /// policies, one of them must match; otherwise the request is allowed. AUDIT policies are noted
-/// and change nothing.
+/// and change nothing. A TCP connection has no HTTP attributes: a rule that needs one (hosts,
+/// methods, paths, a <c>request.*</c> condition) matches nothing in an ALLOW policy, and in a DENY
+/// policy is evaluated without them, so it denies more (Istio's "Authorization for TCP traffic").
 /// </summary>
 internal static class AuthorizationEvaluator
 {
@@ -70,6 +72,11 @@ internal static class AuthorizationEvaluator
         var rules = policy.Rules ?? [];
         for (var index = 0; index < rules.Count; index++)
         {
+            if (request.Request is null && policy.Action != AuthorizationAction.Deny && NeedsHttp(rules[index]))
+            {
+                continue;
+            }
+
             if (Matches(rules[index], request))
             {
                 return index;
@@ -78,6 +85,12 @@ internal static class AuthorizationEvaluator
 
         return -1;
     }
+
+    /// <summary>Whether a rule names an attribute only HTTP requests have.</summary>
+    private static bool NeedsHttp(AuthorizationRule rule) =>
+        (rule.To ?? []).Any(operation => operation.Hosts is not null || operation.NotHosts is not null || operation.Methods is not null
+            || operation.NotMethods is not null || operation.Paths is not null || operation.NotPaths is not null)
+        || (rule.When ?? []).Any(condition => condition.Key.StartsWith("request.", StringComparison.Ordinal));
 
     private static bool Matches(AuthorizationRule rule, AuthorizationRequest request)
     {
@@ -97,13 +110,16 @@ internal static class AuthorizationEvaluator
     }
 
     private static bool Matches(AuthorizationOperation operation, AuthorizationRequest request) =>
-        Field(operation.Hosts, operation.NotHosts, request.Request.Host.Value)
-        && Field(operation.Ports, operation.NotPorts, request.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        && Field(operation.Methods, operation.NotMethods, request.Request.Method)
-        && Field(operation.Paths, operation.NotPaths, request.Request.Path.Value ?? "/");
+        Field(operation.Ports, operation.NotPorts, request.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        // Over TCP, a DENY rule's HTTP fields are left out (an ALLOW rule with them never gets here).
+        && (request.Request is not { } http
+            || (Field(operation.Hosts, operation.NotHosts, http.Host.Value)
+                && Field(operation.Methods, operation.NotMethods, http.Method)
+                && Field(operation.Paths, operation.NotPaths, http.Path.Value ?? "/")));
 
     private static bool Matches(AuthorizationCondition condition, AuthorizationRequest request) =>
-        Field(condition.Values, condition.NotValues, Attribute(condition.Key, request));
+        (request.Request is null && condition.Key.StartsWith("request.", StringComparison.Ordinal))
+        || Field(condition.Values, condition.NotValues, Attribute(condition.Key, request));
 
     /// <summary>The value of a <c>when</c> key; null when the request has none.</summary>
     public static string? Attribute(string key, AuthorizationRequest request)
@@ -111,7 +127,7 @@ internal static class AuthorizationEvaluator
         const string headerPrefix = "request.headers[";
         if (key.StartsWith(headerPrefix, StringComparison.Ordinal) && key.EndsWith(']'))
         {
-            return request.Request.Headers.TryGetValue(key[headerPrefix.Length..^1], out var values) ? values.ToString() : null;
+            return request.Request?.Headers.TryGetValue(key[headerPrefix.Length..^1], out var values) == true ? values.ToString() : null;
         }
 
         return key switch

@@ -20,21 +20,61 @@ internal sealed class AccessLog(ILoggerFactory loggers)
 
     public void Write(HttpContext context, MeshRequest request, int status, DateTimeOffset start, TimeSpan duration)
     {
-        if (request.Snapshot.Config.AccessLog is not { } encoding)
+        if (LoggerFor(request.Snapshot, request.Listener) is { } log)
         {
-            return;
+            Write(log, Fields(context, request, status, start, duration));
         }
-
-        var workload = request.Listener.Workload ?? request.Listener.Destination ?? MeshTelemetry.Unknown;
-        var logger = _loggers.GetOrAdd(workload, static (name, factory) => factory.CreateLogger(MeshLogCategories.AccessLog(name)), loggers);
-        if (!logger.IsEnabled(LogLevel.Information))
-        {
-            return;
-        }
-
-        var fields = Fields(context, request, status, start, duration);
-        logger.LogInformation("{AccessLog}", encoding == AccessLogEncoding.Json ? Json(fields) : Text(fields));
     }
+
+    /// <summary>One line for a TCP connection, when it closed: Istio's format with the HTTP fields empty.</summary>
+    public void Write(TcpConnectionLog connection)
+    {
+        if (LoggerFor(connection.Snapshot, connection.Listener) is { } log)
+        {
+            Write(log,
+            [
+                ("start_time", connection.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
+                ("method", "-"),
+                ("path", "-"),
+                ("protocol", "-"),
+                ("response_code", "0"),
+                ("response_flags", connection.Flags.ToEnvoyString()),
+                ("response_code_details", "-"),
+                ("connection_termination_details", connection.DeniedBy is { } policy ? $"rbac_access_denied_matched_policy[{policy}]" : "-"),
+                ("upstream_transport_failure_reason", "-"),
+                ("bytes_received", connection.BytesReceived.ToString(CultureInfo.InvariantCulture)),
+                ("bytes_sent", connection.BytesSent.ToString(CultureInfo.InvariantCulture)),
+                ("duration", ((long)connection.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+                ("upstream_service_time", "-"),
+                ("x_forwarded_for", "-"),
+                ("user_agent", "-"),
+                ("request_id", "-"),
+                ("authority", "-"),
+                ("upstream_host", connection.UpstreamHost ?? "-"),
+                ("upstream_cluster", connection.UpstreamCluster ?? "-"),
+                ("upstream_local_address", "-"),
+                ("downstream_local_address", connection.LocalAddress),
+                ("downstream_remote_address", connection.RemoteAddress),
+                ("requested_server_name", "-"),
+                ("route_name", connection.Route ?? "-"),
+            ]);
+        }
+    }
+
+    private (ILogger Logger, AccessLogEncoding Encoding)? LoggerFor(MeshSnapshot snapshot, ListenerConfig listener)
+    {
+        if (snapshot.Config.AccessLog is not { } encoding)
+        {
+            return null;
+        }
+
+        var workload = listener.Workload ?? listener.Destination ?? MeshTelemetry.Unknown;
+        var logger = _loggers.GetOrAdd(workload, static (name, factory) => factory.CreateLogger(MeshLogCategories.AccessLog(name)), loggers);
+        return logger.IsEnabled(LogLevel.Information) ? (logger, encoding) : null;
+    }
+
+    private static void Write((ILogger Logger, AccessLogEncoding Encoding) log, (string Name, string Value)[] fields) =>
+        log.Logger.LogInformation("{AccessLog}", log.Encoding == AccessLogEncoding.Json ? Json(fields) : Text(fields));
 
     /// <summary>The fields of Istio's default format, in its order, with its JSON names; "-" for what is not known.</summary>
     internal static (string Name, string Value)[] Fields(HttpContext context, MeshRequest request, int status, DateTimeOffset start, TimeSpan duration)
@@ -125,4 +165,24 @@ internal sealed class AccessLog(ILoggerFactory loggers)
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+}
+
+/// <summary>What the access log says of a TCP connection.</summary>
+internal sealed record TcpConnectionLog(MeshSnapshot Snapshot, ListenerConfig Listener, DateTimeOffset Start, TimeSpan Duration, ResponseFlags Flags)
+{
+    public long BytesReceived { get; init; }
+
+    public long BytesSent { get; init; }
+
+    public string? UpstreamHost { get; init; }
+
+    public string? UpstreamCluster { get; init; }
+
+    public string? Route { get; init; }
+
+    public string? DeniedBy { get; init; }
+
+    public required string LocalAddress { get; init; }
+
+    public required string RemoteAddress { get; init; }
 }

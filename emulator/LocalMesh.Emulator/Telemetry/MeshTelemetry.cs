@@ -30,6 +30,18 @@ public static class MeshTelemetry
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         RequestDuration, unit: "ms", description: "Request duration as seen by a mesh proxy.");
 
+    internal static readonly Counter<long> TcpConnectionsOpened = Meter.CreateCounter<long>(
+        "istio_tcp_connections_opened_total", description: "TCP connections a mesh proxy opened, by reporter, source and destination.");
+
+    internal static readonly Counter<long> TcpConnectionsClosed = Meter.CreateCounter<long>(
+        "istio_tcp_connections_closed_total", description: "TCP connections a mesh proxy closed, by reporter, source and destination.");
+
+    internal static readonly Counter<long> TcpSentBytes = Meter.CreateCounter<long>(
+        "istio_tcp_sent_bytes_total", unit: "By", description: "Bytes sent back to the caller of a TCP connection (the response direction).");
+
+    internal static readonly Counter<long> TcpReceivedBytes = Meter.CreateCounter<long>(
+        "istio_tcp_received_bytes_total", unit: "By", description: "Bytes received from the caller of a TCP connection (the request direction).");
+
     internal static readonly Counter<long> DelaysInjected = Meter.CreateCounter<long>(
         "fault.delays_injected", description: "Requests delayed by fault injection (Envoy's fault.delays_injected).");
 

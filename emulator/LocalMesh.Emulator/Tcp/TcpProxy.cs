@@ -1,0 +1,266 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using LocalMesh.Emulator.CircuitBreaking;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Outliers;
+using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.AspNetCore.Connections;
+
+namespace LocalMesh.Emulator.Tcp;
+
+/// <summary>
+/// Envoy's TCP proxy, the whole chain of a listener for a TCP service port (opaque bytes: no HTTP
+/// stage applies). Outbound: the service's <c>tcp</c> routes pick a weighted destination for each
+/// new connection, the load balancer an endpoint, circuit breaking limits connections per host
+/// (<c>connectionPool.tcp.maxConnections</c>), a connect failure counts against the endpoint for
+/// outlier detection; the connection goes on to the endpoint's inbound sidecar over mutual TLS.
+/// Inbound: after PeerAuthentication (at the connection, as for HTTP), AuthorizationPolicy decides on
+/// the connection's attributes alone, then bytes flow to the application. Each connection is counted
+/// with Istio's TCP metrics, a span and one access-log line.
+/// </summary>
+internal sealed class TcpProxy(
+    MeshState state, PeerRegistry peers, UpstreamConnector connector, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers,
+    OutlierDetector outliers, WorkloadIdentities identities, IMeshRandom random, TimeProvider time, AccessLog accessLog)
+{
+    private const int BufferLength = 16 * 1024;
+
+    public async Task OnConnectionAsync(ConnectionContext connection, ListenerConfig listener)
+    {
+        var session = new TcpSession(state.Snapshot, listener, time.GetUtcNow(), time.GetTimestamp(), connection);
+        using var activity = MeshTelemetry.ActivitySource.StartActivity(
+            listener.Kind == ListenerKind.Inbound ? ActivityKind.Server : ActivityKind.Client,
+            parentContext: default,
+            name: listener.Kind == ListenerKind.Inbound ? $"{listener.Workload} (inbound, tcp)" : $"{listener.Workload} → {listener.Destination} (tcp)");
+        try
+        {
+            var upstream = listener.Kind == ListenerKind.Inbound
+                ? await ConnectInboundAsync(session, connection)
+                : await ConnectOutboundAsync(session, connection);
+            if (upstream is not { } opened)
+            {
+                return;
+            }
+
+            await using (opened.Stream)
+            using (opened.Socket)
+            {
+                session.Opened();
+                try
+                {
+                    await PumpAsync(session, connection, opened.Stream, opened.Socket);
+                }
+                finally
+                {
+                    opened.Closed?.Invoke();
+                    opened.Lease?.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            session.Finish(activity, time.GetElapsedTime(session.Started), accessLog);
+        }
+    }
+
+    /// <summary>The inbound sidecar: the peer as mutual TLS proved it, the workload's authorization policies, then the application.</summary>
+    private async Task<Upstream?> ConnectInboundAsync(TcpSession session, ConnectionContext connection)
+    {
+        var snapshot = session.Snapshot;
+        var listener = session.Listener;
+        var workload = snapshot.Workloads[listener.Workload!];
+        session.Source = connection.RemoteEndPoint is IPEndPoint remote ? peers.Find(remote.Port) ?? MeshTelemetry.Unknown : MeshTelemetry.Unknown;
+        session.SourceIdentity = connection.Features.Get<PeerIdentity>()?.SpiffeId;
+        session.DestinationWorkload = workload.Name;
+        session.DestinationService = workload.Service;
+        if (snapshot.InboundSecurity.TryGetValue(listener.Name, out var security) && security.Policies.Length > 0)
+        {
+            var principal = session.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null;
+            var decision = AuthorizationEvaluator.Evaluate(
+                security.Policies, new AuthorizationRequest(principal, (connection.RemoteEndPoint as IPEndPoint)?.Address, security.Port, Request: null));
+            var tags = new TagList { { MeshTelemetry.Attributes.DestinationWorkload, workload.Name }, { "policy", decision.Policy ?? "none" } };
+            if (!decision.Allowed)
+            {
+                // Envoy's network RBAC filter closes the connection; the caller sees it end.
+                MeshTelemetry.Denied.Add(1, tags);
+                session.DeniedBy = decision.Policy ?? "none";
+                return null;
+            }
+
+            MeshTelemetry.Allowed.Add(1, tags);
+        }
+
+        if (!snapshot.Applications.TryGetValue(listener.Name, out var application))
+        {
+            session.Flags |= ResponseFlags.NoHealthyUpstream;
+            return null;
+        }
+
+        session.UpstreamHost = application.Authority;
+        session.UpstreamCluster = $"inbound|{workload.Name}|";
+        return await ConnectAsync(session, new UpstreamTarget(null, application), lease: null);
+    }
+
+    /// <summary>The outbound sidecar: route, destination, endpoint, circuit breaker, then the endpoint's inbound sidecar.</summary>
+    private async Task<Upstream?> ConnectOutboundAsync(TcpSession session, ConnectionContext connection)
+    {
+        var snapshot = session.Snapshot;
+        var listener = session.Listener;
+        var source = listener.Workload!;
+        var service = listener.Destination!;
+        session.Source = source;
+        session.SourceIdentity = snapshot.CallerIdentities.GetValueOrDefault(listener.Name);
+        session.DestinationService = service;
+        var sourceLabels = snapshot.Workloads.TryGetValue(source, out var caller) ? caller.Labels : NoLabels.Instance;
+        if (!snapshot.TcpRoutes.TryGetValue(service, out var routes)
+            || RouteCompiler.MatchTcp(routes, snapshot.Clusters[service].Port, sourceLabels) is not { } route)
+        {
+            session.Flags |= ResponseFlags.NoRouteFound;
+            return null;
+        }
+
+        session.Route = route.Name;
+        if (route.PickDestination(random)?.Cluster is not { } cluster
+            || balancer.Pick(cluster, context: null, [], outliers.Available(source, cluster)) is not { } endpoint)
+        {
+            session.Flags |= ResponseFlags.NoHealthyUpstream;
+            return null;
+        }
+
+        session.UpstreamCluster = cluster.Name;
+        session.UpstreamHost = endpoint.Address.Authority;
+        session.DestinationWorkload = endpoint.Workload;
+        // Never waits: a TCP connection over the limit is refused, not queued.
+        var place = await breakers.AdmitAsync(source, cluster, endpoint, CancellationToken.None);
+        if (place is null)
+        {
+            // connectionPool.tcp.maxConnections: Envoy's TCP proxy closes the new connection (UO).
+            MeshTelemetry.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+            session.Flags |= ResponseFlags.UpstreamOverflow;
+            return null;
+        }
+
+        var lease = new Lease(place, load.Begin(endpoint));
+        var target = new UpstreamTarget(source, endpoint.Address, identities.ForCall(session.SourceIdentity, endpoint), cluster.ConnectionPool, place.Connected);
+        var upstream = await ConnectAsync(session, target, lease);
+        // A connect failure counts as a 5xx for outlier detection (Envoy's local-origin failures, not split by default).
+        outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
+        return upstream;
+    }
+
+    /// <summary>
+    /// Connects within the destination's connect timeout. (Kestrel's <c>ConnectionClosed</c> fires
+    /// when the caller merely ends its sending, which a TCP proxy must carry on as a half-close: it
+    /// cancels nothing here.)
+    /// </summary>
+    private async Task<Upstream?> ConnectAsync(TcpSession session, UpstreamTarget target, IDisposable? lease)
+    {
+        try
+        {
+            var (socket, stream, closed) = await connector.ConnectAsync(target, UpstreamConnector.EndPointOf(target.Address), protocol: null, CancellationToken.None);
+            session.MutualTls = target.MutualTls is not null;
+            return new Upstream(socket, stream, closed, lease);
+        }
+        catch (HttpRequestException)
+        {
+            lease?.Dispose();
+            session.Flags |= ResponseFlags.UpstreamConnectionFailure;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Bytes both ways until the upstream is done: the caller's end of sending is passed on as a
+    /// half-close (the upstream may still answer); the upstream closing, or either side failing,
+    /// ends the connection.
+    /// </summary>
+    private static async Task PumpAsync(TcpSession session, ConnectionContext connection, Stream upstream, Socket socket)
+    {
+        // Not linked to ConnectionClosed, which fires at the caller's half-close: the caller's reads end by themselves.
+        using var done = new CancellationTokenSource();
+        var downstream = connection.Transport;
+
+        async Task CallerToUpstreamAsync()
+        {
+            while (true)
+            {
+                var result = await downstream.Input.ReadAsync(done.Token);
+                foreach (var segment in result.Buffer)
+                {
+                    await upstream.WriteAsync(segment, done.Token);
+                    session.BytesReceived += segment.Length;
+                }
+
+                downstream.Input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+
+            if (upstream is SslStream tls)
+            {
+                await tls.ShutdownAsync();
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        }
+
+        async Task UpstreamToCallerAsync()
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
+            try
+            {
+                int read;
+                while ((read = await upstream.ReadAsync(buffer, done.Token)) > 0)
+                {
+                    await downstream.Output.WriteAsync(buffer.AsMemory(0, read), done.Token);
+                    session.BytesSent += read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        var callerToUpstream = CallerToUpstreamAsync();
+        var upstreamToCaller = UpstreamToCallerAsync();
+        var first = await Task.WhenAny(callerToUpstream, upstreamToCaller);
+        if (first == upstreamToCaller || first.IsFaulted)
+        {
+            await done.CancelAsync();
+        }
+
+        try
+        {
+            await Task.WhenAll(callerToUpstream, upstreamToCaller);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ConnectionResetException or ObjectDisposedException)
+        {
+            // One side went away: the connection ends, which is all a TCP proxy can say.
+            if (upstreamToCaller.IsFaulted)
+            {
+                session.Flags |= ResponseFlags.UpstreamConnectionTermination;
+            }
+        }
+    }
+
+    private sealed record Upstream(Socket Socket, Stream Stream, Action? Closed, IDisposable? Lease);
+
+    private sealed class Lease(IDisposable place, IDisposable load) : IDisposable
+    {
+        public void Dispose()
+        {
+            load.Dispose();
+            place.Dispose();
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
+
+namespace LocalMesh.Emulator.Tcp;
+
+/// <summary>
+/// What a TCP sidecar learned of one connection, and how it is reported: Istio's TCP metrics
+/// (opened when the upstream connection is made; closed, sent and received bytes when it ends), the
+/// connection's span and its access-log line.
+/// </summary>
+internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener, DateTimeOffset start, long started, ConnectionContext connection)
+{
+    private bool _opened;
+
+    public MeshSnapshot Snapshot { get; } = snapshot;
+
+    public ListenerConfig Listener { get; } = listener;
+
+    /// <summary>When the connection arrived, as a timestamp of the injected clock.</summary>
+    public long Started { get; } = started;
+
+    public string Source { get; set; } = Unknown;
+
+    public string? SourceIdentity { get; set; }
+
+    public string? DestinationWorkload { get; set; }
+
+    public string? DestinationService { get; set; }
+
+    public string? UpstreamHost { get; set; }
+
+    public string? UpstreamCluster { get; set; }
+
+    public string? Route { get; set; }
+
+    public string? DeniedBy { get; set; }
+
+    /// <summary>Whether the upstream connection is mutual TLS (outbound), for the span.</summary>
+    public bool MutualTls { get; set; }
+
+    public ResponseFlags Flags { get; set; }
+
+    /// <summary>Bytes from the caller, sent on upstream.</summary>
+    public long BytesReceived { get; set; }
+
+    /// <summary>Bytes from the upstream, sent back to the caller.</summary>
+    public long BytesSent { get; set; }
+
+    private bool IsInbound => Listener.Kind == ListenerKind.Inbound;
+
+    /// <summary>The upstream connection is made: the connection counts as opened.</summary>
+    public void Opened()
+    {
+        _opened = true;
+        TcpConnectionsOpened.Add(1, Tags());
+    }
+
+    /// <summary>The connection ended (or was refused): counted, traced and logged.</summary>
+    public void Finish(Activity? activity, TimeSpan duration, AccessLog accessLog)
+    {
+        var tags = Tags();
+        if (_opened)
+        {
+            TcpConnectionsClosed.Add(1, tags);
+            TcpReceivedBytes.Add(BytesReceived, tags);
+            TcpSentBytes.Add(BytesSent, tags);
+        }
+
+        if (activity is not null)
+        {
+            foreach (var tag in tags)
+            {
+                activity.SetTag(tag.Key, tag.Value);
+            }
+
+            activity.SetTag(Attributes.Listener, Listener.Name);
+            activity.SetTag(Attributes.UpstreamCluster, UpstreamCluster);
+            activity.SetTag(Attributes.Route, Route);
+            activity.SetTag("net.transport", "ip_tcp");
+            activity.SetTag("tcp.bytes_received", BytesReceived);
+            activity.SetTag("tcp.bytes_sent", BytesSent);
+            if (IsInbound && SourceIdentity is { } peer)
+            {
+                activity.SetTag(Attributes.SourcePrincipal, SpiffeId.Principal(peer));
+            }
+
+            if (DeniedBy is not null || Flags != ResponseFlags.None)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, DeniedBy is { } policy ? $"rbac_access_denied_matched_policy[{policy}]" : Flags.ToEnvoyString());
+            }
+        }
+
+        accessLog.Write(new TcpConnectionLog(Snapshot, Listener, start, duration, Flags)
+        {
+            BytesReceived = BytesReceived,
+            BytesSent = BytesSent,
+            UpstreamHost = UpstreamHost,
+            UpstreamCluster = UpstreamCluster,
+            Route = Route,
+            DeniedBy = DeniedBy,
+            LocalAddress = connection.LocalEndPoint?.ToString() ?? "-",
+            RemoteAddress = connection.RemoteEndPoint?.ToString() ?? "-",
+        });
+    }
+
+    private TagList Tags()
+    {
+        var destinationWorkload = DestinationWorkload ?? Unknown;
+        return new TagList
+        {
+            { Attributes.Reporter, IsInbound ? "destination" : "source" },
+            { Attributes.SourceWorkload, Source },
+            { Attributes.DestinationWorkload, destinationWorkload },
+            { Attributes.DestinationService, DestinationService ?? Unknown },
+            { Attributes.DestinationVersion, Snapshot.Workloads.TryGetValue(destinationWorkload, out var workload) ? workload.Labels.GetValueOrDefault("version", Unknown) : Unknown },
+            { Attributes.ResponseFlags, Flags.ToEnvoyString() },
+            { Attributes.ConnectionSecurityPolicy, IsInbound && SourceIdentity is not null ? "mutual_tls" : "none" },
+            { Attributes.RequestProtocol, "tcp" },
+        };
+    }
+}

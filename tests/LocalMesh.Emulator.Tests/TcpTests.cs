@@ -1,0 +1,323 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using LocalMesh.Emulator.Configuration;
+
+namespace LocalMesh.Emulator.Tests;
+
+/// <summary>
+/// TCP through both sidecars on real sockets, with an echo server like Istio's tcp-echo sample:
+/// <c>client</c> connects to <c>echo</c> (TCP port 9000), served by <c>echo-v1</c> (two replicas)
+/// and <c>echo-v2</c>.
+/// </summary>
+public sealed class TcpTests
+{
+    private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
+
+    private static readonly DestinationRule RoundRobinSubsets = new()
+    {
+        TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.RoundRobin } },
+        Subsets = [new Subset("v1", new Dictionary<string, string> { ["version"] = "v1" }), new Subset("v2", new Dictionary<string, string> { ["version"] = "v2" })],
+    };
+
+    [Theory]
+    [InlineData(MutualTlsMode.Permissive)]
+    [InlineData(MutualTlsMode.Strict)]
+    [InlineData(MutualTlsMode.Disable)]
+    public async Task BytesFlowBothWaysAndEachConnectionIsBalanced(MutualTlsMode mode)
+    {
+        await using var mesh = await TcpMesh.StartAsync(mode);
+
+        var servedBy = new HashSet<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var client = await mesh.ConnectAsync();
+            servedBy.Add(await client.AskAsync($"world {i}", expect: $"hello world {i}"));
+            await client.AskAsync("again", expect: "hello again");
+        }
+
+        Assert.Equal(["echo-v1/0", "echo-v1/1", "echo-v2/0"], servedBy.Order());
+    }
+
+    [Theory]
+    [InlineData(MutualTlsMode.Strict)]
+    [InlineData(MutualTlsMode.Disable)]
+    public async Task TheCallersEndOfSendingReachesTheServerWhichStillAnswers(MutualTlsMode mode)
+    {
+        await using var mesh = await TcpMesh.StartAsync(mode);
+        using var client = await mesh.ConnectAsync();
+
+        await client.Stream.WriteAsync("world\n"u8.ToArray()).AsTask().WaitAsync(Cap);
+        client.Socket.Shutdown(SocketShutdown.Send);
+
+        // The echo server answers the line, sees the end of input and closes: the whole answer arrives, then the end.
+        using var reader = new StreamReader(client.Stream);
+        var rest = await reader.ReadToEndAsync().WaitAsync(Cap);
+        Assert.Matches(@"^echo-v\d/\d hello world\n$", rest);
+    }
+
+    [Fact]
+    public async Task TcpRoutesSendEveryConnectionToTheirWeightedDestination()
+    {
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, routes:
+        [
+            new TcpRoute { Match = [new L4MatchAttributes { Port = 9999 }], Route = [new RouteDestination(new Destination("echo", "v1"))] },
+            new TcpRoute { Match = [new L4MatchAttributes { Port = 9000 }], Route = [new RouteDestination(new Destination("echo", "v1"), 0), new RouteDestination(new Destination("echo", "v2"), 100)] },
+        ]);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var client = await mesh.ConnectAsync();
+            Assert.Equal("echo-v2/0", await client.AskAsync("hi", expect: "hello hi"));
+        }
+    }
+
+    [Fact]
+    public async Task ADenyPolicyOnTheCallersPrincipalClosesItsConnections()
+    {
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, policies:
+        [
+            new AuthorizationPolicy("deny-client", AuthorizationAction.Deny)
+            {
+                Selector = new Dictionary<string, string> { ["app"] = "echo" },
+                Rules = [new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/client"] }] }],
+            },
+        ]);
+
+        using var client = await mesh.ConnectAsync();
+        await client.AssertClosedAsync();
+    }
+
+    [Fact]
+    public async Task AnAllowRuleThatNeedsHttpAttributesMatchesNoConnectionAndADenyRuleIgnoresThem()
+    {
+        var allowGetsOnly = new AuthorizationPolicy("allow-get", AuthorizationAction.Allow)
+        {
+            Selector = new Dictionary<string, string> { ["app"] = "echo" },
+            Rules = [new AuthorizationRule { To = [new AuthorizationOperation { Methods = ["GET"], Ports = ["9000"] }] }],
+        };
+        await using (var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, policies: [allowGetsOnly]))
+        {
+            // Istio: the methods field cannot apply to TCP, so the ALLOW rule matches nothing, and an ALLOW policy that matches nothing denies.
+            using var client = await mesh.ConnectAsync();
+            await client.AssertClosedAsync();
+        }
+
+        var denyGets = allowGetsOnly with { Name = "deny-get", Action = AuthorizationAction.Deny };
+        var allowAll = new AuthorizationPolicy("allow-all", AuthorizationAction.Allow) { Rules = [new AuthorizationRule()] };
+        await using (var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, policies: [denyGets, allowAll]))
+        {
+            // Istio: a DENY rule is evaluated without its HTTP fields, so it denies every connection to port 9000 (it denies more, never less).
+            using var client = await mesh.ConnectAsync();
+            await client.AssertClosedAsync();
+        }
+    }
+
+    [Fact]
+    public async Task MaxConnectionsClosesAConnectionOverTheLimitAndCountsIt()
+    {
+        var rule = RoundRobinSubsets with
+        {
+            TrafficPolicy = RoundRobinSubsets.TrafficPolicy! with { ConnectionPool = new ConnectionPoolSettings { Tcp = new TcpSettings { MaxConnections = 1 } } },
+        };
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, rule: rule, routes:
+        [
+            new TcpRoute { Route = [new RouteDestination(new Destination("echo", "v2"))] },
+        ]);
+
+        using var first = await mesh.ConnectAsync();
+        Assert.Equal("echo-v2/0", await first.AskAsync("one", expect: "hello one"));
+
+        using var second = await mesh.ConnectAsync();
+        await second.AssertClosedAsync();
+
+        first.Dispose();
+        // Once the first connection is gone its place is free again.
+        await Eventually.TrueAsync(() =>
+        {
+            using var third = mesh.ConnectAsync().GetAwaiter().GetResult();
+            return third.TryAskAsync("three").GetAwaiter().GetResult() is not null;
+        }, Cap);
+    }
+
+    [Fact]
+    public async Task EachConnectionIsCountedWithIstiosTcpMetrics()
+    {
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, metrics: true);
+        using (var client = await mesh.ConnectAsync())
+        {
+            await client.AskAsync("count me", expect: "hello count me");
+        }
+
+        using var http = new HttpClient { Timeout = Cap };
+        foreach (var (metric, reporter) in new[] { ("istio_tcp_connections_closed_total", "destination"), ("istio_tcp_connections_opened_total", "source"), ("istio_tcp_received_bytes_total", "source") })
+        {
+            var series = new Regex($@"^{metric}\{{[^}}]*destination_service_name=""echo""[^}}]*reporter=""{reporter}""[^}}]*source_workload=""client""[^}}]*\}} [1-9]\d*$", RegexOptions.Multiline);
+            await Eventually.TrueAsync(() => series.IsMatch(http.GetStringAsync(mesh.Server.MetricsAddress).GetAwaiter().GetResult()), Cap);
+        }
+    }
+
+    /// <summary>The TCP mesh: its server and the echo servers by replica name.</summary>
+    private sealed class TcpMesh : IAsyncDisposable
+    {
+        private readonly List<EchoServer> _servers;
+
+        private TcpMesh(MeshServer server, List<EchoServer> servers)
+        {
+            Server = server;
+            _servers = servers;
+        }
+
+        public MeshServer Server { get; }
+
+        public static async Task<TcpMesh> StartAsync(
+            MutualTlsMode mode, IEnumerable<TcpRoute>? routes = null, DestinationRule? rule = null, IEnumerable<AuthorizationPolicy>? policies = null, bool metrics = false)
+        {
+            var config = new MeshConfig
+            {
+                Services =
+                [
+                    new MeshServiceConfig("client"),
+                    new MeshServiceConfig("echo") { Port = 9000, Protocol = ServiceProtocol.Tcp, Tcp = [.. routes ?? []], DestinationRule = rule ?? RoundRobinSubsets },
+                ],
+                Workloads =
+                [
+                    MeshFixtures.Workload("client", "client"),
+                    MeshFixtures.Workload("echo-v1", "echo", "v1", replicas: 2),
+                    MeshFixtures.Workload("echo-v2", "echo", "v2"),
+                ],
+                Listeners =
+                [
+                    ListenerConfig.Inbound("client", 0),
+                    ListenerConfig.Inbound("echo-v1", 0),
+                    ListenerConfig.Inbound("echo-v1", 1),
+                    ListenerConfig.Inbound("echo-v2", 0),
+                    ListenerConfig.Outbound("client", "echo"),
+                ],
+                PeerAuthentications = mode == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mode)],
+                AuthorizationPolicies = [.. policies ?? []],
+            };
+            var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null });
+            var servers = new List<EchoServer>();
+            foreach (var (workload, replica) in new[] { ("echo-v1", 0), ("echo-v1", 1), ("echo-v2", 0) })
+            {
+                var echo = new EchoServer($"{workload}/{replica}");
+                servers.Add(echo);
+                server.State.SetApplication(workload, replica, echo.Address);
+            }
+
+            return new TcpMesh(server, servers);
+        }
+
+        /// <summary>A connection from the client application to its outbound sidecar for echo.</summary>
+        public async Task<Connection> ConnectAsync()
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(IPAddress.Loopback, Server.Addresses["outbound|client|echo"].Port).WaitAsync(Cap);
+            return new Connection(socket);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            foreach (var echo in _servers)
+            {
+                echo.Dispose();
+            }
+        }
+    }
+
+    internal sealed class Connection(Socket socket) : IDisposable
+    {
+        private StreamReader? _reader;
+
+        public Socket Socket { get; } = socket;
+
+        public NetworkStream Stream { get; } = new(socket, ownsSocket: true);
+
+        /// <summary>Sends a line and returns which server answered; the answer must end with <paramref name="expect"/>.</summary>
+        public async Task<string> AskAsync(string line, string expect)
+        {
+            var answer = await TryAskAsync(line) ?? throw new Xunit.Sdk.XunitException("The connection closed before an answer.");
+            Assert.EndsWith(expect, answer, StringComparison.Ordinal);
+            return answer[..answer.IndexOf(' ', StringComparison.Ordinal)];
+        }
+
+        public async Task<string?> TryAskAsync(string line)
+        {
+            try
+            {
+                await Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n")).AsTask().WaitAsync(Cap);
+                _reader ??= new StreamReader(Stream);
+                return await _reader.ReadLineAsync().WaitAsync(Cap);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The sidecar closed the connection: nothing was answered.</summary>
+        public async Task AssertClosedAsync() => Assert.Null(await TryAskAsync("anyone?"));
+
+        public void Dispose() => Stream.Dispose();
+    }
+
+    /// <summary>Answers each line with <c>&lt;name&gt; hello &lt;line&gt;</c>; closes when the caller is done sending.</summary>
+    private sealed class EchoServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+
+        public EchoServer(string name)
+        {
+            _listener.Start();
+            Address = new Uri($"tcp://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+            _ = AcceptAsync(name);
+        }
+
+        public Uri Address { get; }
+
+        private async Task AcceptAsync(string name)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    _ = ServeAsync(client, name);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private async Task ServeAsync(TcpClient client, string name)
+        {
+            using (client)
+            {
+                try
+                {
+                    var stream = client.GetStream();
+                    using var reader = new StreamReader(stream);
+                    while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                    {
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes($"{name} hello {line}\n"), _stop.Token);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _stop.Dispose();
+        }
+    }
+}
