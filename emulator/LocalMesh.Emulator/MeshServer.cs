@@ -243,13 +243,13 @@ public sealed class MeshServer : IAsyncDisposable
         };
     }
 
-    /// <summary>Whether <paramref name="listener"/> carries a TCP service port: an inbound sidecar of a TCP service's workload, or an outbound one to a TCP service.</summary>
+    /// <summary>Whether <paramref name="listener"/> carries a TCP service port: an inbound sidecar of a TCP service's workload, an outbound one to a TCP service, or the service's own address.</summary>
     private static bool IsTcp(MeshConfig config, ListenerConfig listener)
     {
         var service = listener.Kind switch
         {
             ListenerKind.Inbound => config.Workloads.FirstOrDefault(workload => workload.Name == listener.Workload)?.Service,
-            ListenerKind.Outbound => listener.Destination,
+            ListenerKind.Outbound or ListenerKind.Service => listener.Destination,
             _ => null,
         };
         return service is not null && config.Services.Any(candidate => candidate.Name == service && candidate.Protocol == ServiceProtocol.Tcp);

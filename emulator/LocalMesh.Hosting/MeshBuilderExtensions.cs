@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Configuration;
 using System.Collections.Immutable;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Lifecycle;
@@ -201,7 +202,12 @@ public static class MeshBuilderExtensions
             .SetItem(MeshModelCompiler.AppLabel, service.Resource.Name)
             .SetItem(MeshModelCompiler.VersionLabel, version);
 
-        if (!workload.Resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme == "http"))
+        if (MeshModelCompiler.ProtocolOf(workload.Resource) == ServiceProtocol.Tcp)
+        {
+            // A workload serving TCP only (a cache, a database): the service's port is TCP too, as callers reference it.
+            UseTcpEndpoint(service.Resource);
+        }
+        else if (!workload.Resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme == "http"))
         {
             workload.WithHttpEndpoint();
         }
@@ -211,6 +217,16 @@ public static class MeshBuilderExtensions
         workload.WithRelationship(service.Resource, "MeshService");
         service.Resource.WorkloadList.Add(workload.Resource);
         return service;
+    }
+
+    /// <summary>The service's endpoint becomes <c>tcp</c> (<c>services__&lt;name&gt;__tcp__0=tcp://host:port</c> for callers).</summary>
+    private static void UseTcpEndpoint(MeshServiceResource service)
+    {
+        if (service.Annotations.OfType<EndpointAnnotation>().SingleOrDefault() is { UriScheme: not "tcp" } http)
+        {
+            service.Annotations.Remove(http);
+            service.Annotations.Add(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "tcp", name: "tcp", port: http.Port, isProxied: false));
+        }
     }
 
     /// <summary>

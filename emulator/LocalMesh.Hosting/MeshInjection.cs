@@ -75,8 +75,8 @@ internal static class MeshInjection
     private const string AspireDashboard = "aspire-dashboard";
 
     /// <summary>
-    /// What Istio would inject: a project or an executable (a pod of the app) with an HTTP or HTTPS
-    /// endpoint; not what exists only for the local run and never deploys (Aspire's dashboard,
+    /// What Istio would inject: a project or an executable (a pod of the app) with an endpoint (HTTP,
+    /// HTTPS or TCP); not what exists only for the local run and never deploys (Aspire's dashboard,
     /// hidden resources).
     /// </summary>
     private static bool IsCandidate(IResource resource) =>
@@ -84,5 +84,5 @@ internal static class MeshInjection
         && resource.Name != AspireDashboard
         && !resource.IsExcludedFromPublish()
         && !resource.Annotations.OfType<ResourceSnapshotAnnotation>().Any(snapshot => snapshot.InitialSnapshot.IsHidden)
-        && resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme is "http" or "https");
+        && resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => MeshModelCompiler.IsHttp(endpoint) || endpoint.Protocol == System.Net.Sockets.ProtocolType.Tcp);
 }

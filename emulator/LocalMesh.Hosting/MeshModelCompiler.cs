@@ -129,9 +129,14 @@ internal static class MeshModelCompiler
         // The sidecars carry HTTP: a callee's other endpoints (TCP, a custom scheme) stay direct, said once per callee.
         foreach (var callee in calls.Select(call => call.Item2).Distinct().Where(injectedResources.Contains))
         {
-            foreach (var endpoint in callee.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is not ("http" or "https")))
+            if (ProtocolOf(callee) == ServiceProtocol.Tcp)
             {
-                warnings.Add($"{callee.Name}: endpoint '{endpoint.Name}' ({endpoint.UriScheme}) is not carried by the mesh (its sidecars carry HTTP); references to it stay direct.");
+                continue;
+            }
+
+            foreach (var endpoint in callee.Annotations.OfType<EndpointAnnotation>().Where(endpoint => !IsHttp(endpoint)))
+            {
+                warnings.Add($"{callee.Name}: endpoint '{endpoint.Name}' ({endpoint.UriScheme}) is not carried by the mesh (a service has one port, and {callee.Name}'s is HTTP); references to it stay direct.");
             }
         }
 
@@ -364,6 +369,9 @@ internal static class MeshModelCompiler
         };
     }
 
+    /// <summary>Whether an endpoint speaks HTTP (over plaintext or TLS).</summary>
+    internal static bool IsHttp(EndpointAnnotation endpoint) => endpoint.UriScheme is "http" or "https";
+
     /// <summary>
     /// What a workload's HTTP endpoint carries, read as Istio reads a Service port: gRPC for an
     /// endpoint named <c>grpc</c>… (the port-name prefix), HTTP/2 for one whose transport is
@@ -371,7 +379,14 @@ internal static class MeshModelCompiler
     /// </summary>
     internal static ServiceProtocol ProtocolOf(IResource resource)
     {
-        var endpoints = resource.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is "http" or "https").ToList();
+        var all = resource.Annotations.OfType<EndpointAnnotation>().ToList();
+        var endpoints = all.Where(IsHttp).ToList();
+        if (endpoints.Count == 0 && all.Any(endpoint => endpoint.Protocol == System.Net.Sockets.ProtocolType.Tcp))
+        {
+            // Only a TCP endpoint (a cache, a database): opaque TCP, as Istio treats a port named tcp, redis, mongo...
+            return ServiceProtocol.Tcp;
+        }
+
         return endpoints.Any(endpoint => endpoint.Name.StartsWith("grpc", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Grpc
             // AsHttp2Service() leaves an annotation (internal to Aspire) that Aspire turns into the endpoints' transport only as the app starts.
             : resource.Annotations.Any(annotation => annotation.GetType().Name == "Http2ServiceAnnotation")

@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
@@ -102,22 +103,37 @@ internal static class SidecarWiring
         _ => null,
     };
 
-    /// <summary>Whether the sidecars carry what goes to <paramref name="endpoint"/>: HTTP, over plaintext or TLS.</summary>
-    private static bool IsHttp(EndpointReference endpoint) => endpoint.EndpointAnnotation.UriScheme is "http" or "https";
+    /// <summary>
+    /// Whether the sidecars carry what goes to <paramref name="endpoint"/>: HTTP, over plaintext or
+    /// TLS, to a callee whose port is HTTP; TCP to a callee whose port is TCP.
+    /// </summary>
+    private static bool IsCarried(EndpointReference endpoint) => MeshModelCompiler.IsHttp(endpoint.EndpointAnnotation)
+        || (endpoint.EndpointAnnotation.Protocol == System.Net.Sockets.ProtocolType.Tcp && IsTcpService(endpoint.Resource));
+
+    private static bool IsTcpService(IResource callee) => callee is MeshServiceResource service
+        ? service.Workloads.Count > 0 && MeshModelCompiler.ProtocolOf(service.Workloads[0]) == LocalMesh.Emulator.Configuration.ServiceProtocol.Tcp
+        : MeshModelCompiler.ProtocolOf(callee) == LocalMesh.Emulator.Configuration.ServiceProtocol.Tcp;
+
+    /// <summary>The sidecar's address in the endpoint's own scheme (<c>tcp://127.0.0.1:port</c> for a TCP port).</summary>
+    private static string Address(EndpointReference endpoint, Uri sidecar) => MeshModelCompiler.IsHttp(endpoint.EndpointAnnotation)
+        ? sidecar.ToString().TrimEnd('/')
+        : $"{endpoint.EndpointAnnotation.UriScheme}://{sidecar.Host}:{sidecar.Port}";
 
     private static string? SidecarValue(object value, IResource callee, Uri sidecar) => value switch
     {
-        EndpointReference endpoint when endpoint.Resource == callee && IsHttp(endpoint) => sidecar.ToString().TrimEnd('/'),
-        EndpointReferenceExpression expression when expression.Endpoint.Resource == callee && IsHttp(expression.Endpoint) => expression.Property switch
+        EndpointReference endpoint when endpoint.Resource == callee && IsCarried(endpoint) => Address(endpoint, sidecar),
+        EndpointReferenceExpression expression when expression.Endpoint.Resource == callee && IsCarried(expression.Endpoint) => expression.Property switch
         {
             EndpointProperty.Host or EndpointProperty.IPV4Host => sidecar.Host,
             EndpointProperty.Port or EndpointProperty.TargetPort => sidecar.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            EndpointProperty.Scheme => sidecar.Scheme,
+            EndpointProperty.Scheme => MeshModelCompiler.IsHttp(expression.Endpoint.EndpointAnnotation) ? sidecar.Scheme : expression.Endpoint.EndpointAnnotation.UriScheme,
             EndpointProperty.HostAndPort => $"{sidecar.Host}:{sidecar.Port}",
-            _ => sidecar.ToString().TrimEnd('/'),
+            _ => Address(expression.Endpoint, sidecar),
         },
-        ReferenceExpression expression when expression.ValueProviders.Count == 1 && expression.Format == "{0}" =>
-            SidecarValue(expression.ValueProviders[0], callee, sidecar),
+        // An expression made of nothing but the callee's endpoint properties and text (a connection string such as "{host}:{port}").
+        ReferenceExpression expression when expression.ValueProviders.Count > 0
+            && expression.ValueProviders.Select(provider => SidecarValue(provider, callee, sidecar)).ToList() is var parts && parts.All(part => part is not null) =>
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, expression.Format, [.. parts]),
         _ => null,
     };
 }

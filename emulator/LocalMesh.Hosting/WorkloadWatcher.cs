@@ -65,13 +65,21 @@ internal sealed class WorkloadWatcher(ResourceNotificationService notifications,
 
     /// <summary>
     /// Where one replica's application listens: its HTTP endpoint, or the HTTPS one when that is all
-    /// it has (the inbound sidecar then originates TLS to it). Each replica has its own port, which
-    /// DCP only reports through the replica's effective environment.
+    /// it has (the inbound sidecar then originates TLS to it), or its TCP endpoint when it serves TCP.
+    /// Each replica has its own HTTP port, which DCP only reports through the replica's effective environment.
     /// </summary>
     internal static Uri? ApplicationAddress(IResource resource, CustomResourceSnapshot snapshot)
     {
         var environment = snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value, StringComparer.Ordinal);
         var endpoints = resource.Annotations.OfType<EndpointAnnotation>().ToList();
+        if (MeshModelCompiler.ProtocolOf(resource) == LocalMesh.Emulator.Configuration.ServiceProtocol.Tcp)
+        {
+            // A TCP port: where it was allocated (the application's own port when the endpoint is not proxied).
+            return endpoints.First(e => e.Protocol == System.Net.Sockets.ProtocolType.Tcp).AllocatedEndpoint is { } tcp
+                ? new Uri($"tcp://127.0.0.1:{tcp.Port}")
+                : null;
+        }
+
         var scheme = endpoints.Count > 0 && endpoints.All(e => e.UriScheme == Uri.UriSchemeHttps) ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         var endpoint = endpoints.FirstOrDefault(e => e.UriScheme == scheme);
 

@@ -90,6 +90,22 @@ public sealed class TcpTests
     }
 
     [Fact]
+    public async Task APolicyThatNowDeniesAnOpenConnectionClosesIt()
+    {
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict);
+        using var client = await mesh.ConnectAsync();
+        await client.AskAsync("before", expect: "hello before");
+
+        mesh.Server.State.SetConfig(mesh.Server.State.Snapshot.Config with
+        {
+            AuthorizationPolicies = [new AuthorizationPolicy("deny-all", AuthorizationAction.Deny) { Rules = [new AuthorizationRule()] }],
+        });
+
+        // As Envoy drains a listener whose filter chain changed: the connection the new policy denies ends.
+        await client.AssertClosedAsync();
+    }
+
+    [Fact]
     public async Task AnAllowRuleThatNeedsHttpAttributesMatchesNoConnectionAndADenyRuleIgnoresThem()
     {
         var allowGetsOnly = new AuthorizationPolicy("allow-get", AuthorizationAction.Allow)

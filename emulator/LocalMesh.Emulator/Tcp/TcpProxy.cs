@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
@@ -26,15 +27,47 @@ namespace LocalMesh.Emulator.Tcp;
 /// the connection's attributes alone, then bytes flow to the application. Each connection is counted
 /// with Istio's TCP metrics, a span and one access-log line.
 /// </summary>
-internal sealed class TcpProxy(
-    MeshState state, PeerRegistry peers, UpstreamConnector connector, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers,
-    OutlierDetector outliers, WorkloadIdentities identities, IMeshRandom random, TimeProvider time, AccessLog accessLog)
+internal sealed class TcpProxy
 {
     private const int BufferLength = 16 * 1024;
 
+    private readonly MeshState _state;
+    private readonly PeerRegistry _peers;
+    private readonly UpstreamConnector _connector;
+    private readonly LoadBalancer _balancer;
+    private readonly EndpointLoad _load;
+    private readonly CircuitBreakers _breakers;
+    private readonly OutlierDetector _outliers;
+    private readonly WorkloadIdentities _identities;
+    private readonly IMeshRandom _random;
+    private readonly TimeProvider _time;
+    private readonly AccessLog _accessLog;
+
+    /// <summary>The inbound connections open now, with what their authorization was decided on.</summary>
+    private readonly ConcurrentDictionary<TcpSession, (ConnectionContext Connection, AuthorizationRequest Request)> _inbound = new();
+
+    public TcpProxy(
+        MeshState state, PeerRegistry peers, UpstreamConnector connector, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers,
+        OutlierDetector outliers, WorkloadIdentities identities, IMeshRandom random, TimeProvider time, AccessLog accessLog)
+    {
+        _state = state;
+        _peers = peers;
+        _connector = connector;
+        _balancer = balancer;
+        _load = load;
+        _breakers = breakers;
+        _outliers = outliers;
+        _identities = identities;
+        _random = random;
+        _time = time;
+        _accessLog = accessLog;
+        // A policy change drains the connections its new rules deny, as Envoy drains the listener's old filter chain.
+        state.Changed += Reauthorize;
+    }
+
     public async Task OnConnectionAsync(ConnectionContext connection, ListenerConfig listener)
     {
-        var session = new TcpSession(state.Snapshot, listener, time.GetUtcNow(), time.GetTimestamp(), connection);
+        var session = new TcpSession(_state.Snapshot, listener, _time.GetUtcNow(), _time.GetTimestamp(), connection);
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
             listener.Kind == ListenerKind.Inbound ? ActivityKind.Server : ActivityKind.Client,
             parentContext: default,
@@ -66,7 +99,8 @@ internal sealed class TcpProxy(
         }
         finally
         {
-            session.Finish(activity, time.GetElapsedTime(session.Started), accessLog);
+            _inbound.TryRemove(session, out _);
+            session.Finish(activity, _time.GetElapsedTime(session.Started), _accessLog);
         }
     }
 
@@ -76,26 +110,19 @@ internal sealed class TcpProxy(
         var snapshot = session.Snapshot;
         var listener = session.Listener;
         var workload = snapshot.Workloads[listener.Workload!];
-        session.Source = connection.RemoteEndPoint is IPEndPoint remote ? peers.Find(remote.Port) ?? MeshTelemetry.Unknown : MeshTelemetry.Unknown;
+        session.Source = connection.RemoteEndPoint is IPEndPoint remote ? _peers.Find(remote.Port) ?? MeshTelemetry.Unknown : MeshTelemetry.Unknown;
         session.SourceIdentity = connection.Features.Get<PeerIdentity>()?.SpiffeId;
         session.DestinationWorkload = workload.Name;
         session.DestinationService = workload.Service;
-        if (snapshot.InboundSecurity.TryGetValue(listener.Name, out var security) && security.Policies.Length > 0)
+        var principal = session.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null;
+        var authorization = new AuthorizationRequest(principal, (connection.RemoteEndPoint as IPEndPoint)?.Address, snapshot.InboundSecurity[listener.Name].Port, Request: null);
+        if (!Authorize(session, snapshot, authorization))
         {
-            var principal = session.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null;
-            var decision = AuthorizationEvaluator.Evaluate(
-                security.Policies, new AuthorizationRequest(principal, (connection.RemoteEndPoint as IPEndPoint)?.Address, security.Port, Request: null));
-            var tags = new TagList { { MeshTelemetry.Attributes.DestinationWorkload, workload.Name }, { "policy", decision.Policy ?? "none" } };
-            if (!decision.Allowed)
-            {
-                // Envoy's network RBAC filter closes the connection; the caller sees it end.
-                MeshTelemetry.Denied.Add(1, tags);
-                session.DeniedBy = decision.Policy ?? "none";
-                return null;
-            }
-
-            MeshTelemetry.Allowed.Add(1, tags);
+            // Envoy's network RBAC filter closes the connection; the caller sees it end.
+            return null;
         }
+
+        _inbound[session] = (connection, authorization);
 
         if (!snapshot.Applications.TryGetValue(listener.Name, out var application))
         {
@@ -108,12 +135,46 @@ internal sealed class TcpProxy(
         return await ConnectAsync(session, new UpstreamTarget(null, application), lease: null);
     }
 
-    /// <summary>The outbound sidecar: route, destination, endpoint, circuit breaker, then the endpoint's inbound sidecar.</summary>
+    /// <summary>The workload's authorization policies on the connection's attributes; a denial is counted and noted on the session.</summary>
+    private static bool Authorize(TcpSession session, MeshSnapshot snapshot, AuthorizationRequest request)
+    {
+        if (!snapshot.InboundSecurity.TryGetValue(session.Listener.Name, out var security) || security.Policies.Length == 0)
+        {
+            return true;
+        }
+
+        var decision = AuthorizationEvaluator.Evaluate(security.Policies, request);
+        var tags = new TagList { { MeshTelemetry.Attributes.DestinationWorkload, session.Listener.Workload }, { "policy", decision.Policy ?? "none" } };
+        if (decision.Allowed)
+        {
+            MeshTelemetry.Allowed.Add(1, tags);
+            return true;
+        }
+
+        MeshTelemetry.Denied.Add(1, tags);
+        session.DeniedBy = decision.Policy ?? "none";
+        return false;
+    }
+
+    /// <summary>Closes the open inbound connections that the new snapshot's policies deny.</summary>
+    private void Reauthorize(MeshSnapshot snapshot)
+    {
+        foreach (var (session, (connection, request)) in _inbound)
+        {
+            if (!Authorize(session, snapshot, request))
+            {
+                connection.Abort(new ConnectionAbortedException($"denied by {session.DeniedBy} after a policy change"));
+            }
+        }
+    }
+
+    /// <summary>The outbound sidecar (or a service's address): route, destination, endpoint, circuit breaker, then the endpoint's inbound sidecar.</summary>
     private async Task<Upstream?> ConnectOutboundAsync(TcpSession session, ConnectionContext connection)
     {
         var snapshot = session.Snapshot;
         var listener = session.Listener;
-        var source = listener.Workload!;
+        // A service's own address has no calling workload: its callers are outside the mesh.
+        var source = listener.Workload ?? MeshTelemetry.Unknown;
         var service = listener.Destination!;
         session.Source = source;
         session.SourceIdentity = snapshot.CallerIdentities.GetValueOrDefault(listener.Name);
@@ -127,8 +188,8 @@ internal sealed class TcpProxy(
         }
 
         session.Route = route.Name;
-        if (route.PickDestination(random)?.Cluster is not { } cluster
-            || balancer.Pick(cluster, context: null, [], outliers.Available(source, cluster)) is not { } endpoint)
+        if (route.PickDestination(_random)?.Cluster is not { } cluster
+            || _balancer.Pick(cluster, context: null, [], _outliers.Available(source, cluster)) is not { } endpoint)
         {
             session.Flags |= ResponseFlags.NoHealthyUpstream;
             return null;
@@ -138,7 +199,7 @@ internal sealed class TcpProxy(
         session.UpstreamHost = endpoint.Address.Authority;
         session.DestinationWorkload = endpoint.Workload;
         // Never waits: a TCP connection over the limit is refused, not queued.
-        var place = await breakers.AdmitAsync(source, cluster, endpoint, CancellationToken.None);
+        var place = await _breakers.AdmitAsync(source, cluster, endpoint, CancellationToken.None);
         if (place is null)
         {
             // connectionPool.tcp.maxConnections: Envoy's TCP proxy closes the new connection (UO).
@@ -147,11 +208,11 @@ internal sealed class TcpProxy(
             return null;
         }
 
-        var lease = new Lease(place, load.Begin(endpoint));
-        var target = new UpstreamTarget(source, endpoint.Address, identities.ForCall(session.SourceIdentity, endpoint), cluster.ConnectionPool, place.Connected);
+        var lease = new Lease(place, _load.Begin(endpoint));
+        var target = new UpstreamTarget(source, endpoint.Address, _identities.ForCall(session.SourceIdentity, endpoint), cluster.ConnectionPool, place.Connected);
         var upstream = await ConnectAsync(session, target, lease);
         // A connect failure counts as a 5xx for outlier detection (Envoy's local-origin failures, not split by default).
-        outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
+        _outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
         return upstream;
     }
 
@@ -164,7 +225,7 @@ internal sealed class TcpProxy(
     {
         try
         {
-            var (socket, stream, closed) = await connector.ConnectAsync(target, UpstreamConnector.EndPointOf(target.Address), protocol: null, CancellationToken.None);
+            var (socket, stream, closed) = await _connector.ConnectAsync(target, UpstreamConnector.EndPointOf(target.Address), protocol: null, CancellationToken.None);
             session.MutualTls = target.MutualTls is not null;
             return new Upstream(socket, stream, closed, lease);
         }
