@@ -133,6 +133,24 @@ public static class BookinfoScenarios
                         Rules = [new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/bookinfo-productpage"] }] }],
                     },
                 ]),
+            ["cache-deny"] = new(
+                "Authorization on TCP: a DENY policy on redis-cache's port for details' identity; its open cache connections close, new ones are refused, and the page still loads (details answers without its cache).",
+                Rules(),
+                AuthorizationPolicies:
+                [
+                    new AuthorizationPolicy("redis-cache-deny-details", AuthorizationAction.Deny)
+                    {
+                        Selector = new Dictionary<string, string> { ["app"] = "redis-cache" },
+                        Rules =
+                        [
+                            new AuthorizationRule
+                            {
+                                From = [new AuthorizationSource { Principals = ["cluster.local/ns/default/sa/bookinfo-details"] }],
+                                To = [new AuthorizationOperation { Ports = ["6379"] }],
+                            },
+                        ],
+                    },
+                ]),
             ["broken-routes"] = new(
                 "What a mistake looks like: routes to a subset that does not exist, a regex that does not compile and weights that are all 0. The AppHost refuses to start and lists each problem.",
                 Rules(("reviews",

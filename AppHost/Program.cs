@@ -1,6 +1,6 @@
 // The sample app: Istio's bookinfo, written in C#, behind the LocalMesh emulator.
 //
-//   ingress (http://localhost:9080) ─► productpage ─┬─► details
+//   ingress (http://localhost:9080) ─► productpage ─┬─► details ─► redis-cache (RESP over TCP)
 //                                                    ├─► inventory v1 | v2 (gRPC: a call per page, a stream of updates)
 //                                                    └─► reviews v1 | v2 | v3 ─┬─► ratings (v2, v3)
 //                                                                               ├─► sentiment (a function, ?sentiment=true)
@@ -68,8 +68,20 @@ foreach (var path in meshConfig)
 var ratings = mesh.AddService("ratings")
     .WithWorkload(Workload<Projects.Ratings>("ratings-v1"), version: "v1", serviceAccount: "bookinfo-ratings");
 
+// A Redis-compatible cache in front of details, through TCP sidecars: Microsoft Garnet embedded in a
+// project locally (no Docker), redis:alpine on 6379 when exported.
+var cache = mesh.AddService("redis-cache")
+    .WithPort(6379)
+    .WithWorkload(
+        builder.AddProject<Projects.RedisCache>("redis-cache-v1")
+            .WithEndpoint(scheme: "tcp", name: "tcp", env: "REDIS_PORT", isProxied: false)
+            .WithKubernetesImage("redis:alpine", containerPort: 6379)
+            .WithKubernetesResources(cpuRequest: "50m", memoryRequest: "64Mi", memoryLimit: "128Mi"),
+        version: "v1",
+        serviceAccount: "bookinfo-redis-cache");
+
 var details = mesh.AddService("details")
-    .WithWorkload(Workload<Projects.Details>("details-v1"), version: "v1", serviceAccount: "bookinfo-details");
+    .WithWorkload(Workload<Projects.Details>("details-v1").WithReference(cache), version: "v1", serviceAccount: "bookinfo-details");
 
 // Functions scale to zero: each starts one instance with the app (Knative's initial-scale), which
 // stops after 6 s without traffic; the next call waits in the activator while one starts. With

@@ -38,12 +38,16 @@ internal static class KubernetesModelBuilder
             }
 
             var labels = workload.Labels;
+            // A stand-in for an image (WithKubernetesImage) exports as the image: its own port, none of the stand-in's environment.
+            var substitute = resource.Annotations.OfType<KubernetesImageAnnotation>().LastOrDefault();
             workloads.Add(new WorkloadSpec(workload.Name, workload.Service!, image)
             {
                 Labels = labels,
                 ServiceAccount = workload.ServiceAccount,
                 Replicas = workload.Replicas,
-                Environment = [.. await EnvironmentAsync(resource, injected, mesh, executionContext, warnings, cancellationToken)],
+                ContainerPort = substitute?.ContainerPort ?? WorkloadSpec.DefaultContainerPort,
+                Protocol = compiled.Config.Services.First(service => service.Name == workload.Service).Protocol,
+                Environment = substitute is null ? [.. await EnvironmentAsync(resource, injected, mesh, executionContext, warnings, cancellationToken)] : [],
                 ConfigByEnvironment = Overlays(resource),
                 Resources = resource.Annotations.OfType<KubernetesResourcesAnnotation>().LastOrDefault()?.Resources ?? ContainerResources.Default,
                 // ServiceDefaults' endpoints, for workloads with an HTTP health check.
@@ -125,6 +129,7 @@ internal static class KubernetesModelBuilder
 
     private static string? Image(IResource resource, MeshResource mesh) => resource switch
     {
+        _ when resource.Annotations.OfType<KubernetesImageAnnotation>().LastOrDefault() is { } substitute => substitute.Image,
         _ when resource.TryGetContainerImageName(out var image) => image,
         ProjectResource project => ProjectImage(project.GetProjectMetadata().ProjectPath, mesh),
         _ => null,
@@ -219,7 +224,8 @@ internal static class KubernetesModelBuilder
         var domain = $"{mesh.Namespace}.svc.cluster.local";
         return target switch
         {
-            MeshServiceResource service => $"http://{service.Name}.{domain}:{service.Port}",
+            // A service's URL in its port's scheme: tcp:// for a TCP service, as locally.
+            MeshServiceResource service => $"{service.Annotations.OfType<EndpointAnnotation>().Single().UriScheme}://{service.Name}.{domain}:{service.Port}",
             FunctionResource function => $"http://{function.Name}.{domain}",
             BrokerResource broker => $"http://broker-ingress.knative-eventing.svc.cluster.local/{mesh.Namespace}/{broker.Name}",
             _ when target == self => $"http://localhost:{WorkloadSpec.DefaultContainerPort}",

@@ -75,6 +75,11 @@ public sealed record GitOpsAnnotation(LocalMesh.Kubernetes.Export.GitOpsSource S
 /// <param name="Resources">The quantities.</param>
 public sealed record KubernetesResourcesAnnotation(LocalMesh.Kubernetes.Export.ContainerResources Resources) : IResourceAnnotation;
 
+/// <summary>The image a workload runs as in a cluster, in place of what runs locally, and the port it listens on there.</summary>
+/// <param name="Image">E.g. <c>redis:alpine</c>.</param>
+/// <param name="ContainerPort">E.g. 6379.</param>
+public sealed record KubernetesImageAnnotation(string Image, int ContainerPort) : IResourceAnnotation;
+
 /// <summary>An environment variable whose value depends on the environment (a kustomize overlay); locally the development value applies.</summary>
 /// <param name="Environment">The overlay, e.g. <c>production</c>.</param>
 /// <param name="Name">The variable.</param>

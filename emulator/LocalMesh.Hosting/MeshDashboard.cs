@@ -105,7 +105,7 @@ internal sealed class MeshDashboard(
                     // The service's address is for callers outside the mesh, not a page to open: shown, not a link.
                     Urls = [],
                     Properties = state.Properties.SetResourcePropertyRange(ServiceProperties(snapshot, service.Name)
-                        .Append(Shown("mesh.address", "Address (callers outside the mesh)", service.GetEndpoint(MeshServiceResource.EndpointName).Url, 10))),
+                        .Append(Shown("mesh.address", "Address (callers outside the mesh)", service.Endpoint.Url, 10))),
                 });
             }
 

@@ -52,6 +52,30 @@ public static class MeshKubernetesBuilderExtensions
     }
 
     /// <summary>
+    /// Runs <paramref name="image"/> in place of the workload in a cluster, listening on
+    /// <paramref name="containerPort"/>: a local stand-in (an embedded Redis-compatible server, say)
+    /// deploys as the real thing. The stand-in's environment is not exported; the image's own
+    /// configuration applies.
+    /// </summary>
+    /// <param name="builder">The workload.</param>
+    /// <param name="image">The image, e.g. <c>redis:alpine</c>.</param>
+    /// <param name="containerPort">The port the image listens on, e.g. 6379.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddProject&lt;Projects.RedisCache&gt;("redis-cache-v1").WithKubernetesImage("redis:alpine", 6379);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<T> WithKubernetesImage<T>(this IResourceBuilder<T> builder, string image, int containerPort)
+        where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(image);
+        ArgumentOutOfRangeException.ThrowIfLessThan(containerPort, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(containerPort, 65535);
+        return builder.WithAnnotation(new KubernetesImageAnnotation(image, containerPort), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
     /// Sets <paramref name="name"/> to <paramref name="value"/> in <paramref name="environment"/>: a
     /// ConfigMap in that kustomize overlay. Locally, the <c>development</c> value applies.
     /// </summary>

@@ -32,11 +32,14 @@ public sealed class MeshResource(string name) : Resource(name)
 public sealed class MeshServiceResource(string name, MeshResource mesh)
     : Resource(name), IMeshServiceResource
 {
-    /// <summary>The name of the service's only endpoint.</summary>
+    /// <summary>The name of the service's only endpoint, unless its workloads serve TCP (then <c>tcp</c>).</summary>
     public const string EndpointName = "http";
 
     /// <inheritdoc />
     public MeshResource Parent { get; } = mesh;
+
+    /// <summary>The service's only endpoint: <c>http</c>, or <c>tcp</c> when its workloads serve TCP.</summary>
+    public EndpointReference Endpoint => new(this, Annotations.OfType<EndpointAnnotation>().Single());
 
     /// <summary>The service port, as callers in a cluster address it (Kubernetes Service <c>port</c>).</summary>
     public int Port { get; set; } = LocalMesh.Emulator.Configuration.MeshServiceConfig.DefaultPort;

@@ -298,6 +298,10 @@ internal static class Page
             }
 
             html.Append("</dl>");
+            if (details.TryGetProperty("cache", out var cache))
+            {
+                html.Append($"<p id=\"details-cache\" class=\"served-by\">Details cache: {WebUtility.HtmlEncode(cache.GetString())}</p>");
+            }
         }
         else
         {

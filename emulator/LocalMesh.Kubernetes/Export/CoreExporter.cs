@@ -92,7 +92,7 @@ public static class CoreExporter
                                 Name = "app",
                                 Image = workload.Image,
                                 ImagePullPolicy = "IfNotPresent",
-                                Ports = [new V1ContainerPort { Name = "http", ContainerPort = workload.ContainerPort, Protocol = "TCP" }],
+                                Ports = [new V1ContainerPort { Name = ContainerPortName(workload.Protocol), ContainerPort = workload.ContainerPort, Protocol = "TCP" }],
                                 Env = Environment(workload.Environment),
                                 EnvFrom = hasConfig ? [new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = ConfigMapName(workload) } }] : null,
                                 Resources = Resources(workload.Resources),
@@ -121,7 +121,7 @@ public static class CoreExporter
             Ports =
             [
                 // Istio picks the protocol from appProtocol, or else from the port name's prefix.
-                new V1ServicePort { Name = PortName(protocol), AppProtocol = PortName(protocol), Port = port, TargetPort = "http", Protocol = "TCP" },
+                new V1ServicePort { Name = PortName(protocol), AppProtocol = PortName(protocol), Port = port, TargetPort = ContainerPortName(protocol), Protocol = "TCP" },
                 new V1ServicePort { Name = "http-envoy-prom", Port = EnvoyMetricsPort, TargetPort = EnvoyMetricsPort, Protocol = "TCP" },
             ],
         },
@@ -135,6 +135,9 @@ public static class CoreExporter
         ServiceProtocol.Tcp => "tcp",
         _ => "http",
     };
+
+    /// <summary>The name of a workload's container port, which its Service's port targets.</summary>
+    public static string ContainerPortName(ServiceProtocol protocol) => protocol == ServiceProtocol.Tcp ? "tcp" : "http";
 
     /// <summary>The ConfigMap a workload's per-environment values go in.</summary>
     public static string ConfigMapName(WorkloadSpec workload) => $"{workload.Name}-config";

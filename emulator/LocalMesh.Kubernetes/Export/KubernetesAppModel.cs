@@ -72,6 +72,9 @@ public sealed record WorkloadSpec(string Name, string Service, string Image)
     /// <summary>The port the application listens on in its container.</summary>
     public int ContainerPort { get; init; } = DefaultContainerPort;
 
+    /// <summary>What the port carries (its service's protocol): a TCP port is named <c>tcp</c>, others <c>http</c>.</summary>
+    public ServiceProtocol Protocol { get; init; } = ServiceProtocol.Http;
+
     /// <summary>Environment variables, service references already rewritten to cluster DNS names.</summary>
     public ImmutableArray<KeyValuePair<string, string>> Environment { get; init; } = [];
 
