@@ -125,10 +125,10 @@ internal static class ConfigurationFileRules
                 return service;
             }
 
-            if (imported.RoutesFrom?.Document is { } routes && !service.Http.IsDefaultOrEmpty)
+            if (imported.RoutesFrom?.Document is { } routes && !(service.Http.IsDefaultOrEmpty && service.Tcp.IsDefaultOrEmpty))
             {
                 findings.Add(new ConfigFinding(FindingSeverity.Error, routes.Location, routes.Object(meshNamespace), "spec.hosts",
-                    $"routes '{service.Name}', which the app model routes too (WithHttpRoute or WithWeightedRoute on '{service.Name}').",
+                    $"routes '{service.Name}', which the app model routes too (WithHttpRoute, WithWeightedRoute or WithTcpRoute on '{service.Name}').",
                     "keep the routes in one place: remove them from the C# model or from the file."));
             }
 
@@ -143,7 +143,7 @@ internal static class ConfigurationFileRules
             {
                 // Named as the file names them (a VirtualService for one host), so the export writes the team's objects.
                 VirtualService = imported.Routes is { } fileRoutes && imported.RoutesFrom is { } routesFrom
-                    ? new VirtualService(routesFrom.Spec.Hosts.Count == 1 ? routesFrom.Document.Name : service.Name) { Hosts = [service.Name], Http = fileRoutes }
+                    ? new VirtualService(routesFrom.Spec.Hosts.Count == 1 ? routesFrom.Document.Name : service.Name) { Hosts = [service.Name], Http = fileRoutes, Tcp = imported.TcpRoutes }
                     : service.VirtualService,
                 DestinationRule = imported.Policy is { } filePolicy ? filePolicy with { Name = imported.PolicyFrom!.Document.Name } : service.DestinationRule,
             };

@@ -19,6 +19,10 @@ public sealed record IngressRouteAnnotation(IMeshServiceResource Service) : IRes
 /// <param name="Route">The route.</param>
 public sealed record MeshHttpRouteAnnotation(LocalMesh.Emulator.Configuration.HttpRoute Route) : IResourceAnnotation;
 
+/// <summary>A TCP route of a mesh service (VirtualService <c>tcp[]</c>), in the order added.</summary>
+/// <param name="Route">The route.</param>
+public sealed record MeshTcpRouteAnnotation(LocalMesh.Emulator.Configuration.TcpRoute Route) : IResourceAnnotation;
+
 /// <summary>One subset of a mesh service's DestinationRule.</summary>
 /// <param name="Subset">The subset.</param>
 public sealed record MeshSubsetAnnotation(LocalMesh.Emulator.Configuration.Subset Subset) : IResourceAnnotation;

@@ -365,6 +365,7 @@ internal static class MeshModelCompiler
         {
             Port = service.Port,
             Http = [.. service.Annotations.OfType<MeshHttpRouteAnnotation>().Select(annotation => annotation.Route)],
+            Tcp = [.. service.Annotations.OfType<MeshTcpRouteAnnotation>().Select(annotation => annotation.Route)],
             DestinationRule = subsets.Count == 0 && policy is null ? null : new DestinationRule { Name = service.Name, Subsets = subsets, TrafficPolicy = policy },
         };
     }

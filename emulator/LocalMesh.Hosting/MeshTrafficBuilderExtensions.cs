@@ -91,6 +91,28 @@ public static class MeshTrafficBuilderExtensions
         return service.WithAnnotation(new MeshHttpRouteAnnotation(route), ResourceAnnotationMutationBehavior.Append);
     }
 
+    /// <summary>
+    /// Adds a TCP route (VirtualService <c>tcp[]</c>) for a service whose port is TCP: tried in the
+    /// order added for each new connection; the first whose match holds (port, the caller's labels)
+    /// sends the connection to one of its weighted destinations.
+    /// </summary>
+    /// <param name="service">The service the routes apply to (the VirtualService's host).</param>
+    /// <param name="route">The route.</param>
+    /// <example>
+    /// <code>
+    /// cache.WithTcpRoute(new TcpRoute
+    /// {
+    ///     Route = [new RouteDestination(new Destination("redis-cache", "v1"), 90), new RouteDestination(new Destination("redis-cache", "v2"), 10)],
+    /// });
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshServiceResource> WithTcpRoute(this IResourceBuilder<MeshServiceResource> service, TcpRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(route);
+        return service.WithAnnotation(new MeshTcpRouteAnnotation(route), ResourceAnnotationMutationBehavior.Append);
+    }
+
     /// <summary>Routes all of the service's traffic by weight over its subsets, e.g. 50/50 or 80/20.</summary>
     /// <param name="service">The service.</param>
     /// <param name="weights">Subset names and their relative weights.</param>

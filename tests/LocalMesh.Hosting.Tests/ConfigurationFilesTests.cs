@@ -62,6 +62,65 @@ public sealed class ConfigurationFilesTests : IDisposable
     }
 
     [Fact]
+    public void IstiosTcpEchoTrafficShiftingRoutesATcpServicesConnections()
+    {
+        // Istio's samples/tcp-echo: tcp-echo-all-v1.yaml's subsets and tcp-echo-20-v2.yaml's route, for the mesh's sidecars.
+        File.WriteAllText(Path.Combine(_folder.FullName, "tcp-echo.yaml"), """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: tcp-echo-destination
+            spec:
+              host: tcp-echo
+              subsets:
+              - name: v1
+                labels:
+                  version: v1
+              - name: v2
+                labels:
+                  version: v2
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: tcp-echo
+            spec:
+              hosts:
+              - tcp-echo
+              tcp:
+              - match:
+                - port: 9000
+                route:
+                - destination:
+                    host: tcp-echo
+                    port:
+                      number: 9000
+                    subset: v1
+                  weight: 80
+                - destination:
+                    host: tcp-echo
+                    port:
+                      number: 9000
+                    subset: v2
+                  weight: 20
+            """.ReplaceLineEndings("\n"));
+        var builder = DistributedApplication.CreateBuilder();
+        var mesh = builder.AddMesh("mesh").WithConfigurationFiles(_folder.FullName);
+        mesh.AddService("tcp-echo").WithPort(9000)
+            .WithWorkload(builder.AddExecutable("tcp-echo-v1", "tcp-echo", ".").WithEndpoint(scheme: "tcp", name: "tcp"), version: "v1")
+            .WithWorkload(builder.AddExecutable("tcp-echo-v2", "tcp-echo", ".").WithEndpoint(scheme: "tcp", name: "tcp"), version: "v2");
+
+        var compiled = Compile(builder, mesh);
+        var echo = compiled.Config.Services.Single(s => s.Name == "tcp-echo");
+
+        Assert.Equal(ServiceProtocol.Tcp, echo.Protocol);
+        var route = Assert.Single(echo.Tcp);
+        Assert.Equal(9000, Assert.Single(route.Match!).Port);
+        Assert.Equal([("v1", 80), ("v2", 20)], route.Route!.Select(d => (d.Destination.Subset!, d.Weight ?? 0)));
+        Assert.DoesNotContain(compiled.Warnings, warning => warning.Contains("tcp", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TheSameServiceRoutedInCSharpAndInAFileIsAnErrorNamingBothPlaces()
     {
         var (builder, mesh, reviews) = Reviews(SubsetsAndJason);
@@ -71,7 +130,7 @@ public sealed class ConfigurationFilesTests : IDisposable
 
         Assert.Equal(2, error.Errors.Count);
         Assert.Contains(error.Errors, e => e.Resource == $"{Path.Combine(_folder.FullName, "reviews.yaml")}:11:1 VirtualService default/reviews"
-            && e.Problem.Contains("which the app model routes too (WithHttpRoute or WithWeightedRoute on 'reviews')", StringComparison.Ordinal));
+            && e.Problem.Contains("which the app model routes too (WithHttpRoute, WithWeightedRoute or WithTcpRoute on 'reviews')", StringComparison.Ordinal));
         Assert.Contains(error.Errors, e => e.Resource.EndsWith("reviews.yaml:1:1 DestinationRule default/reviews", StringComparison.Ordinal)
             && e.Problem.Contains("WithSubset or WithTrafficPolicy", StringComparison.Ordinal));
     }

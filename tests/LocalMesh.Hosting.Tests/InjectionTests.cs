@@ -235,7 +235,7 @@ public sealed class InjectionTests
         Assert.Equal("http://127.0.0.1:41003", environment["services__apiservice__http__0"]);
         // Still the API's own endpoint, resolved by Aspire when the process starts.
         Assert.Equal(typeof(EndpointReference).FullName, environment["CACHE"]);
-        Assert.Contains("apiservice: endpoint 'cache' (tcp) is not carried by the mesh (its sidecars carry HTTP); references to it stay direct.", compiled.Warnings);
+        Assert.Contains("apiservice: endpoint 'cache' (tcp) is not carried by the mesh (a service has one port, and apiservice's is HTTP); references to it stay direct.", compiled.Warnings);
     }
 
     [Fact]

@@ -38,6 +38,12 @@ public sealed class RoundTripTests : IDisposable
             reviews.WithWorkload(builder.AddContainer($"reviews-{version}", "example/reviews", "1.0").WithReference(ratings), version, serviceAccount: "bookinfo-reviews");
         }
 
+        var cache = mesh.AddService("redis-cache").WithPort(6379);
+        foreach (var version in new[] { "v1", "v2" })
+        {
+            cache.WithWorkload(builder.AddContainer($"redis-cache-{version}", "redis", "alpine").WithEndpoint(targetPort: 6379, scheme: "tcp", name: "tcp"), version);
+        }
+
         var sentiment = mesh.AddFunction<FunctionProject>("sentiment").WithRevision(new Dictionary<string, string> { ["STRICT"] = "true" });
         var events = mesh.AddBroker("events");
         mesh.AddIngressGateway("ingress", port: 0).WithRoute(reviews);
@@ -46,6 +52,13 @@ public sealed class RoundTripTests : IDisposable
             return (builder, mesh);
         }
 
+        cache.WithSubset("v1").WithSubset("v2")
+            .WithTcpRoute(new TcpRoute
+            {
+                Match = [new L4MatchAttributes { Port = 6379, SourceLabels = new Dictionary<string, string> { ["version"] = "v2" } }],
+                Route = [new RouteDestination(new Destination("redis-cache", "v2"))],
+            })
+            .WithTcpRoute(new TcpRoute { Route = [new RouteDestination(new Destination("redis-cache", "v1"), 90), new RouteDestination(new Destination("redis-cache", "v2"), 10)] });
         reviews.WithSubset("v1", trafficPolicy: new TrafficPolicy
             {
                 LoadBalancer = new LoadBalancerSettings { ConsistentHash = new ConsistentHash { HttpCookie = new HttpCookie("session", "/", TimeSpan.FromMinutes(5)) } },

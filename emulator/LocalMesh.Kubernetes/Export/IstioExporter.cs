@@ -17,13 +17,18 @@ public static class IstioExporter
 
     /// <summary>A VirtualService for <paramref name="service"/>, or none when it has no routes (Istio's default routing).</summary>
     public static IstioVirtualService? VirtualService(KubernetesAppModel model, MeshServiceConfig service) =>
-        service.Http.IsDefaultOrEmpty
+        service.Http.IsDefaultOrEmpty && service.Tcp.IsDefaultOrEmpty
             ? null
             : new IstioVirtualService
             {
                 // Named as its file names it, so the cluster gets the team's object, not a second one.
                 Metadata = CoreExporter.Meta(model, service.VirtualService?.Name ?? service.Name),
-                Spec = new VirtualServiceSpec { Hosts = [service.Name], Http = [.. service.Http.Select(Route)] },
+                Spec = new VirtualServiceSpec
+                {
+                    Hosts = [service.Name],
+                    Http = [.. service.Http.Select(Route)],
+                    Tcp = service.Tcp.IsDefaultOrEmpty ? null : [.. service.Tcp.Select(Route)],
+                },
             };
 
     /// <summary>
@@ -283,6 +288,21 @@ public static class IstioExporter
         // Presence only: Istio's empty matcher.
         _ => new IstioStringMatch(),
     };
+
+    private static IstioTcpRoute Route(TcpRoute route)
+    {
+        var destinations = route.Route ?? [];
+        var percentages = Percentages([.. destinations.Select(destination => destination.Weight)]);
+        return new IstioTcpRoute
+        {
+            Match = route.Match?.Select(match => new IstioL4Match { Port = match.Port, SourceLabels = match.SourceLabels?.ToDictionary() }).ToList(),
+            Route = destinations.Count == 0 ? null : [.. destinations.Select((destination, index) => new IstioRouteDestination
+            {
+                Destination = Destination(destination.Destination),
+                Weight = percentages[index],
+            })],
+        };
+    }
 
     private static IstioDestination Destination(Destination destination) => new()
     {

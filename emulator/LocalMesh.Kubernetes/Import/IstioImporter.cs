@@ -15,13 +15,16 @@ public sealed record ImportedServiceRules(
     DestinationRule? Policy,
     LoadedObject<DestinationRuleSpec>? PolicyFrom)
 {
+    /// <summary>The file's <c>tcp</c> routes for the service, in order.</summary>
+    public ImmutableArray<TcpRoute> TcpRoutes { get; init; } = [];
+
     /// <summary>
     /// Where a field the emulator's validator names (<c>http[0].route[0].weight</c>,
     /// <c>subsets[1].trafficPolicy</c>) came from, when it came from a file.
     /// </summary>
     public (SourceLocation Location, ConfigDocument Document)? Source(string field)
     {
-        if (field.StartsWith("http", StringComparison.Ordinal) && RoutesFrom is { } routes)
+        if ((field.StartsWith("http", StringComparison.Ordinal) || field.StartsWith("tcp", StringComparison.Ordinal)) && RoutesFrom is { } routes)
         {
             return (routes.At($"spec.{field}"), routes.Document);
         }
@@ -77,6 +80,7 @@ public static class IstioImporter
             }
 
             var routes = spec.Http.Select((route, index) => reader.Route(route, $"spec.http[{index}]", objectNamespace, meshNamespace, workloads.Keys)).ToImmutableArray();
+            var tcpRoutes = (spec.Tcp ?? []).Select((route, index) => reader.Route(route, $"spec.tcp[{index}]", objectNamespace, meshNamespace, workloads.Keys)).ToImmutableArray();
             for (var index = 0; index < spec.Hosts.Count; index++)
             {
                 var host = spec.Hosts[index];
@@ -94,7 +98,7 @@ public static class IstioImporter
                     continue;
                 }
 
-                rules[service] = current with { Routes = routes, RoutesFrom = loaded };
+                rules[service] = current with { Routes = routes, TcpRoutes = tcpRoutes, RoutesFrom = loaded };
             }
         }
 
@@ -400,6 +404,13 @@ public static class IstioImporter
                     return MutualTlsMode.Unset;
             }
         }
+
+        public TcpRoute Route(IstioTcpRoute route, string field, string objectNamespace, string meshNamespace, IEnumerable<string> services) => new()
+        {
+            Match = route.Match?.Select(match => new L4MatchAttributes { Port = match.Port, SourceLabels = match.SourceLabels?.ToImmutableDictionary() }).ToList(),
+            Route = route.Route?.Select((destination, index) => new RouteDestination(
+                Destination(destination.Destination, $"{field}.route[{index}].destination", objectNamespace, meshNamespace, services), destination.Weight)).ToList(),
+        };
 
         public HttpRoute Route(IstioHttpRoute route, string field, string objectNamespace, string meshNamespace, IEnumerable<string> services) => new()
         {

@@ -23,6 +23,7 @@ public static class MeshConfigValidator
             var report = Report(service.Name);
             DestinationRuleValidator.Validate(service, report);
             VirtualServiceValidator.Validate(service.Http, services, report);
+            VirtualServiceValidator.ValidateTcp(service, services, report);
         }
 
         foreach (var gateway in config.Gateways)

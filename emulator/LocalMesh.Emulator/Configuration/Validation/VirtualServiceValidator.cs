@@ -23,6 +23,30 @@ internal static class VirtualServiceValidator
         }
     }
 
+    /// <summary>
+    /// A service's TCP routes: matches and weighted destinations as for HTTP. Routes of the other
+    /// kind than the port's protocol are never used, as Istio applies <c>http</c> routes to HTTP
+    /// ports and <c>tcp</c> routes to TCP ones.
+    /// </summary>
+    public static void ValidateTcp(MeshServiceConfig service, Dictionary<string, MeshServiceConfig> services, ConfigReport report)
+    {
+        var tcp = service.Protocol == ServiceProtocol.Tcp;
+        if (!tcp && !service.Tcp.IsDefaultOrEmpty)
+        {
+            report.Warning("tcp", $"is not used: {service.Name}'s port speaks {service.Protocol}, so its http routes apply.", "remove the tcp routes, or route with http routes.");
+        }
+        else if (tcp && !service.Http.IsDefaultOrEmpty)
+        {
+            report.Warning("http", $"is not used: {service.Name}'s port speaks TCP, so only tcp routes apply to its connections.", "route with tcp routes (port, sourceLabels, weighted destinations).");
+        }
+
+        for (var index = 0; index < service.Tcp.Length; index++)
+        {
+            // Validated as the HTTP route with the same matches and destinations, under the tcp route's field names.
+            ValidateRoute(service.Tcp[index].AsHttpRoute(index), $"tcp[{index}]", services, report);
+        }
+    }
+
     private static void ValidateRoute(HttpRoute route, string field, Dictionary<string, MeshServiceConfig> services, ConfigReport report)
     {
         var matches = route.Match ?? [];
