@@ -145,6 +145,7 @@ public sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton<CircuitBreakers>();
         builder.Services.AddSingleton<OutlierDetector>();
         builder.Services.AddSingleton<RouterStage>();
+        builder.Services.AddSingleton<BrokerStage>();
         builder.Services.AddSingleton(new EventBroker(state, options.TimeProvider, options.LoggerFactory));
         builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
 

@@ -16,8 +16,7 @@ internal sealed class AuthorizationStage(RequestDelegate next)
     public Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
-        if (request.Listener.Kind != ListenerKind.Inbound
-            || request.Snapshot.InboundSecurity[request.Listener.Name] is not { Policies.Length: > 0 } security)
+        if (request.Snapshot.InboundSecurity[request.Listener.Name] is not { Policies.Length: > 0 } security)
         {
             return next(context);
         }

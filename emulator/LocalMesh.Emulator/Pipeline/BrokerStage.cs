@@ -1,4 +1,3 @@
-using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Eventing;
 using Microsoft.AspNetCore.Http;
 
@@ -7,19 +6,13 @@ namespace LocalMesh.Emulator.Pipeline;
 /// <summary>
 /// A broker's ingress (Knative's broker-ingress): a POSTed CloudEvent in either content mode is
 /// answered 202 and handed to the broker's triggers; anything else is refused with the reason.
-/// Other listeners pass through.
+/// The last stage of a broker's listener.
 /// </summary>
-internal sealed class BrokerStage(RequestDelegate next, EventBroker broker)
+internal sealed class BrokerStage(EventBroker broker)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
-        if (request.Listener.Kind != ListenerKind.Broker)
-        {
-            await next(context);
-            return;
-        }
-
         var name = request.Listener.Workload!;
         request.DestinationService = name;
         if (!HttpMethods.IsPost(context.Request.Method))

@@ -5,24 +5,41 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LocalMesh.Emulator.Pipeline;
 
-/// <summary>The order of the stages every request goes through. This is the only place it is written.</summary>
+/// <summary>
+/// The chain of stages each kind of listener runs, as Envoy gives each listener its own filter
+/// chain. This is the only place the stages and their order are written; a stage does not ask
+/// which listener it is in. (A TCP service port's listeners run the TCP proxy instead, before any
+/// HTTP: see <see cref="Tcp.TcpProxy"/>.)
+/// </summary>
 internal static class MeshPipeline
 {
-    private static bool IsIngress(HttpContext context) => MeshRequest.Get(context).Listener.Kind == ListenerKind.Ingress;
-
     public static void Build(IApplicationBuilder app)
     {
         app.UseMiddleware<ListenerStage>();   // which listener, which snapshot, who is calling
         app.UseMiddleware<RequestIdStage>();  // x-request-id
-        app.UseMiddleware<TelemetryStage>();  // span and istio_requests_total
+        app.UseMiddleware<TelemetryStage>();  // span, istio_requests_total, access log
         app.UseMiddleware<BodyLimitStage>();  // 413 for a declared body over the listener's limit
-        app.UseWhen(IsIngress, ingress => ingress.UseMiddleware<StartingStage>()); // 503 until every workload was ready once
-        app.UseMiddleware<BrokerStage>();     // a broker's ingress takes CloudEvents here
-        app.UseMiddleware<AuthorizationStage>(); // inbound: AuthorizationPolicy (RBAC)
+        var router = app.ApplicationServices.GetRequiredService<RouterStage>();
+
+        // An inbound sidecar: its workload's authorization policies, then its application.
+        app.MapWhen(Is(ListenerKind.Inbound), inbound =>
+        {
+            inbound.UseMiddleware<AuthorizationStage>(); // AuthorizationPolicy (RBAC) on the peer's proven identity
+            inbound.UseMiddleware<InboundStage>();       // the application behind the sidecar, x-forwarded-client-cert
+            inbound.Run(router.SendToApplicationAsync);  // to the application (through the activator for a function)
+        });
+
+        // A broker's ingress: CloudEvents in; its deliveries leave through the broker's outbound sidecars.
+        var brokerIngress = app.ApplicationServices.GetRequiredService<BrokerStage>();
+        app.MapWhen(Is(ListenerKind.Broker), broker => broker.Run(brokerIngress.InvokeAsync));
+
+        // An outbound sidecar, a service's address and the ingress gateway: Envoy's router for a destination service.
+        app.UseWhen(Is(ListenerKind.Ingress), ingress => ingress.UseMiddleware<StartingStage>()); // 503 until every workload was ready once
         app.UseMiddleware<RoutingStage>();    // route match, redirect, rewrite, headers, weighted destination
         app.UseMiddleware<FaultStage>();      // delay, then abort
         app.UseMiddleware<MirrorStage>();     // a copy to the mirror
-        var router = app.ApplicationServices.GetRequiredService<RouterStage>();
         app.Run(router.InvokeAsync);          // load balancing, timeout, retries, forwarding
     }
+
+    private static Func<HttpContext, bool> Is(ListenerKind kind) => context => MeshRequest.Get(context).Listener.Kind == kind;
 }

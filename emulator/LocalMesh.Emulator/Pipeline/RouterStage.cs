@@ -23,15 +23,10 @@ internal sealed class RouterStage(
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
 
+    /// <summary>An outbound sidecar's (or the gateway's) last stage: to the route's chosen cluster.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
-        if (request.Listener.Kind == ListenerKind.Inbound)
-        {
-            await SendToApplicationAsync(context, request);
-            return;
-        }
-
         var route = request.Route!;
         var cluster = request.Cluster!;
         if (!cluster.IsHttp2 && Responses.IsGrpc(context.Request))
@@ -155,6 +150,9 @@ internal sealed class RouterStage(
 
         return route.Timeout;
     }
+
+    /// <summary>An inbound sidecar's last stage: to its application, or a function's instance through the activator.</summary>
+    public Task SendToApplicationAsync(HttpContext context) => SendToApplicationAsync(context, MeshRequest.Get(context));
 
     private async Task SendToApplicationAsync(HttpContext context, MeshRequest request)
     {

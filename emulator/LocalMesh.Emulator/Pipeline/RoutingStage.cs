@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Http;
 namespace LocalMesh.Emulator.Pipeline;
 
 /// <summary>
-/// Decides where a request goes. Inbound: the application behind the sidecar. Everything else:
-/// the destination service's first matching route (404 NR when none), its redirect, rewrite and
-/// header changes, and one of its weighted destinations.
+/// Decides where a request to a destination service goes (outbound sidecars, service addresses,
+/// the ingress gateway): the service's first matching route (404 NR when none), its redirect,
+/// rewrite and header changes, and one of its weighted destinations.
 /// </summary>
 internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
 {
@@ -15,25 +15,6 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
     {
         var request = MeshRequest.Get(context);
         var listener = request.Listener;
-        if (listener.Kind == ListenerKind.Inbound)
-        {
-            var workload = request.Snapshot.Workloads[listener.Workload!];
-            request.DestinationService = workload.Service;
-            // A function's instances come and go: the activator picks one in the router stage.
-            if (workload.Scaling is null)
-            {
-                if (!request.Snapshot.Applications.TryGetValue(listener.Name, out var application))
-                {
-                    return Responses.NoHealthyUpstream(context, request);
-                }
-
-                request.Application = application;
-            }
-
-            ForwardClientCertificate(context.Request.Headers, request);
-            return next(context);
-        }
-
         request.DestinationService = listener.Destination;
         // An ingress gateway that Gateways select serves what their VirtualServices route for the request's host, and nothing else.
         var table = request.Snapshot.GatewayRoutes.TryGetValue(listener.Name, out var gateway) ? gateway.For(context.Request.Host.Host)
@@ -73,22 +54,6 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         Apply(destination.Destination.Headers, context);
         return next(context);
     }
-
-    /// <summary>
-    /// The application learns its caller from <c>x-forwarded-client-cert</c>, set only from the
-    /// verified peer certificate; whatever a caller sent under that name is dropped.
-    /// </summary>
-    private static void ForwardClientCertificate(IHeaderDictionary headers, MeshRequest request)
-    {
-        headers.Remove(ClientCertificateHeader);
-        if (request.SourceIdentity is { } peer)
-        {
-            var server = request.Snapshot.InboundSecurity[request.Listener.Name].SpiffeId;
-            headers[ClientCertificateHeader] = $"By={server};URI={peer}";
-        }
-    }
-
-    public const string ClientCertificateHeader = "x-forwarded-client-cert";
 
     /// <summary>A prefix match's prefix is replaced; otherwise the whole path is.</summary>
     private static void Rewrite(HttpRequest request, HttpRewrite rewrite, RouteMatcher matcher)
