@@ -2,7 +2,7 @@
 //
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
-// Areas: path, routing, yaml, callercheck, coldstart, memory, startup (all when none is named, in this order:
+// Areas: path, protocols, routing, yaml, callercheck, coldstart, memory, startup (all when none is named, in this order:
 // the AppHost runs last, as their workloads take a while to wind down); and soak [minutes], only when
 // named: the mesh under load for 30 minutes (or the minutes given) while faults come and go.
 using LocalMesh.Bench;
@@ -11,6 +11,14 @@ if (args is ["backend", var port])
 {
     // The request-path benchmark's application, in a process of its own.
     await RequestPathBenchmark.Backend.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args is ["grpcbackend", var grpcPort, var webSocketPort])
+{
+    // The protocols benchmark's gRPC and WebSocket backend, in a process of its own.
+    await ProtocolsBenchmark.GrpcBackend.ServeAsync(
+        int.Parse(grpcPort, System.Globalization.CultureInfo.InvariantCulture), int.Parse(webSocketPort, System.Globalization.CultureInfo.InvariantCulture));
     return;
 }
 
@@ -35,7 +43,7 @@ if (args is ["soak", .. var minutes])
     return;
 }
 
-string[] areas = args.Length == 0 ? ["path", "routing", "yaml", "callercheck", "coldstart", "memory", "startup"] : args;
+string[] areas = args.Length == 0 ? ["path", "protocols", "routing", "yaml", "callercheck", "coldstart", "memory", "startup"] : args;
 var rows = new List<Row>();
 foreach (var area in areas)
 {
@@ -43,13 +51,14 @@ foreach (var area in areas)
     rows.AddRange(area switch
     {
         "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
+        "protocols" => await ProtocolsBenchmark.RunAsync(),
         "routing" => RouteMatchingBenchmark.Run(),
         "yaml" => await ConfigurationFilesBenchmark.RunAsync(rounds: 5),
         "callercheck" => await CallerCheckBenchmark.RunAsync(connections: 500),
         "memory" => await AppHostBenchmark.MemoryAsync(),
         "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
         "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, routing, yaml, callercheck, coldstart, memory, startup."),
+        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, protocols, routing, yaml, callercheck, coldstart, memory, startup."),
     });
 }
 

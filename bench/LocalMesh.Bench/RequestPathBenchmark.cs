@@ -233,7 +233,7 @@ internal static partial class RequestPathBenchmark
                 kestrel.Listen(IPAddress.Loopback, second);
             });
             var app = builder.Build();
-            var clients = new UpstreamClients(new PeerRegistry(), TimeProvider.System);
+            var clients = new UpstreamClients(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
             var next = new Uri($"http://127.0.0.1:{second}/");
             app.Run(async context =>
             {

@@ -135,20 +135,7 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
                 return;
             }
 
-            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-            try
-            {
-                int read;
-                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                    await stream.FlushAsync(cancellationToken);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            await StreamCopy.CopyAsync(source, stream, cancellationToken);
         }
 
         protected override bool TryComputeLength(out long length)
@@ -175,21 +162,7 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
 
             await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
             {
-                var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-                try
-                {
-                    int read;
-                    while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
-                    {
-                        await outgoing.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                        // Each message of a server stream reaches the caller as it comes.
-                        await outgoing.Body.FlushAsync(cancellationToken);
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                await StreamCopy.CopyAsync(body, outgoing.Body, cancellationToken);
             }
 
             if (response.TrailingHeaders.Any() && context.Features.Get<IHttpResponseTrailersFeature>() is { } trailers)
@@ -270,6 +243,44 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
             }
 
             base.Dispose(disposing);
+        }
+    }
+}
+
+/// <summary>
+/// Copies a stream as it arrives: each piece is written on at once and flushed when nothing more
+/// is ready to read, so a stream of messages is never held back and a small body whose end has
+/// already arrived goes out with its end (a unary gRPC reply with its trailers, in one write).
+/// </summary>
+internal static class StreamCopy
+{
+    private const int BufferLength = 16 * 1024;
+
+    public static async Task CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
+        var next = ArrayPool<byte>.Shared.Rent(BufferLength);
+        try
+        {
+            var read = await source.ReadAsync(buffer, cancellationToken);
+            while (read > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                var reading = source.ReadAsync(next, cancellationToken);
+                if (!reading.IsCompleted)
+                {
+                    // Nothing more yet: what was written must not wait for it.
+                    await destination.FlushAsync(cancellationToken);
+                }
+
+                read = await reading;
+                (buffer, next) = (next, buffer);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(next);
         }
     }
 }

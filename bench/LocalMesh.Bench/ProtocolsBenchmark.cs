@@ -1,0 +1,319 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.RegularExpressions;
+using LocalMesh.Emulator;
+using LocalMesh.Emulator.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.Bench;
+
+/// <summary>
+/// The protocols beside HTTP/1.1, each side by side in one run: gRPC unary calls with h2load
+/// (direct to a gRPC backend, through the mesh in plaintext and with mutual TLS), TCP with
+/// redis-benchmark against the sample's cache (Garnet) direct and through the mesh's TCP sidecars,
+/// and WebSocket echo round trips direct and through the mesh.
+/// </summary>
+internal static partial class ProtocolsBenchmark
+{
+    private const string Area = "Protocols";
+    private const string GrpcPath = "/bench.Echo/Unary";
+
+    public static async Task<IReadOnlyList<Row>> RunAsync()
+    {
+        Tools.Require("h2load", "redis-benchmark");
+        using var backend = GrpcBackend.Start();
+        var rows = new List<Row>();
+        rows.AddRange(await GrpcAsync(backend.Grpc));
+        rows.AddRange(await WebSocketAsync(backend.WebSocket));
+        rows.AddRange(await TcpAsync());
+        return rows;
+    }
+
+    private static async Task<IEnumerable<Row>> GrpcAsync(Uri backend)
+    {
+        await using var plaintext = await StartMeshAsync(ServiceProtocol.Grpc, MutualTlsMode.Disable, backend);
+        await using var mutualTls = await StartMeshAsync(ServiceProtocol.Grpc, MutualTlsMode.Strict, backend);
+        var request = Path.GetTempFileName();
+        try
+        {
+            // One gRPC message (a 5-byte prefix, then a 32-byte payload), as h2load's request body.
+            var frame = new byte[5 + 32];
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), 32);
+            await File.WriteAllBytesAsync(request, frame);
+            var targets = new (string Name, Uri Address)[]
+            {
+                ("direct", backend),
+                ("mesh, plaintext", plaintext.Addresses[CallerListener]),
+                ("mesh, mTLS", mutualTls.Addresses[CallerListener]),
+            };
+            var load = new Dictionary<string, H2Load.Result>();
+            var single = new Dictionary<string, H2Load.Result>();
+            foreach (var (name, address) in targets)
+            {
+                Console.Error.WriteLine($"  gRPC: {name}…");
+                await H2Load.RunAsync(address, request, requests: 5_000, clients: 8, streams: 10); // warm-up
+                load[name] = await H2Load.RunAsync(address, request, requests: 100_000, clients: 8, streams: 10);
+                single[name] = await H2Load.RunAsync(address, request, requests: 5_000, clients: 1, streams: 1);
+            }
+
+            var rows = targets.SelectMany(target => new Row[]
+            {
+                new(Area, $"gRPC unary, {target.Name}: throughput (8 connections × 10 streams)", Row.Format(load[target.Name].RequestsPerSecond, "calls/s")),
+                new(Area, $"gRPC unary, {target.Name}: p50 latency, one call at a time", Row.Format(single[target.Name].P50, "ms")),
+            }).ToList();
+            rows.Add(Row.AtLeast(Area, "gRPC throughput through the mesh (plaintext) ÷ direct", load["mesh, plaintext"].RequestsPerSecond / load["direct"].RequestsPerSecond, 0.5, "×"));
+            rows.Add(Row.AtLeast(Area, "gRPC throughput through the mesh (mTLS) ÷ direct", load["mesh, mTLS"].RequestsPerSecond / load["direct"].RequestsPerSecond, 0.5, "×"));
+            rows.Add(Row.AtMost(Area, "gRPC call's added p50 latency (mesh, mTLS)", single["mesh, mTLS"].P50 - single["direct"].P50, 1, "ms"));
+            return rows;
+        }
+        finally
+        {
+            File.Delete(request);
+        }
+    }
+
+    private static async Task<IEnumerable<Row>> WebSocketAsync(Uri backend)
+    {
+        await using var mesh = await StartMeshAsync(ServiceProtocol.Http, MutualTlsMode.Strict, backend);
+        var rows = new List<Row>();
+        var p50 = new Dictionary<string, double>();
+        foreach (var (name, address) in new[] { ("direct", backend), ("mesh, mTLS", mesh.Addresses[CallerListener]) })
+        {
+            Console.Error.WriteLine($"  WebSocket: {name}…");
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(new UriBuilder(address) { Scheme = "ws", Path = "/echo" }.Uri, CancellationToken.None);
+            var message = new byte[64];
+            var buffer = new byte[64];
+            var times = new List<double>();
+            for (var i = 0; i < 6_000; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await socket.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                await socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (i >= 1_000)
+                {
+                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds); // after 1,000 to warm up
+                }
+            }
+
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+            p50[name] = Percentiles.Median(times);
+            rows.Add(new Row(Area, $"WebSocket echo, {name}: round trip p50 / p99 of 5,000 (64 bytes)", $"{Row.Format(p50[name], "ms")} / {Row.Format(Percentiles.Of(times, 99), "ms")}"));
+        }
+
+        rows.Add(new Row(Area, "WebSocket round trip's added p50 (mesh, mTLS)", Row.Format(p50["mesh, mTLS"] - p50["direct"], "ms")));
+        return rows;
+    }
+
+    private static async Task<IEnumerable<Row>> TcpAsync()
+    {
+        using var cache = Cache.Start();
+        await using var mesh = await StartMeshAsync(ServiceProtocol.Tcp, MutualTlsMode.Strict, cache.Address);
+        var rows = new List<Row>();
+        var throughput = new Dictionary<string, double>();
+        foreach (var (name, port) in new[] { ("direct", cache.Address.Port), ("mesh, mTLS", mesh.Addresses[CallerListener].Port) })
+        {
+            Console.Error.WriteLine($"  TCP: {name}…");
+            await RedisBenchmark.RunAsync(port, requests: 20_000); // warm-up
+            var (get, set, p50) = await RedisBenchmark.RunAsync(port, requests: 200_000);
+            throughput[name] = (get + set) / 2;
+            rows.Add(new Row(Area, $"TCP (redis-benchmark GET/SET, 32 connections), {name}: throughput", $"{Row.Format(get, "GET/s")} / {Row.Format(set, "SET/s")}"));
+            rows.Add(new Row(Area, $"TCP (redis-benchmark), {name}: GET p50 latency", Row.Format(p50, "ms")));
+        }
+
+        rows.Add(Row.AtLeast(Area, "TCP throughput through the mesh (mTLS) ÷ direct", throughput["mesh, mTLS"] / throughput["direct"], 0.7, "×"));
+        return rows;
+    }
+
+    private const string CallerListener = "outbound|caller-v1|backend";
+
+    /// <summary>A caller's outbound sidecar and the backend's inbound one, the backend's port speaking <paramref name="protocol"/>.</summary>
+    private static async Task<MeshServer> StartMeshAsync(ServiceProtocol protocol, MutualTlsMode mode, Uri backend)
+    {
+        var server = await MeshServer.StartAsync(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("caller"), new MeshServiceConfig("backend") { Protocol = protocol }],
+            Workloads =
+            [
+                new WorkloadConfig("caller-v1", "caller", ImmutableDictionary<string, string>.Empty.Add("app", "caller"), "caller-v1", 0),
+                new WorkloadConfig("backend-v1", "backend", ImmutableDictionary<string, string>.Empty.Add("app", "backend"), "backend-v1", 1),
+            ],
+            Listeners = [ListenerConfig.Inbound("backend-v1", 0), ListenerConfig.Outbound("caller-v1", "backend")],
+            PeerAuthentications = [new PeerAuthentication("default", mode)],
+        });
+        server.State.SetApplication("backend-v1", 0, backend);
+        return server;
+    }
+
+    /// <summary>h2load with a gRPC request body; the p50 from its per-request log.</summary>
+    private static partial class H2Load
+    {
+        public sealed record Result(double RequestsPerSecond, double P50);
+
+        public static async Task<Result> RunAsync(Uri address, string body, int requests, int clients, int streams)
+        {
+            var log = Path.GetTempFileName();
+            try
+            {
+                var output = await Tools.RunAsync("h2load", "-n", requests.ToString(CultureInfo.InvariantCulture), "-c", clients.ToString(CultureInfo.InvariantCulture),
+                    "-m", streams.ToString(CultureInfo.InvariantCulture), "-t", "1", "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers",
+                    "--log-file", log, new Uri(address, GrpcPath).ToString());
+                if (Succeeded().Match(output) is not { Success: true } succeeded || int.Parse(succeeded.Groups[1].Value, CultureInfo.InvariantCulture) != requests
+                    || Throughput().Match(output) is not { Success: true } throughput)
+                {
+                    throw new InvalidOperationException($"h2load against {address} did not complete every call:\n{output}");
+                }
+
+                // Each line: start time, status, duration in microseconds.
+                var durations = (await File.ReadAllLinesAsync(log))
+                    .Select(line => line.Split('\t'))
+                    .Where(fields => fields.Length >= 3)
+                    .Select(fields => double.Parse(fields[2], CultureInfo.InvariantCulture) / 1000)
+                    .ToList();
+                return new Result(double.Parse(throughput.Groups[1].Value, CultureInfo.InvariantCulture), Percentiles.Median(durations));
+            }
+            finally
+            {
+                File.Delete(log);
+            }
+        }
+
+        [GeneratedRegex(@"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded")]
+        private static partial Regex Succeeded();
+
+        [GeneratedRegex(@"finished in [\d.]+\w+, ([\d.]+) req/s")]
+        private static partial Regex Throughput();
+    }
+
+    /// <summary>redis-benchmark's GET and SET at 32 connections.</summary>
+    private static partial class RedisBenchmark
+    {
+        public static async Task<(double Get, double Set, double GetP50)> RunAsync(int port, int requests)
+        {
+            var output = await Tools.RunAsync("redis-benchmark", "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture),
+                "-t", "set,get", "-n", requests.ToString(CultureInfo.InvariantCulture), "-c", "32", "-q");
+            var set = Line().Matches(output).FirstOrDefault(match => match.Groups[1].Value == "SET");
+            var get = Line().Matches(output).FirstOrDefault(match => match.Groups[1].Value == "GET");
+            if (set is null || get is null)
+            {
+                throw new InvalidOperationException($"redis-benchmark against port {port} gave no result:\n{output}");
+            }
+
+            return (Parse(get.Groups[2]), Parse(set.Groups[2]), Parse(get.Groups[3]));
+
+            static double Parse(Group group) => double.Parse(group.Value, CultureInfo.InvariantCulture);
+        }
+
+        [GeneratedRegex(@"(SET|GET): ([\d.]+) requests per second, p50=([\d.]+) msec")]
+        private static partial Regex Line();
+    }
+
+    /// <summary>The gRPC and WebSocket backend, in a process of its own.</summary>
+    internal sealed class GrpcBackend : IDisposable
+    {
+        private readonly Process _process;
+
+        private GrpcBackend(Process process, Uri grpc, Uri webSocket) => (_process, Grpc, WebSocket) = (process, grpc, webSocket);
+
+        /// <summary>The gRPC port (HTTP/2 only, as gRPC services serve in plaintext).</summary>
+        public Uri Grpc { get; }
+
+        /// <summary>The WebSocket port (HTTP/1.1).</summary>
+        public Uri WebSocket { get; }
+
+        public static GrpcBackend Start()
+        {
+            var (grpc, webSocket) = (Tools.FreePort(), Tools.FreePort());
+            var process = Process.Start(new ProcessStartInfo(Environment.ProcessPath!,
+                ["grpcbackend", grpc.ToString(CultureInfo.InvariantCulture), webSocket.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+            Tools.WaitForPort(grpc);
+            Tools.WaitForPort(webSocket);
+            return new GrpcBackend(process, new Uri($"http://127.0.0.1:{grpc}/"), new Uri($"http://127.0.0.1:{webSocket}/"));
+        }
+
+        /// <summary>
+        /// A gRPC unary method answered as Grpc.AspNetCore answers (a message, then
+        /// <c>grpc-status: 0</c> in the trailers) over HTTP/2 with prior knowledge, and a WebSocket
+        /// echo over HTTP/1.1.
+        /// </summary>
+        public static async Task ServeAsync(int grpcPort, int webSocketPort)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Listen(IPAddress.Loopback, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Loopback, webSocketPort, listen => listen.Protocols = HttpProtocols.Http1);
+            });
+            var app = builder.Build();
+            app.UseWebSockets();
+            var reply = new byte[5 + 32];
+            BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(1), 32);
+            app.MapPost(GrpcPath, async context =>
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null);
+                context.Response.ContentType = "application/grpc";
+                await context.Response.Body.WriteAsync(reply);
+                context.Response.AppendTrailer("grpc-status", "0");
+            });
+            app.Map("/echo", async context =>
+            {
+                using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                var buffer = new byte[1024];
+                while (true)
+                {
+                    var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                    if (received.MessageType == WebSocketMessageType.Close)
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                        return;
+                    }
+
+                    await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted);
+                }
+            });
+            await app.RunAsync();
+        }
+
+        public void Dispose()
+        {
+            _process.Kill();
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>The sample's redis-cache (Garnet), built beside this program, in a process of its own.</summary>
+    private sealed class Cache : IDisposable
+    {
+        private readonly Process _process;
+
+        private Cache(Process process, Uri address) => (_process, Address) = (process, address);
+
+        public Uri Address { get; }
+
+        public static Cache Start()
+        {
+            var port = Tools.FreePort();
+            var assembly = Path.Combine(Repository.Root, "samples", "RedisCache", "bin", "Release", "net10.0", "RedisCache.dll");
+            var start = new ProcessStartInfo("dotnet", [assembly]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["REDIS_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+            var process = Process.Start(start)!;
+            Tools.WaitForPort(port);
+            return new Cache(process, new Uri($"tcp://127.0.0.1:{port}"));
+        }
+
+        public void Dispose()
+        {
+            _process.Kill();
+            _process.Dispose();
+        }
+    }
+}
