@@ -13,6 +13,13 @@ internal static class MeshFixtures
         name,
         replicas);
 
+    /// <summary>Subsets <c>v1</c> and <c>v2</c> by the <c>version</c> label, each connection or call to the next endpoint in turn.</summary>
+    public static readonly DestinationRule RoundRobinV1V2 = new()
+    {
+        TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.RoundRobin } },
+        Subsets = [new Subset("v1", new Dictionary<string, string> { ["version"] = "v1" }), new Subset("v2", new Dictionary<string, string> { ["version"] = "v2" })],
+    };
+
     /// <summary>
     /// <c>caller</c> (one workload) calls <c>backend</c>, served by <c>backend-v1</c> (two
     /// replicas) and <c>backend-v2</c> (one).

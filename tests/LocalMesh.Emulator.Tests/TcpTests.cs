@@ -15,11 +15,7 @@ public sealed class TcpTests
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
 
-    private static readonly DestinationRule RoundRobinSubsets = new()
-    {
-        TrafficPolicy = new TrafficPolicy { LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.RoundRobin } },
-        Subsets = [new Subset("v1", new Dictionary<string, string> { ["version"] = "v1" }), new Subset("v2", new Dictionary<string, string> { ["version"] = "v2" })],
-    };
+    private static readonly DestinationRule RoundRobinSubsets = MeshFixtures.RoundRobinV1V2;
 
     [Theory]
     [InlineData(MutualTlsMode.Permissive)]

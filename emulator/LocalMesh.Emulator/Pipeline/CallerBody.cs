@@ -19,18 +19,8 @@ internal sealed class DownstreamRequestException(int statusCode, string message,
 /// while the body is being sent on. (Kestrel reports some framing errors, e.g. a chunk size that
 /// overflows, as a plain <see cref="IOException"/>.)
 /// </summary>
-internal sealed class CallerBody(Stream body) : Stream
+internal sealed class CallerBody(Stream body) : CallerBodyStream
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try
@@ -42,43 +32,18 @@ internal sealed class CallerBody(Stream body) : Stream
             throw new DownstreamRequestException(ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, ex.Message, ex);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The caller's body is read asynchronously.");
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>
 /// A body streamed on as it is read, and kept while it fits <paramref name="limit"/>: once read to
 /// its end whole, <paramref name="completed"/> gets it, so a retry can send it again.
 /// </summary>
-internal sealed class RecordingBody(Stream body, int limit, Action<byte[]> completed) : Stream
+internal sealed class RecordingBody(Stream body, int limit, Action<byte[]> completed) : CallerBodyStream
 {
     private MemoryStream? _kept = new();
 
     /// <summary>Whether anything was read: from then on the body cannot be streamed again.</summary>
     public bool Started { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -105,6 +70,20 @@ internal sealed class RecordingBody(Stream body, int limit, Action<byte[]> compl
 
         return read;
     }
+}
+
+/// <summary>A caller's body as the sidecar reads it: forward only, read asynchronously, never written.</summary>
+internal abstract class CallerBodyStream : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
