@@ -170,47 +170,69 @@ public sealed class TcpTests
         }
     }
 
+    [Fact]
+    public async Task ALongConnectionsBytesAreCountedEveryFifteenSecondsWhileItLasts()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Disable, metrics: true, time: time, client: "long-client");
+        using var client = await mesh.ConnectAsync();
+        await client.AskAsync("still here", expect: "hello still here");
+        using var http = new HttpClient { Timeout = Cap };
+        var received = new Regex("""^istio_tcp_received_bytes_total\{[^}]*reporter="source"[^}]*source_workload="long-client"\} (\d+)$""", RegexOptions.Multiline);
+        Assert.DoesNotMatch(received, await http.GetStringAsync(mesh.Server.MetricsAddress));
+
+        // Istio's tcp_reporting_duration: the open connection's bytes are counted without waiting for it to close.
+        time.Advance(TimeSpan.FromSeconds(15));
+
+        await Eventually.TrueAsync(() => received.Match(http.GetStringAsync(mesh.Server.MetricsAddress).GetAwaiter().GetResult()) is { Success: true } match
+            && match.Groups[1].Value == "11", Cap);
+    }
+
     /// <summary>The TCP mesh: its server and the echo servers by replica name.</summary>
     private sealed class TcpMesh : IAsyncDisposable
     {
         private readonly List<EchoServer> _servers;
 
-        private TcpMesh(MeshServer server, List<EchoServer> servers)
+        private readonly string _client;
+
+        private TcpMesh(MeshServer server, List<EchoServer> servers, string client)
         {
             Server = server;
             _servers = servers;
+            _client = client;
         }
 
         public MeshServer Server { get; }
 
         public static async Task<TcpMesh> StartAsync(
-            MutualTlsMode mode, IEnumerable<TcpRoute>? routes = null, DestinationRule? rule = null, IEnumerable<AuthorizationPolicy>? policies = null, bool metrics = false)
+            MutualTlsMode mode, IEnumerable<TcpRoute>? routes = null, DestinationRule? rule = null, IEnumerable<AuthorizationPolicy>? policies = null, bool metrics = false,
+            TimeProvider? time = null, string client = "client")
         {
             var config = new MeshConfig
             {
                 Services =
                 [
-                    new MeshServiceConfig("client"),
+                    new MeshServiceConfig(client),
                     new MeshServiceConfig("echo") { Port = 9000, Protocol = ServiceProtocol.Tcp, Tcp = [.. routes ?? []], DestinationRule = rule ?? RoundRobinSubsets },
                 ],
                 Workloads =
                 [
-                    MeshFixtures.Workload("client", "client"),
+                    MeshFixtures.Workload(client, client),
                     MeshFixtures.Workload("echo-v1", "echo", "v1", replicas: 2),
                     MeshFixtures.Workload("echo-v2", "echo", "v2"),
                 ],
                 Listeners =
                 [
-                    ListenerConfig.Inbound("client", 0),
+                    ListenerConfig.Inbound(client, 0),
                     ListenerConfig.Inbound("echo-v1", 0),
                     ListenerConfig.Inbound("echo-v1", 1),
                     ListenerConfig.Inbound("echo-v2", 0),
-                    ListenerConfig.Outbound("client", "echo"),
+                    ListenerConfig.Outbound(client, "echo"),
                 ],
                 PeerAuthentications = mode == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mode)],
                 AuthorizationPolicies = [.. policies ?? []],
             };
-            var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null });
+            var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null, TimeProvider = time ?? TimeProvider.System });
             var servers = new List<EchoServer>();
             foreach (var (workload, replica) in new[] { ("echo-v1", 0), ("echo-v1", 1), ("echo-v2", 0) })
             {
@@ -219,14 +241,14 @@ public sealed class TcpTests
                 server.State.SetApplication(workload, replica, echo.Address);
             }
 
-            return new TcpMesh(server, servers);
+            return new TcpMesh(server, servers, client);
         }
 
         /// <summary>A connection from the client application to its outbound sidecar for echo.</summary>
         public async Task<Connection> ConnectAsync()
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(IPAddress.Loopback, Server.Addresses["outbound|client|echo"].Port).WaitAsync(Cap);
+            await socket.ConnectAsync(IPAddress.Loopback, Server.Addresses[$"outbound|{_client}|echo"].Port).WaitAsync(Cap);
             return new Connection(socket);
         }
 

@@ -85,7 +85,7 @@ internal sealed class TcpProxy
             await using (opened.Stream)
             using (opened.Socket)
             {
-                session.Opened();
+                session.Opened(_time);
                 try
                 {
                     await PumpAsync(session, connection, opened.Stream, opened.Socket);
@@ -256,7 +256,7 @@ internal sealed class TcpProxy
                 foreach (var segment in result.Buffer)
                 {
                     await upstream.WriteAsync(segment, done.Token);
-                    session.BytesReceived += segment.Length;
+                    session.Received(segment.Length);
                 }
 
                 downstream.Input.AdvanceTo(result.Buffer.End);
@@ -283,7 +283,7 @@ internal sealed class TcpProxy
                 while ((read = await upstream.ReadAsync(buffer, done.Token)) > 0)
                 {
                     await downstream.Output.WriteAsync(buffer.AsMemory(0, read), done.Token);
-                    session.BytesSent += read;
+                    session.Sent(read);
                 }
             }
             finally

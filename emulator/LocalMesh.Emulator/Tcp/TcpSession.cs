@@ -8,12 +8,22 @@ namespace LocalMesh.Emulator.Tcp;
 
 /// <summary>
 /// What a TCP sidecar learned of one connection, and how it is reported: Istio's TCP metrics
-/// (opened when the upstream connection is made; closed, sent and received bytes when it ends), the
-/// connection's span and its access-log line.
+/// (opened when the upstream connection is made; the bytes each way every 15 s while it lasts, as
+/// Istio's <c>tcp_reporting_duration</c>, and the rest with closed when it ends), the connection's
+/// span and its access-log line.
 /// </summary>
 internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener, DateTimeOffset start, long started, ConnectionContext connection)
 {
+    /// <summary>Istio's <c>tcp_reporting_duration</c>: how often a long connection's bytes are counted.</summary>
+    public static readonly TimeSpan ReportingPeriod = TimeSpan.FromSeconds(15);
+
+    private readonly Lock _report = new();
     private bool _opened;
+    private long _received;
+    private long _sent;
+    private long _receivedReported;
+    private long _sentReported;
+    private ITimer? _reporting;
 
     public MeshSnapshot Snapshot { get; } = snapshot;
 
@@ -44,18 +54,36 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
     public ResponseFlags Flags { get; set; }
 
     /// <summary>Bytes from the caller, sent on upstream.</summary>
-    public long BytesReceived { get; set; }
+    public long BytesReceived => Interlocked.Read(ref _received);
 
     /// <summary>Bytes from the upstream, sent back to the caller.</summary>
-    public long BytesSent { get; set; }
+    public long BytesSent => Interlocked.Read(ref _sent);
+
+    public void Received(long bytes) => Interlocked.Add(ref _received, bytes);
+
+    public void Sent(long bytes) => Interlocked.Add(ref _sent, bytes);
 
     private bool IsInbound => Listener.Kind == ListenerKind.Inbound;
 
-    /// <summary>The upstream connection is made: the connection counts as opened.</summary>
-    public void Opened()
+    /// <summary>The upstream connection is made: the connection counts as opened, and its bytes are reported from now on.</summary>
+    public void Opened(TimeProvider time)
     {
         _opened = true;
         TcpConnectionsOpened.Add(1, Tags());
+        _reporting = time.CreateTimer(static state => ((TcpSession)state!).ReportBytes(), this, ReportingPeriod, ReportingPeriod);
+    }
+
+    /// <summary>Counts the bytes since the last report.</summary>
+    private void ReportBytes()
+    {
+        lock (_report)
+        {
+            var (received, sent) = (BytesReceived, BytesSent);
+            var tags = Tags();
+            TcpReceivedBytes.Add(received - _receivedReported, tags);
+            TcpSentBytes.Add(sent - _sentReported, tags);
+            (_receivedReported, _sentReported) = (received, sent);
+        }
     }
 
     /// <summary>The connection ended (or was refused): counted, traced and logged.</summary>
@@ -64,9 +92,9 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
         var tags = Tags();
         if (_opened)
         {
+            _reporting?.Dispose();
+            ReportBytes();
             TcpConnectionsClosed.Add(1, tags);
-            TcpReceivedBytes.Add(BytesReceived, tags);
-            TcpSentBytes.Add(BytesSent, tags);
         }
 
         if (activity is not null)
