@@ -60,6 +60,14 @@ internal static class KubernetesPipelineSteps
         context.Logger.LogInformation(
             "Wrote {Objects} objects to {Base} and the overlays {Overlays}; render one with: kubectl kustomize {Overlay}",
             objects, Path.Combine(output, "base"), string.Join(", ", result.Overlays), Path.Combine(output, "overlays", "development"));
+        if (result.Files.Where(file => file.Path.StartsWith("platform/", StringComparison.Ordinal) && !file.Path.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToList() is { Count: > 0 } platform)
+        {
+            context.Logger.LogInformation(
+                "The platform the app runs on is in {Platform} ({Parts}; each needs its operator or CRDs): kubectl apply -k {Platform}, or deploy with --with-platform",
+                Path.Combine(output, "platform"), string.Join(", ", platform.SelectMany(file => file.Objects).OfType<k8s.IKubernetesObject<k8s.Models.V1ObjectMeta>>()
+                    .Where(item => item.Kind is not ("Namespace" or "ServiceAccount" or "ClusterRole" or "ClusterRoleBinding" or "ConfigMap"))
+                    .Select(item => $"{item.Kind} {item.Metadata.Name}")), Path.Combine(output, "platform"));
+        }
     }
 
     private static async Task DeployAsync(PipelineStepContext context)
@@ -71,7 +79,8 @@ internal static class KubernetesPipelineSteps
         try
         {
             var export = await BuildExportAsync(context);
-            var plan = DeployPlan.For(export, overlay);
+            // --with-platform: Istio, its Telemetry, Jaeger, Prometheus and Fluentd (the export's platform/) first.
+            var plan = DeployPlan.For(export, overlay, configuration.GetValue("with-platform", false));
             if (configuration.GetValue("dry-run", false))
             {
                 logger.LogInformation("{Plan}", plan.Describe("the current kube context (dry run: not contacted)"));

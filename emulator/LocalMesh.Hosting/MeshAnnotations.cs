@@ -79,6 +79,14 @@ public sealed record GitOpsAnnotation(LocalMesh.Kubernetes.Export.GitOpsSource S
 /// <param name="Resources">The quantities.</param>
 public sealed record KubernetesResourcesAnnotation(LocalMesh.Kubernetes.Export.ContainerResources Resources) : IResourceAnnotation;
 
+/// <summary>What the export's platform/ folder installs.</summary>
+/// <param name="Components">The parts.</param>
+public sealed record MeshPlatformAnnotation(LocalMesh.Kubernetes.Export.PlatformComponents Components) : IResourceAnnotation;
+
+/// <summary>Istio's trace sampling percentage for the mesh (Telemetry <c>randomSamplingPercentage</c>).</summary>
+/// <param name="Percentage">0–100.</param>
+public sealed record MeshTraceSamplingAnnotation(double Percentage) : IResourceAnnotation;
+
 /// <summary>The image a workload runs as in a cluster, in place of what runs locally, and the port it listens on there.</summary>
 /// <param name="Image">E.g. <c>redis:alpine</c>.</param>
 /// <param name="ContainerPort">E.g. 6379.</param>

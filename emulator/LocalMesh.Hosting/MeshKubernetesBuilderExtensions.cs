@@ -52,6 +52,24 @@ public static class MeshKubernetesBuilderExtensions
     }
 
     /// <summary>
+    /// Chooses what the export's <c>platform/</c> folder installs around the app (Istio, its
+    /// Telemetry, Jaeger, Prometheus, Fluentd — all of them by default, as the architecture runs
+    /// them); <see cref="PlatformComponents.None"/> writes no <c>platform/</c>.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="components">The parts to install.</param>
+    /// <example>
+    /// <code>
+    /// mesh.WithPlatform(PlatformComponents.All &amp; ~PlatformComponents.Fluentd); // the cluster has its own log collector
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithPlatform(this IResourceBuilder<MeshResource> mesh, PlatformComponents components)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return mesh.WithAnnotation(new MeshPlatformAnnotation(components), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
     /// Runs <paramref name="image"/> in place of the workload in a cluster, listening on
     /// <paramref name="containerPort"/>: a local stand-in (an embedded Redis-compatible server, say)
     /// deploys as the real thing. The stand-in's environment is not exported; the image's own

@@ -219,6 +219,7 @@ internal static class MeshModelCompiler
             Namespace = mesh.Namespace,
             DefaultLoadBalancer = mesh.Annotations.OfType<MeshDefaultLoadBalancerAnnotation>().LastOrDefault()?.LoadBalancer ?? MeshConfig.IstioDefaultLoadBalancer,
             AccessLog = mesh.Annotations.OfType<MeshAccessLogAnnotation>().LastOrDefault() is { } accessLog ? accessLog.Encoding : AccessLogEncoding.Text,
+            TraceSampling = mesh.Annotations.OfType<MeshTraceSamplingAnnotation>().LastOrDefault()?.Percentage ?? MeshConfig.DefaultTraceSampling,
             Services = [.. fromFiles.Services, .. functionServices.Select(function => function.Service)],
             Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
             Brokers = [.. brokerConfigs],

@@ -26,6 +26,9 @@ internal sealed class SpanCollector : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
+    /// <summary>Every span finished so far.</summary>
+    public IEnumerable<Activity> All => _spans;
+
     /// <summary>
     /// The spans of one request, by its x-request-id, once <paramref name="count"/> of them (those
     /// <paramref name="where"/> accepts, when given) have finished; fails when they have not within 10 s.

@@ -56,6 +56,23 @@ public sealed class DeployTests
     }
 
     [Fact]
+    public void WithThePlatformItsObjectsComeFirstAndWithoutItNoneIsApplied()
+    {
+        var without = DeployPlan.For(Export(), "development");
+        var with = DeployPlan.For(Export(), "development", withPlatform: true);
+
+        Assert.DoesNotContain(without.Steps, item => item.Kind is "IstioOperator" or "Prometheus" or "DaemonSet");
+        var added = with.Steps.Count - without.Steps.Count;
+        var platform = with.Steps.Take(added).Select(item => item.Kind).ToList();
+        // The app's own objects follow, in the same order as without the platform.
+        Assert.Equal(without.Steps.Select(item => (item.Kind, item.Metadata.Name)), with.Steps.Skip(added).Select(item => (item.Kind, item.Metadata.Name)));
+        Assert.Contains("IstioOperator", platform);
+        Assert.Contains("Jaeger", platform);
+        Assert.True(platform.IndexOf("ClusterRole") < platform.IndexOf("Prometheus"));
+        Assert.Contains("apply install.istio.io/v1alpha1 IstioOperator istio-system/", with.Describe("kind-shop"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnOverlayThatDoesNotExistIsNamedWithTheOnesThatDo()
     {
         var error = Assert.Throws<DeployException>(() => DeployPlan.For(Export(), "staging"));

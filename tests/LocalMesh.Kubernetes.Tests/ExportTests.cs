@@ -320,4 +320,37 @@ public sealed class ExportTests
             Assert.Equal(file.ToYaml(), new ManifestFile(file.Path, read).ToYaml());
         }
     }
+
+    [Fact]
+    public void ThePlatformFolderInstallsWhatTheArchitectureRunsFromTheMeshsOwnSettings()
+    {
+        var model = Model(new MeshConfig { Services = [new MeshServiceConfig("reviews")], AccessLog = AccessLogEncoding.Json, TraceSampling = 10 });
+
+        var platform = KubernetesExport.Export(model).Files.Where(file => file.Path.StartsWith("platform/", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(["platform/fluentd.yaml", "platform/istio.yaml", "platform/jaeger.yaml", "platform/kustomization.yaml", "platform/prometheus.yaml"], platform.Select(file => file.Path).Order());
+        var objects = platform.SelectMany(file => file.Objects).ToList();
+        var istio = Assert.Single(objects.OfType<IstioOperator>()).Spec;
+        Assert.Equal(("demo", "/dev/stdout", "JSON", true), (istio.Profile, istio.MeshConfig.AccessLogFile, istio.MeshConfig.AccessLogEncoding, istio.MeshConfig.EnablePrometheusMerge));
+        Assert.Equal("jaeger-collector.observability.svc.cluster.local", Assert.Single(istio.MeshConfig.ExtensionProviders!).Zipkin!.Service);
+        Assert.Equal(10, Assert.Single(Assert.Single(objects.OfType<IstioTelemetry>()).Spec.Tracing!).RandomSamplingPercentage);
+        Assert.Equal(("allInOne", "memory"), (Assert.Single(objects.OfType<Jaeger>()).Spec.Strategy, objects.OfType<Jaeger>().Single().Spec.Storage.Type));
+        // The platform's Prometheus selects the export's own ServiceMonitors and rules by the label every exported object carries.
+        var prometheus = Assert.Single(objects.OfType<Prometheus>()).Spec;
+        Assert.Equal("localmesh", prometheus.ServiceMonitorSelector!.MatchLabels["app.kubernetes.io/managed-by"]);
+        Assert.Equal(prometheus.ServiceMonitorSelector.MatchLabels, prometheus.RuleSelector!.MatchLabels);
+        Assert.Contains("@type json", Assert.Single(objects.OfType<V1ConfigMap>()).Data["fluent.conf"], StringComparison.Ordinal);
+        Assert.Single(objects.OfType<V1DaemonSet>());
+    }
+
+    [Fact]
+    public void APlatformWithoutSomePartsLeavesThemOutAndNoneWritesNoPlatformFolder()
+    {
+        var withoutLogs = KubernetesExport.Export(Model() with { Platform = PlatformComponents.All & ~PlatformComponents.Fluentd & ~PlatformComponents.Jaeger });
+        Assert.DoesNotContain(withoutLogs.Files, file => file.Path is "platform/fluentd.yaml" or "platform/jaeger.yaml");
+        // Without Jaeger, Istio has no tracing provider to name.
+        Assert.Null(withoutLogs.Files.SelectMany(file => file.Objects).OfType<IstioOperator>().Single().Spec.MeshConfig.ExtensionProviders);
+
+        Assert.DoesNotContain(KubernetesExport.Export(Model() with { Platform = PlatformComponents.None }).Files, file => file.Path.StartsWith("platform/", StringComparison.Ordinal));
+    }
 }

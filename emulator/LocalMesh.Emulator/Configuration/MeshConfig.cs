@@ -34,6 +34,16 @@ public sealed record MeshConfig
     /// </summary>
     public AccessLogEncoding? AccessLog { get; init; } = AccessLogEncoding.Text;
 
+    /// <summary>Istio's sampling in its demo profile, and the local default: a developer wants every request's trace.</summary>
+    public const double DefaultTraceSampling = 100;
+
+    /// <summary>
+    /// The percentage of new traces the sidecars record (Istio's Telemetry
+    /// <c>randomSamplingPercentage</c>; 1% in Istio's default profile, 100% in its demo profile and
+    /// here). Decided where a trace starts; every later hop follows the caller's decision.
+    /// </summary>
+    public double TraceSampling { get; init; } = DefaultTraceSampling;
+
     /// <summary>The SPIFFE trust domain of workload identities.</summary>
     public string TrustDomain { get; init; } = DefaultTrustDomain;
 

@@ -11,7 +11,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// One span per hop, a child of the caller's span, and one <c>istio_requests_total</c> count when
 /// the response is done. The span becomes the parent the next hop sees in <c>traceparent</c>.
 /// </summary>
-internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, AccessLog accessLog)
+internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, AccessLog accessLog, IMeshRandom random)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -37,11 +37,20 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             },
             out var traceParent,
             out var traceState);
-        if (!ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent))
+        var hasParent = ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        // Not under whatever activity the hosting layer may have created.
+        Activity.Current = null;
+        if (hasParent ? !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) : !Sampled(request))
         {
-            // A request without trace context starts a trace here (at the edge, as Envoy does),
-            // not under whatever activity the hosting layer may have created.
-            Activity.Current = null;
+            // Not recorded: the caller decided so, or this hop, where the trace starts, did; every
+            // later hop follows the decision in traceparent's flags, as Envoy's sampling works.
+            if (!hasParent)
+            {
+                context.Request.Headers.TraceParent = $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-00";
+            }
+
+            await InvokeAndRecordAsync(context, request, activity: null, started, startTime);
+            return;
         }
 
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
@@ -72,6 +81,10 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             accessLog.Write(context, request, StatusOf(context, request), startTime, elapsed);
         }
     }
+
+    /// <summary>Whether a trace that starts here is recorded: the mesh's sampling percentage, on the injected dice.</summary>
+    private bool Sampled(MeshRequest request) =>
+        request.Snapshot.Config.TraceSampling >= 100 || random.NextDouble() * 100 < request.Snapshot.Config.TraceSampling;
 
     /// <summary>The response code as Istio reports it: a caller that went away before any response got none, 0 (flag DC).</summary>
     private static int StatusOf(HttpContext context, MeshRequest request) =>

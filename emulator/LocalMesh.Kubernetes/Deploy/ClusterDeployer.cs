@@ -113,6 +113,9 @@ public sealed class ClusterDeployer(IKubernetes client, Action<string> progress,
                 V1Deployment => await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
                 V1Role => await client.RbacAuthorizationV1.PatchNamespacedRoleAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
                 V1RoleBinding => await client.RbacAuthorizationV1.PatchNamespacedRoleBindingAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
+                V1ClusterRole => await client.RbacAuthorizationV1.PatchClusterRoleAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
+                V1ClusterRoleBinding => await client.RbacAuthorizationV1.PatchClusterRoleBindingAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
+                V1DaemonSet => await client.AppsV1.PatchNamespacedDaemonSetAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
                 _ => await ApplyCustomAsync(item, patch, cancellationToken),
             };
         }
@@ -135,7 +138,9 @@ public sealed class ClusterDeployer(IKubernetes client, Action<string> progress,
 
     private static string Operator(IKubernetesObject<V1ObjectMeta> item) => CustomResourceTypes.Of(item).Group switch
     {
-        "networking.istio.io" or "security.istio.io" => "Istio",
+        "networking.istio.io" or "security.istio.io" or "telemetry.istio.io" => "Istio",
+        "install.istio.io" => "Istio's operator (istioctl operator init; or install with istioctl install -f platform/istio.yaml)",
+        "jaegertracing.io" => "the Jaeger operator",
         "serving.knative.dev" => "Knative Serving",
         "eventing.knative.dev" => "Knative Eventing",
         "monitoring.coreos.com" => "the Prometheus operator",

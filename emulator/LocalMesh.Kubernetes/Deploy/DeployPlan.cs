@@ -5,18 +5,26 @@ using LocalMesh.Kubernetes.Export;
 namespace LocalMesh.Kubernetes.Deploy;
 
 /// <summary>
-/// What a deploy applies, in order: the base's objects with one overlay's ConfigMaps, kinds in
-/// dependency order (namespace and identities first, custom resources last), preceded by the
-/// older function revisions traffic still names.
+/// What a deploy applies, in order: with the platform, <c>platform/</c>'s objects first (what the
+/// app runs on); then the base's objects with one overlay's ConfigMaps, kinds in dependency order
+/// (namespace and identities first, custom resources last), preceded by the older function
+/// revisions traffic still names.
 /// </summary>
 /// <param name="Environment">The overlay, e.g. <c>development</c>.</param>
 /// <param name="Steps">Each object to apply, in order.</param>
 public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Steps)
 {
-    /// <summary>The plan for <paramref name="environment"/> of <paramref name="export"/>.</summary>
-    /// <exception cref="DeployException">The export has no such overlay.</exception>
-    public static DeployPlan For(ExportResult export, string environment)
+    /// <summary>The plan for <paramref name="environment"/> of <paramref name="export"/>, after its platform when <paramref name="withPlatform"/>.</summary>
+    /// <exception cref="DeployException">The export has no such overlay, or no platform when one is asked for.</exception>
+    public static DeployPlan For(ExportResult export, string environment, bool withPlatform = false)
     {
+        var platform = export.Files.Where(file => file.Path.StartsWith("platform/", StringComparison.Ordinal) && file.Path != "platform/kustomization.yaml")
+            .SelectMany(file => file.Objects).Cast<IKubernetesObject<V1ObjectMeta>>().ToList();
+        if (withPlatform && platform.Count == 0)
+        {
+            throw new DeployException("The export has no platform (the model's WithPlatform(PlatformComponents.None)); deploy without --with-platform, or choose the parts to install.");
+        }
+
         var overlay = export.Files.SingleOrDefault(file => file.Path == $"overlays/{environment}/kustomization.yaml")?.Objects.OfType<Kustomization>().Single()
             ?? throw new DeployException($"The export has no '{environment}' overlay; choose one of: {string.Join(", ", export.Overlays.Select(path => path["overlays/".Length..]))}.");
         var baseBuild = export.Files.Single(file => file.Path == "base/kustomization.yaml").Objects.OfType<Kustomization>().Single();
@@ -30,7 +38,10 @@ public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObj
             .OrderBy(pair => CustomResourceTypes.ApplyOrder(pair.item))
             .ThenBy(pair => pair.index)
             .Select(pair => pair.item);
-        return new DeployPlan(environment, [.. objects]);
+        var first = withPlatform
+            ? platform.Select((item, index) => (item, index)).OrderBy(pair => CustomResourceTypes.ApplyOrder(pair.item)).ThenBy(pair => pair.index).Select(pair => pair.item)
+            : [];
+        return new DeployPlan(environment, [.. first, .. objects]);
     }
 
     /// <summary>The plan as a reader sees it: one line per object, in order.</summary>

@@ -35,6 +35,35 @@ public sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
 
     /// <summary>Objects from the team's configuration files the mesh does not emulate, written to the export as they are.</summary>
     public ImmutableArray<CarriedObject> Carried { get; init; } = [];
+
+    /// <summary>What the export's <c>platform/</c> folder installs around the app: all of it by default.</summary>
+    public PlatformComponents Platform { get; init; } = PlatformComponents.All;
+}
+
+/// <summary>The platform the app runs on in the architecture LocalMesh models, each part installed by the export's <c>platform/</c> folder.</summary>
+[Flags]
+public enum PlatformComponents
+{
+    /// <summary>No <c>platform/</c> folder.</summary>
+    None = 0,
+
+    /// <summary>Istio itself: an <c>IstioOperator</c> (profile, control plane, ingress gateway, mesh configuration).</summary>
+    Istio = 1,
+
+    /// <summary>Istio's <c>Telemetry</c>: trace sampling and access logging for the mesh.</summary>
+    Telemetry = 2,
+
+    /// <summary>Jaeger all-in-one with in-memory storage, the traces' destination.</summary>
+    Jaeger = 4,
+
+    /// <summary>A Prometheus (prometheus-operator) selecting the export's ServiceMonitors and PrometheusRules.</summary>
+    Prometheus = 8,
+
+    /// <summary>Fluentd on every node, tailing the containers' JSON logs.</summary>
+    Fluentd = 16,
+
+    /// <summary>Everything the architecture runs.</summary>
+    All = Istio | Telemetry | Jaeger | Prometheus | Fluentd,
 }
 
 /// <summary>An object read from a configuration file and written to the export unchanged.</summary>

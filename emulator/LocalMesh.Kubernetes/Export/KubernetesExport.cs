@@ -159,6 +159,7 @@ public static class KubernetesExport
         files.AddRange(model.Environments.Select(environment => new ManifestFile($"overlays/{environment}/kustomization.yaml", [Overlay(model, environment)])));
         // kind reads its configuration strictly and it is no API object, so it is not named *.yaml,
         // which manifest tools (and kubectl apply -R) would pick up.
+        files.AddRange(PlatformExporter.Files(model));
         files.Add(new(KindConfigPath, [KindCluster(model)]));
         if (application is not null)
         {

@@ -17,6 +17,11 @@ public static class MeshConfigValidator
         ConfigReport Report(string resource) => new(resource, errors, warnings, notices);
 
         ValidateTopology(config, Report);
+        if (config.TraceSampling is < 0 or > 100 || double.IsNaN(config.TraceSampling))
+        {
+            Report("mesh").Error("traceSampling", $"is {config.TraceSampling}.", "use a percentage from 0 to 100 (Istio's randomSamplingPercentage), e.g. 100 to record every trace.");
+        }
+
         var services = config.Services.DistinctBy(service => service.Name).ToDictionary(service => service.Name, StringComparer.Ordinal);
         foreach (var service in config.Services)
         {
