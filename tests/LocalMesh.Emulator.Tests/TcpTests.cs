@@ -178,7 +178,7 @@ public sealed class TcpTests
         using var client = await mesh.ConnectAsync();
         await client.AskAsync("still here", expect: "hello still here");
         using var http = new HttpClient { Timeout = Cap };
-        var received = new Regex("""^istio_tcp_received_bytes_total\{[^}]*reporter="source"[^}]*source_workload="long-client"\} (\d+)$""", RegexOptions.Multiline);
+        var received = new Regex("""^istio_tcp_received_bytes_total\{[^}]*reporter="source"[^}]*source_workload="long-client"[^}]*\} (\d+)$""", RegexOptions.Multiline);
         Assert.DoesNotMatch(received, await http.GetStringAsync(mesh.Server.MetricsAddress));
 
         // Istio's tcp_reporting_duration: the open connection's bytes are counted without waiting for it to close.

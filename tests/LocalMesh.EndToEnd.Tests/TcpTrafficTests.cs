@@ -21,8 +21,8 @@ public sealed class TcpTrafficTests(SampleAppFixture fixture)
         // Its connections were opened by details' outbound sidecar and taken by the cache's inbound sidecar over mutual TLS.
         using var client = new HttpClient { Timeout = Cap };
         var metrics = await client.GetStringAsync(fixture.App.GetMesh().Server.MetricsAddress);
-        Assert.Matches(new Regex("""^istio_tcp_connections_opened_total\{connection_security_policy="mutual_tls",destination_service_name="redis-cache",destination_version="v1",destination_workload="redis-cache-v1",reporter="destination",request_protocol="tcp",response_flags="-",source_workload="details-v1"\} [1-9]""", RegexOptions.Multiline), metrics);
-        Assert.Matches(new Regex("""^istio_tcp_connections_opened_total\{[^}]*reporter="source"[^}]*source_workload="details-v1"\} [1-9]""", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("""^istio_tcp_connections_opened_total\{connection_security_policy="mutual_tls",destination_service_name="redis-cache",destination_service_namespace="default",destination_version="v1",destination_workload="redis-cache-v1",destination_workload_namespace="default",reporter="destination",request_protocol="tcp",response_flags="-",source_workload="details-v1",source_workload_namespace="default"\} [1-9]""", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("""^istio_tcp_connections_opened_total\{[^}]*reporter="source"[^}]*source_workload="details-v1"[^}]*\} [1-9]""", RegexOptions.Multiline), metrics);
     }
 
     [Fact]

@@ -124,6 +124,9 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             { Attributes.ResponseFlags, flags },
             { Attributes.ConnectionSecurityPolicy, IsInboundOverMutualTls(request) ? "mutual_tls" : "none" },
             { Attributes.RequestProtocol, grpc ? "grpc" : "http" },
+            { Attributes.SourceWorkloadNamespace, request.SourceWorkload == Unknown ? Unknown : request.Snapshot.Config.Namespace },
+            { Attributes.DestinationWorkloadNamespace, request.Snapshot.Config.Namespace },
+            { Attributes.DestinationServiceNamespace, request.Snapshot.Config.Namespace },
             { Attributes.GrpcResponseStatus, grpc ? GrpcStatusOf(context) : "" },
         };
         Requests.Add(1, tags);

@@ -147,6 +147,9 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
             { Attributes.ResponseFlags, Flags.ToEnvoyString() },
             { Attributes.ConnectionSecurityPolicy, IsInbound && SourceIdentity is not null ? "mutual_tls" : "none" },
             { Attributes.RequestProtocol, "tcp" },
+            { Attributes.SourceWorkloadNamespace, Source == Unknown ? Unknown : Snapshot.Config.Namespace },
+            { Attributes.DestinationWorkloadNamespace, Snapshot.Config.Namespace },
+            { Attributes.DestinationServiceNamespace, Snapshot.Config.Namespace },
         };
     }
 }

@@ -120,6 +120,15 @@ public static class MeshTelemetry
         /// <summary>Envoy's response flags, <c>-</c> when none.</summary>
         public const string ResponseFlags = "response_flags";
 
+        /// <summary>Istio's <c>source_workload_namespace</c>.</summary>
+        public const string SourceWorkloadNamespace = "source_workload_namespace";
+
+        /// <summary>Istio's <c>destination_workload_namespace</c>.</summary>
+        public const string DestinationWorkloadNamespace = "destination_workload_namespace";
+
+        /// <summary>Istio's <c>destination_service_namespace</c> (the exported alert rules filter on it).</summary>
+        public const string DestinationServiceNamespace = "destination_service_namespace";
+
         /// <summary>Istio's <c>request_protocol</c>: <c>http</c> or <c>grpc</c>.</summary>
         public const string RequestProtocol = "request_protocol";
 
