@@ -44,6 +44,20 @@ public static class Extensions
 
     private static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // In a cluster (Kubernetes sets KUBERNETES_SERVICE_HOST in every pod) each log line is one
+        // JSON object on standard output, which the platform's Fluentd reads with its JSON parser;
+        // locally, structured logs go to the dashboard and readable text to the console.
+        if (!string.IsNullOrEmpty(builder.Configuration["KUBERNETES_SERVICE_HOST"]))
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+                json.IncludeScopes = true;
+            });
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
