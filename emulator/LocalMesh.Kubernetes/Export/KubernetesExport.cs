@@ -150,7 +150,8 @@ public static class KubernetesExport
 
         files.Add(new("base/monitoring.yaml", [MonitoringExporter.Rules(model)]));
         var application = model.GitOps is { } source ? ArgoCdExporter.Application(model, source) : null;
-        if (Carried(model, [.. files.SelectMany(file => file.Objects), .. application is null ? [] : new object[] { application }], warnings) is { Count: > 0 } carried)
+        var platform = PlatformExporter.Files(model);
+        if (Carried(model, [.. files.SelectMany(file => file.Objects), .. platform.SelectMany(file => file.Objects), .. application is null ? [] : new object[] { application }], warnings) is { Count: > 0 } carried)
         {
             files.Add(new("base/carried.yaml", carried));
         }
@@ -159,7 +160,7 @@ public static class KubernetesExport
         files.AddRange(model.Environments.Select(environment => new ManifestFile($"overlays/{environment}/kustomization.yaml", [Overlay(model, environment)])));
         // kind reads its configuration strictly and it is no API object, so it is not named *.yaml,
         // which manifest tools (and kubectl apply -R) would pick up.
-        files.AddRange(PlatformExporter.Files(model));
+        files.AddRange(platform);
         files.Add(new(KindConfigPath, [KindCluster(model)]));
         if (application is not null)
         {
