@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Security;
