@@ -174,13 +174,23 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         activity.SetTag("url.path", context.Request.Path.Value);
         if (grpc)
         {
-            // OpenTelemetry's RPC attributes: the method path is /package.Service/Method.
             var path = context.Request.Path.Value ?? "";
-            var slash = path.LastIndexOf('/');
-            activity.SetTag("rpc.system", "grpc");
-            activity.SetTag("rpc.service", slash > 0 ? path[1..slash] : path.TrimStart('/'));
-            activity.SetTag("rpc.method", slash >= 0 ? path[(slash + 1)..] : "");
-            activity.SetTag("rpc.grpc.status_code", GrpcStatusOf(context));
+            if (request.Listener.Kind == ListenerKind.Inbound)
+            {
+                // OpenTelemetry's RPC attributes: the method path is /package.Service/Method.
+                var slash = path.LastIndexOf('/');
+                activity.SetTag("rpc.system", "grpc");
+                activity.SetTag("rpc.service", slash > 0 ? path[1..slash] : path.TrimStart('/'));
+                activity.SetTag("rpc.method", slash >= 0 ? path[(slash + 1)..] : "");
+                activity.SetTag("rpc.grpc.status_code", GrpcStatusOf(context));
+            }
+            else
+            {
+                // Envoy's names: with OpenTelemetry's RPC attributes on a client span the dashboard
+                // would title it "RPC <method> OK" and hide which hop it is.
+                activity.SetTag("grpc.path", path);
+                activity.SetTag("grpc.status_code", GrpcStatusOf(context));
+            }
         }
 
         if (request.Listener.Kind == ListenerKind.Inbound)
