@@ -163,6 +163,7 @@ internal sealed class MeshDashboard(
         [
             Shown("mesh.endpoints", "Endpoints", string.Join(", ", endpoints.Select(e => $"{e.Name} ({e.Labels.GetValueOrDefault("version")})")) is { Length: > 0 } ready ? ready : "none ready", 0),
             Shown("mesh.endpoints.ready", "Endpoints ready", $"{endpoints.Length}/{workloads.Sum(w => w.Replicas)}", 1),
+            Shown("mesh.protocol", "Protocol", Protocol(snapshot, service), 1),
             Shown("mesh.routes", "Routes", Routes(snapshot, service), 2),
             Shown("mesh.callers", "Callers (outbound sidecar)", string.Join(", ", callers) is { Length: > 0 } list ? list : "none", 3),
             Shown("mesh.loadBalancer", "Load balancer", LoadBalancer(snapshot, service), 4),
@@ -287,12 +288,23 @@ internal sealed class MeshDashboard(
 
     private static string Routes(MeshSnapshot snapshot, string service)
     {
-        var routes = snapshot.Config.Services.Single(s => s.Name == service).Http;
+        var config = snapshot.Config.Services.Single(s => s.Name == service);
+        // A TCP port is routed by its tcp routes (shown as the HTTP routes with the same matches and destinations).
+        var routes = config.Protocol == ServiceProtocol.Tcp ? [.. config.Tcp.Select((route, index) => route.AsHttpRoute(index))] : config.Http;
         return routes.IsDefaultOrEmpty
             ? "all endpoints (no VirtualService)"
             : string.Join("; ", routes.Select((route, index) =>
                 $"{route.Name ?? $"route-{index}"} → {string.Join(", ", (route.Route ?? []).Select(d => d.Weight is { } w ? $"{d.Destination} {w}" : d.Destination.ToString()))}"));
     }
+
+    /// <summary>The service port's protocol, as Istio names it, and what the sidecars speak for it.</summary>
+    private static string Protocol(MeshSnapshot snapshot, string service) => snapshot.Config.Services.Single(s => s.Name == service).Protocol switch
+    {
+        ServiceProtocol.Grpc => "grpc (HTTP/2 between sidecars and to the application)",
+        ServiceProtocol.Http2 => "http2 (HTTP/2 between sidecars and to the application)",
+        ServiceProtocol.Tcp => "tcp (bytes, mutual TLS between sidecars)",
+        _ => "http (HTTP/1.1 between sidecars and to the application)",
+    };
 
     private static string LoadBalancer(MeshSnapshot snapshot, string service)
     {

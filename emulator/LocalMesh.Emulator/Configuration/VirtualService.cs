@@ -287,8 +287,9 @@ public sealed record TcpRoute
     /// <summary>The weighted destinations.</summary>
     public IReadOnlyList<RouteDestination>? Route { get; init; }
 
-    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>
-    internal HttpRoute AsHttpRoute(int index) => new()
+    /// <summary>The route as an HTTP route with the same matches and destinations (named <c>tcp-    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>lt;index    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>gt;</c>), which the router compiles and the dashboard shows alike.</summary>
+    /// <param name="index">The route's place in its VirtualService's <c>tcp</c> list.</param>
+    public HttpRoute AsHttpRoute(int index) => new()
     {
         Name = $"tcp-{index}",
         Match = Match?.Select(match => new HttpMatchRequest { Port = match.Port, SourceLabels = match.SourceLabels }).ToList(),
