@@ -137,27 +137,16 @@ public static class PlatformExporter
     {
         const string name = "prometheus";
         var exported = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [CoreExporter.ManagedByLabel] = CoreExporter.ManagedBy } };
-        yield return new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = CoreExporter.Meta(model, name, @namespace: MonitoringNamespace) };
-        yield return new V1ClusterRole
+        foreach (var item in Identity(model, name, MonitoringNamespace,
+        [
+            new V1PolicyRule { ApiGroups = [""], Resources = ["nodes", "nodes/metrics", "services", "endpoints", "pods"], Verbs = ["get", "list", "watch"] },
+            new V1PolicyRule { ApiGroups = ["discovery.k8s.io"], Resources = ["endpointslices"], Verbs = ["get", "list", "watch"] },
+            new V1PolicyRule { NonResourceURLs = ["/metrics"], Verbs = ["get"] },
+        ]))
         {
-            ApiVersion = "rbac.authorization.k8s.io/v1",
-            Kind = "ClusterRole",
-            Metadata = ClusterMeta(model, $"{model.Name}-prometheus"),
-            Rules =
-            [
-                new V1PolicyRule { ApiGroups = [""], Resources = ["nodes", "nodes/metrics", "services", "endpoints", "pods"], Verbs = ["get", "list", "watch"] },
-                new V1PolicyRule { ApiGroups = ["discovery.k8s.io"], Resources = ["endpointslices"], Verbs = ["get", "list", "watch"] },
-                new V1PolicyRule { NonResourceURLs = ["/metrics"], Verbs = ["get"] },
-            ],
-        };
-        yield return new V1ClusterRoleBinding
-        {
-            ApiVersion = "rbac.authorization.k8s.io/v1",
-            Kind = "ClusterRoleBinding",
-            Metadata = ClusterMeta(model, $"{model.Name}-prometheus"),
-            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = $"{model.Name}-prometheus" },
-            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = name, NamespaceProperty = MonitoringNamespace }],
-        };
+            yield return item;
+        }
+
         yield return new Prometheus
         {
             Metadata = CoreExporter.Meta(model, name, @namespace: MonitoringNamespace),
@@ -200,22 +189,11 @@ public static class PlatformExporter
     {
         const string name = "fluentd";
         var labels = new Dictionary<string, string> { ["app"] = name };
-        yield return new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = CoreExporter.Meta(model, name, @namespace: LoggingNamespace) };
-        yield return new V1ClusterRole
+        foreach (var item in Identity(model, name, LoggingNamespace, [new V1PolicyRule { ApiGroups = [""], Resources = ["pods", "namespaces"], Verbs = ["get", "list", "watch"] }]))
         {
-            ApiVersion = "rbac.authorization.k8s.io/v1",
-            Kind = "ClusterRole",
-            Metadata = ClusterMeta(model, $"{model.Name}-fluentd"),
-            Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["pods", "namespaces"], Verbs = ["get", "list", "watch"] }],
-        };
-        yield return new V1ClusterRoleBinding
-        {
-            ApiVersion = "rbac.authorization.k8s.io/v1",
-            Kind = "ClusterRoleBinding",
-            Metadata = ClusterMeta(model, $"{model.Name}-fluentd"),
-            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = $"{model.Name}-fluentd" },
-            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = name, NamespaceProperty = LoggingNamespace }],
-        };
+            yield return item;
+        }
+
         yield return new V1ConfigMap
         {
             ApiVersion = "v1",
@@ -265,6 +243,22 @@ public static class PlatformExporter
                     },
                 },
             },
+        };
+    }
+
+    /// <summary>A platform part's ServiceAccount, and a ClusterRole with <paramref name="rules"/> bound to it.</summary>
+    private static IEnumerable<object> Identity(KubernetesAppModel model, string name, string @namespace, List<V1PolicyRule> rules)
+    {
+        var role = $"{model.Name}-{name}";
+        yield return new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = CoreExporter.Meta(model, name, @namespace: @namespace) };
+        yield return new V1ClusterRole { ApiVersion = "rbac.authorization.k8s.io/v1", Kind = "ClusterRole", Metadata = ClusterMeta(model, role), Rules = rules };
+        yield return new V1ClusterRoleBinding
+        {
+            ApiVersion = "rbac.authorization.k8s.io/v1",
+            Kind = "ClusterRoleBinding",
+            Metadata = ClusterMeta(model, role),
+            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = role },
+            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = name, NamespaceProperty = @namespace }],
         };
     }
 
