@@ -105,14 +105,12 @@ internal static class SidecarWiring
 
     /// <summary>
     /// Whether the sidecars carry what goes to <paramref name="endpoint"/>: HTTP, over plaintext or
-    /// TLS, to a callee whose port is HTTP; TCP to a callee whose port is TCP.
+    /// TLS, to a callee whose port is HTTP; TCP to a callee whose port is TCP (a TCP mesh service's
+    /// one endpoint is TCP, so the same test holds for mesh services and injected resources).
     /// </summary>
     private static bool IsCarried(EndpointReference endpoint) => MeshModelCompiler.IsHttp(endpoint.EndpointAnnotation)
-        || (endpoint.EndpointAnnotation.Protocol == System.Net.Sockets.ProtocolType.Tcp && IsTcpService(endpoint.Resource));
-
-    private static bool IsTcpService(IResource callee) => callee is MeshServiceResource service
-        ? service.Workloads.Count > 0 && MeshModelCompiler.ProtocolOf(service.Workloads[0]) == LocalMesh.Emulator.Configuration.ServiceProtocol.Tcp
-        : MeshModelCompiler.ProtocolOf(callee) == LocalMesh.Emulator.Configuration.ServiceProtocol.Tcp;
+        || (endpoint.EndpointAnnotation.Protocol == System.Net.Sockets.ProtocolType.Tcp
+            && MeshModelCompiler.ProtocolOf(endpoint.Resource) == LocalMesh.Emulator.Configuration.ServiceProtocol.Tcp);
 
     /// <summary>The sidecar's address in the endpoint's own scheme (<c>tcp://127.0.0.1:port</c> for a TCP port).</summary>
     private static string Address(EndpointReference endpoint, Uri sidecar) => MeshModelCompiler.IsHttp(endpoint.EndpointAnnotation)

@@ -16,8 +16,6 @@ public sealed class GrpcTests
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(15);
 
-    private static readonly DestinationRule RoundRobinSubsets = MeshFixtures.RoundRobinV1V2;
-
     [Theory]
     [InlineData(MutualTlsMode.Permissive)]
     [InlineData(MutualTlsMode.Strict)]
@@ -219,9 +217,9 @@ public sealed class GrpcTests
     [Fact]
     public async Task Http2MaxRequestsLimitsTheCallsInFlight()
     {
-        var limited = RoundRobinSubsets with
+        var limited = MeshFixtures.RoundRobinV1V2 with
         {
-            TrafficPolicy = RoundRobinSubsets.TrafficPolicy! with { ConnectionPool = new ConnectionPoolSettings { Http = new HttpSettings { Http2MaxRequests = 1 } } },
+            TrafficPolicy = MeshFixtures.RoundRobinV1V2.TrafficPolicy! with { ConnectionPool = new ConnectionPoolSettings { Http = new HttpSettings { Http2MaxRequests = 1 } } },
         };
         await using var mesh = await GrpcMesh.StartAsync(rule: limited, routes:
         [
@@ -255,32 +253,10 @@ public sealed class GrpcTests
         public static async Task<GrpcMesh> StartAsync(
             MutualTlsMode mode = MutualTlsMode.Permissive, IEnumerable<HttpRoute>? routes = null, DestinationRule? rule = null, ServiceProtocol protocol = ServiceProtocol.Grpc, bool metrics = false)
         {
-            var config = new MeshConfig
-            {
-                Services =
-                [
-                    new MeshServiceConfig("frontend"),
-                    new MeshServiceConfig("echo") { Protocol = protocol, Http = [.. routes ?? []], DestinationRule = rule ?? RoundRobinSubsets },
-                ],
-                Workloads =
-                [
-                    MeshFixtures.Workload("frontend", "frontend"),
-                    MeshFixtures.Workload("echo-v1", "echo", "v1", replicas: 2),
-                    MeshFixtures.Workload("echo-v2", "echo", "v2"),
-                ],
-                Listeners =
-                [
-                    ListenerConfig.Inbound("frontend", 0),
-                    ListenerConfig.Inbound("echo-v1", 0),
-                    ListenerConfig.Inbound("echo-v1", 1),
-                    ListenerConfig.Inbound("echo-v2", 0),
-                    ListenerConfig.Outbound("frontend", "echo"),
-                ],
-                PeerAuthentications = mode == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mode)],
-            };
+            var config = MeshFixtures.CallerAndEcho("frontend", new MeshServiceConfig("echo") { Protocol = protocol, Http = [.. routes ?? []], DestinationRule = rule }, mode);
             var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null });
             var backends = new Dictionary<string, GrpcBackend>();
-            foreach (var (workload, replica) in new[] { ("echo-v1", 0), ("echo-v1", 1), ("echo-v2", 0) })
+            foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
             {
                 var backend = await GrpcBackend.StartAsync($"{workload}/{replica}");
                 backends[$"{workload}/{replica}"] = backend;

@@ -20,6 +20,22 @@ internal static class MeshFixtures
         Subsets = [new Subset("v1", new Dictionary<string, string> { ["version"] = "v1" }), new Subset("v2", new Dictionary<string, string> { ["version"] = "v2" })],
     };
 
+    /// <summary>The replicas serving <c>echo</c> in <see cref="CallerAndEcho"/>.</summary>
+    public static readonly (string Workload, int Replica)[] EchoReplicas = [("echo-v1", 0), ("echo-v1", 1), ("echo-v2", 0)];
+
+    /// <summary>
+    /// <paramref name="caller"/> calls <c>echo</c> (<paramref name="echo"/>: its port, protocol and
+    /// routes), served by <c>echo-v1</c> (two replicas) and <c>echo-v2</c>, with
+    /// <see cref="RoundRobinV1V2"/> and mesh-wide <paramref name="mode"/>.
+    /// </summary>
+    public static MeshConfig CallerAndEcho(string caller, MeshServiceConfig echo, MutualTlsMode mode) => new()
+    {
+        Services = [new MeshServiceConfig(caller), echo with { DestinationRule = echo.DestinationRule ?? RoundRobinV1V2 }],
+        Workloads = [Workload(caller, caller), Workload("echo-v1", "echo", "v1", replicas: 2), Workload("echo-v2", "echo", "v2")],
+        Listeners = [ListenerConfig.Inbound(caller, 0), .. EchoReplicas.Select(r => ListenerConfig.Inbound(r.Workload, r.Replica)), ListenerConfig.Outbound(caller, "echo")],
+        PeerAuthentications = mode == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mode)],
+    };
+
     /// <summary>
     /// <c>caller</c> (one workload) calls <c>backend</c>, served by <c>backend-v1</c> (two
     /// replicas) and <c>backend-v2</c> (one).

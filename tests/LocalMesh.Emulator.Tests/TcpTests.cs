@@ -15,8 +15,6 @@ public sealed class TcpTests
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
 
-    private static readonly DestinationRule RoundRobinSubsets = MeshFixtures.RoundRobinV1V2;
-
     [Theory]
     [InlineData(MutualTlsMode.Permissive)]
     [InlineData(MutualTlsMode.Strict)]
@@ -129,9 +127,9 @@ public sealed class TcpTests
     [Fact]
     public async Task MaxConnectionsClosesAConnectionOverTheLimitAndCountsIt()
     {
-        var rule = RoundRobinSubsets with
+        var rule = MeshFixtures.RoundRobinV1V2 with
         {
-            TrafficPolicy = RoundRobinSubsets.TrafficPolicy! with { ConnectionPool = new ConnectionPoolSettings { Tcp = new TcpSettings { MaxConnections = 1 } } },
+            TrafficPolicy = MeshFixtures.RoundRobinV1V2.TrafficPolicy! with { ConnectionPool = new ConnectionPoolSettings { Tcp = new TcpSettings { MaxConnections = 1 } } },
         };
         await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, rule: rule, routes:
         [
@@ -208,33 +206,11 @@ public sealed class TcpTests
             MutualTlsMode mode, IEnumerable<TcpRoute>? routes = null, DestinationRule? rule = null, IEnumerable<AuthorizationPolicy>? policies = null, bool metrics = false,
             TimeProvider? time = null, string client = "client")
         {
-            var config = new MeshConfig
-            {
-                Services =
-                [
-                    new MeshServiceConfig(client),
-                    new MeshServiceConfig("echo") { Port = 9000, Protocol = ServiceProtocol.Tcp, Tcp = [.. routes ?? []], DestinationRule = rule ?? RoundRobinSubsets },
-                ],
-                Workloads =
-                [
-                    MeshFixtures.Workload(client, client),
-                    MeshFixtures.Workload("echo-v1", "echo", "v1", replicas: 2),
-                    MeshFixtures.Workload("echo-v2", "echo", "v2"),
-                ],
-                Listeners =
-                [
-                    ListenerConfig.Inbound(client, 0),
-                    ListenerConfig.Inbound("echo-v1", 0),
-                    ListenerConfig.Inbound("echo-v1", 1),
-                    ListenerConfig.Inbound("echo-v2", 0),
-                    ListenerConfig.Outbound(client, "echo"),
-                ],
-                PeerAuthentications = mode == MutualTlsMode.Permissive ? [] : [new PeerAuthentication("default", mode)],
-                AuthorizationPolicies = [.. policies ?? []],
-            };
+            var config = MeshFixtures.CallerAndEcho(client, new MeshServiceConfig("echo") { Port = 9000, Protocol = ServiceProtocol.Tcp, Tcp = [.. routes ?? []], DestinationRule = rule }, mode)
+                with { AuthorizationPolicies = [.. policies ?? []] };
             var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null, TimeProvider = time ?? TimeProvider.System });
             var servers = new List<EchoServer>();
-            foreach (var (workload, replica) in new[] { ("echo-v1", 0), ("echo-v1", 1), ("echo-v2", 0) })
+            foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
             {
                 var echo = new EchoServer($"{workload}/{replica}");
                 servers.Add(echo);

@@ -29,6 +29,8 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
 
     private readonly ConcurrentDictionary<UpstreamClients.PoolKey, HttpMessageInvoker> _clients = new();
 
+    public bool StreamsUnknownLength => true;
+
     public async ValueTask<IUpstreamResponse> SendAsync(HttpContext context, UpstreamBody body, UpstreamTarget target, int? attempt, string? authority, CancellationToken cancellationToken)
     {
         var client = _clients.GetOrAdd(new UpstreamClients.PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), CreateClient, target);
@@ -75,7 +77,7 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
         var incoming = context.Request;
         // Always http: TLS, when there is any, is already on the connection the connector opened.
         var uri = new Uri($"http://{target.Address.Authority}{(incoming.Path.HasValue ? incoming.Path.ToUriComponent() : "/")}{incoming.QueryString.Value}", in AsSent);
-        var message = new HttpRequestMessage(new HttpMethod(incoming.Method), uri)
+        var message = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), uri)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,

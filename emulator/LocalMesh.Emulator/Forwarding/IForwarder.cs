@@ -9,6 +9,12 @@ namespace LocalMesh.Emulator.Forwarding;
 internal interface IForwarder
 {
     /// <summary>
+    /// Whether a body of unknown length is sent on as it arrives (HTTP/2: a gRPC call's stream of
+    /// messages) rather than read whole first.
+    /// </summary>
+    bool StreamsUnknownLength { get; }
+
+    /// <summary>
     /// Sends the caller's request (<paramref name="context"/>) with <paramref name="body"/> to
     /// <paramref name="target"/> and returns once the response head arrived; its body is then copied
     /// with <see cref="IUpstreamResponse.CopyToAsync"/>.

@@ -204,7 +204,7 @@ internal sealed class RouterStage(
     {
         try
         {
-            var body = await request.BodyAsync(context.Request, streamUnknownLength: forwarder is Http2Forwarder, cancellationToken);
+            var body = await request.BodyAsync(context.Request, streamUnknownLength: forwarder.StreamsUnknownLength, cancellationToken);
             var response = await forwarder.SendAsync(context, body, target, attempt, authority: null, cancellationToken);
             return new TryOutcome(response, response.StatusCode, response.GrpcStatus, TryFailure.None);
         }
