@@ -96,6 +96,9 @@ public sealed class MeshServer : IAsyncDisposable
     /// <summary>The listeners refusing new connections now because they hold their maximum.</summary>
     public IReadOnlySet<string> Overloaded => _app.Services.GetRequiredService<ListenerLimits>().Overloaded;
 
+    /// <summary>The connections <paramref name="listener"/> holds open now (Envoy's <c>downstream_cx_active</c>).</summary>
+    public int OpenConnections(string listener) => _app.Services.GetRequiredService<ListenerLimits>().OpenConnections(listener);
+
     /// <summary>Raised when a listener starts refusing connections, and when it serves again.</summary>
     public event Action? OverloadChanged
     {

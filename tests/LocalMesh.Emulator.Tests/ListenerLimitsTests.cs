@@ -55,6 +55,9 @@ public sealed class ListenerLimitsTests
             held.Add(await ConnectAsync(listener));
         }
 
+        // A connect completes in the kernel's backlog before the listener takes it: wait until it holds all three.
+        await Eventually.TrueAsync(() => server.OpenConnections("inbound|backend-v2|0") == 3, Cap);
+
         // Accepted, then closed at once: not left hanging.
         using (var over = await ConnectAsync(listener))
         {

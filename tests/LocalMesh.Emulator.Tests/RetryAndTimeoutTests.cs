@@ -112,13 +112,22 @@ public sealed class RetryAndTimeoutTests
     [Fact]
     public async Task ACallerThatGivesUpIsReportedWithCode0AndFlagDC()
     {
-        await using var mesh = await StartAsync(behaviour: _ => context => Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted));
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var mesh = await StartAsync(behaviour: _ => context =>
+        {
+            arrived.TrySetResult();
+            return Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted);
+        });
         using var spans = new SpanCollector();
         var requestId = Guid.NewGuid().ToString();
-        using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
         using var request = new HttpRequestMessage(HttpMethod.Get, mesh.Reviews) { Headers = { { "x-request-id", requestId } } };
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var call = mesh.Client.SendAsync(request, giveUp.Token);
 
-        await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.SendAsync(request));
+        // The caller hangs up once its request is in the application's hands.
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAsync<TaskCanceledException>(() => call);
 
         // The caller's span ends when it hangs up; the inbound one only once the cancellation has reached it.
         var outbound = Assert.Single(await spans.ForRequestAsync(requestId, 1, span => span.Kind == System.Diagnostics.ActivityKind.Client), span => span.Kind == System.Diagnostics.ActivityKind.Client);

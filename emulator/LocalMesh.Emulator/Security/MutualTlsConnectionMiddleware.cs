@@ -37,13 +37,15 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
             return;
         }
 
+        // Not linked to ConnectionClosed: it fires when the peer ends its sending, which may come right
+        // behind its handshake and first bytes (a TCP caller that writes and half-closes); a peer that
+        // hangs up ends the reads by itself.
         using var timeout = new CancellationTokenSource(HandshakeTimeout, time);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, timeout.Token);
         var input = connection.Transport.Input;
         ReadResult peek;
         try
         {
-            peek = await input.ReadAsync(deadline.Token);
+            peek = await input.ReadAsync(timeout.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ConnectionResetException or IOException)
         {
@@ -85,7 +87,7 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
                 EnabledSslProtocols = SslProtocols.Tls13,
                 ApplicationProtocols = HttpProtocolDetection.ApplicationProtocols,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => identities.Authority.TryValidate(certificate, out peer),
-            }, deadline.Token);
+            }, timeout.Token);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
         {
