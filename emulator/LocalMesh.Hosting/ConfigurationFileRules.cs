@@ -21,7 +21,8 @@ internal static class ConfigurationFileRules
     /// <param name="GatewayVirtualServices">The VirtualServices bound to Gateways.</param>
     /// <param name="Functions">The traffic and scaling the files' Knative Services give functions, by function name.</param>
     /// <param name="Eventing">The brokers' deliveries and the triggers of the files.</param>
-    /// <param name="Carried">The objects the mesh does not emulate, for the export.</param>
+    /// <param name="Carried">The objects the export writes as the files have them: those the mesh does not emulate, and the PrometheusRules.</param>
+    /// <param name="AlertRules">The PrometheusRules, evaluated locally.</param>
     public sealed record FileRules(
         List<MeshServiceConfig> Services,
         IReadOnlyDictionary<string, ImportedServiceRules> Rules,
@@ -29,12 +30,13 @@ internal static class ConfigurationFileRules
         IReadOnlyList<VirtualService> GatewayVirtualServices,
         IReadOnlyDictionary<string, ImportedFunction> Functions,
         ImportedEventing Eventing,
-        IReadOnlyList<ConfigDocument> Carried)
+        IReadOnlyList<ConfigDocument> Carried,
+        IReadOnlyList<LoadedObject<Kubernetes.Export.PrometheusRuleSpec>> AlertRules)
     {
         /// <summary>No files: the app model's services as they are.</summary>
         public static FileRules None(List<MeshServiceConfig> services) => new(
             services, new Dictionary<string, ImportedServiceRules>(), [], [], new Dictionary<string, ImportedFunction>(),
-            new ImportedEventing(new Dictionary<string, (DeliverySpec?, LoadedObject<Kubernetes.Export.KnativeBrokerSpec>)>(), []), []);
+            new ImportedEventing(new Dictionary<string, (DeliverySpec?, LoadedObject<Kubernetes.Export.KnativeBrokerSpec>)>(), []), [], []);
     }
 
     /// <summary>
@@ -171,6 +173,7 @@ internal static class ConfigurationFileRules
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
-        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing, files.Carried);
+        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing,
+            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document)], files.PrometheusRules);
     }
 }

@@ -100,6 +100,7 @@ internal static class KubernetesModelBuilder
             Gateways = [.. gateways],
             GitOps = mesh.Annotations.OfType<GitOpsAnnotation>().LastOrDefault()?.Source,
             Platform = mesh.Annotations.OfType<MeshPlatformAnnotation>().LastOrDefault()?.Components ?? PlatformComponents.All,
+            ErrorRateAlert = compiled.AlertRules.ErrorRate,
             Warnings = [.. warnings],
             Carried = [.. compiled.Carried.Select(document => new CarriedObject(
                 document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],

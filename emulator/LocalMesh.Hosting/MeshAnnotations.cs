@@ -87,6 +87,10 @@ public sealed record MeshPlatformAnnotation(LocalMesh.Kubernetes.Export.Platform
 /// <param name="Percentage">0–100.</param>
 public sealed record MeshTraceSamplingAnnotation(double Percentage) : IResourceAnnotation;
 
+/// <summary>The mesh's error-rate alert: its threshold, rate window and <c>for</c>.</summary>
+/// <param name="Alert">The settings.</param>
+public sealed record MeshErrorRateAlertAnnotation(LocalMesh.Kubernetes.Export.ErrorRateAlert Alert) : IResourceAnnotation;
+
 /// <summary>The image a workload runs as in a cluster, in place of what runs locally, and the port it listens on there.</summary>
 /// <param name="Image">E.g. <c>redis:alpine</c>.</param>
 /// <param name="ContainerPort">E.g. 6379.</param>

@@ -41,7 +41,7 @@ public static class MeshBuilderExtensions
         MeshExplainPipelineStep.Add(builder.Pipeline);
 
         var mesh = new MeshResource(name);
-        return builder.AddResource(mesh)
+        var resource = builder.AddResource(mesh)
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "Mesh",
@@ -49,6 +49,9 @@ public static class MeshBuilderExtensions
                 Properties = [],
             })
             .WithManifestPublishingCallback(context => MeshManifest.WriteMesh(context, mesh));
+        // Evaluates the model's alert rules against the mesh's metrics, where Prometheus is installed.
+        LocalPrometheus.Add(builder, mesh);
+        return resource;
     }
 
     /// <summary>
@@ -97,6 +100,35 @@ public static class MeshBuilderExtensions
         ArgumentNullException.ThrowIfNull(mesh);
         // Checked with the rest of the model before anything starts (one error naming traceSampling).
         return mesh.WithAnnotation(new MeshTraceSamplingAnnotation(percentage), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
+    /// The mesh's alert on Istio's request metric, <c>MeshServiceHighErrorRate</c>: a service whose
+    /// callers see more than <paramref name="threshold"/> of their requests answered with 5xx, over a
+    /// rate <paramref name="window"/>, for <paramref name="pendingFor"/>. Exported as a PrometheusRule,
+    /// and evaluated locally by Prometheus when it is installed, its state shown on the mesh in the
+    /// dashboard. Without this call: 5% over 5 minutes, for 5 minutes.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="threshold">The share of requests, above 0 and below 1 (0.05 is 5%).</param>
+    /// <param name="window">The rate's range (PromQL's <c>[5m]</c>); whole seconds, at least 10 s (two local scrapes).</param>
+    /// <param name="pendingFor">How long the rate stays above the threshold before the alert fires (the rule's <c>for</c>); whole seconds.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithErrorRateAlert(threshold: 0.01, window: TimeSpan.FromMinutes(2), pendingFor: TimeSpan.FromMinutes(1));
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithErrorRateAlert(this IResourceBuilder<MeshResource> mesh, double? threshold = null, TimeSpan? window = null, TimeSpan? pendingFor = null)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        var alert = LocalMesh.Kubernetes.Export.ErrorRateAlert.Default;
+        // Checked with the rest of the model before anything starts (one error naming the field).
+        return mesh.WithAnnotation(new MeshErrorRateAlertAnnotation(alert with
+        {
+            Threshold = threshold ?? alert.Threshold,
+            Window = window ?? alert.Window,
+            For = pendingFor ?? alert.For,
+        }), ResourceAnnotationMutationBehavior.Replace);
     }
 
     /// <summary>

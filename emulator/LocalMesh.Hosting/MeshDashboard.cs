@@ -202,7 +202,8 @@ internal sealed class MeshDashboard(
     }
 
     /// <summary>A property the dashboard shows at once, under a readable name, in a fixed order.</summary>
-    private static ResourcePropertySnapshot Shown(string name, string displayName, object? value, int order) =>
+    /// <summary>A property shown among the resource's highlighted ones, in <paramref name="order"/>.</summary>
+    internal static ResourcePropertySnapshot Shown(string name, string displayName, object? value, int order) =>
         new(name, value) { DisplayName = displayName, IsHighlighted = true, SortOrder = order };
 
     /// <summary>Shows each function's instances (idle, starting, running) and each broker's deliveries.</summary>

@@ -38,6 +38,9 @@ internal sealed record CompiledMesh(
     /// <summary>Where the rule at <paramref name="field"/> (e.g. <c>http[1]</c>) of <paramref name="rules"/> was read, e.g. <c>reviews.yaml:14:5</c>; null when written in C#.</summary>
     public string? SourceOf(string rules, string field) => FileRules.GetValueOrDefault(rules)?.Source(field)?.Location.ToString();
 
+    /// <summary>The alert rules: the mesh's error-rate alert and the files' PrometheusRules.</summary>
+    public required MeshAlertRules AlertRules { get; init; }
+
     /// <summary>Each function's traffic targets as the app model or a file gives them (empty: all to the latest revision), by function name.</summary>
     public IReadOnlyDictionary<string, ImmutableArray<TrafficTargetSpec>> FunctionTraffic { get; init; } = new Dictionary<string, ImmutableArray<TrafficTargetSpec>>();
 }
@@ -230,6 +233,8 @@ internal static class MeshModelCompiler
             GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
         };
 
+        var alertRules = MeshAlertRules.Compile(mesh, fromFiles.AlertRules, errors);
+
         // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
         var validation = MeshConfigValidator.Validate(config);
         // A rule from a file is named by its file, line and object, as the file's own mistakes are.
@@ -268,6 +273,7 @@ internal static class MeshModelCompiler
             Exposed = exposed,
             FileRules = fromFiles.Rules,
             FunctionTraffic = functionTraffic,
+            AlertRules = alertRules,
         };
     }
 

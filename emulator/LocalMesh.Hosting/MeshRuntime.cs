@@ -34,6 +34,7 @@ internal sealed class MeshRuntime(
     private MeshTelemetryExporter? _telemetry;
     private ILoggerFactory? _dataPlaneLogs;
     private ConfigurationFilesWatcher? _files;
+    private PrometheusResource? _prometheus;
 
     /// <summary>Runtime control of the mesh, once started.</summary>
     public MeshControl? Control { get; private set; }
@@ -110,6 +111,12 @@ internal sealed class MeshRuntime(
             SidecarWiring.ShowThroughGateway(exposed, _server.Addresses[listener.Name]);
         }
 
+        _prometheus = model.Resources.OfType<PrometheusResource>().SingleOrDefault(prometheus => prometheus.Parent == resource);
+        if (_prometheus is not null)
+        {
+            LocalPrometheus.WriteConfiguration(_prometheus, _server.MetricsAddress!, mesh.AlertRules.Files(resource.Namespace));
+        }
+
         Announce(model, mesh, log);
         var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, mesh);
         if (resource.Annotations.OfType<MeshConfigurationFilesAnnotation>().Any())
@@ -125,6 +132,8 @@ internal sealed class MeshRuntime(
             InitialBackoff = configuration.GetValue("LocalMesh:RestartBackoff", CrashRestarts.DefaultInitialBackoff),
         };
         _ = Task.Run(() => restarts.WatchAsync(_stopping.Token), CancellationToken.None);
+        var alerts = new AlertWatcher(notifications, resource, _prometheus, log);
+        _ = Task.Run(() => alerts.WatchAsync(_stopping.Token), CancellationToken.None);
         lifetime.ApplicationStopping.Register(_stopping.Cancel);
     }
 
@@ -162,6 +171,11 @@ internal sealed class MeshRuntime(
         }
 
         _files?.Dispose();
+        if (_prometheus is not null)
+        {
+            LocalPrometheus.Delete(_prometheus);
+        }
+
         _dataPlaneLogs?.Dispose();
         _telemetry?.Dispose();
         _stopping.Dispose();

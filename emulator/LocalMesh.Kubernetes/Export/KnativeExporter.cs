@@ -127,58 +127,6 @@ public static class KnativeExporter
         };
 }
 
-/// <summary>The Prometheus operator's objects: how Istio's metrics are scraped, and an alert on them.</summary>
-public static class MonitoringExporter
-{
-    /// <summary>The error rate above which <see cref="ErrorRateAlert"/> fires.</summary>
-    public const double ErrorRateThreshold = 0.05;
-
-    /// <summary>The alert's name.</summary>
-    public const string ErrorRateAlert = "MeshServiceHighErrorRate";
-
-    /// <summary>A ServiceMonitor for a service: its sidecars' Istio metrics (<c>/stats/prometheus</c> on <c>http-envoy-prom</c>).</summary>
-    public static ServiceMonitor ServiceMonitor(KubernetesAppModel model, string service) => new()
-    {
-        Metadata = CoreExporter.Meta(model, service),
-        Spec = new ServiceMonitorSpec
-        {
-            Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = service } },
-            Endpoints = [new ServiceMonitorEndpoint { Port = "http-envoy-prom", Path = "/stats/prometheus", Interval = "15s" }],
-        },
-    };
-
-    /// <summary>One alert per mesh: a service answering more than 5% 5xx over five minutes, by Istio's own metric.</summary>
-    public static PrometheusRule Rules(KubernetesAppModel model) => new()
-    {
-        Metadata = CoreExporter.Meta(model, $"{model.Name}-mesh"),
-        Spec = new PrometheusRuleSpec
-        {
-            Groups =
-            [
-                new PrometheusRuleGroup
-                {
-                    Name = "localmesh.rules",
-                    Rules =
-                    [
-                        new PrometheusAlert
-                        {
-                            Alert = ErrorRateAlert,
-                            Expr = string.Create(CultureInfo.InvariantCulture,
-                                $"sum by (destination_service_name) (rate(istio_requests_total{{reporter=\"destination\",destination_service_namespace=\"{model.Mesh.Namespace}\",response_code=~\"5..\"}}[5m])) / sum by (destination_service_name) (rate(istio_requests_total{{reporter=\"destination\",destination_service_namespace=\"{model.Mesh.Namespace}\"}}[5m])) > {ErrorRateThreshold}"),
-                            For = "5m",
-                            Labels = new Dictionary<string, string> { ["severity"] = "warning" },
-                            Annotations = new Dictionary<string, string>
-                            {
-                                ["summary"] = "A mesh service answers more than 5% of requests with 5xx (see the destination_service_name label).",
-                            },
-                        },
-                    ],
-                },
-            ],
-        },
-    };
-}
-
 /// <summary>Argo CD's Application, when the model names a repository.</summary>
 public static class ArgoCdExporter
 {

@@ -38,6 +38,9 @@ public sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
 
     /// <summary>What the export's <c>platform/</c> folder installs around the app: all of it by default.</summary>
     public PlatformComponents Platform { get; init; } = PlatformComponents.All;
+
+    /// <summary>The mesh's error-rate alert, exported as a PrometheusRule.</summary>
+    public ErrorRateAlert ErrorRateAlert { get; init; } = ErrorRateAlert.Default;
 }
 
 /// <summary>The platform the app runs on in the architecture LocalMesh models, each part installed by the export's <c>platform/</c> folder.</summary>

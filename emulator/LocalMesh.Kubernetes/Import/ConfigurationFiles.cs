@@ -67,6 +67,7 @@ public sealed partial class ConfigurationFiles
         ["security.istio.io"] = ["PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"],
         ["serving.knative.dev"] = ["Service", "Configuration", "Revision", "Route", "DomainMapping"],
         ["eventing.knative.dev"] = ["Broker", "Trigger", "EventType"],
+        ["monitoring.coreos.com"] = ["Prometheus", "PrometheusAgent", "Alertmanager", "AlertmanagerConfig", "ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule", "ScrapeConfig", "ThanosRuler"],
     };
 
     private readonly List<ConfigFinding> _findings = [];
@@ -102,6 +103,9 @@ public sealed partial class ConfigurationFiles
 
     /// <summary>The AuthorizationPolicies.</summary>
     public List<LoadedObject<AuthorizationPolicySpec>> AuthorizationPolicies { get; } = [];
+
+    /// <summary>The PrometheusRules, whose alerts are evaluated locally and which the export writes as they are.</summary>
+    public List<LoadedObject<PrometheusRuleSpec>> PrometheusRules { get; } = [];
 
     /// <summary>Objects kept for the export and not emulated: other kinds, and kinds not applied locally yet.</summary>
     public List<ConfigDocument> Carried { get; } = [];
@@ -260,6 +264,7 @@ public sealed partial class ConfigurationFiles
         ("serving.knative.dev", "Service") => (["serving.knative.dev/v1"], (document, name) => KnativeServices.Add(Bind<KnativeServiceSpec>(document, name))),
         ("eventing.knative.dev", "Broker") => (["eventing.knative.dev/v1"], (document, name) => KnativeBrokers.Add(Bind<KnativeBrokerSpec>(document, name))),
         ("eventing.knative.dev", "Trigger") => (["eventing.knative.dev/v1"], (document, name) => KnativeTriggers.Add(Bind<KnativeTriggerSpec>(document, name))),
+        ("monitoring.coreos.com", "PrometheusRule") => (["monitoring.coreos.com/v1"], (document, name) => PrometheusRules.Add(Bind<PrometheusRuleSpec>(document, name))),
         _ => null,
     };
 

@@ -3,5 +3,7 @@ namespace LocalMesh.Kubernetes.Export;
 public sealed class PrometheusRuleGroup
 {
     public string Name { get; set; } = "";
+    public string? Interval { get; set; }
+    public int? Limit { get; set; }
     public List<PrometheusAlert> Rules { get; set; } = [];
 }

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// Shows the state of each alert rule as the local Prometheus evaluates it (inactive, pending or
+/// firing, with the series and value of each active alert): on the mesh and on Prometheus in the
+/// dashboard, and one line in the mesh's log when an alert starts pending, fires or resolves. Where
+/// Prometheus is missing or stops, the mesh says why alerts are not evaluated; the app runs on.
+/// </summary>
+internal sealed class AlertWatcher(ResourceNotificationService notifications, MeshResource mesh, PrometheusResource? prometheus, ILogger log)
+{
+    /// <summary>How often the rules' state is read: more often than Prometheus evaluates, so a change shows within a couple of seconds of it.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private const string Property = "mesh.alerts";
+    private static readonly HashSet<string> StoppedStates = [KnownResourceStates.FailedToStart, KnownResourceStates.Exited, KnownResourceStates.Finished];
+
+    private Dictionary<(string Rule, string Series), string> _active = [];
+
+    public async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        if (prometheus is null)
+        {
+            log.LogInformation("{Hint}", LocalPrometheus.InstallHint);
+            await ShowAsync($"not evaluated: {LocalPrometheus.InstallHint}", []);
+            return;
+        }
+
+        await ShowAsync($"waiting for {prometheus.Name} to start", []);
+        var started = await notifications.WaitForResourceAsync(prometheus.Name, [KnownResourceStates.Running, .. StoppedStates], cancellationToken);
+        using var http = new HttpClient { BaseAddress = new Uri(prometheus.GetEndpoint(PrometheusResource.EndpointName).Url), Timeout = TimeSpan.FromSeconds(5) };
+        string? unavailable = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (StoppedStates.Contains(started) || notifications.TryGetCurrentState(prometheus.Name, out var current) && StoppedStates.Contains(current.Snapshot.State?.Text ?? ""))
+            {
+                // Prometheus is not run again by the mesh: its console says why it stopped.
+                await ShowAsync($"not evaluated: {prometheus.Name} has stopped; its console log says why.", []);
+                return;
+            }
+
+            try
+            {
+                var rules = await http.GetFromJsonAsync<RulesResponse>("/api/v1/rules?type=alert", cancellationToken);
+                await ShowAsync(null, rules?.Data.Groups.SelectMany(group => group.Rules).ToList() ?? []);
+                unavailable = null;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+            {
+                // Starting, reloading or stopping: said once, tried again.
+                if (unavailable is null)
+                {
+                    unavailable = $"not evaluated: {prometheus.Name} does not answer ({ex.Message})";
+                    await ShowAsync(unavailable, []);
+                }
+            }
+
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Publishes the rules' state (or why there is none), and logs each alert that changed.</summary>
+    private async Task ShowAsync(string? reason, IReadOnlyList<Rule> rules)
+    {
+        if (reason is null)
+        {
+            var active = rules.SelectMany(rule => rule.Alerts.Select(alert => (Key: (rule.Name, Series(alert)), alert))).ToDictionary(entry => entry.Key, entry => entry.alert.State);
+            foreach (var ((rule, series), state) in active.Where(entry => _active.GetValueOrDefault(entry.Key) != entry.Value))
+            {
+                log.LogInformation("Alert {Alert} is {State}: {Series}.", rule, state, series);
+            }
+
+            foreach (var (rule, series) in _active.Keys.Where(key => !active.ContainsKey(key)))
+            {
+                log.LogInformation("Alert {Alert} is resolved: {Series}.", rule, series);
+            }
+
+            _active = active;
+        }
+
+        var summary = reason ?? (rules.Count == 0 ? "no alert rules" : string.Join(Environment.NewLine, rules.Select(Describe)));
+        await notifications.PublishUpdateAsync(mesh, state => state with
+        {
+            Properties = state.Properties.SetResourcePropertyRange([MeshDashboard.Shown(Property, "Alerts (local Prometheus)", summary, 8)]),
+        });
+        if (prometheus is not null && reason is null)
+        {
+            await notifications.PublishUpdateAsync(prometheus, state => state with
+            {
+                Properties = state.Properties.SetResourcePropertyRange(rules.Select((rule, index) => MeshDashboard.Shown($"alert.{rule.Name}", $"Alert {rule.Name}", Describe(rule), index))),
+            });
+        }
+    }
+
+    /// <summary>E.g. <c>MeshServiceHighErrorRate: firing — destination_service_name=ratings (value 1, since 09:12:03)</c>.</summary>
+    private static string Describe(Rule rule) =>
+        rule.Health is "err" && rule.LastError is { Length: > 0 } error
+            ? $"{rule.Name}: cannot be evaluated: {error}"
+            : rule.Alerts.Count == 0
+                ? $"{rule.Name}: inactive"
+                : $"{rule.Name}: {rule.State} — " + string.Join("; ", rule.Alerts.Select(alert =>
+                    $"{Series(alert)} (value {Value(alert.Value)}{(alert.ActiveAt is { } since ? $", since {since.ToLocalTime():HH:mm:ss}" : "")}{(alert.State != rule.State ? $", {alert.State}" : "")})"));
+
+    /// <summary>The alert's own labels, without those every alert of the rule has.</summary>
+    private static string Series(ActiveAlert alert) =>
+        string.Join(", ", alert.Labels.Where(label => label.Key is not ("alertname" or "severity")).Select(label => $"{label.Key}={label.Value}")) is { Length: > 0 } labels ? labels : "all series";
+
+    private static string Value(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number.ToString("0.###", CultureInfo.InvariantCulture) : value;
+
+    // Prometheus's /api/v1/rules answer, the fields read here.
+    private sealed record RulesResponse([property: JsonPropertyName("data")] RulesData Data);
+
+    private sealed record RulesData([property: JsonPropertyName("groups")] IReadOnlyList<RuleGroup> Groups);
+
+    private sealed record RuleGroup([property: JsonPropertyName("rules")] IReadOnlyList<Rule> Rules);
+
+    private sealed record Rule(
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("state")] string State,
+        [property: JsonPropertyName("health")] string? Health,
+        [property: JsonPropertyName("lastError")] string? LastError,
+        [property: JsonPropertyName("alerts")] IReadOnlyList<ActiveAlert> Alerts);
+
+    private sealed record ActiveAlert(
+        [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, string> Labels,
+        [property: JsonPropertyName("state")] string State,
+        [property: JsonPropertyName("activeAt")] DateTimeOffset? ActiveAt,
+        [property: JsonPropertyName("value")] string Value);
+}

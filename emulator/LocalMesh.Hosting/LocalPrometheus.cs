@@ -1,0 +1,122 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// The real Prometheus, run as a resource of the app where it is installed: it scrapes the mesh's
+/// metrics endpoint and evaluates the model's alert rules, as the cluster's Prometheus evaluates the
+/// exported PrometheusRules.
+/// </summary>
+/// <param name="name">The resource's name.</param>
+/// <param name="command">The <c>prometheus</c> executable.</param>
+/// <param name="workingDirectory">Where its configuration, rules and storage are, for this run only.</param>
+/// <param name="mesh">The mesh whose metrics it scrapes.</param>
+public sealed class PrometheusResource(string name, string command, string workingDirectory, MeshResource mesh)
+    : ExecutableResource(name, command, workingDirectory), IResourceWithParent<MeshResource>
+{
+    /// <summary>The endpoint of its web UI and API.</summary>
+    public const string EndpointName = "http";
+
+    /// <inheritdoc />
+    public MeshResource Parent => mesh;
+}
+
+/// <summary>Finds Prometheus, adds it to the app, and writes what it reads: its configuration and the rules files.</summary>
+internal static class LocalPrometheus
+{
+    /// <summary>
+    /// How often the local Prometheus scrapes and evaluates: a third of the exported ServiceMonitor's
+    /// 15 s, so a change shows sooner on a laptop; a rule's windows and <c>for</c> mean the same.
+    /// </summary>
+    public static readonly TimeSpan ScrapeInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>What to do where Prometheus is not installed, said at start-up and on the mesh in the dashboard.</summary>
+    public const string InstallHint =
+        "Prometheus is not installed, so alerts are not evaluated locally; install it (Debian/Ubuntu: sudo apt-get install prometheus; macOS: brew install prometheus) or put prometheus and promtool on PATH, and run again.";
+
+    private const string ConfigurationFile = "prometheus.yml";
+    private const string RulesDirectory = "rules";
+
+    /// <summary>A command on the PATH, or null.</summary>
+    public static string? Find(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, OperatingSystem.IsWindows() ? $"{command}.exe" : command))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>Adds Prometheus under the mesh when the app runs and Prometheus is installed; null otherwise.</summary>
+    public static PrometheusResource? Add(IDistributedApplicationBuilder builder, MeshResource mesh)
+    {
+        if (!builder.ExecutionContext.IsRunMode || Find("prometheus") is not { } command)
+        {
+            return null;
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), $"localmesh-prometheus-{Environment.ProcessId}-{mesh.Name}");
+        var prometheus = new PrometheusResource($"{mesh.Name}-prometheus", command, directory, mesh);
+        var resource = builder.AddResource(prometheus)
+            .WithHttpEndpoint(name: PrometheusResource.EndpointName, env: null)
+            .WithHttpHealthCheck("/-/ready")
+            .ExcludeFromManifest();
+        var listen = prometheus.GetEndpoint(PrometheusResource.EndpointName).Property(EndpointProperty.TargetPort);
+        resource.WithArgs(context =>
+        {
+            context.Args.Add($"--config.file={Path.Combine(directory, ConfigurationFile)}");
+            context.Args.Add($"--storage.tsdb.path={Path.Combine(directory, "data")}");
+            // Loopback only, as every listener of the mesh; reloaded (rules files changed) through /-/reload.
+            context.Args.Add(ReferenceExpression.Create($"--web.listen-address=127.0.0.1:{listen}"));
+            context.Args.Add("--web.enable-lifecycle");
+        });
+        return prometheus;
+    }
+
+    /// <summary>Writes the configuration (scrape <paramref name="metrics"/>, evaluate every rules file) and the rules files, replacing older ones.</summary>
+    public static void WriteConfiguration(PrometheusResource prometheus, Uri metrics, IEnumerable<(string File, string Yaml)> rules)
+    {
+        var directory = prometheus.WorkingDirectory;
+        var rulesDirectory = Path.Combine(directory, RulesDirectory);
+        Directory.CreateDirectory(rulesDirectory);
+        var files = rules.ToList();
+        foreach (var stale in Directory.EnumerateFiles(rulesDirectory).Where(file => !files.Any(rule => rule.File == Path.GetFileName(file))))
+        {
+            File.Delete(stale);
+        }
+
+        foreach (var (file, yaml) in files)
+        {
+            File.WriteAllText(Path.Combine(rulesDirectory, file), yaml);
+        }
+
+        var interval = Kubernetes.Export.MonitoringExporter.Duration(ScrapeInterval);
+        var configuration = new PrometheusConfiguration(
+            new PrometheusGlobal(interval, interval),
+            [new PrometheusScrapeJob("localmesh", metrics.AbsolutePath, [new PrometheusTargets([metrics.Authority])])],
+            [Path.Combine(rulesDirectory, "*.yml")]);
+        File.WriteAllText(Path.Combine(directory, ConfigurationFile), Serializer.Serialize(configuration));
+    }
+
+    /// <summary>Removes what this run wrote.</summary>
+    public static void Delete(PrometheusResource prometheus)
+    {
+        try
+        {
+            Directory.Delete(prometheus.WorkingDirectory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Prometheus may still be closing its storage; the folder is in the temporary directory.
+        }
+    }
+
+    private static readonly ISerializer Serializer = new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+
+    private sealed record PrometheusConfiguration(PrometheusGlobal Global, IReadOnlyList<PrometheusScrapeJob> ScrapeConfigs, IReadOnlyList<string> RuleFiles);
+
+    private sealed record PrometheusGlobal(string ScrapeInterval, string EvaluationInterval);
+
+    private sealed record PrometheusScrapeJob(string JobName, string MetricsPath, IReadOnlyList<PrometheusTargets> StaticConfigs);
+
+    private sealed record PrometheusTargets(IReadOnlyList<string> Targets);
+}
