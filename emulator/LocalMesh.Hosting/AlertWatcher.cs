@@ -84,7 +84,7 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
             _active = active;
         }
 
-        var summary = reason ?? (rules.Count == 0 ? "no alert rules" : string.Join(Environment.NewLine, rules.Select(Describe)));
+        var summary = reason ?? (rules.Count == 0 ? "no alert rules" : string.Join(Environment.NewLine, rules.Select(rule => $"{rule.Name}: {State(rule)}")));
         await notifications.PublishUpdateAsync(mesh, state => state with
         {
             Properties = state.Properties.SetResourcePropertyRange([MeshDashboard.Shown(Property, "Alerts (local Prometheus)", summary, 8)]),
@@ -93,23 +93,28 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
         {
             await notifications.PublishUpdateAsync(prometheus, state => state with
             {
-                Properties = state.Properties.SetResourcePropertyRange(rules.Select((rule, index) => MeshDashboard.Shown($"alert.{rule.Name}", $"Alert {rule.Name}", Describe(rule), index))),
+                Properties = state.Properties.SetResourcePropertyRange(rules.Select((rule, index) => MeshDashboard.Shown($"alert.{rule.Name}", $"Alert {rule.Name}", State(rule), index))),
             });
         }
     }
 
-    /// <summary>E.g. <c>MeshServiceHighErrorRate: firing — destination_service_name=ratings (value 1, since 09:12:03)</c>.</summary>
-    private static string Describe(Rule rule) =>
+    /// <summary>A rule's state, e.g. <c>firing — ratings (value 1, since 09:12:03)</c>.</summary>
+    private static string State(Rule rule) =>
         rule.Health is "err" && rule.LastError is { Length: > 0 } error
-            ? $"{rule.Name}: cannot be evaluated: {error}"
+            ? $"cannot be evaluated: {error}"
             : rule.Alerts.Count == 0
-                ? $"{rule.Name}: inactive"
-                : $"{rule.Name}: {rule.State} — " + string.Join("; ", rule.Alerts.Select(alert =>
+                ? "inactive"
+                : $"{rule.State} — " + string.Join("; ", rule.Alerts.Select(alert =>
                     $"{Series(alert)} (value {Value(alert.Value)}{(alert.ActiveAt is { } since ? $", since {since.ToLocalTime():HH:mm:ss}" : "")}{(alert.State != rule.State ? $", {alert.State}" : "")})"));
 
-    /// <summary>The alert's own labels, without those every alert of the rule has.</summary>
+    /// <summary>The alert's own labels (without its name and severity): a lone label by its value, e.g. <c>ratings</c>; several as <c>name=value</c>.</summary>
     private static string Series(ActiveAlert alert) =>
-        string.Join(", ", alert.Labels.Where(label => label.Key is not ("alertname" or "severity")).Select(label => $"{label.Key}={label.Value}")) is { Length: > 0 } labels ? labels : "all series";
+        alert.Labels.Where(label => label.Key is not ("alertname" or "severity")).ToList() switch
+        {
+            [] => "all series",
+            [var only] => only.Value,
+            var labels => string.Join(", ", labels.Select(label => $"{label.Key}={label.Value}")),
+        };
 
     private static string Value(string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number.ToString("0.###", CultureInfo.InvariantCulture) : value;

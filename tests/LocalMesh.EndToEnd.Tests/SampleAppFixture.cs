@@ -16,6 +16,12 @@ public sealed class SampleAppFixture : IAsyncLifetime
     /// <summary>How long start-up may take on a cold machine (DCP, five builds, health checks).</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
+    /// <summary>The error-rate alert's rate window in these tests.</summary>
+    public static readonly TimeSpan AlertWindow = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long the error rate stays high before the alert fires, in these tests.</summary>
+    public static readonly TimeSpan AlertPendingFor = TimeSpan.FromSeconds(10);
+
     private readonly ActivityListener _listener;
     private readonly ConcurrentQueue<Activity> _spans = new();
     private DistributedApplication? _app;
@@ -45,6 +51,9 @@ public sealed class SampleAppFixture : IAsyncLifetime
         // Port 0: the tests run beside a developer's own app on 9080.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0"], cancellation.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // The sample's alert takes minutes, as in a cluster; a test waits seconds for it.
+        builder.CreateResourceBuilder(builder.Resources.OfType<MeshResource>().Single())
+            .WithErrorRateAlert(window: AlertWindow, pendingFor: AlertPendingFor);
         _app = await builder.BuildAsync(cancellation.Token);
         await _app.StartAsync(cancellation.Token);
 

@@ -259,7 +259,28 @@ public sealed class ExportTests
         var alert = Assert.Single(Assert.Single(Single<PrometheusRule>(result).Spec.Groups).Rules);
         Assert.Contains("istio_requests_total", alert.Expr);
         Assert.Contains("response_code=~\"5..\"", alert.Expr);
+        Assert.Equal("5m", alert.For);
     }
+
+    [Fact]
+    public void TheErrorRateAlertIsWrittenWithTheModelsThresholdWindowAndForReadFromTheCallersSide()
+    {
+        var model = Model() with { ErrorRateAlert = new ErrorRateAlert { Threshold = 0.01, Window = TimeSpan.FromSeconds(90), For = TimeSpan.Zero } };
+
+        var yaml = KubernetesExport.Export(model).Files.Single(file => file.Path == "base/monitoring.yaml").ToYaml();
+
+        Assert.Contains("""sum by (destination_service_name) (rate(istio_requests_total{reporter="source",destination_service_namespace="default",response_code=~"5.."}[1m30s])) / sum by (destination_service_name) (rate(istio_requests_total{reporter="source",destination_service_namespace="default"}[1m30s])) > 0.01""", yaml);
+        Assert.Contains("for: 0s", yaml);
+    }
+
+    [Theory]
+    [InlineData(300, "5m")]
+    [InlineData(90, "1m30s")]
+    [InlineData(0.25, "250ms")]
+    [InlineData(93784, "1d2h3m4s")]
+    [InlineData(0, "0s")]
+    public void DurationsAreWrittenAsPrometheusWritesThem(double seconds, string expected) =>
+        Assert.Equal(expected, MonitoringExporter.Duration(TimeSpan.FromSeconds(seconds)));
 
     [Fact]
     public void ARepositoryGivesAnArgoCdApplicationAndNoneGivesNone()

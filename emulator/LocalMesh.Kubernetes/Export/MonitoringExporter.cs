@@ -84,7 +84,7 @@ public static class MonitoringExporter
                     Annotations = new Dictionary<string, string>
                     {
                         ["summary"] = string.Create(CultureInfo.InvariantCulture,
-                            $"{{{{ $labels.destination_service_name }}}} answers {{{{ $value | humanizePercentage }}}} of its requests with 5xx (threshold {alert.Threshold:P0} over {window})."),
+                            $"{{{{ $labels.destination_service_name }}}} answers {{{{ $value | humanizePercentage }}}} of its requests with 5xx (threshold {alert.Threshold * 100:0.##}% over {window})."),
                     },
                 },
             ],
