@@ -139,6 +139,12 @@ public sealed class KubernetesExportTests
                 Assert.Equal(baseObjects + 1, objects.Count); // every object of the base, and the overlay's ConfigMap
                 Assert.Equal(("productpage-v1-config", "default", level), (config.Metadata.Name, config.Metadata.NamespaceProperty, config.Data["Logging__LogLevel__Default"]));
             }
+
+            // The platform's folder renders on its own, every object of it.
+            var (platformExit, platform) = await RunAsync("kubectl", ["kustomize", Path.Combine(output, "platform")]);
+            Assert.True(platformExit == 0, $"kubectl kustomize platform failed:\n{platform}");
+            var platformObjects = Manifests(Path.Combine(output, "platform")).Sum(path => KubernetesYaml.LoadAllFromString(File.ReadAllText(path), CustomResourceTypes.TypeMap).Count);
+            Assert.Equal(platformObjects, KubernetesYaml.LoadAllFromString(platform, CustomResourceTypes.TypeMap).Count);
         }
         finally
         {
