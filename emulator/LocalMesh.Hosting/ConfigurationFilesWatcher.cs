@@ -22,6 +22,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     private readonly MeshControl _control;
     private readonly ILogger _log;
     private readonly Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> _reloaded;
+    private readonly Action<MeshAlertRules>? _alertRules;
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly Timer _timer;
     private readonly Lock _reloading = new();
@@ -31,11 +32,12 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     /// <param name="control">Where the new rules go.</param>
     /// <param name="log">The mesh's log (console and dashboard).</param>
     /// <param name="reloaded">Told after each save: the errors now (none after a good save) and where each service's rules come from now (<c>null</c>: unchanged).</param>
+    /// <param name="alertRules">Told the alert rules after each good save, for the local Prometheus.</param>
     public ConfigurationFilesWatcher(
         DistributedApplicationModel model, MeshResource mesh, MeshControl control, ILogger log,
-        Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> reloaded)
+        Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> reloaded, Action<MeshAlertRules>? alertRules)
     {
-        (_model, _mesh, _control, _log, _reloaded) = (model, mesh, control, log, reloaded);
+        (_model, _mesh, _control, _log, _reloaded, _alertRules) = (model, mesh, control, log, reloaded, alertRules);
         _timer = new Timer(_ => Reload());
         foreach (var annotation in mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>())
         {
@@ -95,6 +97,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
                 }
 
                 _log.LogInformation("Configuration files applied: {Routes} routes in force.", compiled.Config.Services.Sum(service => service.Http.Length));
+                _alertRules?.Invoke(compiled.AlertRules);
                 _reloaded([], compiled.RuleSources);
             }
             catch (Exception error) when (error is MeshModelException or MeshConfigException)

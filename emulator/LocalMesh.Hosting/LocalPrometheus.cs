@@ -1,5 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Logging;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -72,21 +73,27 @@ internal static class LocalPrometheus
         return prometheus;
     }
 
-    /// <summary>Writes the configuration (scrape <paramref name="metrics"/>, evaluate every rules file) and the rules files, replacing older ones.</summary>
-    public static void WriteConfiguration(PrometheusResource prometheus, Uri metrics, IEnumerable<(string File, string Yaml)> rules)
+    /// <summary>
+    /// Writes the configuration (scrape <paramref name="metrics"/>, evaluate every rules file) and
+    /// the rules files, replacing older ones; whether a rules file changed.
+    /// </summary>
+    public static bool WriteConfiguration(PrometheusResource prometheus, Uri metrics, IEnumerable<(string File, string Yaml)> rules)
     {
         var directory = prometheus.WorkingDirectory;
         var rulesDirectory = Path.Combine(directory, RulesDirectory);
         Directory.CreateDirectory(rulesDirectory);
-        var files = rules.ToList();
-        foreach (var stale in Directory.EnumerateFiles(rulesDirectory).Where(file => !files.Any(rule => rule.File == Path.GetFileName(file))))
+        var files = rules.ToDictionary(rule => Path.Combine(rulesDirectory, rule.File), rule => rule.Yaml);
+        var changed = false;
+        foreach (var stale in Directory.EnumerateFiles(rulesDirectory).Where(file => !files.ContainsKey(file)))
         {
             File.Delete(stale);
+            changed = true;
         }
 
-        foreach (var (file, yaml) in files)
+        foreach (var (file, yaml) in files.Where(rule => !File.Exists(rule.Key) || File.ReadAllText(rule.Key) != rule.Value))
         {
-            File.WriteAllText(Path.Combine(rulesDirectory, file), yaml);
+            File.WriteAllText(file, yaml);
+            changed = true;
         }
 
         var interval = Kubernetes.Export.MonitoringExporter.Duration(ScrapeInterval);
@@ -95,6 +102,23 @@ internal static class LocalPrometheus
             [new PrometheusScrapeJob("localmesh", metrics.AbsolutePath, [new PrometheusTargets([metrics.Authority])])],
             [Path.Combine(rulesDirectory, "*.yml")]);
         File.WriteAllText(Path.Combine(directory, ConfigurationFile), Serializer.Serialize(configuration));
+        return changed;
+    }
+
+    /// <summary>Has Prometheus read its configuration and rules files again (its <c>/-/reload</c>); a failure is logged, not thrown.</summary>
+    public static async Task ReloadAsync(PrometheusResource prometheus, ILogger log)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            using var response = await http.PostAsync(new Uri(new Uri(prometheus.GetEndpoint(PrometheusResource.EndpointName).Url), "/-/reload"), content: null);
+            response.EnsureSuccessStatusCode();
+            log.LogInformation("{Prometheus} reloaded the alert rules.", prometheus.Name);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            log.LogWarning("{Prometheus} did not reload the alert rules ({Error}); they apply at the next start.", prometheus.Name, ex.Message);
+        }
     }
 
     /// <summary>Removes what this run wrote.</summary>
