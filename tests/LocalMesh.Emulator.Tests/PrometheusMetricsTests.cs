@@ -57,6 +57,31 @@ public sealed class PrometheusMetricsTests
         var count = new Regex($@"^istio_request_duration_milliseconds_count\{{[^}}]*reporter=""source""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
         Assert.Equal(3, Sum(count, text));
         Assert.Equal(3, Sum(new Regex($@"^istio_request_duration_milliseconds_bucket\{{[^}}]*reporter=""source""[^}}]*source_workload=""{caller}""[^}}]*le=""\+Inf""\}} (\d+)$", RegexOptions.Multiline), text));
+        // Sizes: the bodies' bytes, declared or counted as they stream (a chunked request; the backend's replies are chunked).
+        using (var declared = new ByteArrayContent(new byte[700]))
+        {
+            (await client.PostAsync(server.Addresses[$"outbound|{caller}|backend"], declared)).EnsureSuccessStatusCode();
+        }
+
+        using (var chunked = new HttpRequestMessage(HttpMethod.Post, server.Addresses[$"outbound|{caller}|backend"]) { Content = new ByteArrayContent(new byte[300]) })
+        {
+            chunked.Headers.TransferEncodingChunked = true;
+            (await client.SendAsync(chunked)).EnsureSuccessStatusCode();
+        }
+
+        var requestBytes = new Regex($@"^istio_request_bytes_sum\{{[^}}]*reporter=""source""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
+        var responseBytes = new Regex($@"^istio_response_bytes_sum\{{[^}}]*reporter=""source""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
+        await Eventually.TrueAsync(() =>
+        {
+            text = client.GetStringAsync(server.MetricsAddress).GetAwaiter().GetResult();
+            return Sum(source, text) == 5;
+        }, Cap);
+        Assert.Contains("# TYPE istio_request_bytes histogram\n", text, StringComparison.Ordinal);
+        Assert.Equal(1000, Sum(requestBytes, text));
+        Assert.Equal(5 * "backend".Length, Sum(responseBytes, text));
+        var destinationRequestBytes = new Regex($@"^istio_request_bytes_sum\{{[^}}]*reporter=""destination""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
+        Assert.Equal(1000, Sum(destinationRequestBytes, text));
+
         // Anything else is an error page, not metrics.
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync(new Uri(server.MetricsAddress, "/other"))).StatusCode);
     }

@@ -155,16 +155,17 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
         public int? GrpcStatus => response.Headers.TryGetValues("grpc-status", out var values)
             && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
 
-        public async Task CopyToAsync(HttpContext context, CancellationToken cancellationToken)
+        public async Task<long> CopyToAsync(HttpContext context, CancellationToken cancellationToken)
         {
             var outgoing = context.Response;
             outgoing.StatusCode = StatusCode;
             Copy(response.Headers, outgoing.Headers);
             Copy(response.Content.Headers, outgoing.Headers);
 
+            long length;
             await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
             {
-                await StreamCopy.CopyAsync(body, outgoing.Body, cancellationToken);
+                length = await StreamCopy.CopyAsync(body, outgoing.Body, cancellationToken);
             }
 
             if (response.TrailingHeaders.Any() && context.Features.Get<IHttpResponseTrailersFeature>() is { } trailers)
@@ -174,6 +175,8 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
                     trailers.Trailers.Append(name, values.ToArray());
                 }
             }
+
+            return length;
         }
 
         public async Task DiscardAsync(CancellationToken cancellationToken)
@@ -258,16 +261,19 @@ internal static class StreamCopy
 {
     private const int BufferLength = 16 * 1024;
 
-    public static async Task CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    /// <summary>Copies <paramref name="source"/> to its end; the bytes copied.</summary>
+    public static async Task<long> CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
         var next = ArrayPool<byte>.Shared.Rent(BufferLength);
+        long copied = 0;
         try
         {
             var read = await source.ReadAsync(buffer, cancellationToken);
             while (read > 0)
             {
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                copied += read;
                 var reading = source.ReadAsync(next, cancellationToken);
                 if (!reading.IsCompleted)
                 {
@@ -278,6 +284,8 @@ internal static class StreamCopy
                 read = await reading;
                 (buffer, next) = (next, buffer);
             }
+
+            return copied;
         }
         finally
         {

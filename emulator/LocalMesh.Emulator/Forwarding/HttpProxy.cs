@@ -140,8 +140,8 @@ internal static class HttpProxy
         request.ContentLength > 0 || (request.ContentLength is null
             && (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? request.Headers.ContainsKey(HeaderNames.TransferEncoding)));
 
-    /// <summary>Writes <paramref name="response"/> to the caller, streaming the body.</summary>
-    public static async Task CopyResponseAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="response"/> to the caller, streaming the body; the body's length.</summary>
+    public static async Task<long> CopyResponseAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
     {
         var outgoing = context.Response;
         var head = response.Head;
@@ -171,7 +171,7 @@ internal static class HttpProxy
             feature.ReasonPhrase = reason;
         }
 
-        await response.CopyBodyAsync(outgoing.BodyWriter, cancellationToken);
+        return await response.CopyBodyAsync(outgoing.BodyWriter, cancellationToken);
     }
 
     private static bool SeenBefore(IReadOnlyList<KeyValuePair<string, string>> headers, int index)

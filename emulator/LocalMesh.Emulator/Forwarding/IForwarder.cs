@@ -39,8 +39,8 @@ internal interface IUpstreamResponse : IDisposable
     /// <summary>The <c>grpc-status</c> of the response head (a trailers-only gRPC response), for retry conditions such as <c>unavailable</c>.</summary>
     int? GrpcStatus { get; }
 
-    /// <summary>Writes the status, headers, body (streamed, as it arrives) and trailers to the caller's response.</summary>
-    Task CopyToAsync(HttpContext context, CancellationToken cancellationToken);
+    /// <summary>Writes the status, headers, body (streamed, as it arrives) and trailers to the caller's response; the body's length.</summary>
+    Task<long> CopyToAsync(HttpContext context, CancellationToken cancellationToken);
 
     /// <summary>Reads the body to nothing (a mirror's response).</summary>
     Task DiscardAsync(CancellationToken cancellationToken);

@@ -260,16 +260,17 @@ internal sealed class UpstreamResponse : IUpstreamResponse
 
     public int? GrpcStatus => Head.GrpcStatus;
 
-    public Task CopyToAsync(Microsoft.AspNetCore.Http.HttpContext context, CancellationToken cancellationToken) =>
+    public Task<long> CopyToAsync(Microsoft.AspNetCore.Http.HttpContext context, CancellationToken cancellationToken) =>
         HttpProxy.CopyResponseAsync(context, this, cancellationToken);
 
     public Task DiscardAsync(CancellationToken cancellationToken) => CopyBodyAsync(destination: null, cancellationToken).AsTask();
 
-    /// <summary>Streams the body to <paramref name="destination"/>, or reads it to nothing when null.</summary>
-    public async ValueTask CopyBodyAsync(PipeWriter? destination, CancellationToken cancellationToken)
+    /// <summary>Streams the body to <paramref name="destination"/>, or reads it to nothing when null; its length.</summary>
+    public async ValueTask<long> CopyBodyAsync(PipeWriter? destination, CancellationToken cancellationToken)
     {
-        await _connection.CopyBodyAsync(Head, destination, cancellationToken);
+        var length = await _connection.CopyBodyAsync(Head, destination, cancellationToken);
         _complete = true;
+        return length;
     }
 
     /// <summary>Carries bytes both ways between <paramref name="downstream"/> and the upstream after a 101; the connection then closes, never pooled.</summary>

@@ -28,6 +28,9 @@ internal sealed class UpstreamConnection : IDisposable
     private int _start;
     private int _end;
     private bool _unflushed;
+
+    /// <summary>The body bytes of the response being copied.</summary>
+    private long _copied;
     private int _disposed;
 
     /// <param name="socket">The connected socket, owned by the connection.</param>
@@ -96,29 +99,29 @@ internal sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>Streams the response body to <paramref name="destination"/>, or discards it when there is none.</summary>
-    public async ValueTask CopyBodyAsync(UpstreamResponseHead head, PipeWriter? destination, CancellationToken cancellationToken)
+    public async ValueTask<long> CopyBodyAsync(UpstreamResponseHead head, PipeWriter? destination, CancellationToken cancellationToken)
     {
+        _copied = 0;
         switch (head.Framing)
         {
             case BodyFraming.None:
-                return;
+                break;
             case BodyFraming.ContentLength:
                 await CopyLengthAsync(head.ContentLength, destination, cancellationToken);
-                return;
+                break;
             case BodyFraming.Chunked:
                 await CopyChunkedAsync(destination, cancellationToken);
-                return;
+                break;
             default:
-                while (true)
+                while (_start < _end || await FillAsync(destination, cancellationToken) > 0)
                 {
-                    if (_start == _end && await FillAsync(destination, cancellationToken) == 0)
-                    {
-                        return;
-                    }
-
                     WriteBuffered(_end - _start, destination);
                 }
+
+                break;
         }
+
+        return _copied;
     }
 
     /// <summary>
@@ -409,6 +412,7 @@ internal sealed class UpstreamConnection : IDisposable
             _unflushed = true;
         }
 
+        _copied += count;
         _start += count;
     }
 

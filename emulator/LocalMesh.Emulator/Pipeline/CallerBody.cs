@@ -45,10 +45,14 @@ internal sealed class RecordingBody(Stream body, int limit, Action<byte[]> compl
     /// <summary>Whether anything was read: from then on the body cannot be streamed again.</summary>
     public bool Started { get; private set; }
 
+    /// <summary>The bytes read so far.</summary>
+    public long BytesRead { get; private set; }
+
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Started = true;
         var read = await body.ReadAsync(buffer, cancellationToken);
+        BytesRead += read;
         if (_kept is null)
         {
             return read;

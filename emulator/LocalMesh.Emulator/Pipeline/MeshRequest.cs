@@ -64,6 +64,20 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     /// <summary>For an upgraded connection (a WebSocket), the bytes sent back to the caller through it.</summary>
     public long BytesSent { get; set; }
 
+    /// <summary>The length of the upstream's response body as it was copied to the caller; null when the mesh answered itself.</summary>
+    public long? UpstreamBodyLength { get; set; }
+
+    /// <summary>
+    /// The request's size as Envoy counts <c>bytes_received</c> (Istio's <c>istio_request_bytes</c>): its
+    /// body — declared, or as read when streamed — and a WebSocket's bytes.
+    /// </summary>
+    public long RequestBytes(HttpRequest request) =>
+        BytesReceived + (request.ContentLength ?? _body?.Length ?? _streaming?.BytesRead ?? 0);
+
+    /// <summary>The response's size as Envoy counts <c>bytes_sent</c> (Istio's <c>istio_response_bytes</c>): the body sent to the caller, and a WebSocket's bytes.</summary>
+    public long ResponseBytes(HttpResponse response) =>
+        BytesSent + (UpstreamBodyLength ?? response.ContentLength ?? 0);
+
     /// <summary>The workload that served (or was to serve) the request.</summary>
     public string DestinationWorkload => Listener.Kind == ListenerKind.Inbound
         ? Listener.Workload!

@@ -178,6 +178,7 @@ internal static class Responses
         }
 
         context.Response.ContentType = "text/plain";
+        context.Response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(body);
         return context.Response.WriteAsync(body, context.RequestAborted);
     }
 }

@@ -264,7 +264,7 @@ internal sealed class RouterStage(
                 return;
             }
 
-            await response.CopyToAsync(context, cancellationToken);
+            request.UpstreamBodyLength = await response.CopyToAsync(context, cancellationToken);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {

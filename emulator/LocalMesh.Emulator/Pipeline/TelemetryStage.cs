@@ -131,6 +131,8 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         };
         Requests.Add(1, tags);
         Duration.Record(elapsed.TotalMilliseconds, tags);
+        RequestBytes.Record(request.RequestBytes(context.Request), tags);
+        ResponseBytes.Record(request.ResponseBytes(context.Response), tags);
 
         if (activity is null)
         {

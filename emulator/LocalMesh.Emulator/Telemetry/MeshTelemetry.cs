@@ -18,6 +18,12 @@ public static class MeshTelemetry
     /// <summary>Istio's request duration histogram.</summary>
     public const string RequestDuration = "istio_request_duration_milliseconds";
 
+    /// <summary>Istio's request size histogram.</summary>
+    public const string RequestSize = "istio_request_bytes";
+
+    /// <summary>Istio's response size histogram.</summary>
+    public const string ResponseSize = "istio_response_bytes";
+
     /// <summary>The workload name used when the caller is not known to the mesh (Istio's word).</summary>
     public const string Unknown = "unknown";
 
@@ -29,6 +35,12 @@ public static class MeshTelemetry
 
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         RequestDuration, unit: "ms", description: "Request duration as seen by a mesh proxy.");
+
+    internal static readonly Histogram<double> RequestBytes = Meter.CreateHistogram<double>(
+        RequestSize, unit: "By", description: "Request body sizes as seen by a mesh proxy.");
+
+    internal static readonly Histogram<double> ResponseBytes = Meter.CreateHistogram<double>(
+        ResponseSize, unit: "By", description: "Response body sizes as seen by a mesh proxy.");
 
     internal static readonly Counter<long> TcpConnectionsOpened = Meter.CreateCounter<long>(
         "istio_tcp_connections_opened_total", description: "TCP connections a mesh proxy opened, by reporter, source and destination.");

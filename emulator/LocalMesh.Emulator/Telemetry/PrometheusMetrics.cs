@@ -8,15 +8,16 @@ namespace LocalMesh.Emulator.Telemetry;
 /// <summary>
 /// The mesh's metrics in Prometheus' text format, as a cluster's Prometheus scrapes them from
 /// Envoy: Istio's standard metrics under their own names (<c>istio_requests_total</c>,
-/// <c>istio_request_duration_milliseconds</c> with Istio's default buckets), and the Envoy counters
+/// <c>istio_request_duration_milliseconds</c>, <c>istio_request_bytes</c>, <c>istio_response_bytes</c>,
+/// with Envoy's default buckets as Istio's are), and the Envoy counters
 /// the mesh keeps under Envoy-style names (<c>envoy_upstream_rq_retry</c>, ...). Collected from the
 /// mesh's own instruments by a <see cref="MeterListener"/>, so every series is cumulative from the
 /// start, as Prometheus expects.
 /// </summary>
 internal sealed class PrometheusMetrics : IDisposable
 {
-    /// <summary>Istio's default buckets for request durations, in milliseconds.</summary>
-    private static readonly double[] DurationBuckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+    /// <summary>Envoy's default histogram buckets, which Istio's durations (milliseconds) and sizes (bytes) use.</summary>
+    private static readonly double[] Buckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, Series>> _series = new();
@@ -90,7 +91,7 @@ internal sealed class PrometheusMetrics : IDisposable
     private sealed class Series(string labels)
     {
         private readonly Lock _lock = new();
-        private readonly long[] _buckets = new long[DurationBuckets.Length];
+        private readonly long[] _buckets = new long[Buckets.Length];
         private long _total;
         private double _sum;
 
@@ -110,9 +111,9 @@ internal sealed class PrometheusMetrics : IDisposable
             {
                 _total++;
                 _sum += value;
-                for (var i = 0; i < DurationBuckets.Length; i++)
+                for (var i = 0; i < Buckets.Length; i++)
                 {
-                    if (value <= DurationBuckets[i])
+                    if (value <= Buckets[i])
                     {
                         _buckets[i]++;
                     }
@@ -131,10 +132,10 @@ internal sealed class PrometheusMetrics : IDisposable
                 }
 
                 var separator = Labels.Length == 0 ? "" : ",";
-                for (var i = 0; i < DurationBuckets.Length; i++)
+                for (var i = 0; i < Buckets.Length; i++)
                 {
                     text.Append(name).Append("_bucket{").Append(Labels).Append(separator).Append("le=\"")
-                        .Append(DurationBuckets[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(_buckets[i].ToString(CultureInfo.InvariantCulture)).Append('\n');
+                        .Append(Buckets[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(_buckets[i].ToString(CultureInfo.InvariantCulture)).Append('\n');
                 }
 
                 text.Append(name).Append("_bucket{").Append(Labels).Append(separator).Append("le=\"+Inf\"} ").Append(_total.ToString(CultureInfo.InvariantCulture)).Append('\n');
