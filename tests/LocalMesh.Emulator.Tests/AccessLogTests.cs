@@ -89,4 +89,14 @@ public sealed class AccessLogTests
 
         return (logs, workload => [.. logs.Entries.Where(entry => entry.Category == MeshLogCategories.AccessLog(workload)).Select(entry => entry.Message)]);
     }
+
+    [Fact]
+    public void AnEncodingIstioDoesNotKnowIsAnErrorNamingTheField()
+    {
+        var config = MeshFixtures.CallerAndBackend() with { AccessLog = (AccessLogEncoding)7 };
+
+        var error = Assert.Throws<MeshConfigException>(() => new MeshState(config));
+
+        Assert.Contains("accessLogEncoding: is 7, which Istio does not know.", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -22,6 +22,11 @@ public static class MeshConfigValidator
             Report("mesh").Error("traceSampling", $"is {config.TraceSampling}.", "use a percentage from 0 to 100 (Istio's randomSamplingPercentage), e.g. 100 to record every trace.");
         }
 
+        if (config.AccessLog is { } encoding && !Enum.IsDefined(encoding))
+        {
+            Report("mesh").Error("accessLogEncoding", $"is {(int)encoding}, which Istio does not know.", "use AccessLogEncoding.Text or AccessLogEncoding.Json (Istio's TEXT and JSON), or WithoutAccessLog() for none.");
+        }
+
         var services = config.Services.DistinctBy(service => service.Name).ToDictionary(service => service.Name, StringComparer.Ordinal);
         foreach (var service in config.Services)
         {
