@@ -27,24 +27,35 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
     {
         if (prometheus is null)
         {
-            log.LogInformation("{Hint}", LocalPrometheus.InstallHint);
+            log.LogInformation("Alerts are not evaluated locally: {Hint}", LocalPrometheus.InstallHint);
             await ShowAsync($"not evaluated: {LocalPrometheus.InstallHint}", []);
             return;
         }
 
         await ShowAsync($"waiting for {prometheus.Name} to start", []);
-        var started = await notifications.WaitForResourceAsync(prometheus.Name, [KnownResourceStates.Running, .. StoppedStates], cancellationToken);
-        using var http = new HttpClient { BaseAddress = new Uri(prometheus.GetEndpoint(PrometheusResource.EndpointName).Url), Timeout = TimeSpan.FromSeconds(5) };
-        string? unavailable = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (StoppedStates.Contains(started) || notifications.TryGetCurrentState(prometheus.Name, out var current) && StoppedStates.Contains(current.Snapshot.State?.Text ?? ""))
+            var state = await notifications.WaitForResourceAsync(prometheus.Name, [KnownResourceStates.Running, .. StoppedStates], cancellationToken);
+            if (StoppedStates.Contains(state))
             {
-                // Prometheus is not run again by the mesh: its console says why it stopped.
+                log.LogWarning("{Prometheus} has stopped, so alerts are not evaluated; its console log says why. Start it again from the dashboard.", prometheus.Name);
                 await ShowAsync($"not evaluated: {prometheus.Name} has stopped; its console log says why.", []);
-                return;
+                await notifications.WaitForResourceAsync(prometheus.Name, KnownResourceStates.Running, cancellationToken);
+                continue;
             }
 
+            await PollAsync(prometheus, cancellationToken);
+        }
+    }
+
+    /// <summary>Shows the rules' state every <see cref="PollInterval"/> while Prometheus runs.</summary>
+    private async Task PollAsync(PrometheusResource prometheus, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(prometheus.GetEndpoint(PrometheusResource.EndpointName).Url), Timeout = TimeSpan.FromSeconds(5) };
+        string? unavailable = null;
+        while (!cancellationToken.IsCancellationRequested
+            && !(notifications.TryGetCurrentState(prometheus.Name, out var current) && StoppedStates.Contains(current.Snapshot.State?.Text ?? "")))
+        {
             try
             {
                 var rules = await http.GetFromJsonAsync<RulesResponse>("/api/v1/rules?type=alert", cancellationToken);

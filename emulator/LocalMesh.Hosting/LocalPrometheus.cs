@@ -36,7 +36,7 @@ internal static class LocalPrometheus
 
     /// <summary>What to do where Prometheus is not installed, said at start-up and on the mesh in the dashboard.</summary>
     public const string InstallHint =
-        "Prometheus is not installed, so alerts are not evaluated locally; install it (Debian/Ubuntu: sudo apt-get install prometheus; macOS: brew install prometheus) or put prometheus and promtool on PATH, and run again.";
+        "Prometheus is not installed; install it (Debian/Ubuntu: sudo apt-get install prometheus; macOS: brew install prometheus) or put prometheus and promtool on PATH, and run again.";
 
     private const string ConfigurationFile = "prometheus.yml";
     private const string RulesDirectory = "rules";

@@ -33,40 +33,22 @@ public sealed class AlertTests(SampleAppFixture fixture)
         });
         try
         {
-            await AlertsAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: inactive", StringComparison.Ordinal));
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: inactive", StringComparison.Ordinal), Cap);
 
             mesh.SetFault("ratings", new HttpFaultInjection { Abort = new FaultAbort(500, 100) });
             // Pending while the rate over the window climbs (part of it is still from before the abort), firing once it has held for its for.
-            await AlertsAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: pending — ratings (value ", StringComparison.Ordinal));
-            var firing = await AlertsAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: firing — ratings (value 1", StringComparison.Ordinal));
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: pending — ratings (value ", StringComparison.Ordinal), Cap);
+            var firing = await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: firing — ratings (value 1", StringComparison.Ordinal), Cap);
             Assert.Contains("since ", firing);
 
             mesh.ClearFaults("ratings");
-            await AlertsAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: inactive", StringComparison.Ordinal));
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: inactive", StringComparison.Ordinal), Cap);
         }
         finally
         {
             mesh.ClearFaults();
             await traffic.CancelAsync();
             await pages;
-        }
-    }
-
-    /// <summary>The mesh's alerts property once it satisfies <paramref name="expected"/>; fails after the cap.</summary>
-    private static async Task<string> AlertsAsync(ResourceNotificationService notifications, Func<string, bool> expected)
-    {
-        using var cap = new CancellationTokenSource(Cap);
-        string? last = null;
-        try
-        {
-            var update = await notifications.WaitForResourceAsync("mesh",
-                e => (last = e.Snapshot.Properties.FirstOrDefault(p => p.Name == "mesh.alerts")?.Value?.ToString()) is { } alerts && expected(alerts),
-                cap.Token);
-            return last!;
-        }
-        catch (OperationCanceledException)
-        {
-            throw new Xunit.Sdk.XunitException($"The mesh's alerts did not change as expected within {Cap.TotalSeconds:0} s; they are: {last ?? "(not shown)"}");
         }
     }
 }

@@ -90,7 +90,7 @@ public sealed partial class MeshConfigFilesTests
         // monitoring/: the team's PrometheusRule is evaluated by the local Prometheus, and a saved one is reloaded.
         if (RequiresCommandFactAttribute.OnPath("prometheus"))
         {
-            await AlertsAsync(notifications, alerts => alerts.Contains("BookinfoSlowService: inactive", StringComparison.Ordinal), cancellation.Token);
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("BookinfoSlowService: inactive", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
             var rules = Path.Combine(files, "monitoring", "bookinfo-alerts.yaml");
             await File.AppendAllTextAsync(rules, """
                   - name: bookinfo.drill
@@ -99,19 +99,16 @@ public sealed partial class MeshConfigFilesTests
                       expr: vector(1)
 
                 """.ReplaceLineEndings("\n"), cancellation.Token);
-            await AlertsAsync(notifications, alerts => alerts.Contains("BookinfoDrill: firing — all series (value 1", StringComparison.Ordinal), cancellation.Token);
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("BookinfoDrill: firing — all series (value 1", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         }
         else
         {
-            await AlertsAsync(notifications, alerts => alerts.StartsWith("not evaluated: Prometheus is not installed", StringComparison.Ordinal), cancellation.Token);
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.StartsWith("not evaluated: Prometheus is not installed", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         }
 
         await app.StopAsync(cancellation.Token);
         Directory.Delete(files, recursive: true);
     }
-
-    private static Task AlertsAsync(ResourceNotificationService notifications, Func<string, bool> expected, CancellationToken cancellationToken) =>
-        notifications.WaitForResourceAsync("mesh", e => e.Snapshot.Properties.Any(p => p.Name == "mesh.alerts" && p.Value is string alerts && expected(alerts)), cancellationToken);
 
     /// <summary>Polls <paramref name="condition"/> every 100 ms for at most 10 s; fails naming <paramref name="what"/>.</summary>
     private static async Task Eventually(Func<Task<bool>> condition, string what)
