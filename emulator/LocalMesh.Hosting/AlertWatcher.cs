@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json.Serialization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Logging;
@@ -22,6 +21,7 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
     private static readonly HashSet<string> StoppedStates = [KnownResourceStates.FailedToStart, KnownResourceStates.Exited, KnownResourceStates.Finished];
 
     private Dictionary<(string Rule, string Series), string> _active = [];
+    private string? _shown;
 
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
@@ -96,6 +96,12 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
         }
 
         var summary = reason ?? (rules.Count == 0 ? "no alert rules" : string.Join(Environment.NewLine, rules.Select(rule => $"{rule.Name}: {State(rule)}")));
+        if (summary == _shown)
+        {
+            return;
+        }
+
+        _shown = summary;
         await notifications.PublishUpdateAsync(mesh, state => state with
         {
             Properties = state.Properties.SetResourcePropertyRange([MeshDashboard.Shown(Property, "Alerts (local Prometheus)", summary, 8)]),
@@ -130,23 +136,14 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
     private static string Value(string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number.ToString("0.###", CultureInfo.InvariantCulture) : value;
 
-    // Prometheus's /api/v1/rules answer, the fields read here.
-    private sealed record RulesResponse([property: JsonPropertyName("data")] RulesData Data);
+    // Prometheus's /api/v1/rules answer, the fields read here (camelCase, as GetFromJsonAsync's web defaults read them).
+    private sealed record RulesResponse(RulesData Data);
 
-    private sealed record RulesData([property: JsonPropertyName("groups")] IReadOnlyList<RuleGroup> Groups);
+    private sealed record RulesData(IReadOnlyList<RuleGroup> Groups);
 
-    private sealed record RuleGroup([property: JsonPropertyName("rules")] IReadOnlyList<Rule> Rules);
+    private sealed record RuleGroup(IReadOnlyList<Rule> Rules);
 
-    private sealed record Rule(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("state")] string State,
-        [property: JsonPropertyName("health")] string? Health,
-        [property: JsonPropertyName("lastError")] string? LastError,
-        [property: JsonPropertyName("alerts")] IReadOnlyList<ActiveAlert> Alerts);
+    private sealed record Rule(string Name, string State, string? Health, string? LastError, IReadOnlyList<ActiveAlert> Alerts);
 
-    private sealed record ActiveAlert(
-        [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, string> Labels,
-        [property: JsonPropertyName("state")] string State,
-        [property: JsonPropertyName("activeAt")] DateTimeOffset? ActiveAt,
-        [property: JsonPropertyName("value")] string Value);
+    private sealed record ActiveAlert(IReadOnlyDictionary<string, string> Labels, string State, DateTimeOffset? ActiveAt, string Value);
 }
