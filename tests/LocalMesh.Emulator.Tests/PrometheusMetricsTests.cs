@@ -82,6 +82,19 @@ public sealed class PrometheusMetricsTests
         var destinationRequestBytes = new Regex($@"^istio_request_bytes_sum\{{[^}}]*reporter=""destination""[^}}]*source_workload=""{caller}""[^}}]*\}} (\d+)$", RegexOptions.Multiline);
         Assert.Equal(1000, Sum(destinationRequestBytes, text));
 
+        // Istio's full label set, which its Grafana dashboards and Kiali select on.
+        var destinationSeries = new Regex($@"^istio_requests_total\{{[^}}]*reporter=""destination""[^}}]*source_workload=""{caller}""[^}}]*\}}", RegexOptions.Multiline).Match(text).Value;
+        foreach (var label in new[]
+        {
+            "destination_service=\"backend.default.svc.cluster.local\"", "destination_service_name=\"backend\"", "destination_app=\"backend\"",
+            "destination_canonical_service=\"backend\"", "destination_cluster=\"Kubernetes\"", "destination_principal=\"spiffe://cluster.local/ns/default/sa/backend-v",
+            "source_app=\"caller\"", "source_version=\"v1\"", "source_canonical_revision=\"v1\"", "source_principal=\"spiffe://cluster.local/ns/default/sa/caller\"",
+            "connection_security_policy=\"mutual_tls\"", "request_protocol=\"http\"", "response_flags=\"-\"",
+        })
+        {
+            Assert.Contains(label, destinationSeries, StringComparison.Ordinal);
+        }
+
         // Anything else is an error page, not metrics.
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync(new Uri(server.MetricsAddress, "/other"))).StatusCode);
     }

@@ -96,39 +96,19 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         : context.Response.Headers.TryGetValue("grpc-status", out var header) ? header.ToString()
         : "";
 
-    private static bool IsInboundOverMutualTls(MeshRequest request) =>
-        request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is not null;
-
     private static string SpanName(MeshRequest request) => request.Listener.Kind == ListenerKind.Inbound
         ? $"{request.SourceWorkload} → {request.Listener.Workload} (inbound)"
         : $"{request.SourceWorkload} → {request.Listener.Destination}";
 
     private static void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
     {
-        var status = StatusOf(context, request);
-        var flags = request.Flags.ToEnvoyString();
-        var reporter = request.Listener.Kind == ListenerKind.Inbound ? "destination" : "source";
-        var destinationVersion = request.Snapshot.Workloads.TryGetValue(request.DestinationWorkload, out var workload)
-            ? workload.Labels.GetValueOrDefault("version", Unknown)
-            : Unknown;
-
         var grpc = Responses.IsGrpc(context.Request);
-        var tags = new TagList
-        {
-            { Attributes.Reporter, reporter },
-            { Attributes.SourceWorkload, request.SourceWorkload },
-            { Attributes.DestinationWorkload, request.DestinationWorkload },
-            { Attributes.DestinationService, request.DestinationService ?? Unknown },
-            { Attributes.DestinationVersion, destinationVersion },
-            { Attributes.ResponseCode, status },
-            { Attributes.ResponseFlags, flags },
-            { Attributes.ConnectionSecurityPolicy, IsInboundOverMutualTls(request) ? "mutual_tls" : "none" },
-            { Attributes.RequestProtocol, grpc ? "grpc" : "http" },
-            { Attributes.SourceWorkloadNamespace, request.SourceWorkload == Unknown ? Unknown : request.Snapshot.Config.Namespace },
-            { Attributes.DestinationWorkloadNamespace, request.Snapshot.Config.Namespace },
-            { Attributes.DestinationServiceNamespace, request.Snapshot.Config.Namespace },
-            { Attributes.GrpcResponseStatus, grpc ? GrpcStatusOf(context) : "" },
-        };
+        var inbound = request.Listener.Kind == ListenerKind.Inbound;
+        var tags = IstioLabels.For(
+            request.Snapshot, inbound, request.SourceWorkload, request.SourceIdentity, request.DestinationWorkload, request.DestinationService, request.Flags, grpc ? "grpc" : "http");
+        var status = StatusOf(context, request);
+        tags.Add(Attributes.ResponseCode, status);
+        tags.Add(Attributes.GrpcResponseStatus, grpc ? GrpcStatusOf(context) : "");
         Requests.Add(1, tags);
         Duration.Record(elapsed.TotalMilliseconds, tags);
         RequestBytes.Record(request.RequestBytes(context.Request), tags);
@@ -145,10 +125,8 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         }
 
         activity.SetTag(Attributes.Listener, request.Listener.Name);
-        if (request.Listener.Kind == ListenerKind.Inbound && request.SourceIdentity is { } peer)
-        {
-            activity.SetTag(Attributes.SourcePrincipal, SpiffeId.Principal(peer));
-        }
+        // On a span, the principal as authorization policies name it, and only where mutual TLS proved it.
+        activity.SetTag(Attributes.SourcePrincipal, inbound && request.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null);
 
         activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name);
         activity.SetTag(Attributes.Route, request.Route?.Name);
@@ -195,7 +173,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             }
         }
 
-        if (request.Listener.Kind == ListenerKind.Inbound)
+        if (inbound)
         {
             activity.SetTag("http.request.method", context.Request.Method);
             activity.SetTag("http.response.status_code", status);
@@ -208,7 +186,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         }
         if (status >= 500 || request.Flags != ResponseFlags.None)
         {
-            activity.SetStatus(ActivityStatusCode.Error, flags);
+            activity.SetStatus(ActivityStatusCode.Error, request.Flags.ToEnvoyString());
         }
     }
 }

@@ -110,10 +110,8 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
             activity.SetTag("net.transport", "ip_tcp");
             activity.SetTag("tcp.bytes_received", BytesReceived);
             activity.SetTag("tcp.bytes_sent", BytesSent);
-            if (IsInbound && SourceIdentity is { } peer)
-            {
-                activity.SetTag(Attributes.SourcePrincipal, SpiffeId.Principal(peer));
-            }
+            // On a span, the principal as authorization policies name it, and only where mutual TLS proved it.
+            activity.SetTag(Attributes.SourcePrincipal, IsInbound && SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null);
 
             if (DeniedBy is not null || Flags != ResponseFlags.None)
             {
@@ -134,22 +132,6 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
         });
     }
 
-    private TagList Tags()
-    {
-        var destinationWorkload = DestinationWorkload ?? Unknown;
-        return new TagList
-        {
-            { Attributes.Reporter, IsInbound ? "destination" : "source" },
-            { Attributes.SourceWorkload, Source },
-            { Attributes.DestinationWorkload, destinationWorkload },
-            { Attributes.DestinationService, DestinationService ?? Unknown },
-            { Attributes.DestinationVersion, Snapshot.Workloads.TryGetValue(destinationWorkload, out var workload) ? workload.Labels.GetValueOrDefault("version", Unknown) : Unknown },
-            { Attributes.ResponseFlags, Flags.ToEnvoyString() },
-            { Attributes.ConnectionSecurityPolicy, IsInbound && SourceIdentity is not null ? "mutual_tls" : "none" },
-            { Attributes.RequestProtocol, "tcp" },
-            { Attributes.SourceWorkloadNamespace, Source == Unknown ? Unknown : Snapshot.Config.Namespace },
-            { Attributes.DestinationWorkloadNamespace, Snapshot.Config.Namespace },
-            { Attributes.DestinationServiceNamespace, Snapshot.Config.Namespace },
-        };
-    }
+    private TagList Tags() =>
+        IstioLabels.For(Snapshot, IsInbound, Source, SourceIdentity, DestinationWorkload ?? Unknown, DestinationService, Flags, "tcp");
 }

@@ -67,20 +67,52 @@ internal sealed class PrometheusMetrics : IDisposable
     /// </summary>
     private Series Find(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var key = new StringBuilder();
-        foreach (var tag in tags)
-        {
-            key.Append(tag.Key).Append('\u0001').Append(tag.Value).Append('\u0002');
-        }
-
         var series = _series.GetOrAdd(instrument, static _ => new());
-        var tagsKey = key.ToString();
+        var tagsKey = KeyOf(tags);
         return series.TryGetValue(tagsKey, out var known)
             ? known
             : series.GetOrAdd(tagsKey, new Series(string.Join(",", tags.ToArray()
                 .OrderBy(tag => tag.Key, StringComparer.Ordinal)
                 .Select(tag => $"{tag.Key}=\"{Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")}\""))));
     }
+
+    /// <summary>
+    /// The lookup key of <paramref name="tags"/>. A request records the same tags on each of its
+    /// instruments in a row, on one thread: the key of the last tags seen on this thread is reused
+    /// when every tag is the same object again, so the key is built once a request, not once a measurement.
+    /// </summary>
+    private static string KeyOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var last = _lastTags;
+        if (last is not null && _lastKey is { } known && last.Length == tags.Length)
+        {
+            var same = true;
+            for (var i = 0; i < tags.Length && same; i++)
+            {
+                same = ReferenceEquals(last[i].Key, tags[i].Key) && ReferenceEquals(last[i].Value, tags[i].Value);
+            }
+
+            if (same)
+            {
+                return known;
+            }
+        }
+
+        var key = new StringBuilder();
+        foreach (var tag in tags)
+        {
+            key.Append(tag.Key).Append('\u0001').Append(tag.Value).Append('\u0002');
+        }
+
+        _lastTags = tags.ToArray();
+        return _lastKey = key.ToString();
+    }
+
+    [ThreadStatic]
+    private static KeyValuePair<string, object?>[]? _lastTags;
+
+    [ThreadStatic]
+    private static string? _lastKey;
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
