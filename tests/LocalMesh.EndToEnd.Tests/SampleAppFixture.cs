@@ -17,10 +17,10 @@ public sealed class SampleAppFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>The error-rate alert's rate window in these tests.</summary>
-    public static readonly TimeSpan AlertWindow = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan AlertWindow = TimeSpan.FromSeconds(15);
 
     /// <summary>How long the error rate stays high before the alert fires, in these tests.</summary>
-    public static readonly TimeSpan AlertPendingFor = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan AlertPendingFor = TimeSpan.FromSeconds(5);
 
     private readonly ActivityListener _listener;
     private readonly ConcurrentQueue<Activity> _spans = new();
