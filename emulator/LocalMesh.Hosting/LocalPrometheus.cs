@@ -69,6 +69,8 @@ internal static class LocalPrometheus
             // Loopback only, as every listener of the mesh; reloaded (rules files changed) through /-/reload.
             context.Args.Add(ReferenceExpression.Create($"--web.listen-address=127.0.0.1:{listen}"));
             context.Args.Add("--web.enable-lifecycle");
+            // Prometheus logs to standard error, which the dashboard shows as errors: only what is worth reading.
+            context.Args.Add("--log.level=warn");
         });
         return prometheus;
     }

@@ -21,7 +21,16 @@ public sealed class TcpTrafficTests(SampleAppFixture fixture)
         // Its connections were opened by details' outbound sidecar and taken by the cache's inbound sidecar over mutual TLS.
         using var client = new HttpClient { Timeout = Cap };
         var metrics = await client.GetStringAsync(fixture.App.GetMesh().Server.MetricsAddress);
-        Assert.Matches(new Regex("""^istio_tcp_connections_opened_total\{connection_security_policy="mutual_tls",destination_service_name="redis-cache",destination_service_namespace="default",destination_version="v1",destination_workload="redis-cache-v1",destination_workload_namespace="default",reporter="destination",request_protocol="tcp",response_flags="-",source_workload="details-v1",source_workload_namespace="default"\} [1-9]""", RegexOptions.Multiline), metrics);
+        var opened = new Regex("""^istio_tcp_connections_opened_total\{[^}]*destination_workload="redis-cache-v1"[^}]*reporter="destination"[^}]*source_workload="details-v1"[^}]*\} [1-9]""", RegexOptions.Multiline).Match(metrics).Value;
+        foreach (var label in new[]
+        {
+            "connection_security_policy=\"mutual_tls\"", "request_protocol=\"tcp\"", "response_flags=\"-\"", "destination_service=\"redis-cache.default.svc.cluster.local\"",
+            "destination_version=\"v1\"", "source_principal=\"spiffe://cluster.local/ns/default/sa/bookinfo-details\"", "destination_principal=\"spiffe://cluster.local/ns/default/sa/bookinfo-redis-cache\"",
+        })
+        {
+            Assert.Contains(label, opened, StringComparison.Ordinal);
+        }
+
         Assert.Matches(new Regex("""^istio_tcp_connections_opened_total\{[^}]*reporter="source"[^}]*source_workload="details-v1"[^}]*\} [1-9]""", RegexOptions.Multiline), metrics);
     }
 
