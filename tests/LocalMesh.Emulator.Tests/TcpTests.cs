@@ -129,6 +129,41 @@ public sealed class TcpTests
     }
 
     [Fact]
+    public async Task AConnectionWithNoByteEitherWayForAnHourIsClosedAndEachByteStartsTheHourAgain()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, time: time);
+        using var client = await mesh.ConnectAsync();
+        await client.AskAsync("one", expect: "hello one");
+
+        time.Advance(TimeSpan.FromMinutes(59));
+        await client.AskAsync("two", expect: "hello two");
+        // An hour after the first bytes but not after the last: still open.
+        time.Advance(TimeSpan.FromMinutes(2));
+        await client.AskAsync("three", expect: "hello three");
+
+        // Istio's connectionPool.tcp.idleTimeout default, Envoy's TCP proxy idle_timeout: both ends are closed.
+        time.Advance(TcpSettings.DefaultIdleTimeout);
+        await client.AssertEndedAsync();
+    }
+
+    [Fact]
+    public async Task TheDestinationRulesTcpIdleTimeoutClosesAQuietConnectionSooner()
+    {
+        var rule = MeshFixtures.RoundRobinV1V2 with
+        {
+            TrafficPolicy = MeshFixtures.RoundRobinV1V2.TrafficPolicy! with { ConnectionPool = new ConnectionPoolSettings { Tcp = new TcpSettings { IdleTimeout = TimeSpan.FromMinutes(10) } } },
+        };
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, rule: rule, time: time);
+        using var client = await mesh.ConnectAsync();
+        await client.AskAsync("one", expect: "hello one");
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        await client.AssertEndedAsync();
+    }
+
+    [Fact]
     public async Task MaxConnectionsClosesAConnectionOverTheLimitAndCountsIt()
     {
         var rule = MeshFixtures.RoundRobinV1V2 with
@@ -274,6 +309,20 @@ public sealed class TcpTests
 
         /// <summary>The sidecar closed the connection: nothing was answered.</summary>
         public async Task AssertClosedAsync() => Assert.Null(await TryAskAsync("anyone?"));
+
+        /// <summary>The sidecar ended the connection without being asked anything: the next read ends (or fails), within the cap.</summary>
+        public async Task AssertEndedAsync()
+        {
+            _reader ??= new StreamReader(Stream);
+            try
+            {
+                Assert.Null(await _reader.ReadLineAsync().WaitAsync(Cap));
+            }
+            catch (IOException)
+            {
+                // Reset rather than closed: ended all the same.
+            }
+        }
 
         public void Dispose() => Stream.Dispose();
     }

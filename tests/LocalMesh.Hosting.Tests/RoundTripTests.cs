@@ -69,7 +69,7 @@ public sealed class RoundTripTests : IDisposable
                 LoadBalancer = new LoadBalancerSettings { ConsistentHash = new ConsistentHash { HttpHeaderName = "end-user" } },
                 ConnectionPool = new ConnectionPoolSettings
                 {
-                    Tcp = new TcpSettings { MaxConnections = 10, ConnectTimeout = TimeSpan.FromSeconds(2) },
+                    Tcp = new TcpSettings { MaxConnections = 10, ConnectTimeout = TimeSpan.FromSeconds(2), IdleTimeout = TimeSpan.FromMinutes(30) },
                     Http = new HttpSettings { Http1MaxPendingRequests = 5, Http2MaxRequests = 100, MaxRequestsPerConnection = 1, MaxRetries = 3, IdleTimeout = TimeSpan.FromSeconds(30) },
                 },
                 OutlierDetection = new OutlierDetection

@@ -62,6 +62,15 @@ public sealed record TcpSettings
 
     /// <summary>How long a connection may take to establish (default 10 s).</summary>
     public TimeSpan? ConnectTimeout { get; init; }
+
+    /// <summary>
+    /// How long a TCP connection may pass no byte either way before both ends are closed (default
+    /// 1 h; zero disables it). Istio's <c>connectionPool.tcp.idleTimeout</c>, Envoy's TCP proxy <c>idle_timeout</c>.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>Istio's default idle timeout for TCP connections.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromHours(1);
 }
 
 /// <summary>Istio's <c>ConnectionPoolSettings.HTTPSettings</c>.</summary>

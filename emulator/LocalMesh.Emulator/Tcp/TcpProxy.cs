@@ -87,7 +87,7 @@ internal sealed class TcpProxy
                 session.Opened(_time);
                 try
                 {
-                    await PumpAsync(session, connection, opened.Stream, opened.Socket);
+                    await PumpAsync(session, connection, opened.Stream, opened.Socket, _time);
                 }
                 finally
                 {
@@ -196,6 +196,7 @@ internal sealed class TcpProxy
 
         session.UpstreamCluster = cluster.Name;
         session.UpstreamHost = endpoint.Address.Authority;
+        session.IdleTimeout = cluster.ConnectionPool?.Tcp?.IdleTimeout ?? TcpSettings.DefaultIdleTimeout;
         session.DestinationWorkload = endpoint.Workload;
         // Never waits: a TCP connection over the limit is refused, not queued.
         var place = await _breakers.AdmitAsync(source, cluster, endpoint, CancellationToken.None);
@@ -238,20 +239,49 @@ internal sealed class TcpProxy
 
     /// <summary>
     /// Bytes both ways until the upstream is done: the caller's end of sending is passed on as a
-    /// half-close (the upstream may still answer); the upstream closing, or either side failing,
-    /// ends the connection.
+    /// half-close (the upstream may still answer); the upstream closing, either side failing, or no
+    /// byte either way for the session's idle timeout (Envoy's TCP proxy <c>idle_timeout</c>) ends
+    /// the connection.
     /// </summary>
-    private static async Task PumpAsync(TcpSession session, ConnectionContext connection, Stream upstream, Socket socket)
+    private static async Task PumpAsync(TcpSession session, ConnectionContext connection, Stream upstream, Socket socket, TimeProvider time)
     {
         // Not linked to ConnectionClosed, which fires at the caller's half-close: the caller's reads end by themselves.
         using var done = new CancellationTokenSource();
         var downstream = connection.Transport;
+        var lastActive = time.GetTimestamp();
+        void Active() => Interlocked.Exchange(ref lastActive, time.GetTimestamp());
+        ITimer? idle = null;
+        if (session.IdleTimeout > TimeSpan.Zero)
+        {
+            idle = time.CreateTimer(_ =>
+            {
+                var quiet = time.GetElapsedTime(Interlocked.Read(ref lastActive));
+                if (quiet < session.IdleTimeout)
+                {
+                    idle?.Change(session.IdleTimeout - quiet, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+
+                session.IdleTimedOut = true;
+                try
+                {
+                    done.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The connection ended as the timer fired.
+                }
+            }, null, session.IdleTimeout, Timeout.InfiniteTimeSpan);
+        }
+
+        using var _ = idle;
 
         async Task CallerToUpstreamAsync()
         {
             while (true)
             {
                 var result = await downstream.Input.ReadAsync(done.Token);
+                Active();
                 foreach (var segment in result.Buffer)
                 {
                     await upstream.WriteAsync(segment, done.Token);
@@ -281,6 +311,7 @@ internal sealed class TcpProxy
                 int read;
                 while ((read = await upstream.ReadAsync(buffer, done.Token)) > 0)
                 {
+                    Active();
                     await downstream.Output.WriteAsync(buffer.AsMemory(0, read), done.Token);
                     session.Sent(read);
                 }

@@ -53,6 +53,12 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
 
     public ResponseFlags Flags { get; set; }
 
+    /// <summary>How long the connection may pass no byte either way (the destination's <c>connectionPool.tcp.idleTimeout</c>); zero: no limit.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TcpSettings.DefaultIdleTimeout;
+
+    /// <summary>Whether the connection was closed for passing no byte for <see cref="IdleTimeout"/>.</summary>
+    public bool IdleTimedOut { get; set; }
+
     /// <summary>Bytes from the caller, sent on upstream.</summary>
     public long BytesReceived => Interlocked.Read(ref _received);
 
@@ -110,6 +116,10 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
             activity.SetTag("net.transport", "ip_tcp");
             activity.SetTag("tcp.bytes_received", BytesReceived);
             activity.SetTag("tcp.bytes_sent", BytesSent);
+            if (IdleTimedOut)
+            {
+                activity.SetTag("tcp.close_reason", "idle_timeout");
+            }
             // On a span, the principal as authorization policies name it, and only where mutual TLS proved it.
             activity.SetTag(Attributes.SourcePrincipal, IsInbound && SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null);
 

@@ -344,7 +344,7 @@ public static class IstioExporter
             ConnectionPool = policy.ConnectionPool is { } pool
                 ? new IstioConnectionPool
                 {
-                    Tcp = pool.Tcp is { } tcp ? new IstioTcpSettings { MaxConnections = tcp.MaxConnections, ConnectTimeout = Duration(tcp.ConnectTimeout) } : null,
+                    Tcp = pool.Tcp is { } tcp ? new IstioTcpSettings { MaxConnections = tcp.MaxConnections, ConnectTimeout = Duration(tcp.ConnectTimeout), IdleTimeout = Duration(tcp.IdleTimeout) } : null,
                     Http = pool.Http is { } http
                         ? new IstioHttpSettings
                         {

@@ -477,7 +477,12 @@ public static class IstioImporter
                     ? new ConnectionPoolSettings
                     {
                         Tcp = pool.Tcp is { } tcp
-                            ? new TcpSettings { MaxConnections = tcp.MaxConnections, ConnectTimeout = Duration(tcp.ConnectTimeout, $"{field}.connectionPool.tcp.connectTimeout") }
+                            ? new TcpSettings
+                            {
+                                MaxConnections = tcp.MaxConnections,
+                                ConnectTimeout = Duration(tcp.ConnectTimeout, $"{field}.connectionPool.tcp.connectTimeout"),
+                                IdleTimeout = Duration(tcp.IdleTimeout, $"{field}.connectionPool.tcp.idleTimeout"),
+                            }
                             : null,
                         Http = pool.Http is { } http
                             ? new HttpSettings

@@ -107,6 +107,11 @@ internal static class DestinationRuleValidator
             report.Error($"{field}.tcp.connectTimeout", $"is {connect}.", "use at least 1ms, or leave it unset for 10s.");
         }
 
+        if (pool.Tcp?.IdleTimeout is { } tcpIdle && tcpIdle < TimeSpan.Zero)
+        {
+            report.Error($"{field}.tcp.idleTimeout", $"is {tcpIdle}.", "use 0s to disable it, a positive duration, or leave it unset for 1h.");
+        }
+
         if (pool.Http?.IdleTimeout is { } idle && idle < TimeSpan.FromMilliseconds(1))
         {
             report.Error($"{field}.http.idleTimeout", $"is {idle}.", "use at least 1ms, or leave it unset for 1h.");

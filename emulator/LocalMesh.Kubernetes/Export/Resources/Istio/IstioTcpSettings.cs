@@ -6,5 +6,5 @@ public sealed class IstioTcpSettings
     public string? ConnectTimeout { get; set; }
     public object? TcpKeepalive { get; set; }
     public object? MaxConnectionDuration { get; set; }
-    public object? IdleTimeout { get; set; }
+    public string? IdleTimeout { get; set; }
 }
