@@ -6,25 +6,6 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace LocalMesh.Hosting;
 
-/// <summary>
-/// The real Prometheus, run as a resource of the app where it is installed: it scrapes the mesh's
-/// metrics endpoint and evaluates the model's alert rules, as the cluster's Prometheus evaluates the
-/// exported PrometheusRules.
-/// </summary>
-/// <param name="name">The resource's name.</param>
-/// <param name="command">The <c>prometheus</c> executable.</param>
-/// <param name="workingDirectory">Where its configuration, rules and storage are, for this run only.</param>
-/// <param name="mesh">The mesh whose metrics it scrapes.</param>
-public sealed class PrometheusResource(string name, string command, string workingDirectory, MeshResource mesh)
-    : ExecutableResource(name, command, workingDirectory), IResourceWithParent<MeshResource>
-{
-    /// <summary>The endpoint of its web UI and API.</summary>
-    public const string EndpointName = "http";
-
-    /// <inheritdoc />
-    public MeshResource Parent => mesh;
-}
-
 /// <summary>Finds Prometheus, adds it to the app, and writes what it reads: its configuration and the rules files.</summary>
 internal static class LocalPrometheus
 {
@@ -47,12 +28,12 @@ internal static class LocalPrometheus
             .Select(directory => Path.Combine(directory, OperatingSystem.IsWindows() ? $"{command}.exe" : command))
             .FirstOrDefault(File.Exists);
 
-    /// <summary>Adds Prometheus under the mesh when the app runs and Prometheus is installed; null otherwise.</summary>
-    public static PrometheusResource? Add(IDistributedApplicationBuilder builder, MeshResource mesh)
+    /// <summary>Adds Prometheus under the mesh when the app runs and Prometheus is installed.</summary>
+    public static void Add(IDistributedApplicationBuilder builder, MeshResource mesh)
     {
         if (!builder.ExecutionContext.IsRunMode || Find("prometheus") is not { } command)
         {
-            return null;
+            return;
         }
 
         var directory = Path.Combine(Path.GetTempPath(), $"localmesh-prometheus-{Environment.ProcessId}-{mesh.Name}");
@@ -72,7 +53,6 @@ internal static class LocalPrometheus
             // Prometheus logs to standard error, which the dashboard shows as errors: only what is worth reading.
             context.Args.Add("--log.level=warn");
         });
-        return prometheus;
     }
 
     /// <summary>
