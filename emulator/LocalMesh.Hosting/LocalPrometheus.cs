@@ -19,6 +19,9 @@ internal static class LocalPrometheus
     public const string InstallHint =
         "Prometheus is not installed; install it (Debian/Ubuntu: sudo apt-get install prometheus; macOS: brew install prometheus) or put prometheus and promtool on PATH, and run again.";
 
+    /// <summary>The start of the name of a run's folder in the temporary directory, before the AppHost's process ID.</summary>
+    private const string DirectoryPrefix = "localmesh-prometheus-";
+
     private const string ConfigurationFile = "prometheus.yml";
     private const string RulesDirectory = "rules";
 
@@ -36,7 +39,8 @@ internal static class LocalPrometheus
             return;
         }
 
-        var directory = Path.Combine(Path.GetTempPath(), $"localmesh-prometheus-{Environment.ProcessId}-{mesh.Name}");
+        DeleteLeftovers();
+        var directory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{mesh.Name}");
         var prometheus = new PrometheusResource($"{mesh.Name}-prometheus", command, directory, mesh);
         var resource = builder.AddResource(prometheus)
             .WithHttpEndpoint(name: PrometheusResource.EndpointName, env: null)
@@ -103,16 +107,45 @@ internal static class LocalPrometheus
         }
     }
 
-    /// <summary>Removes what this run wrote.</summary>
-    public static void Delete(PrometheusResource prometheus)
+    /// <summary>Removes what this run wrote (Prometheus may still be closing its storage; then the next run removes it).</summary>
+    public static void Delete(PrometheusResource prometheus) => TryDelete(prometheus.WorkingDirectory);
+
+    /// <summary>The folders of earlier runs whose AppHost has exited: what their own clean-up could not remove.</summary>
+    private static void DeleteLeftovers()
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), $"{DirectoryPrefix}*"))
+        {
+            var name = Path.GetFileName(folder)[DirectoryPrefix.Length..];
+            if (int.TryParse(name[..Math.Max(0, name.IndexOf('-'))], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var owner)
+                && owner != Environment.ProcessId && !IsRunning(owner))
+            {
+                TryDelete(folder);
+            }
+        }
+
+        static bool IsRunning(int processId)
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(processId);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static void TryDelete(string folder)
     {
         try
         {
-            Directory.Delete(prometheus.WorkingDirectory, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Prometheus may still be closing its storage; the folder is in the temporary directory.
+            // In use, or not ours to remove: it is in the temporary directory.
         }
     }
 

@@ -139,6 +139,26 @@ public sealed class AlertRulesTests : IDisposable
         Assert.Contains("rules.yaml:16:", error.Resource);
     }
 
+    [Fact]
+    public void TheFoldersOfEarlierRunsWhoseAppHostHasExitedAreRemovedAtTheNextStart()
+    {
+        using var exited = Process.Start(new ProcessStartInfo("dotnet", ["--version"]) { RedirectStandardOutput = true })!;
+        exited.WaitForExit();
+        var leftover = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"localmesh-prometheus-{exited.Id}-mesh"));
+        var running = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"localmesh-prometheus-{Environment.ProcessId}-other"));
+        try
+        {
+            Model();
+
+            Assert.False(Directory.Exists(leftover.FullName), "The exited run's folder is still there.");
+            Assert.True(Directory.Exists(running.FullName), "A running AppHost's folder was removed.");
+        }
+        finally
+        {
+            running.Delete(recursive: true);
+        }
+    }
+
     private static bool PromtoolAccepts(string promtool, string yaml)
     {
         var file = Path.GetTempFileName();
