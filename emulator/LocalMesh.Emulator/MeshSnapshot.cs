@@ -92,6 +92,12 @@ public sealed class MeshSnapshot
     /// </summary>
     public FrozenDictionary<string, string> CallerIdentities { get; private init; } = FrozenDictionary<string, string>.Empty;
 
+    /// <summary>Each workload's SPIFFE ID, by workload name (for telemetry's <c>destination_principal</c>).</summary>
+    public FrozenDictionary<string, string> WorkloadIdentities { get; private init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Each service's host name in the cluster, <c>&lt;name&gt;.&lt;namespace&gt;.svc.cluster.local</c> (telemetry's <c>destination_service</c>).</summary>
+    public FrozenDictionary<string, string> ServiceHosts { get; private init; } = FrozenDictionary<string, string>.Empty;
+
     /// <summary>
     /// The workloads not all of whose replicas are ready yet, e.g. <c>reviews-v1 (1/2 ready)</c>;
     /// functions never wait (their activator holds requests while an instance starts).
@@ -191,6 +197,9 @@ public sealed class MeshSnapshot
             Started = started || (waiting.IsEmpty && boundPorts.Count > 0),
             InboundSecurity = inboundSecurity,
             CallerIdentities = callerIdentities,
+            WorkloadIdentities = workloads.ToFrozenDictionary(pair => pair.Key, pair => config.SpiffeIdOf(pair.Value), StringComparer.Ordinal),
+            ServiceHosts = config.Services.Select(service => service.Name).Distinct(StringComparer.Ordinal)
+                .ToFrozenDictionary(name => name, name => $"{name}.{config.Namespace}.svc.cluster.local", StringComparer.Ordinal),
             GatewayRoutes = RouteCompiler.CompileGateways(config, clusters),
             TcpRoutes = RouteCompiler.CompileTcp(config, clusters),
             PortsByListener = listenersByPort.ToFrozenDictionary(pair => pair.Value.Name, pair => pair.Key),

@@ -35,7 +35,7 @@ internal static class IstioLabels
         var caller = snapshot.Workloads.GetValueOrDefault(source);
         var callee = snapshot.Workloads.GetValueOrDefault(destination);
         var mutualTls = inbound && sourceIdentity is not null;
-        var destinationIdentity = callee is null || (inbound && !mutualTls) ? null : config.SpiffeIdOf(callee);
+        var destinationIdentity = inbound && !mutualTls ? null : snapshot.WorkloadIdentities.GetValueOrDefault(destination);
         return new TagList
         {
             { MeshTelemetry.Attributes.Reporter, inbound ? "destination" : "source" },
@@ -55,7 +55,7 @@ internal static class IstioLabels
             { "destination_canonical_service", CanonicalService(callee, destination) },
             { "destination_canonical_revision", CanonicalRevisionOf(callee) },
             { "destination_cluster", callee is null ? MeshTelemetry.Unknown : DefaultCluster },
-            { "destination_service", service is null ? MeshTelemetry.Unknown : $"{service}.{config.Namespace}.svc.cluster.local" },
+            { "destination_service", service is null ? MeshTelemetry.Unknown : snapshot.ServiceHosts.GetValueOrDefault(service) ?? $"{service}.{config.Namespace}.svc.cluster.local" },
             { MeshTelemetry.Attributes.DestinationService, service ?? MeshTelemetry.Unknown },
             { MeshTelemetry.Attributes.DestinationServiceNamespace, config.Namespace },
             { MeshTelemetry.Attributes.RequestProtocol, protocol },
