@@ -4,7 +4,7 @@ namespace LocalMesh.Emulator;
 /// The data plane's only source of randomness: weighted routing, fault percentages, random and
 /// least-request balancing, retry back-off jitter. Tests replace it to make each decision known.
 /// </summary>
-public interface IMeshRandom
+internal interface IMeshRandom
 {
     /// <summary>A number in [0, <paramref name="maxExclusive"/>).</summary>
     int Next(int maxExclusive);
@@ -14,7 +14,7 @@ public interface IMeshRandom
 }
 
 /// <summary><see cref="IMeshRandom"/> over <see cref="Random.Shared"/>.</summary>
-public sealed class SystemMeshRandom : IMeshRandom
+internal sealed class SystemMeshRandom : IMeshRandom
 {
     /// <summary>The shared instance.</summary>
     public static readonly SystemMeshRandom Instance = new();

@@ -24,7 +24,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace LocalMesh.Emulator;
 
 /// <summary>Dependencies of the data plane that tests and hosts replace.</summary>
-public sealed class MeshServerOptions
+internal sealed class MeshServerOptions
 {
     /// <summary>The clock every time-based decision reads.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -55,7 +55,7 @@ public sealed class MeshServerOptions
 /// The running data plane: every listener of a <see cref="MeshConfig"/> bound on loopback in
 /// one Kestrel server, each request going through the stages of <see cref="MeshPipeline"/>.
 /// </summary>
-public sealed class MeshServer : IAsyncDisposable
+internal sealed class MeshServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 

@@ -13,7 +13,7 @@ namespace LocalMesh.Emulator;
 /// <param name="Replica">The replica index.</param>
 /// <param name="Labels">The workload's labels (subsets select on them).</param>
 /// <param name="Address">The replica's inbound sidecar.</param>
-public sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDictionary<string, string> Labels, Uri Address)
+internal sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDictionary<string, string> Labels, Uri Address)
 {
     /// <summary>The workload's SPIFFE ID, which its inbound sidecar must present (secure naming).</summary>
     public string? SpiffeId { get; init; }
@@ -29,7 +29,7 @@ public sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDic
 /// <param name="Mode">Its effective PeerAuthentication mode.</param>
 /// <param name="SpiffeId">The identity it presents.</param>
 /// <param name="Port">The workload port (the service port) authorization and port-level mTLS compare with.</param>
-public sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId, int Port)
+internal sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId, int Port)
 {
     /// <summary>The AuthorizationPolicies that apply to the workload.</summary>
     public ImmutableArray<AuthorizationPolicy> Policies { get; init; } = [];
@@ -40,7 +40,7 @@ public sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId, int Po
 /// and the ready endpoints. Built on each control-plane change and swapped atomically; never
 /// mutated.
 /// </summary>
-public sealed class MeshSnapshot
+internal sealed class MeshSnapshot
 {
     private MeshSnapshot(
         MeshConfig config,

@@ -7,7 +7,7 @@ namespace LocalMesh.Emulator;
 /// Holds the current <see cref="MeshSnapshot"/> and builds the next one when the control plane
 /// reports a change. Readers take the reference once per request; writers are serialized.
 /// </summary>
-public sealed class MeshState
+internal sealed class MeshState
 {
     private readonly Lock _writeLock = new();
     private ImmutableDictionary<string, int> _boundPorts = ImmutableDictionary<string, int>.Empty;

@@ -23,7 +23,7 @@ public sealed class MeshControl
     }
 
     /// <summary>The data plane: its listeners and current snapshot.</summary>
-    public MeshServer Server { get; }
+    internal MeshServer Server { get; }
 
     /// <summary>The configuration the data plane serves from now, faults included.</summary>
     public MeshConfig Config => Server.State.Snapshot.Config;

@@ -6,7 +6,7 @@ namespace LocalMesh.Kubernetes;
 /// Kubernetes' rules for names and labels, checked when the model is built so that what runs
 /// locally can be exported unchanged.
 /// </summary>
-public static partial class KubernetesNames
+internal static partial class KubernetesNames
 {
     /// <summary>What a valid label key looks like, for error messages.</summary>
     public const string LabelKeyRule =

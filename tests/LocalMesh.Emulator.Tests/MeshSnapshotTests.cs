@@ -48,10 +48,11 @@ public sealed class MeshSnapshotTests
         Assert.Single(state.Snapshot.Upstreams["backend"]);
     }
 
-    [Theory]
-    [InlineData(ResponseFlags.None, "-")]
-    [InlineData(ResponseFlags.NoHealthyUpstream, "UH")]
-    [InlineData(ResponseFlags.UpstreamConnectionFailure | ResponseFlags.DownstreamConnectionTermination, "UF,DC")]
-    public void ResponseFlagsAreWrittenAsEnvoyWritesThem(ResponseFlags flags, string expected) =>
-        Assert.Equal(expected, flags.ToEnvoyString());
+    [Fact]
+    public void ResponseFlagsAreWrittenAsEnvoyWritesThem()
+    {
+        Assert.Equal("-", ResponseFlags.None.ToEnvoyString());
+        Assert.Equal("UH", ResponseFlags.NoHealthyUpstream.ToEnvoyString());
+        Assert.Equal("UF,DC", (ResponseFlags.UpstreamConnectionFailure | ResponseFlags.DownstreamConnectionTermination).ToEnvoyString());
+    }
 }

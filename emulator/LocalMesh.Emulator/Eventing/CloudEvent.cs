@@ -13,7 +13,7 @@ namespace LocalMesh.Emulator.Eventing;
 /// </summary>
 /// <param name="Attributes">Every context attribute by name, <c>datacontenttype</c> included.</param>
 /// <param name="Data">The event data, as sent.</param>
-public sealed record CloudEvent(ImmutableDictionary<string, string> Attributes, ReadOnlyMemory<byte> Data)
+internal sealed record CloudEvent(ImmutableDictionary<string, string> Attributes, ReadOnlyMemory<byte> Data)
 {
     /// <summary>The media type of structured mode.</summary>
     public const string StructuredContentType = "application/cloudevents+json";

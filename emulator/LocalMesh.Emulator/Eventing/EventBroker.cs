@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace LocalMesh.Emulator.Eventing;
 
 /// <summary>What became of one event at one trigger.</summary>
-public enum DeliveryResult
+internal enum DeliveryResult
 {
     /// <summary>The subscriber accepted it (2xx).</summary>
     Delivered,
@@ -27,7 +27,7 @@ public enum DeliveryResult
 /// <param name="Result">What became of it.</param>
 /// <param name="Attempts">Attempts made at the subscriber.</param>
 /// <param name="LastStatus">The subscriber's last HTTP status, <c>null</c> when it could not be reached.</param>
-public sealed record DeliveryRecord(string Broker, string Trigger, string EventId, string EventType, DeliveryResult Result, int Attempts, int? LastStatus);
+internal sealed record DeliveryRecord(string Broker, string Trigger, string EventId, string EventType, DeliveryResult Result, int Attempts, int? LastStatus);
 
 /// <summary>
 /// Knative Eventing's broker: accepted events fan out to every trigger whose filter matches, and
@@ -35,7 +35,7 @@ public sealed record DeliveryRecord(string Broker, string Trigger, string EventI
 /// mTLS and authorization apply), retried on 404, 409, 429, 5xx and network errors with the
 /// trigger's back-off, then sent to the dead-letter sink with Knative's error extensions.
 /// </summary>
-public sealed class EventBroker : IAsyncDisposable
+internal sealed class EventBroker : IAsyncDisposable
 {
     /// <summary>How many recent delivery records are kept.</summary>
     public const int HistoryLimit = 200;

@@ -15,7 +15,7 @@ namespace LocalMesh.Emulator.Explain;
 /// </param>
 /// <param name="Host">The authority: a service (<c>reviews</c>, <c>reviews.default</c>, <c>reviews.default.svc.cluster.local:9080</c>), or for a gateway any host.</param>
 /// <param name="Path">The path and query, e.g. <c>/reviews/0?user=jason</c>.</param>
-public sealed record ExplainRequest(string? Caller, string Host, string Path)
+internal sealed record ExplainRequest(string? Caller, string Host, string Path)
 {
     /// <summary>The method.</summary>
     public string Method { get; init; } = "GET";
@@ -27,11 +27,11 @@ public sealed record ExplainRequest(string? Caller, string Host, string Path)
 /// <summary>One finding of an explanation, e.g. (<c>route</c>, <c>http[0] 'jason' does not match: ...</c>).</summary>
 /// <param name="Topic">What it is about: caller, service, route, fault, destination, timeout, retries, load balancer, mTLS, authorization.</param>
 /// <param name="Text">What the mesh would do, and why.</param>
-public sealed record ExplanationStep(string Topic, string Text);
+internal sealed record ExplanationStep(string Topic, string Text);
 
 /// <summary>What the mesh would do with a request, step by step, as Istio's <c>istioctl x describe</c> and traffic simulation tell it.</summary>
 /// <param name="Steps">The steps, in the order the sidecars take them.</param>
-public sealed record RequestExplanation(IReadOnlyList<ExplanationStep> Steps)
+internal sealed record RequestExplanation(IReadOnlyList<ExplanationStep> Steps)
 {
     /// <summary>The route that matched (<c>http[1] 'everyone-else'</c>), or null when none did (404, NR).</summary>
     public string? Route { get; init; }
@@ -53,7 +53,7 @@ public sealed record RequestExplanation(IReadOnlyList<ExplanationStep> Steps)
 /// uses the data plane's own compiled routes, matchers and policy evaluator, so it cannot disagree
 /// with what a request would meet.
 /// </summary>
-public static class RequestExplainer
+internal static class RequestExplainer
 {
     private const string ClusterDomain = ".svc.cluster.local";
 

@@ -12,7 +12,7 @@ namespace LocalMesh.Emulator.Outliers;
 /// <param name="Endpoint">The endpoint.</param>
 /// <param name="Until">When it returns (at the first detection interval after its ejection time).</param>
 /// <param name="Times">How many times it has been ejected.</param>
-public sealed record Ejection(string Source, string Cluster, string Endpoint, DateTimeOffset Until, int Times);
+internal sealed record Ejection(string Source, string Cluster, string Endpoint, DateTimeOffset Until, int Times);
 
 /// <summary>
 /// Envoy's outlier detection for consecutive errors, kept per calling sidecar: an endpoint that

@@ -17,7 +17,7 @@ namespace LocalMesh.Emulator.Security;
 /// processes are known (it is still starting), and on other systems, every local process is
 /// trusted, which the host says at start-up.
 /// </summary>
-public sealed class CallerProcesses(ILogger logger)
+internal sealed class CallerProcesses(ILogger logger)
 {
     private readonly ConcurrentDictionary<(string Workload, int Replica), int> _processes = new();
 

@@ -10,7 +10,7 @@ namespace LocalMesh.Emulator.Security;
 /// short-lived workload certificates carrying the workload's SPIFFE ID as URI SAN. No key is
 /// ever written to disk.
 /// </summary>
-public sealed class MeshCertificateAuthority : IDisposable
+internal sealed class MeshCertificateAuthority : IDisposable
 {
     /// <summary>Istio's default workload certificate lifetime.</summary>
     public static readonly TimeSpan DefaultWorkloadLifetime = TimeSpan.FromHours(24);

@@ -10,7 +10,7 @@ namespace LocalMesh.Emulator.Security;
 /// has passed (as Istio's agent rotates). A handshake always takes the current one; connections
 /// made with the previous one go on until they close, so rotation drops no traffic.
 /// </summary>
-public sealed class WorkloadIdentities(MeshCertificateAuthority authority, TimeProvider time, TimeSpan lifetime)
+internal sealed class WorkloadIdentities(MeshCertificateAuthority authority, TimeProvider time, TimeSpan lifetime)
 {
     private readonly ConcurrentDictionary<string, X509Certificate2> _current = new(StringComparer.Ordinal);
 

@@ -9,7 +9,7 @@ namespace LocalMesh.Emulator.Serverless;
 /// Knative's activator and autoscaler for every function revision in the mesh: the inbound side
 /// of a function workload. Revisions come and go with the configuration.
 /// </summary>
-public sealed class FunctionActivator : IAsyncDisposable
+internal sealed class FunctionActivator : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, RevisionScaler> _revisions = new(StringComparer.Ordinal);
     private readonly IFunctionLauncher? _launcher;

@@ -5,14 +5,14 @@ namespace LocalMesh.Emulator.Serverless;
 /// <summary>Which instance of which revision to start.</summary>
 /// <param name="Revision">The revision (a function workload).</param>
 /// <param name="Number">The instance number within the revision, from 1.</param>
-public sealed record FunctionInstanceRequest(WorkloadConfig Revision, int Number)
+internal sealed record FunctionInstanceRequest(WorkloadConfig Revision, int Number)
 {
     /// <summary>A readable name, e.g. <c>sentiment-00001-2</c>, like a pod's.</summary>
     public string Name => $"{Revision.Name}-{Number}";
 }
 
 /// <summary>A running instance of a function revision.</summary>
-public interface IFunctionInstance : IAsyncDisposable
+internal interface IFunctionInstance : IAsyncDisposable
 {
     /// <summary>Where the instance takes requests (loopback).</summary>
     Uri Address { get; }
@@ -22,7 +22,7 @@ public interface IFunctionInstance : IAsyncDisposable
 }
 
 /// <summary>Starts function instances: real processes in the AppHost, in-process servers in tests.</summary>
-public interface IFunctionLauncher
+internal interface IFunctionLauncher
 {
     /// <summary>Starts an instance and completes once it is ready to take requests.</summary>
     /// <exception cref="FunctionStartException">The instance could not start.</exception>
@@ -30,4 +30,4 @@ public interface IFunctionLauncher
 }
 
 /// <summary>An instance failed to start; the message says why, for the caller's 503 and the log.</summary>
-public sealed class FunctionStartException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class FunctionStartException(string message, Exception? inner = null) : Exception(message, inner);

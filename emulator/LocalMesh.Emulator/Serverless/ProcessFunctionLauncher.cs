@@ -15,7 +15,7 @@ namespace LocalMesh.Emulator.Serverless;
 /// The process whose end ends every instance, however it ends (a debugger's stop is a SIGKILL, which
 /// leaves no chance to clean up); this process by default.
 /// </param>
-public sealed partial class ProcessFunctionLauncher(
+internal sealed partial class ProcessFunctionLauncher(
     Func<FunctionInstanceRequest, CancellationToken, ValueTask<ProcessStartInfo>> startInfo,
     Action<FunctionInstanceRequest, string, bool>? output = null,
     int? ownerProcessId = null) : IFunctionLauncher

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace LocalMesh.Emulator.Serverless;
 
 /// <summary>Where a function instance is in its life.</summary>
-public enum InstanceState
+internal enum InstanceState
 {
     /// <summary>Launched, not ready yet: requests wait in the activator.</summary>
     Starting,
@@ -27,7 +27,7 @@ public enum InstanceState
 /// <param name="InFlight">Requests inside instances.</param>
 /// <param name="Queued">Requests waiting in the activator.</param>
 /// <param name="Panicking">Whether the autoscaler is in panic mode.</param>
-public sealed record RevisionStatus(string Revision, string? Service, int Starting, int Ready, int Draining, int Desired, int InFlight, int Queued, bool Panicking)
+internal sealed record RevisionStatus(string Revision, string? Service, int Starting, int Ready, int Draining, int Desired, int InFlight, int Queued, bool Panicking)
 {
     /// <summary>Every instance that exists.</summary>
     public int Instances => Starting + Ready + Draining;
@@ -37,7 +37,7 @@ public sealed record RevisionStatus(string Revision, string? Service, int Starti
 }
 
 /// <summary>Why the activator answered 503 instead of forwarding.</summary>
-public enum ActivationFailure
+internal enum ActivationFailure
 {
     /// <summary>The activator's queue was full.</summary>
     QueueFull,
@@ -50,7 +50,7 @@ public enum ActivationFailure
 }
 
 /// <summary>The activator could not place a request; the message is the 503's body.</summary>
-public sealed class ActivationException(ActivationFailure failure, string message) : Exception(message)
+internal sealed class ActivationException(ActivationFailure failure, string message) : Exception(message)
 {
     /// <summary>Why.</summary>
     public ActivationFailure Failure { get; } = failure;

@@ -5,7 +5,7 @@ namespace LocalMesh.Emulator.Telemetry;
 /// can show each entry with that resource (a function's scale decisions with the function, a
 /// broker's deliveries with the broker) and everything else with the mesh.
 /// </summary>
-public static class MeshLogCategories
+internal static class MeshLogCategories
 {
     private const string FunctionPrefix = "LocalMesh.Function.";
     private const string BrokerPrefix = "LocalMesh.Broker.";

@@ -7,7 +7,7 @@ namespace LocalMesh.Emulator.Telemetry;
 /// The mesh's spans and metrics. Metric and label names follow Istio's standard metrics so that
 /// dashboards and alerts written for a cluster read the same locally.
 /// </summary>
-public static class MeshTelemetry
+internal static class MeshTelemetry
 {
     /// <summary>The name of the mesh's <see cref="ActivitySource"/> and <see cref="Meter"/>.</summary>
     public const string SourceName = "LocalMesh";

@@ -4,7 +4,7 @@ namespace LocalMesh.Emulator.Telemetry;
 
 /// <summary>Envoy's response flags: why a response is what it is.</summary>
 [Flags]
-public enum ResponseFlags
+internal enum ResponseFlags
 {
     /// <summary>Nothing unusual (written <c>-</c>).</summary>
     None = 0,
@@ -50,7 +50,7 @@ public enum ResponseFlags
 }
 
 /// <summary>Formatting of <see cref="ResponseFlags"/> as Envoy writes them.</summary>
-public static class ResponseFlagsExtensions
+internal static class ResponseFlagsExtensions
 {
     private static readonly (ResponseFlags Flag, string Code)[] Codes =
     [

@@ -12,7 +12,7 @@ namespace LocalMesh.Kubernetes.Deploy;
 /// <param name="Name">e.g. <c>deployment/reviews-v1</c>.</param>
 /// <param name="Ready">Whether it became ready in time.</param>
 /// <param name="Detail">e.g. <c>2/2 ready</c>.</param>
-public sealed record RolloutResult(string Name, bool Ready, string Detail);
+internal sealed record RolloutResult(string Name, bool Ready, string Detail);
 
 /// <summary>
 /// Applies a <see cref="DeployPlan"/> to a cluster with server-side apply, waits for every
@@ -21,7 +21,7 @@ public sealed record RolloutResult(string Name, bool Ready, string Detail);
 /// <param name="client">The cluster.</param>
 /// <param name="progress">Receives a line for each step and each change in readiness.</param>
 /// <param name="pollInterval">How often rollout status is read.</param>
-public sealed class ClusterDeployer(IKubernetes client, Action<string> progress, TimeSpan? pollInterval = null)
+internal sealed class ClusterDeployer(IKubernetes client, Action<string> progress, TimeSpan? pollInterval = null)
 {
     /// <summary>The field manager of every apply, so a later deploy owns and updates the same fields.</summary>
     public const string FieldManager = "localmesh";

@@ -12,7 +12,7 @@ namespace LocalMesh.Kubernetes.Deploy;
 /// </summary>
 /// <param name="Environment">The overlay, e.g. <c>development</c>.</param>
 /// <param name="Steps">Each object to apply, in order.</param>
-public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Steps)
+internal sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Steps)
 {
     /// <summary>The plan for <paramref name="environment"/> of <paramref name="export"/>, after its platform when <paramref name="withPlatform"/>.</summary>
     /// <exception cref="DeployException">The export has no such overlay, or no platform when one is asked for.</exception>
@@ -76,4 +76,4 @@ public sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesObj
 }
 
 /// <summary>A deploy could not go on; the message says what is wrong and what to do.</summary>
-public sealed class DeployException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class DeployException(string message, Exception? inner = null) : Exception(message, inner);

@@ -12,7 +12,7 @@ namespace LocalMesh.Kubernetes.Deploy;
 /// </summary>
 /// <param name="docker">The Docker engine kind's nodes run in.</param>
 /// <param name="progress">Receives a line per step.</param>
-public sealed class KindImages(IDockerClient docker, Action<string> progress)
+internal sealed class KindImages(IDockerClient docker, Action<string> progress)
 {
     /// <summary>A client for the local Docker engine (<c>DOCKER_HOST</c>, or the default socket), checked with a ping.</summary>
     /// <exception cref="DeployException">No engine answers; the message says what to do.</exception>

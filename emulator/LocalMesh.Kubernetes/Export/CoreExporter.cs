@@ -4,7 +4,7 @@ using k8s.Models;
 namespace LocalMesh.Kubernetes.Export;
 
 /// <summary>Kubernetes' own objects: the namespace, identities, Deployments and Services.</summary>
-public static class CoreExporter
+internal static class CoreExporter
 {
     /// <summary>The label that marks objects LocalMesh wrote.</summary>
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";

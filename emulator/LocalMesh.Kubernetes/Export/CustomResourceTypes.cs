@@ -8,7 +8,7 @@ namespace LocalMesh.Kubernetes.Export;
 /// read back (<see cref="KubernetesYaml.LoadAllFromString(string, IDictionary{string, Type}, bool)"/>)
 /// and applied.
 /// </summary>
-public static class CustomResourceTypes
+internal static class CustomResourceTypes
 {
     /// <summary>One kind: apiVersion, kind, its class, its plural and whether it lives in a namespace.</summary>
     public sealed record KindInfo(string ApiVersion, string Kind, Type Type, string Plural, bool Namespaced = true)

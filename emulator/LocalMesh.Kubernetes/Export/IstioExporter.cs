@@ -10,7 +10,7 @@ namespace LocalMesh.Kubernetes.Export;
 /// or a policy (the load balancer written out when the mesh's default is not Istio's), PeerAuthentication and
 /// AuthorizationPolicy as declared, and an ingress Gateway with its VirtualService.
 /// </summary>
-public static class IstioExporter
+internal static class IstioExporter
 {
     /// <summary>Istio's root namespace, where mesh-wide policies live.</summary>
     public const string RootNamespace = "istio-system";

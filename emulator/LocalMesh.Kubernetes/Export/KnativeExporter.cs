@@ -6,7 +6,7 @@ using LocalMesh.Emulator.Configuration;
 namespace LocalMesh.Kubernetes.Export;
 
 /// <summary>Knative's objects: a Service per function, a Broker per broker and a Trigger per trigger.</summary>
-public static class KnativeExporter
+internal static class KnativeExporter
 {
     private const string Autoscaling = "autoscaling.knative.dev/";
 
@@ -128,7 +128,7 @@ public static class KnativeExporter
 }
 
 /// <summary>Argo CD's Application, when the model names a repository.</summary>
-public static class ArgoCdExporter
+internal static class ArgoCdExporter
 {
     /// <summary>The namespace Argo CD runs in.</summary>
     public const string ArgoCdNamespace = "argocd";

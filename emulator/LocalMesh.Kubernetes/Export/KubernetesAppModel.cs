@@ -10,7 +10,7 @@ namespace LocalMesh.Kubernetes.Export;
 /// </summary>
 /// <param name="Name">The application's name (the Argo CD Application, the kind cluster).</param>
 /// <param name="Mesh">The compiled mesh: namespace, services, routes, policies, brokers.</param>
-public sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
+internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
 {
     /// <summary>The overlays every export has.</summary>
     public static readonly ImmutableArray<string> DefaultEnvironments = ["development", "production"];
@@ -75,13 +75,13 @@ public enum PlatformComponents
 /// <param name="Name">Its name.</param>
 /// <param name="Yaml">Its text, as the file has it.</param>
 /// <param name="Source">Where it was read, e.g. <c>deploy/app.yaml:12:1</c>.</param>
-public sealed record CarriedObject(string Kind, string Namespace, string Name, string Yaml, string Source);
+internal sealed record CarriedObject(string Kind, string Namespace, string Name, string Yaml, string Source);
 
 /// <summary>A workload as a Deployment.</summary>
 /// <param name="Name">The workload's name, e.g. <c>reviews-v2</c>.</param>
 /// <param name="Service">The mesh service it serves.</param>
 /// <param name="Image">The container image.</param>
-public sealed record WorkloadSpec(string Name, string Service, string Image)
+internal sealed record WorkloadSpec(string Name, string Service, string Image)
 {
     /// <summary>The liveness endpoint ServiceDefaults maps.</summary>
     public const string ServiceDefaultsLivenessPath = "/healthz";
@@ -128,7 +128,7 @@ public sealed record WorkloadSpec(string Name, string Service, string Image)
 }
 
 /// <summary>CPU and memory for a container, in Kubernetes quantities.</summary>
-public sealed record ContainerResources(string CpuRequest, string MemoryRequest, string? CpuLimit, string MemoryLimit)
+internal sealed record ContainerResources(string CpuRequest, string MemoryRequest, string? CpuLimit, string MemoryLimit)
 {
     /// <summary>A small .NET service's needs; a memory limit always, a CPU limit never (it throttles).</summary>
     public static readonly ContainerResources Default = new("50m", "128Mi", null, "256Mi");
@@ -138,12 +138,12 @@ public sealed record ContainerResources(string CpuRequest, string MemoryRequest,
 /// <param name="ApiGroups">API groups, "" for the core group.</param>
 /// <param name="Resources">Resources, e.g. <c>configmaps</c>.</param>
 /// <param name="Verbs">Verbs, e.g. <c>get</c>, <c>list</c>, <c>watch</c>.</param>
-public sealed record ApiAccessRule(ImmutableArray<string> ApiGroups, ImmutableArray<string> Resources, ImmutableArray<string> Verbs);
+internal sealed record ApiAccessRule(ImmutableArray<string> ApiGroups, ImmutableArray<string> Resources, ImmutableArray<string> Verbs);
 
 /// <summary>A function as a Knative Service.</summary>
 /// <param name="Name">The Knative Service's name.</param>
 /// <param name="Image">The container image.</param>
-public sealed record FunctionSpec(string Name, string Image)
+internal sealed record FunctionSpec(string Name, string Image)
 {
     /// <summary>Environment variables every revision gets.</summary>
     public ImmutableArray<KeyValuePair<string, string>> Environment { get; init; } = [];
@@ -162,16 +162,16 @@ public sealed record FunctionSpec(string Name, string Image)
 }
 
 /// <summary>A function revision: its name and what it sets over the function's environment.</summary>
-public sealed record FunctionRevisionSpec(string Name, ImmutableDictionary<string, string> Environment);
+internal sealed record FunctionRevisionSpec(string Name, ImmutableDictionary<string, string> Environment);
 
 /// <summary>A Knative traffic target.</summary>
-public sealed record TrafficTargetSpec(string? RevisionName, int Percent, string? Tag);
+internal sealed record TrafficTargetSpec(string? RevisionName, int Percent, string? Tag);
 
 /// <summary>An ingress gateway: a port on the mesh's ingress for one service.</summary>
-public sealed record GatewaySpec(string Name, int Port, string Service);
+internal sealed record GatewaySpec(string Name, int Port, string Service);
 
 /// <summary>Where Argo CD finds the exported folder.</summary>
 /// <param name="RepositoryUrl">The Git repository.</param>
 /// <param name="Path">The folder in it (an overlay).</param>
 /// <param name="TargetRevision">The branch, tag or commit.</param>
-public sealed record GitOpsSource(string RepositoryUrl, string Path, string TargetRevision = "HEAD");
+internal sealed record GitOpsSource(string RepositoryUrl, string Path, string TargetRevision = "HEAD");

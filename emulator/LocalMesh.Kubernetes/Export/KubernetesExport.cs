@@ -7,7 +7,7 @@ namespace LocalMesh.Kubernetes.Export;
 /// <summary>One YAML file of the output: its path under the output folder and its objects, in order.</summary>
 /// <param name="Path">The path, with '/' separators, e.g. <c>base/reviews.yaml</c>.</param>
 /// <param name="Objects">The objects, one YAML document each.</param>
-public sealed record ManifestFile(string Path, IReadOnlyList<object> Objects)
+internal sealed record ManifestFile(string Path, IReadOnlyList<object> Objects)
 {
     /// <summary>The file's text: each object by the serializer, as a multi-document YAML stream.</summary>
     public string ToYaml() => string.Join("---\n", Objects.Select(item => item is CarriedObject carried
@@ -18,7 +18,7 @@ public sealed record ManifestFile(string Path, IReadOnlyList<object> Objects)
 /// <summary>The export: every file to write, and what the model holds that the targets cannot express.</summary>
 /// <param name="Files">The files, base first, then the overlays.</param>
 /// <param name="Warnings">One line each, naming what is lost and why.</param>
-public sealed record ExportResult(IReadOnlyList<ManifestFile> Files, IReadOnlyList<string> Warnings)
+internal sealed record ExportResult(IReadOnlyList<ManifestFile> Files, IReadOnlyList<string> Warnings)
 {
     /// <summary>
     /// Objects a deploy applies before the files' own, not written: each older function revision
@@ -66,7 +66,7 @@ public sealed record ExportResult(IReadOnlyList<ManifestFile> Files, IReadOnlyLi
 /// ConfigMaps, a kind cluster configuration, and an Argo CD Application when the model names a
 /// repository. Pure: the same model always gives the same files.
 /// </summary>
-public static class KubernetesExport
+internal static class KubernetesExport
 {
     /// <summary>The kind cluster's host port for the ingress gateway (the local gateway's default).</summary>
     public const int KindIngressHostPort = 9080;
@@ -241,7 +241,7 @@ public static class KubernetesExport
 
 #pragma warning disable CS1591 // kind's own configuration fields
 /// <summary>kind's cluster configuration (kind.x-k8s.io/v1alpha4).</summary>
-public sealed class KindClusterConfig
+internal sealed class KindClusterConfig
 {
     public string Kind { get; set; } = "Cluster";
     public string ApiVersion { get; set; } = "kind.x-k8s.io/v1alpha4";
@@ -249,13 +249,13 @@ public sealed class KindClusterConfig
     public List<KindNode> Nodes { get; set; } = [];
 }
 
-public sealed class KindNode
+internal sealed class KindNode
 {
     public string Role { get; set; } = "";
     public List<KindPortMapping>? ExtraPortMappings { get; set; }
 }
 
-public sealed class KindPortMapping
+internal sealed class KindPortMapping
 {
     public int ContainerPort { get; set; }
     public int HostPort { get; set; }

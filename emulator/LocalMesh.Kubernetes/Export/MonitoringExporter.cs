@@ -9,7 +9,7 @@ namespace LocalMesh.Kubernetes.Export;
 /// <see cref="Threshold"/> of their requests answered with 5xx over <see cref="Window"/>, for
 /// <see cref="For"/>. The same rule is exported as a PrometheusRule and evaluated locally.
 /// </summary>
-public sealed record ErrorRateAlert
+internal sealed record ErrorRateAlert
 {
     /// <summary>The alert's name.</summary>
     public const string Name = "MeshServiceHighErrorRate";
@@ -37,7 +37,7 @@ public sealed record ErrorRateAlert
 }
 
 /// <summary>The Prometheus operator's objects: how Istio's metrics are scraped, and the alert on them.</summary>
-public static class MonitoringExporter
+internal static class MonitoringExporter
 {
     /// <summary>The rule group the mesh's own alerts are in.</summary>
     public const string RuleGroupName = "localmesh.rules";

@@ -13,7 +13,7 @@ namespace LocalMesh.Kubernetes.Export;
 /// the containers' JSON logs. Each part installs through its operator or CRDs (istioctl or the
 /// Istio operator, the Jaeger operator, prometheus-operator), which the cluster must have.
 /// </summary>
-public static class PlatformExporter
+internal static class PlatformExporter
 {
     /// <summary>Where Istio's control plane, its operator resource and mesh-wide Telemetry live.</summary>
     public const string IstioNamespace = IstioExporter.RootNamespace;

@@ -4,14 +4,14 @@ namespace LocalMesh.Kubernetes.Import;
 /// <param name="File">The file, as given (relative paths stay relative, so messages stay short).</param>
 /// <param name="Line">The line.</param>
 /// <param name="Column">The column.</param>
-public sealed record SourceLocation(string File, int Line, int Column)
+internal sealed record SourceLocation(string File, int Line, int Column)
 {
     /// <inheritdoc />
     public override string ToString() => $"{File}:{Line}:{Column}";
 }
 
 /// <summary>How bad a finding is: an error stops the mesh from starting; a warning is said and the mesh starts.</summary>
-public enum FindingSeverity
+internal enum FindingSeverity
 {
     /// <summary>What Istio's or Knative's validation rejects.</summary>
     Error,
@@ -31,7 +31,7 @@ public enum FindingSeverity
 /// <param name="Problem">What is wrong.</param>
 /// <param name="Fix">What to change.</param>
 /// <param name="Code">Istio's analyzer code where one exists, e.g. <c>IST0101</c>.</param>
-public sealed record ConfigFinding(
+internal sealed record ConfigFinding(
     FindingSeverity Severity, SourceLocation Location, string Object, string Field, string Problem, string Fix, string? Code = null)
 {
     /// <inheritdoc />

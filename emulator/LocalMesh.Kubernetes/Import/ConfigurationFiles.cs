@@ -13,7 +13,7 @@ namespace LocalMesh.Kubernetes.Import;
 /// <param name="Namespace">Its <c>metadata.namespace</c>, or <c>null</c> when the file leaves it out.</param>
 /// <param name="Name">Its <c>metadata.name</c>.</param>
 /// <param name="Node">The whole document.</param>
-public sealed record ConfigDocument(SourceLocation Location, string ApiVersion, string Kind, string? Namespace, string Name, YamlMappingNode Node)
+internal sealed record ConfigDocument(SourceLocation Location, string ApiVersion, string Kind, string? Namespace, string Name, YamlMappingNode Node)
 {
     /// <summary>The document's text as the file has it (comments inside it included).</summary>
     public string Text { get; init; } = "";
@@ -27,7 +27,7 @@ public sealed record ConfigDocument(SourceLocation Location, string ApiVersion, 
 /// <param name="Document">The document it came from.</param>
 /// <param name="Spec">Its spec.</param>
 /// <param name="Locations">Where each field path (<c>spec.http[0].timeout</c>) was.</param>
-public sealed record LoadedObject<TSpec>(ConfigDocument Document, TSpec Spec, IReadOnlyDictionary<string, SourceLocation> Locations)
+internal sealed record LoadedObject<TSpec>(ConfigDocument Document, TSpec Spec, IReadOnlyDictionary<string, SourceLocation> Locations)
 {
     /// <summary>Where <paramref name="path"/> was, or the nearest enclosing field that was there.</summary>
     public SourceLocation At(string path)
@@ -52,7 +52,7 @@ public sealed record LoadedObject<TSpec>(ConfigDocument Document, TSpec Spec, IR
 /// typed objects, every other object carried as it is for the export, and every problem of every
 /// file at once.
 /// </summary>
-public sealed partial class ConfigurationFiles
+internal sealed partial class ConfigurationFiles
 {
     /// <summary>The API versions of <c>networking.istio.io</c> Istio serves today.</summary>
     public static readonly IReadOnlyList<string> NetworkingVersions = ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"];

@@ -9,7 +9,7 @@ namespace LocalMesh.Kubernetes.Import;
 /// <param name="RoutesFrom">The VirtualService.</param>
 /// <param name="Policy">Its DestinationRule, or <c>null</c> when no file has one.</param>
 /// <param name="PolicyFrom">The DestinationRule.</param>
-public sealed record ImportedServiceRules(
+internal sealed record ImportedServiceRules(
     ImmutableArray<HttpRoute>? Routes,
     LoadedObject<VirtualServiceSpec>? RoutesFrom,
     DestinationRule? Policy,
@@ -44,7 +44,7 @@ public sealed record ImportedServiceRules(
 /// value checked where it is (a duration, a percentage, a string match), each problem a finding at
 /// its line. What Istio accepts but cannot work is a warning with Istio's analyzer code.
 /// </summary>
-public static class IstioImporter
+internal static class IstioImporter
 {
     private const string ClusterDomain = "svc.cluster.local";
 

@@ -10,12 +10,12 @@ namespace LocalMesh.Kubernetes.Import;
 /// <param name="Traffic">The traffic targets; empty for all to the latest revision.</param>
 /// <param name="Scaling">containerConcurrency and the <c>autoscaling.knative.dev/*</c> annotations, over Knative's defaults.</param>
 /// <param name="From">The Knative Service.</param>
-public sealed record ImportedFunction(ImmutableArray<TrafficTargetSpec> Traffic, FunctionScaling Scaling, LoadedObject<KnativeServiceSpec> From);
+internal sealed record ImportedFunction(ImmutableArray<TrafficTargetSpec> Traffic, FunctionScaling Scaling, LoadedObject<KnativeServiceSpec> From);
 
 /// <summary>The brokers' deliveries and the triggers of the files, with the objects they came from.</summary>
 /// <param name="Deliveries">Each broker's delivery, by broker name.</param>
 /// <param name="Triggers">Each trigger with its broker's name.</param>
-public sealed record ImportedEventing(
+internal sealed record ImportedEventing(
     IReadOnlyDictionary<string, (DeliverySpec? Delivery, LoadedObject<KnativeBrokerSpec> From)> Deliveries,
     IReadOnlyList<(string Broker, TriggerConfig Trigger, LoadedObject<KnativeTriggerSpec> From)> Triggers);
 
@@ -24,7 +24,7 @@ public sealed record ImportedEventing(
 /// model has: the inverse of <see cref="KnativeExporter"/>, each value checked where it is, as
 /// Knative's webhook checks it (percentages, tags, scaling bounds are checked with the C# model's own rules).
 /// </summary>
-public static class KnativeImporter
+internal static class KnativeImporter
 {
     private const string Autoscaling = "autoscaling.knative.dev/";
 

@@ -17,7 +17,7 @@ public sealed record ConfigError(string Resource, string Field, string Problem, 
 /// <summary>A place where the emulator cannot behave exactly as the system it emulates would.</summary>
 /// <param name="System">Whose behaviour differs: <see cref="Istio"/> or <see cref="Knative"/>.</param>
 /// <param name="Text">What differs, starting with what it concerns.</param>
-public sealed record MeshNotice(string System, string Text)
+internal sealed record MeshNotice(string System, string Text)
 {
     /// <summary>Traffic management and security.</summary>
     public const string Istio = "Istio";
@@ -32,7 +32,7 @@ public sealed record MeshNotice(string System, string Text)
 /// <summary>The outcome of validating a configuration.</summary>
 /// <param name="Errors">Problems that stop the mesh from starting.</param>
 /// <param name="Notices">Places where the emulator cannot behave exactly as Istio or Knative would.</param>
-public sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<MeshNotice> Notices)
+internal sealed record ValidationResult(IReadOnlyList<ConfigError> Errors, IReadOnlyList<MeshNotice> Notices)
 {
     /// <summary>What Istio accepts but cannot work as written (a rule that can never match), with Istio's analyzer code.</summary>
     public IReadOnlyList<ConfigError> Warnings { get; init; } = [];

@@ -6,7 +6,7 @@ namespace LocalMesh.Emulator.Configuration;
 /// validator (as YARP splits its route and cluster validators); this one checks how they fit
 /// together and runs each.
 /// </summary>
-public static class MeshConfigValidator
+internal static class MeshConfigValidator
 {
     /// <summary>Validates <paramref name="config"/>.</summary>
     public static ValidationResult Validate(MeshConfig config)

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace LocalMesh.Kubernetes.Export;
 
 /// <summary>A custom resource: apiVersion, kind, metadata and a typed spec.</summary>
-public abstract class CustomResource<TSpec> : IKubernetesObject<V1ObjectMeta>
+internal abstract class CustomResource<TSpec> : IKubernetesObject<V1ObjectMeta>
     where TSpec : new()
 {
     /// <inheritdoc />

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ArgoCdApplication : CustomResource<ArgoCdApplicationSpec>
+internal sealed class ArgoCdApplication : CustomResource<ArgoCdApplicationSpec>
 {
     public ArgoCdApplication() => (ApiVersion, Kind) = ("argoproj.io/v1alpha1", "Application");
 }

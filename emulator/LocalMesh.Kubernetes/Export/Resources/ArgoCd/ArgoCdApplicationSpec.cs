@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ArgoCdApplicationSpec
+internal sealed class ArgoCdApplicationSpec
 {
     public string Project { get; set; } = "default";
     public ArgoCdSource Source { get; set; } = new();

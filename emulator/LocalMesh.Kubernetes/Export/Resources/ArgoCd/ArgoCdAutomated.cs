@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ArgoCdAutomated
+internal sealed class ArgoCdAutomated
 {
     public bool Prune { get; set; }
     public bool SelfHeal { get; set; }

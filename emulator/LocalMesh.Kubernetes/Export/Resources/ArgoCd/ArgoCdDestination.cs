@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ArgoCdDestination
+internal sealed class ArgoCdDestination
 {
     public string Server { get; set; } = "";
     public string Namespace { get; set; } = "";

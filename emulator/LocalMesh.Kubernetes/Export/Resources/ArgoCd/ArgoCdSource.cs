@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ArgoCdSource
+internal sealed class ArgoCdSource
 {
     public string RepoURL { get; set; } = "";
     public string Path { get; set; } = "";

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ArgoCdSyncPolicy
+internal sealed class ArgoCdSyncPolicy
 {
     public ArgoCdAutomated? Automated { get; set; }
     public List<string>? SyncOptions { get; set; }

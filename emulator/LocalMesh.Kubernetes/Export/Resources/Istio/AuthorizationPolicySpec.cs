@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class AuthorizationPolicySpec
+internal sealed class AuthorizationPolicySpec
 {
     public IstioSelector? Selector { get; set; }
     public string Action { get; set; } = "";

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class DestinationRuleSpec
+internal sealed class DestinationRuleSpec
 {
     public string Host { get; set; } = "";
     public IstioTrafficPolicy? TrafficPolicy { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class GatewaySpecification
+internal sealed class GatewaySpecification
 {
     public Dictionary<string, string> Selector { get; set; } = [];
     public List<IstioServer> Servers { get; set; } = [];

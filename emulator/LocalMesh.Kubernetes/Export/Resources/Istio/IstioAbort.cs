@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioAbort
+internal sealed class IstioAbort
 {
     public int? HttpStatus { get; set; }
     public string? GrpcStatus { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioAuthorizationPolicy : CustomResource<AuthorizationPolicySpec>
+internal sealed class IstioAuthorizationPolicy : CustomResource<AuthorizationPolicySpec>
 {
     public IstioAuthorizationPolicy() => (ApiVersion, Kind) = ("security.istio.io/v1", "AuthorizationPolicy");
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioAuthorizationRule
+internal sealed class IstioAuthorizationRule
 {
     public List<IstioRuleFrom>? From { get; set; }
     public List<IstioRuleTo>? To { get; set; }

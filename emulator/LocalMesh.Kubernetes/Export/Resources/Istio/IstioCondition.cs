@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioCondition
+internal sealed class IstioCondition
 {
     public string Key { get; set; } = "";
     public List<string>? Values { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioConnectionPool
+internal sealed class IstioConnectionPool
 {
     public IstioTcpSettings? Tcp { get; set; }
     public IstioHttpSettings? Http { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioConsistentHash
+internal sealed class IstioConsistentHash
 {
     public string? HttpHeaderName { get; set; }
     public IstioHttpCookie? HttpCookie { get; set; }

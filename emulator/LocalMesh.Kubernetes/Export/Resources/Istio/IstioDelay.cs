@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioDelay
+internal sealed class IstioDelay
 {
     public string FixedDelay { get; set; } = "";
     public IstioPercent? Percentage { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioDestination
+internal sealed class IstioDestination
 {
     public string Host { get; set; } = "";
     public string? Subset { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioDestinationRule : CustomResource<DestinationRuleSpec>
+internal sealed class IstioDestinationRule : CustomResource<DestinationRuleSpec>
 {
     public IstioDestinationRule() => (ApiVersion, Kind) = ("networking.istio.io/v1", "DestinationRule");
 }

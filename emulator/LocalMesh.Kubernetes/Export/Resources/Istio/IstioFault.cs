@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioFault
+internal sealed class IstioFault
 {
     public IstioDelay? Delay { get; set; }
     public IstioAbort? Abort { get; set; }

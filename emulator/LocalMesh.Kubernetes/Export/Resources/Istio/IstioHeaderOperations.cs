@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioHeaderOperations
+internal sealed class IstioHeaderOperations
 {
     public Dictionary<string, string>? Set { get; set; }
     public Dictionary<string, string>? Add { get; set; }

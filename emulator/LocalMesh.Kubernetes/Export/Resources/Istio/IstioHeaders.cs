@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioHeaders
+internal sealed class IstioHeaders
 {
     public IstioHeaderOperations? Request { get; set; }
     public IstioHeaderOperations? Response { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioHttpCookie
+internal sealed class IstioHttpCookie
 {
     public string Name { get; set; } = "";
     public string? Path { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioHttpMatch
+internal sealed class IstioHttpMatch
 {
     public string? Name { get; set; }
     public IstioStringMatch? Uri { get; set; }

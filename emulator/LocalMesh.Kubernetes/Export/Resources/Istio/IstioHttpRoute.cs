@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioHttpRoute
+internal sealed class IstioHttpRoute
 {
     public string? Name { get; set; }
     public List<IstioHttpMatch>? Match { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioHttpSettings
+internal sealed class IstioHttpSettings
 {
     public int? Http1MaxPendingRequests { get; set; }
     public int? Http2MaxRequests { get; set; }

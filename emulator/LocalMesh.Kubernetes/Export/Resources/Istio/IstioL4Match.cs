@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioL4Match
+internal sealed class IstioL4Match
 {
     public int? Port { get; set; }
     public Dictionary<string, string>? SourceLabels { get; set; }

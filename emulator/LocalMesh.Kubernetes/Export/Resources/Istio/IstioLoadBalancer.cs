@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioLoadBalancer
+internal sealed class IstioLoadBalancer
 {
     public string? Simple { get; set; }
     public IstioConsistentHash? ConsistentHash { get; set; }

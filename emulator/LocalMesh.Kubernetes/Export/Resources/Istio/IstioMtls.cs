@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioMtls
+internal sealed class IstioMtls
 {
     public string Mode { get; set; } = "";
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioOperation
+internal sealed class IstioOperation
 {
     public List<string>? Hosts { get; set; }
     public List<string>? NotHosts { get; set; }

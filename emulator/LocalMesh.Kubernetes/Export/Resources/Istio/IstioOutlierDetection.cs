@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioOutlierDetection
+internal sealed class IstioOutlierDetection
 {
     public int? Consecutive5xxErrors { get; set; }
     public int? ConsecutiveGatewayErrors { get; set; }

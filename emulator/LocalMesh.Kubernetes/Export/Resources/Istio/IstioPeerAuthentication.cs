@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioPeerAuthentication : CustomResource<PeerAuthenticationSpec>
+internal sealed class IstioPeerAuthentication : CustomResource<PeerAuthenticationSpec>
 {
     public IstioPeerAuthentication() => (ApiVersion, Kind) = ("security.istio.io/v1", "PeerAuthentication");
 }

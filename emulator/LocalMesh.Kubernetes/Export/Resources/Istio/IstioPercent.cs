@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioPercent
+internal sealed class IstioPercent
 {
     public double Value { get; set; }
 }

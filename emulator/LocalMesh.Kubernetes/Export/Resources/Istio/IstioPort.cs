@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioPort
+internal sealed class IstioPort
 {
     public int Number { get; set; }
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioRedirect
+internal sealed class IstioRedirect
 {
     public string? Uri { get; set; }
     public string? Authority { get; set; }

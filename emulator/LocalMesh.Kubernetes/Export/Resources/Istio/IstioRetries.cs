@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioRetries
+internal sealed class IstioRetries
 {
     public int Attempts { get; set; }
     public string? PerTryTimeout { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioRewrite
+internal sealed class IstioRewrite
 {
     public string? Uri { get; set; }
     public string? Authority { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioRouteDestination
+internal sealed class IstioRouteDestination
 {
     public IstioDestination Destination { get; set; } = new();
     public int? Weight { get; set; }

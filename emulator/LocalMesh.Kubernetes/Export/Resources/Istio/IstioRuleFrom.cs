@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioRuleFrom
+internal sealed class IstioRuleFrom
 {
     public IstioSource Source { get; set; } = new();
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioRuleTo
+internal sealed class IstioRuleTo
 {
     public IstioOperation Operation { get; set; } = new();
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioSelector
+internal sealed class IstioSelector
 {
     public Dictionary<string, string> MatchLabels { get; set; } = [];
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioServer
+internal sealed class IstioServer
 {
     public IstioServerPort Port { get; set; } = new();
     public List<string> Hosts { get; set; } = [];

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioServerPort
+internal sealed class IstioServerPort
 {
     public int Number { get; set; }
     public string? Name { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioSource
+internal sealed class IstioSource
 {
     public List<string>? Principals { get; set; }
     public List<string>? NotPrincipals { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioStringMatch
+internal sealed class IstioStringMatch
 {
     public string? Exact { get; set; }
     public string? Prefix { get; set; }

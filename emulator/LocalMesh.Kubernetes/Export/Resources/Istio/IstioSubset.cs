@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioSubset
+internal sealed class IstioSubset
 {
     public string Name { get; set; } = "";
     public Dictionary<string, string> Labels { get; set; } = [];

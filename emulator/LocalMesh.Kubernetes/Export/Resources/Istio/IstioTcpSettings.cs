@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioTcpSettings
+internal sealed class IstioTcpSettings
 {
     public int? MaxConnections { get; set; }
     public string? ConnectTimeout { get; set; }

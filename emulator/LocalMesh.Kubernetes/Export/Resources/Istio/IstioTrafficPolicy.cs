@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioTrafficPolicy
+internal sealed class IstioTrafficPolicy
 {
     public IstioLoadBalancer? LoadBalancer { get; set; }
     public IstioConnectionPool? ConnectionPool { get; set; }

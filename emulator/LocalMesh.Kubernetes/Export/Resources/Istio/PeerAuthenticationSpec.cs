@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class PeerAuthenticationSpec
+internal sealed class PeerAuthenticationSpec
 {
     public IstioSelector? Selector { get; set; }
     public IstioMtls? Mtls { get; set; }

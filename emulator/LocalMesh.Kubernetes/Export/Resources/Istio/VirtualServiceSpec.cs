@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class VirtualServiceSpec
+internal sealed class VirtualServiceSpec
 {
     public List<string> Hosts { get; set; } = [];
     public List<string>? Gateways { get; set; }

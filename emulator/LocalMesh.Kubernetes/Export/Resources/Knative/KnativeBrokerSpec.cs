@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeBrokerSpec
+internal sealed class KnativeBrokerSpec
 {
     public KnativeDelivery? Delivery { get; set; }
     public object? Config { get; set; }

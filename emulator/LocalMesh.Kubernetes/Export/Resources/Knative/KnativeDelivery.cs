@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeDelivery
+internal sealed class KnativeDelivery
 {
     public int? Retry { get; set; }
     public string? BackoffPolicy { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeDestination
+internal sealed class KnativeDestination
 {
     public KnativeReference Ref { get; set; } = new();
     public string? Uri { get; set; }

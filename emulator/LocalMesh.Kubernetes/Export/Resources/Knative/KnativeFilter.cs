@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeFilter
+internal sealed class KnativeFilter
 {
     public Dictionary<string, string> Attributes { get; set; } = [];
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeReference
+internal sealed class KnativeReference
 {
     public string ApiVersion { get; set; } = "";
     public string Kind { get; set; } = "";

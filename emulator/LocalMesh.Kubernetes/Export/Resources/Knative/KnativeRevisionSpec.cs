@@ -2,7 +2,7 @@ using k8s.Models;
 
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeRevisionSpec
+internal sealed class KnativeRevisionSpec
 {
     public long? ContainerConcurrency { get; set; }
     public string? ServiceAccountName { get; set; }

@@ -2,7 +2,7 @@ using k8s.Models;
 
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeRevisionTemplate
+internal sealed class KnativeRevisionTemplate
 {
     public V1ObjectMeta Metadata { get; set; } = new();
     public KnativeRevisionSpec Spec { get; set; } = new();

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeService : CustomResource<KnativeServiceSpec>
+internal sealed class KnativeService : CustomResource<KnativeServiceSpec>
 {
     public KnativeService() => (ApiVersion, Kind) = ("serving.knative.dev/v1", "Service");
 }

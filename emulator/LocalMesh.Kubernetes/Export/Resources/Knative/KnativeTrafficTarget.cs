@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeTrafficTarget
+internal sealed class KnativeTrafficTarget
 {
     public string? RevisionName { get; set; }
     public bool? LatestRevision { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KnativeTriggerSpec
+internal sealed class KnativeTriggerSpec
 {
     public string Broker { get; set; } = "";
     public KnativeFilter? Filter { get; set; }

@@ -2,7 +2,7 @@ using k8s.Models;
 
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class Kustomization
+internal sealed class Kustomization
 {
     public string ApiVersion { get; set; } = "kustomize.config.k8s.io/v1beta1";
     public string Kind { get; set; } = "Kustomization";

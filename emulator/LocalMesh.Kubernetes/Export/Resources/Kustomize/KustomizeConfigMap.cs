@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KustomizeConfigMap
+internal sealed class KustomizeConfigMap
 {
     public string Name { get; set; } = "";
     public string? Namespace { get; set; }

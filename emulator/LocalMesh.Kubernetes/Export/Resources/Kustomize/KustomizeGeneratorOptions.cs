@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class KustomizeGeneratorOptions
+internal sealed class KustomizeGeneratorOptions
 {
     public bool DisableNameSuffixHash { get; set; }
 }

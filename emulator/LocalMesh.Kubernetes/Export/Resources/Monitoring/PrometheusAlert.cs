@@ -3,7 +3,7 @@ using YamlDotNet.Serialization;
 namespace LocalMesh.Kubernetes.Export;
 
 /// <summary>A rule of a group: an alerting rule (<see cref="Alert"/>) or a recording rule (<see cref="Record"/>).</summary>
-public sealed class PrometheusAlert
+internal sealed class PrometheusAlert
 {
     public string? Alert { get; set; }
     public string? Record { get; set; }

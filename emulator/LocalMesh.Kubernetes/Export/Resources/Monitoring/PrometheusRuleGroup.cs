@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class PrometheusRuleGroup
+internal sealed class PrometheusRuleGroup
 {
     public string Name { get; set; } = "";
     public string? Interval { get; set; }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class PrometheusRuleSpec
+internal sealed class PrometheusRuleSpec
 {
     public List<PrometheusRuleGroup> Groups { get; set; } = [];
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ServiceMonitor : CustomResource<ServiceMonitorSpec>
+internal sealed class ServiceMonitor : CustomResource<ServiceMonitorSpec>
 {
     public ServiceMonitor() => (ApiVersion, Kind) = ("monitoring.coreos.com/v1", "ServiceMonitor");
 }

@@ -1,6 +1,6 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ServiceMonitorEndpoint
+internal sealed class ServiceMonitorEndpoint
 {
     public string Port { get; set; } = "";
     public string? Path { get; set; }

@@ -2,7 +2,7 @@ using k8s.Models;
 
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class ServiceMonitorSpec
+internal sealed class ServiceMonitorSpec
 {
     public V1LabelSelector Selector { get; set; } = new();
     public List<ServiceMonitorEndpoint> Endpoints { get; set; } = [];

@@ -1,18 +1,18 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioOperator : CustomResource<IstioOperatorSpec>
+internal sealed class IstioOperator : CustomResource<IstioOperatorSpec>
 {
     public IstioOperator() => (ApiVersion, Kind) = ("install.istio.io/v1alpha1", "IstioOperator");
 }
 
-public sealed class IstioOperatorSpec
+internal sealed class IstioOperatorSpec
 {
     public string Profile { get; set; } = "";
     public IstioMeshConfig MeshConfig { get; set; } = new();
     public IstioComponents Components { get; set; } = new();
 }
 
-public sealed class IstioMeshConfig
+internal sealed class IstioMeshConfig
 {
     public string? AccessLogFile { get; set; }
     public string? AccessLogEncoding { get; set; }
@@ -22,45 +22,45 @@ public sealed class IstioMeshConfig
     public List<IstioExtensionProvider>? ExtensionProviders { get; set; }
 }
 
-public sealed class IstioDefaultProviders
+internal sealed class IstioDefaultProviders
 {
     public List<string>? Tracing { get; set; }
     public List<string>? AccessLogging { get; set; }
 }
 
-public sealed class IstioExtensionProvider
+internal sealed class IstioExtensionProvider
 {
     public string Name { get; set; } = "";
     public IstioZipkinProvider? Zipkin { get; set; }
 }
 
-public sealed class IstioZipkinProvider
+internal sealed class IstioZipkinProvider
 {
     public string Service { get; set; } = "";
     public int Port { get; set; }
 }
 
-public sealed class IstioComponents
+internal sealed class IstioComponents
 {
     public IstioComponent? Pilot { get; set; }
     public List<IstioGatewayComponent>? IngressGateways { get; set; }
     public List<IstioGatewayComponent>? EgressGateways { get; set; }
 }
 
-public sealed class IstioComponent
+internal sealed class IstioComponent
 {
     public bool Enabled { get; set; }
     public IstioKubernetesSettings? K8s { get; set; }
 }
 
-public sealed class IstioGatewayComponent
+internal sealed class IstioGatewayComponent
 {
     public string Name { get; set; } = "";
     public bool Enabled { get; set; }
     public IstioKubernetesSettings? K8s { get; set; }
 }
 
-public sealed class IstioKubernetesSettings
+internal sealed class IstioKubernetesSettings
 {
     public k8s.Models.V1ResourceRequirements? Resources { get; set; }
 }

@@ -1,29 +1,29 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class IstioTelemetry : CustomResource<IstioTelemetrySpec>
+internal sealed class IstioTelemetry : CustomResource<IstioTelemetrySpec>
 {
     public IstioTelemetry() => (ApiVersion, Kind) = ("telemetry.istio.io/v1", "Telemetry");
 }
 
-public sealed class IstioTelemetrySpec
+internal sealed class IstioTelemetrySpec
 {
     public List<IstioTracing>? Tracing { get; set; }
     public List<IstioAccessLogging>? AccessLogging { get; set; }
 }
 
-public sealed class IstioTracing
+internal sealed class IstioTracing
 {
     public List<IstioProviderRef>? Providers { get; set; }
     public double? RandomSamplingPercentage { get; set; }
 }
 
-public sealed class IstioAccessLogging
+internal sealed class IstioAccessLogging
 {
     public List<IstioProviderRef>? Providers { get; set; }
     public bool? Disabled { get; set; }
 }
 
-public sealed class IstioProviderRef
+internal sealed class IstioProviderRef
 {
     public string Name { get; set; } = "";
 }

@@ -1,11 +1,11 @@
 namespace LocalMesh.Kubernetes.Export;
 
-public sealed class Prometheus : CustomResource<PrometheusSpec>
+internal sealed class Prometheus : CustomResource<PrometheusSpec>
 {
     public Prometheus() => (ApiVersion, Kind) = ("monitoring.coreos.com/v1", "Prometheus");
 }
 
-public sealed class PrometheusSpec
+internal sealed class PrometheusSpec
 {
     public string ServiceAccountName { get; set; } = "";
     public string? ScrapeInterval { get; set; }
