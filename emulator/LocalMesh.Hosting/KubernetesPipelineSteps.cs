@@ -26,8 +26,25 @@ internal static class KubernetesPipelineSteps
 
     public static void Add(IDistributedApplicationPipeline pipeline)
     {
-        pipeline.AddStep(Export, ExportAsync);
-        pipeline.AddStep(Deploy, DeployAsync, dependsOn: Export);
+        // `aspire publish -o <dir>` writes the export and `aspire deploy` applies it: both run through Aspire's well-known steps.
+        var export = new PipelineStep
+        {
+            Name = Export,
+            Description = "Writes the app model as Kubernetes, Istio, Knative and Prometheus operator manifests (a kustomize folder) to the output path.",
+            Action = ExportAsync,
+        };
+        export.RequiredBy(WellKnownPipelineSteps.Publish);
+        pipeline.AddStep(export);
+
+        var deploy = new PipelineStep
+        {
+            Name = Deploy,
+            Description = "Applies the export to the current kube context and waits for its workloads (--overlay, --dry-run true, --kind-cluster, --smoke-path).",
+            Action = DeployAsync,
+        };
+        deploy.DependsOn(export);
+        deploy.RequiredBy(WellKnownPipelineSteps.Deploy);
+        pipeline.AddStep(deploy);
     }
 
     private static async Task<ExportResult> BuildExportAsync(PipelineStepContext context) =>

@@ -16,7 +16,12 @@ internal static class MeshCheckPipelineStep
     /// <summary>The step's name.</summary>
     public const string Name = "mesh-check";
 
-    public static void Add(IDistributedApplicationPipeline pipeline) => pipeline.AddStep(Name, Check);
+    public static void Add(IDistributedApplicationPipeline pipeline) => pipeline.AddStep(new PipelineStep
+    {
+        Name = Name,
+        Description = "Checks the mesh's model and its configuration files as istiod and istioctl analyze would, without starting anything (--mesh-config <file or folder>).",
+        Action = Check,
+    });
 
     private static Task Check(PipelineStepContext context)
     {

@@ -20,7 +20,12 @@ internal static class MeshExplainPipelineStep
     /// <summary>The step's name.</summary>
     public const string Name = "mesh-explain";
 
-    public static void Add(IDistributedApplicationPipeline pipeline) => pipeline.AddStep(Name, Explain);
+    public static void Add(IDistributedApplicationPipeline pipeline) => pipeline.AddStep(new PipelineStep
+    {
+        Name = Name,
+        Description = "Says what the mesh does with one request, rule by rule (--host <service> [--caller <workload>] [--method] [--path] [--header name=value]).",
+        Action = Explain,
+    });
 
     private static Task Explain(PipelineStepContext context)
     {

@@ -103,7 +103,7 @@ public sealed record AuthorizationOperation
 public sealed record AuthorizationCondition(string Key)
 {
     /// <summary>Whether the emulator evaluates <paramref name="key"/>: the source's principal, namespace and IP, the destination port, a request header.</summary>
-    public static bool IsKnownKey(string key) =>
+    internal static bool IsKnownKey(string key) =>
         key is "source.principal" or "source.namespace" or "source.ip" or "destination.port"
         || (key.StartsWith("request.headers[", StringComparison.Ordinal) && key.EndsWith(']') && key.Length > "request.headers[]".Length);
 

@@ -149,7 +149,7 @@ public enum SimpleLoadBalancer
 }
 
 /// <summary>Istio's spelling of the load balancers, as a DestinationRule writes them.</summary>
-public static class SimpleLoadBalancerNames
+internal static class SimpleLoadBalancerNames
 {
     /// <summary>E.g. <c>ROUND_ROBIN</c>, <c>LEAST_REQUEST</c>.</summary>
     public static string ToIstioName(this SimpleLoadBalancer balancer) => balancer switch

@@ -66,7 +66,7 @@ public sealed record DeliverySpec
     public string? DeadLetterSink { get; init; }
 
     /// <summary>The wait before retry number <paramref name="retry"/> (from 1).</summary>
-    public TimeSpan Backoff(int retry)
+    internal TimeSpan Backoff(int retry)
     {
         var delay = BackoffDelay ?? DefaultBackoffDelay;
         return BackoffPolicy == Configuration.BackoffPolicy.Linear

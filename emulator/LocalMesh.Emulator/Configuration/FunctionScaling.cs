@@ -26,7 +26,7 @@ public sealed record FunctionScaling
     public const double DefaultPanicThresholdPercentage = 200;
 
     /// <summary>The autoscaler's <c>tick-interval</c>: how often it decides.</summary>
-    public static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(2);
 
     /// <summary><c>max-scale-up-rate</c>: at most this many times the ready instances in one decision.</summary>
     public const double MaxScaleUpRate = 1000;

@@ -14,7 +14,7 @@ namespace LocalMesh.Emulator.Configuration;
 public sealed record GatewayConfig(string Name)
 {
     /// <summary>The labels of Istio's ingress gateway pods, as <c>istioctl install</c> and the Helm chart label them.</summary>
-    public static readonly ImmutableArray<ImmutableDictionary<string, string>> IngressGatewayLabels =
+    internal static readonly ImmutableArray<ImmutableDictionary<string, string>> IngressGatewayLabels =
     [
         ImmutableDictionary<string, string>.Empty.Add("istio", "ingressgateway").Add("app", "istio-ingressgateway"),
         ImmutableDictionary<string, string>.Empty.Add("istio", "ingress").Add("app", "istio-ingress"),
@@ -34,7 +34,7 @@ public sealed record GatewayConfig(string Name)
         || IngressGatewayLabels.Any(labels => Selector.All(label => labels.GetValueOrDefault(label.Key) == label.Value));
 
     /// <summary>The Gateway's <c>namespace/name</c>, as a VirtualService's <c>gateways</c> names it.</summary>
-    public string FullName(string meshNamespace) => $"{Namespace ?? meshNamespace}/{Name}";
+    internal string FullName(string meshNamespace) => $"{Namespace ?? meshNamespace}/{Name}";
 }
 
 /// <summary>One server of a <see cref="GatewayConfig"/>: a port and the hosts it serves there.</summary>
@@ -72,7 +72,7 @@ public sealed record VirtualService(string Name)
     public ImmutableArray<TcpRoute> Tcp { get; init; } = [];
 
     /// <summary>Whether <paramref name="pattern"/> (a host of a Gateway or a VirtualService) covers <paramref name="host"/>, as Istio compares hosts.</summary>
-    public static bool HostMatches(string pattern, string host)
+    internal static bool HostMatches(string pattern, string host)
     {
         // Called per request by the gateway: spans, no substrings.
         var hosts = pattern.AsSpan(pattern.IndexOf('/') + 1);
@@ -86,7 +86,7 @@ public sealed record VirtualService(string Name)
     /// of the two (a VirtualService's <c>*</c> on a server for <c>bookinfo.example.com</c> serves
     /// <c>bookinfo.example.com</c>); <c>null</c> when neither covers the other.
     /// </summary>
-    public static string? Intersect(string gatewayHost, string virtualServiceHost)
+    internal static string? Intersect(string gatewayHost, string virtualServiceHost)
     {
         var server = gatewayHost[(gatewayHost.IndexOf('/') + 1)..];
         return HostMatches(server, virtualServiceHost) ? virtualServiceHost

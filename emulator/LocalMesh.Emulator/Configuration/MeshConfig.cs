@@ -79,7 +79,7 @@ public sealed record MeshConfig
     /// the workload's own policy (port level first) over its namespace's over the mesh's; UNSET
     /// inherits; PERMISSIVE when nothing says otherwise.
     /// </summary>
-    public MutualTlsMode MutualTlsModeOf(WorkloadConfig workload, int port)
+    internal MutualTlsMode MutualTlsModeOf(WorkloadConfig workload, int port)
     {
         var selected = PeerAuthentications
             .Where(policy => policy.Selector is { } selector
@@ -94,12 +94,12 @@ public sealed record MeshConfig
     }
 
     /// <summary>The authorization policies that apply to <paramref name="workload"/>.</summary>
-    public IEnumerable<AuthorizationPolicy> AuthorizationPoliciesOf(WorkloadConfig workload) =>
+    internal IEnumerable<AuthorizationPolicy> AuthorizationPoliciesOf(WorkloadConfig workload) =>
         AuthorizationPolicies.Where(policy => (policy.Namespace is null || policy.Namespace == Namespace)
             && (policy.Selector is null || policy.Selector.All(label => workload.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));
 
     /// <summary>The SPIFFE ID of <paramref name="workload"/>.</summary>
-    public string SpiffeIdOf(WorkloadConfig workload) => SpiffeId.For(TrustDomain, Namespace, workload.ServiceAccount);
+    internal string SpiffeIdOf(WorkloadConfig workload) => SpiffeId.For(TrustDomain, Namespace, workload.ServiceAccount);
 }
 
 /// <summary>A mesh service: a name callers use, selecting workloads by their <c>app</c> label.</summary>
@@ -228,35 +228,35 @@ public sealed record ListenerConfig(
     string? Destination = null)
 {
     /// <summary>The listener for replica <paramref name="replica"/> of <paramref name="workload"/>.</summary>
-    public static ListenerConfig Inbound(string workload, int replica) =>
+    internal static ListenerConfig Inbound(string workload, int replica) =>
         new($"inbound|{workload}|{replica}", ListenerKind.Inbound, 0, workload, replica);
 
     /// <summary>The outbound listener <paramref name="caller"/> uses to reach <paramref name="service"/>.</summary>
-    public static ListenerConfig Outbound(string caller, string service) =>
+    internal static ListenerConfig Outbound(string caller, string service) =>
         new($"outbound|{caller}|{service}", ListenerKind.Outbound, 0, caller, Destination: service);
 
     /// <summary>
     /// The ingress gateway <paramref name="gateway"/> on <paramref name="port"/>: the Gateways that
     /// select it decide what it serves; while none does, it routes everything to <paramref name="service"/>.
     /// </summary>
-    public static ListenerConfig Ingress(string gateway, int port, string? service) =>
+    internal static ListenerConfig Ingress(string gateway, int port, string? service) =>
         new(IngressName(gateway), ListenerKind.Ingress, port, gateway, Destination: service);
 
     /// <summary>
     /// A port of ingress gateway <paramref name="gateway"/> of its own for <paramref name="service"/>,
     /// an app's external endpoint: the browser's first hop enters the mesh there.
     /// </summary>
-    public static ListenerConfig Exposing(string gateway, string service) =>
+    internal static ListenerConfig Exposing(string gateway, string service) =>
         new($"{IngressName(gateway)}|{service}", ListenerKind.Ingress, 0, gateway, Destination: service);
 
     /// <summary>The name of <paramref name="gateway"/>'s listener.</summary>
-    public static string IngressName(string gateway) => $"ingress|{gateway}";
+    internal static string IngressName(string gateway) => $"ingress|{gateway}";
 
     /// <summary>The ingress of <paramref name="broker"/>, where publishers post CloudEvents.</summary>
-    public static ListenerConfig ForBroker(string broker) =>
+    internal static ListenerConfig ForBroker(string broker) =>
         new($"broker|{broker}", ListenerKind.Broker, 0, broker);
 
     /// <summary>The address of <paramref name="service"/> for callers outside the mesh.</summary>
-    public static ListenerConfig ForService(string service) =>
+    internal static ListenerConfig ForService(string service) =>
         new($"service|{service}", ListenerKind.Service, 0, null, Destination: service);
 }

@@ -7,7 +7,7 @@ public sealed class MeshConfigException(IReadOnlyList<ConfigError> errors) : Exc
     public IReadOnlyList<ConfigError> Errors { get; } = errors;
 
     /// <summary>Throws when <paramref name="config"/> has any problem.</summary>
-    public static void ThrowIfInvalid(MeshConfig config)
+    internal static void ThrowIfInvalid(MeshConfig config)
     {
         if (MeshConfigValidator.Validate(config).Errors is { Count: > 0 } errors)
         {

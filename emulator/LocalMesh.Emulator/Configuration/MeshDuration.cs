@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace LocalMesh.Emulator.Configuration;
 
 /// <summary>Durations as Istio writes them: <c>7s</c>, <c>500ms</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c>.</summary>
-public static partial class MeshDuration
+internal static partial class MeshDuration
 {
     /// <summary>Parses <paramref name="text"/>; false when it is not a duration.</summary>
     public static bool TryParse(string? text, out TimeSpan duration)

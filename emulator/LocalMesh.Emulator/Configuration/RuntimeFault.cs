@@ -34,7 +34,7 @@ public sealed record RuntimeFault(HttpFaultInjection Fault, IReadOnlyDictionary<
     /// carries the fault (and so, as in Istio, no timeout and no retries). Without headers, every
     /// route carries the fault itself.
     /// </summary>
-    public MeshServiceConfig ApplyTo(MeshServiceConfig service)
+    internal MeshServiceConfig ApplyTo(MeshServiceConfig service)
     {
         var routes = service.Http.IsDefaultOrEmpty
             ? [new HttpRoute { Name = "default", Route = [new HttpRouteDestination(new Destination(service.Name))] }]

@@ -1,7 +1,7 @@
 namespace LocalMesh.Emulator.Configuration;
 
 /// <summary>SPIFFE identities as Istio issues them: <c>spiffe://&lt;trust-domain&gt;/ns/&lt;namespace&gt;/sa/&lt;service-account&gt;</c>.</summary>
-public static class SpiffeId
+internal static class SpiffeId
 {
     /// <summary>The URI scheme of SPIFFE IDs.</summary>
     public const string Scheme = "spiffe://";

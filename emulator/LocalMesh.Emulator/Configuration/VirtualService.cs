@@ -40,13 +40,13 @@ public sealed record StringMatch(StringMatchKind Kind, string Value)
     public static StringMatch Present { get; } = new(StringMatchKind.Present, "");
 
     /// <summary>RE2 has no backtracking constructs; .NET's non-backtracking engine rejects them too.</summary>
-    public const RegexOptions RegexOptionsLikeRe2 = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+    internal const RegexOptions RegexOptionsLikeRe2 = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
     /// <summary><paramref name="pattern"/> as a whole-string match, as Envoy's <c>safe_regex</c> applies it.</summary>
-    public static Regex WholeString(string pattern) => new($"^(?:{pattern})$", RegexOptionsLikeRe2);
+    internal static Regex WholeString(string pattern) => new($"^(?:{pattern})$", RegexOptionsLikeRe2);
 
     /// <summary>Null when <paramref name="pattern"/> compiles as the data plane compiles it; the error otherwise.</summary>
-    public static string? RegexError(string pattern)
+    internal static string? RegexError(string pattern)
     {
         try
         {
@@ -152,7 +152,7 @@ public sealed record HttpRetry
     public const string DefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
 
     /// <summary>The conditions Envoy and Istio know; anything else in <see cref="RetryOn"/> is an error.</summary>
-    public static readonly FrozenSet<string> KnownConditions = FrozenSet.ToFrozenSet(
+    internal static readonly FrozenSet<string> KnownConditions = FrozenSet.ToFrozenSet(
     [
         "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited", "retriable-4xx",
         "refused-stream", "retriable-status-codes", "retriable-headers", "http3-post-connect-failure",
@@ -289,7 +289,7 @@ public sealed record TcpRoute
 
     /// <summary>The route as an HTTP route with the same matches and destinations (named <c>tcp-    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>lt;index    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>gt;</c>), which the router compiles and the dashboard shows alike.</summary>
     /// <param name="index">The route's place in its VirtualService's <c>tcp</c> list.</param>
-    public HttpRoute AsHttpRoute(int index) => new()
+    internal HttpRoute AsHttpRoute(int index) => new()
     {
         Name = $"tcp-{index}",
         Match = Match?.Select(match => new HttpMatchRequest { Port = match.Port, SourceLabels = match.SourceLabels }).ToList(),
