@@ -156,8 +156,11 @@ internal sealed class MeshServer : IAsyncDisposable
         TcpProxy? tcpProxy = null;
         var listenOptions = new Dictionary<string, ListenOptions>();
         ListenOptions? metricsListen = null;
-        // The listeners below are the only addresses: not the host process's ASPNETCORE_URLS.
+        // The listeners below are the only addresses: not the host process's ASPNETCORE_URLS or
+        // ASPNETCORE_HTTP(S)_PORTS (which would also make Kestrel warn that it overrides them).
         builder.WebHost.UseUrls();
+        builder.WebHost.UseSetting(WebHostDefaults.HttpPortsKey, string.Empty);
+        builder.WebHost.UseSetting(WebHostDefaults.HttpsPortsKey, string.Empty);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -34,6 +34,7 @@ internal sealed class MeshDashboard(
     private readonly BrokerResource[] _brokers = [.. model.Resources.OfType<BrokerResource>()];
 
     private long _readyAfterTicks = -1;
+    private int _landingChecked;
     private IReadOnlyList<string> _configurationErrors = [];
     private IReadOnlyDictionary<string, string> _ruleSources = compiled.RuleSources;
 
@@ -59,16 +60,18 @@ internal sealed class MeshDashboard(
 
     public async Task PublishAsync(MeshSnapshot snapshot)
     {
-        if (snapshot.Started && Interlocked.CompareExchange(ref _readyAfterTicks, SinceStart().Ticks, -1) == -1)
+        if (snapshot.Started && Interlocked.Exchange(ref _landingChecked, 1) == 0)
         {
-            AnnounceReady();
+            _ = AnnounceReadyAsync();
         }
+
+        var announced = Interlocked.Read(ref _readyAfterTicks) >= 0;
 
         try
         {
             await notifications.PublishUpdateAsync(mesh, state => state with
             {
-                State = !snapshot.Started
+                State = !announced
                     ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
                     : _configurationErrors.Count > 0
                         ? new ResourceStateSnapshot("Configuration errors", KnownResourceStateStyles.Warn)
@@ -76,13 +79,15 @@ internal sealed class MeshDashboard(
                             ? new ResourceStateSnapshot("Overloaded", KnownResourceStateStyles.Warn)
                             : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
                 StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                // Under the Aspire CLI the console is a log file: where to start is linked here too.
+                Urls = MeshUrls(),
                 Properties = state.Properties.SetResourcePropertyRange(
                 [
                     Shown("mesh.config.errors", "Configuration errors (last good rules in force)",
                         _configurationErrors.Count == 0 ? "none" : string.Join(Environment.NewLine, _configurationErrors), 0),
-                    Shown("mesh.ready", "Ready", snapshot.Started
+                    Shown("mesh.ready", "Ready", announced
                         ? $"in {TimeSpan.FromTicks(Interlocked.Read(ref _readyAfterTicks)).TotalSeconds:0} s"
-                        : $"waiting for {string.Join(", ", snapshot.Waiting)}", 1),
+                        : snapshot.Started ? "waiting for the landing page to answer" : $"waiting for {string.Join(", ", snapshot.Waiting)}", 1),
                     Shown("mesh.namespace", "Namespace", snapshot.Config.Namespace, 2),
                     Shown("mesh.trustDomain", "Trust domain", snapshot.Config.TrustDomain, 3),
                     Shown("mesh.listeners", "Listeners", snapshot.ListenersByPort.Count, 4),
@@ -191,17 +196,98 @@ internal sealed class MeshDashboard(
         return $"Gateway {string.Join(", ", selecting)} with {(bound.Count == 0 ? "no VirtualService, so 404 for everything" : string.Join(", ", bound))}";
     }
 
-    /// <summary>Says once, in the console and on the mesh, that every workload is ready and where to start.</summary>
-    private void AnnounceReady()
+    /// <summary>The mesh's links: each gateway's landing page, each external endpoint through the ingress gateway, the metrics.</summary>
+    private ImmutableArray<UrlSnapshot> MeshUrls()
     {
-        var gateways = _gateways.Select(gateway => gateway.LandingUrl)
-            .Concat(compiled.Exposed.Select(entry => $"{entry.Resource.Name} at {server.Addresses[entry.Listener.Name].ToString().TrimEnd('/')}"))
-            .ToList();
-        logger.LogInformation("LocalMesh ready in {Seconds:0} s: {Where}",
-            TimeSpan.FromTicks(_readyAfterTicks).TotalSeconds, gateways.Count == 0 ? "every workload is ready" : string.Join(", ", gateways));
+        var urls = ImmutableArray.CreateBuilder<UrlSnapshot>();
+        foreach (var gateway in _gateways)
+        {
+            urls.Add(Link(gateway.Name, gateway.LandingUrl, $"{gateway.LandingUrl} ({gateway.Name})", isInternal: false, order: 0));
+        }
+
+        foreach (var (resource, listener) in compiled.Exposed)
+        {
+            var url = GatewayAddress(listener);
+            urls.Add(Link(resource.Name, url, $"{url} ({resource.Name} through the ingress gateway)", isInternal: false, order: 1));
+        }
+
+        if (server.MetricsAddress is { } metrics)
+        {
+            urls.Add(Link("metrics", metrics.ToString(), "Metrics (Prometheus)", isInternal: true, order: 2));
+        }
+
+        return urls.ToImmutable();
+
+        static UrlSnapshot Link(string name, string url, string text, bool isInternal, int order) =>
+            new(name, url, isInternal) { DisplayProperties = new UrlDisplayPropertiesSnapshot(text, order) };
     }
 
-    /// <summary>A property the dashboard shows at once, under a readable name, in a fixed order.</summary>
+    /// <summary>Where the ingress gateway serves an external endpoint.</summary>
+    private string GatewayAddress(ListenerConfig listener) => server.Addresses[listener.Name].ToString().TrimEnd('/');
+
+    /// <summary>
+    /// Says once, in the console and on the mesh, that the app is ready and where to start: once every
+    /// workload serves, and each landing page (a gateway's, or an external endpoint through the ingress
+    /// gateway) has answered through the mesh, so the first page a person opens pays no start-up cost.
+    /// </summary>
+    private async Task AnnounceReadyAsync()
+    {
+        var pages = _gateways.Select(gateway => (Label: gateway.LandingUrl, Url: gateway.LandingUrl))
+            .Concat(compiled.Exposed.Select(entry => (Label: $"{entry.Resource.Name} at {GatewayAddress(entry.Listener)}", Url: GatewayAddress(entry.Listener))))
+            .ToList();
+        var unanswered = new List<string>();
+        using var client = new HttpClient { Timeout = LandingPageTimeout };
+        foreach (var page in pages)
+        {
+            if (await AnswersAsync(client, page.Url) is { } problem)
+            {
+                unanswered.Add($"{page.Url} answered {problem}");
+            }
+        }
+
+        Interlocked.Exchange(ref _readyAfterTicks, SinceStart().Ticks);
+        logger.LogInformation("LocalMesh ready in {Seconds:0} s: {Where}",
+            TimeSpan.FromTicks(_readyAfterTicks).TotalSeconds,
+            pages.Count == 0 ? "every workload is ready" : string.Join(", ", pages.Select(page => page.Label)));
+        foreach (var problem in unanswered)
+        {
+            logger.LogWarning("The landing page {Problem} once every workload was ready; see its traces in the dashboard.", problem);
+        }
+
+        await PublishAsync(server.State.Snapshot);
+    }
+
+    /// <summary>How long the landing page may take to answer its first request (an application's first request pays its start-up).</summary>
+    private static readonly TimeSpan LandingPageTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Null once the page answers below 500; else what it answered last.</summary>
+    private static async Task<string?> AnswersAsync(HttpClient client, string url)
+    {
+        var deadline = DateTime.UtcNow + LandingPageTimeout;
+        var last = "nothing";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await client.GetAsync(url);
+                if ((int)response.StatusCode < 500)
+                {
+                    return null;
+                }
+
+                last = $"{(int)response.StatusCode}";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+
+        return last;
+    }
+
     /// <summary>A property shown among the resource's highlighted ones, in <paramref name="order"/>.</summary>
     internal static ResourcePropertySnapshot Shown(string name, string displayName, object? value, int order) =>
         new(name, value) { DisplayName = displayName, IsHighlighted = true, SortOrder = order };

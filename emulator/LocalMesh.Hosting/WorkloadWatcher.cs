@@ -9,10 +9,18 @@ namespace LocalMesh.Hosting;
 /// Follows every replica of every workload: when one is running and healthy its application
 /// address goes into the data plane, when it stops it goes out; its process, which alone may use
 /// the workload's outbound sidecars, goes in as soon as it runs. Replica indexes are handed out
-/// in the order replicas appear.
+/// in the order replicas appear. A replica without health checks is ready once its port accepts a
+/// connection, as Kubernetes' <c>tcpSocket</c> readiness probe decides: running is not listening.
 /// </summary>
 internal sealed class WorkloadWatcher(ResourceNotificationService notifications, CompiledMesh mesh, MeshServer server)
 {
+    /// <summary>How often a replica's port is tried until it accepts a connection.</summary>
+    private static readonly TimeSpan ProbePeriod = TimeSpan.FromMilliseconds(200);
+
+    // The replicas whose port is being probed, by inbound listener; replaced or cancelled by the replica's next update.
+    private readonly Dictionary<string, (Uri Address, CancellationTokenSource Probe)> _probes = new(StringComparer.Ordinal);
+    private readonly Lock _applications = new();
+
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
         var workloads = mesh.Workloads.ToDictionary(w => w.Resource.Name, w => w.Workload);
@@ -42,15 +50,76 @@ internal sealed class WorkloadWatcher(ResourceNotificationService notifications,
                 // Its process may use its outbound sidecars from the moment it runs, before it is ready to serve.
                 server.CallerProcesses.Set(workload.Name, index, update.Snapshot.State?.Text == KnownResourceStates.Running ? ProcessId(update.Snapshot) : null);
                 var address = IsReady(update.Snapshot) ? ApplicationAddress(update.Resource, update.Snapshot) : null;
-                var current = server.State.Snapshot.Applications.GetValueOrDefault(ListenerConfig.Inbound(workload.Name, index).Name);
-                if (address != current)
+                var listener = ListenerConfig.Inbound(workload.Name, index).Name;
+                lock (_applications)
                 {
-                    server.State.SetApplication(workload.Name, index, address);
+                    if (_probes.TryGetValue(listener, out var pending))
+                    {
+                        if (pending.Address == address)
+                        {
+                            continue;
+                        }
+
+                        _probes.Remove(listener);
+                        pending.Probe.Cancel();
+                    }
+
+                    if (address == server.State.Snapshot.Applications.GetValueOrDefault(listener))
+                    {
+                        continue;
+                    }
+
+                    if (address is null || !update.Snapshot.HealthReports.IsEmpty)
+                    {
+                        // Its health checks already proved it serves (or it stopped).
+                        server.State.SetApplication(workload.Name, index, address);
+                        continue;
+                    }
+
+                    var probe = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    _probes[listener] = (address, probe);
+                    _ = AddOnceListeningAsync(workload.Name, index, listener, address, probe);
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task AddOnceListeningAsync(string workload, int index, string listener, Uri address, CancellationTokenSource probe)
+    {
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    using var connection = new System.Net.Sockets.TcpClient();
+                    await connection.ConnectAsync(address.Host, address.Port, probe.Token);
+                    break;
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    await Task.Delay(ProbePeriod, probe.Token);
+                }
+            }
+
+            lock (_applications)
+            {
+                if (!probe.IsCancellationRequested)
+                {
+                    _probes.Remove(listener);
+                    server.State.SetApplication(workload, index, address);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            probe.Dispose();
         }
     }
 
