@@ -320,60 +320,6 @@ public sealed partial class AppHostProcessTests
     }
 }
 
-/// <summary>Linux process tree from /proc.</summary>
-internal static class Processes
-{
-    public static IEnumerable<int> All() => Directory.EnumerateDirectories("/proc")
-        .Select(directory => int.TryParse(Path.GetFileName(directory), out var pid) ? pid : -1)
-        .Where(pid => pid > 0)
-        .ToList();
-
-    public static IEnumerable<int> Descendants(int root)
-    {
-        var parents = All().Select(pid => (Pid: pid, Parent: ParentOf(pid))).ToList();
-        var found = new List<int>();
-        var frontier = new Queue<int>([root]);
-        while (frontier.TryDequeue(out var parent))
-        {
-            foreach (var child in parents.Where(p => p.Parent == parent).Select(p => p.Pid))
-            {
-                found.Add(child);
-                frontier.Enqueue(child);
-            }
-        }
-
-        return found;
-    }
-
-    public static bool IsAlive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && !ReadOrEmpty($"/proc/{pid}/stat").Split(')').Last().TrimStart().StartsWith('Z');
-
-    public static string CommandLine(int pid) => ReadOrEmpty($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
-
-    private static int ParentOf(int pid)
-    {
-        // "pid (comm) state ppid ..." — comm may hold spaces, so split after the last ')'.
-        var fields = ReadOrEmpty($"/proc/{pid}/stat").Split(')').Last().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length > 1 && int.TryParse(fields[1], out var parent) ? parent : -1;
-    }
-
-    private static string ReadOrEmpty(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "";
-        }
-    }
-}
-
 /// <summary>Listening TCP sockets and their owners, from <c>ss</c>.</summary>
 internal static class Sockets
 {

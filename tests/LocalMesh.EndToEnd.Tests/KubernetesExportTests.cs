@@ -152,19 +152,6 @@ public sealed class KubernetesExportTests
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string command, IEnumerable<string> args)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellation.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cancellation.Token);
-        await process.WaitForExitAsync(cancellation.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> RunAsync(string command, IEnumerable<string> args) =>
+        Processes.RunAsync(command, args, TimeSpan.FromMinutes(1));
 }
