@@ -10,7 +10,7 @@ public sealed class AlertTests(SampleAppFixture fixture)
     /// <summary>Scrapes and evaluations every 5 s, the window and the for: what the alert needs to change, with room for a busy machine.</summary>
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(90);
 
-    [RequiresCommandFact("prometheus")]
+    [RequiresCommandFact("prometheus", "Debian: apt-get install prometheus; .ci/run installs it")]
     public async Task AnAbortOnRatingsMakesTheErrorRateAlertPendingThenFiringAndClearingItResolvesIt()
     {
         var notifications = fixture.App.Services.GetRequiredService<ResourceNotificationService>();

@@ -122,7 +122,7 @@ public sealed class KubernetesExportTests
         }
     }
 
-    [RequiresCommandFact("kubectl")]
+    [RequiresCommandFact("kubectl", "install kubectl (its kustomize renders the export)")]
     public async Task KubectlKustomizeRendersEveryOverlayWithEveryObjectAndTheOverlaysValues()
     {
         var output = await ExportAsync();

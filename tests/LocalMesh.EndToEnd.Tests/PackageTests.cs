@@ -78,7 +78,7 @@ public sealed class PackageTests(TeamApp team) : IClassFixture<TeamApp>
             $"k8s-validate --strict on the team's export ({exitCode}):\n{text}");
     }
 
-    [RequiresCommandFact("kubectl")]
+    [RequiresCommandFact("kubectl", "install kubectl (its kustomize renders the export)")]
     public async Task AspirePublishWritesOverlaysKubectlKustomizeRenders()
     {
         var export = await team.ExportAsync();

@@ -7,6 +7,8 @@ namespace LocalMesh.Hosting.Tests;
 /// <summary>The model's alert rules: the mesh's error-rate alert and a team's PrometheusRules, checked before anything starts.</summary>
 public sealed class AlertRulesTests : IDisposable
 {
+    private const string Promtool = "Debian: apt-get install prometheus, which has promtool; .ci/run installs it";
+
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("localmesh-alerts-");
 
     // A team's rules file, in the shapes such files have: several groups, an interval, a folded expression, a recording rule with a number.
@@ -97,12 +99,16 @@ public sealed class AlertRulesTests : IDisposable
         Assert.Equal(("PrometheusRule", "bookinfo-slo"), (carried.Kind, carried.Name));
         // Evaluated, so not listed among what the mesh only keeps for the export.
         Assert.DoesNotContain(compiled.Warnings, warning => warning.Contains("bookinfo-slo", StringComparison.Ordinal));
-        if (LocalPrometheus.Find("promtool") is { } promtool)
+    }
+
+    [RequiresCommandFact("promtool", Promtool)]
+    public void TheRulesFilesTheMeshWritesArePrometheusRulesFilesPromtoolAccepts()
+    {
+        var (builder, mesh) = Model(TeamRules);
+
+        foreach (var (file, yaml) in Compile(builder, mesh).AlertRules.Files("default"))
         {
-            foreach (var (file, yaml) in files)
-            {
-                Assert.True(PromtoolAccepts(promtool, yaml), $"promtool refused {file}:\n{yaml}");
-            }
+            Assert.True(PromtoolAccepts(LocalPrometheus.Find("promtool")!, yaml), $"promtool refused {file}:\n{yaml}");
         }
     }
 
@@ -122,14 +128,9 @@ public sealed class AlertRulesTests : IDisposable
         Assert.EndsWith("PrometheusRule monitoring/bookinfo-slo", error.Resource);
     }
 
-    [Fact]
+    [RequiresCommandFact("promtool", Promtool)]
     public void AnExpressionPrometheusCannotParseIsAnErrorOnItsExprWithPromtoolsWords()
     {
-        if (LocalPrometheus.Find("promtool") is null)
-        {
-            Assert.Fail("promtool is not installed (Debian: apt-get install prometheus); .ci/run installs it.");
-        }
-
         var (builder, mesh) = Model(TeamRules.Replace("> 500", "> (500", StringComparison.Ordinal));
 
         var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
@@ -139,7 +140,8 @@ public sealed class AlertRulesTests : IDisposable
         Assert.Contains("rules.yaml:16:", error.Resource);
     }
 
-    [Fact]
+    // The folders are Prometheus's: a run without it makes none and removes none.
+    [RequiresCommandFact("prometheus", Promtool)]
     public void TheFoldersOfEarlierRunsWhoseAppHostHasExitedAreRemovedAtTheNextStart()
     {
         using var exited = Process.Start(new ProcessStartInfo("dotnet", ["--version"]) { RedirectStandardOutput = true })!;
