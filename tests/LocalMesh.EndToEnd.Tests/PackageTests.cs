@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
@@ -100,8 +99,6 @@ public sealed class PackageTests(TeamApp team) : IClassFixture<TeamApp>
 /// </summary>
 public sealed class TeamApp : IAsyncLifetime
 {
-    private const string AspireVersion = "13.6.5";
-
     private readonly string _root = Directory.CreateTempSubdirectory("localmesh-team-").FullName;
     private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _exporting = new(1, 1);
@@ -125,12 +122,7 @@ public sealed class TeamApp : IAsyncLifetime
         _version = Path.GetFileNameWithoutExtension(Package)["LocalMesh.Hosting.".Length..];
 
         // Aspire's CLI: the template's AppHost builds through its bundle, and the team drives the app with it.
-        var tools = Path.Combine(Path.GetTempPath(), "localmesh-tools", $"aspire-{AspireVersion}");
-        if (!File.Exists(Path.Combine(tools, "aspire")))
-        {
-            await MustAsync("dotnet", ["tool", "install", "Aspire.Cli", "--version", AspireVersion, "--tool-path", tools], _root, TimeSpan.FromMinutes(3));
-        }
-
+        var tools = await AspireCli.FolderAsync();
         _aspire = Path.Combine(tools, "aspire");
         _environment["PATH"] = tools + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
         // The template made with --no-https serves plain HTTP; its launch profile does not say so.
@@ -138,14 +130,14 @@ public sealed class TeamApp : IAsyncLifetime
 
         // Aspire's own template pack (restored with this project by its PackageDownload), installed into a hive of the test's own.
         var hive = Path.Combine(_root, "templates");
-        var templates = Path.Combine(NuGetPackageRoot(), "aspire.projecttemplates", AspireVersion, $"aspire.projecttemplates.{AspireVersion}.nupkg");
+        var templates = Path.Combine(Repository.NuGetPackageRoot, "aspire.projecttemplates", AspireCli.Version, $"aspire.projecttemplates.{AspireCli.Version}.nupkg");
         await MustAsync("dotnet", ["new", "install", templates, "--debug:custom-hive", hive], _root, TimeSpan.FromMinutes(2));
         // No HTTPS: there is no development certificate on a CI machine.
         await MustAsync("dotnet", ["new", "aspire-starter", "-o", Folder, "-n", "Shop", "-t", "xUnit.net", "--no-https", "--skipRestore", "--debug:custom-hive", hive], _root, TimeSpan.FromMinutes(2));
 
         // The one change this machine needs: its feed serves the AppHost SDK 13.6.4, not 13.6.5.
         var appHostProject = Path.Combine(Folder, "Shop.AppHost", "Shop.AppHost.csproj");
-        File.WriteAllText(appHostProject, File.ReadAllText(appHostProject).Replace($"Aspire.AppHost.Sdk/{AspireVersion}", "Aspire.AppHost.Sdk/13.6.4", StringComparison.Ordinal));
+        File.WriteAllText(appHostProject, File.ReadAllText(appHostProject).Replace($"Aspire.AppHost.Sdk/{AspireCli.Version}", "Aspire.AppHost.Sdk/13.6.4", StringComparison.Ordinal));
 
         // What README's "Use it in your own AppHost" says: the folder feed, the package, the one line.
         await MustAsync("dotnet", ["new", "nugetconfig"], Folder, TimeSpan.FromMinutes(1));
@@ -198,7 +190,7 @@ public sealed class TeamApp : IAsyncLifetime
     {
         Directory.Delete(_root, recursive: true);
         // The package's test version leaves nothing behind in NuGet's cache either.
-        var cached = Path.Combine(NuGetPackageRoot(), "localmesh.hosting", _version.ToLowerInvariant());
+        var cached = Path.Combine(Repository.NuGetPackageRoot, "localmesh.hosting", _version.ToLowerInvariant());
         if (_version.Length > 0 && Directory.Exists(cached))
         {
             Directory.Delete(cached, recursive: true);
@@ -212,8 +204,4 @@ public sealed class TeamApp : IAsyncLifetime
         var (exitCode, output) = await Processes.RunAsync(command, args, timeout, directory, _environment);
         Assert.True(exitCode == 0, $"'{command} {string.Join(' ', args)}' failed ({exitCode}):\n{output}");
     }
-
-    private static string NuGetPackageRoot() =>
-        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } packages ? packages
-            : typeof(TeamApp).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(attribute => attribute.Key == "NuGetPackageRoot").Value!;
 }

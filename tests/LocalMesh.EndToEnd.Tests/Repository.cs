@@ -12,6 +12,11 @@ internal static class Repository
     public static string Configuration { get; } =
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
+    /// <summary>NuGet's global packages folder, as the tests were restored with.</summary>
+    public static string NuGetPackageRoot { get; } =
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } packages ? packages
+            : typeof(Repository).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(attribute => attribute.Key == "NuGetPackageRoot").Value!;
+
     /// <summary>Runs the built AppHost through <c>dotnet run</c>, as the README does, without building again.</summary>
     public static ProcessStartInfo AppHost(params string[] args)
     {
