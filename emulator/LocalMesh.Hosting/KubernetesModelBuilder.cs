@@ -85,7 +85,19 @@ internal static class KubernetesModelBuilder
 
         var gateways = model.Resources.OfType<IngressGatewayResource>()
             .Where(gateway => gateway.Parent == mesh && gateway.Annotations.OfType<IngressRouteAnnotation>().Any())
-            .Select(gateway => new GatewaySpec(gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name));
+            .Select(gateway => new GatewaySpec(gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().Last().Service.Name))
+            .ToList();
+        // An external endpoint the ingress gateway serves locally is served by Istio's in the cluster: a
+        // Gateway on its port 80 and a VirtualService to the resource's service, as for a gateway of the model.
+        var exposed = compiled.Exposed.Select(entry => entry.Resource.Name).ToList();
+        if (exposed.Count == 1 && gateways.Count == 0)
+        {
+            gateways.Add(new GatewaySpec($"{exposed[0]}-gateway", 80, exposed[0]));
+        }
+        else if (exposed.Count > 0)
+        {
+            warnings.Add($"{string.Join(", ", exposed)}: external endpoints get a port each on the local ingress gateway; Istio's serves one port 80 for all, so they are not exported as Gateways. Route them with a Gateway and VirtualServices in the configuration files (WithConfigurationFiles), which the export carries.");
+        }
 
         foreach (var resource in model.Resources.Where(resource => !injected.Contains(resource) && IsOutsideTheMesh(resource, mesh)))
         {

@@ -78,7 +78,7 @@ public sealed class PackageTests(TeamApp team) : IClassFixture<TeamApp>
     }
 
     [RequiresCommandFact("kubectl", "install kubectl (its kustomize renders the export)")]
-    public async Task AspirePublishWritesOverlaysKubectlKustomizeRenders()
+    public async Task AspirePublishWritesOverlaysKubectlKustomizeRendersWithTheReplicasAndTheIngress()
     {
         var export = await team.ExportAsync();
         foreach (var overlay in new[] { "development", "production" })
@@ -86,9 +86,14 @@ public sealed class PackageTests(TeamApp team) : IClassFixture<TeamApp>
             var (exitCode, rendered) = await Processes.RunAsync("kubectl", ["kustomize", Path.Combine(export, "overlays", overlay)], TimeSpan.FromMinutes(1));
             Assert.True(exitCode == 0, $"kubectl kustomize overlays/{overlay} failed:\n{rendered}");
             // The API's three replicas are its Deployment's.
-            var deployments = KubernetesYaml.LoadAllFromString(rendered, CustomResourceTypes.TypeMap).OfType<V1Deployment>().ToList();
+            var objects = KubernetesYaml.LoadAllFromString(rendered, CustomResourceTypes.TypeMap);
+            var deployments = objects.OfType<V1Deployment>().ToList();
             Assert.Equal(3, deployments.Single(deployment => deployment.Metadata.Name == "apiservice").Spec.Replicas);
             Assert.Contains(deployments, deployment => deployment.Metadata.Name == "webfrontend");
+            // The front end's external endpoint, served through the ingress gateway locally, is served through Istio's in the cluster.
+            Assert.Contains(objects.OfType<IstioGateway>(), gateway => gateway.Metadata.Name == "webfrontend-gateway");
+            Assert.Contains(objects.OfType<IstioVirtualService>(), route => route.Spec.Gateways!.Contains("webfrontend-gateway")
+                && route.Spec.Http!.Single().Route!.Single().Destination.Host == "webfrontend");
         }
     }
 }

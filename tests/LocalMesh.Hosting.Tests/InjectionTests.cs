@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Hosting;
+using LocalMesh.Kubernetes.Export;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LocalMesh.Hosting.Tests;
@@ -100,6 +101,43 @@ public sealed class InjectionTests
         Assert.DoesNotContain("services__apiservice__https__0", web.Keys);
         Assert.Equal(3, model.Workloads.Single(workload => workload.Name == "apiservice").Replicas);
         Assert.DoesNotContain(model.Warnings, warning => warning.Contains("not part of the mesh", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnExternalEndpointIsExportedBehindIstiosIngressGatewayAsItIsServedLocally()
+    {
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
+        builder.AddMesh("mesh").WithAutomaticSidecars();
+        var api = builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint();
+        builder.AddProject<Web>("webfrontend", launchProfileName: null).WithHttpEndpoint().WithExternalHttpEndpoints().WithReference(api);
+        using var app = builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        Assert.Equal(new GatewaySpec("webfrontend-gateway", 80, "webfrontend"), Assert.Single(model.Gateways));
+        var ingress = IstioExporter.Ingress(model).ToList();
+        var gateway = Assert.Single(ingress.OfType<IstioGateway>());
+        Assert.Equal(("webfrontend-gateway", 80, "*"), (gateway.Metadata.Name, gateway.Spec.Servers[0].Port.Number, gateway.Spec.Servers[0].Hosts[0]));
+        var route = Assert.Single(ingress.OfType<IstioVirtualService>());
+        Assert.Equal(["webfrontend-gateway"], route.Spec.Gateways);
+        Assert.Equal("webfrontend", route.Spec.Http.Single().Route!.Single().Destination.Host);
+    }
+
+    [Fact]
+    public async Task SeveralExternalEndpointsAreNamedInAWarningNotGivenGatewaysThatWouldConflict()
+    {
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
+        builder.AddMesh("mesh").WithAutomaticSidecars();
+        builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint().WithExternalHttpEndpoints();
+        builder.AddProject<Web>("webfrontend", launchProfileName: null).WithHttpEndpoint().WithExternalHttpEndpoints();
+        using var app = builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        Assert.Empty(model.Gateways);
+        Assert.Contains(model.Warnings, warning => warning.StartsWith("apiservice, webfrontend: external endpoints", StringComparison.Ordinal) && warning.Contains("WithConfigurationFiles", StringComparison.Ordinal));
     }
 
     [Fact]
