@@ -236,7 +236,7 @@ internal sealed class MeshDashboard(
             .Concat(compiled.Exposed.Select(entry => (Label: $"{entry.Resource.Name} at {GatewayAddress(entry.Listener)}", Url: GatewayAddress(entry.Listener))))
             .ToList();
         var unanswered = new List<string>();
-        using var client = new HttpClient { Timeout = LandingPageTimeout };
+        using var client = new HttpClient();
         foreach (var page in pages)
         {
             if (await AnswersAsync(client, page.Url) is { } problem)
@@ -263,29 +263,34 @@ internal sealed class MeshDashboard(
     /// <summary>Null once the page answers below 500; else what it answered last.</summary>
     private static async Task<string?> AnswersAsync(HttpClient client, string url)
     {
-        var deadline = DateTime.UtcNow + LandingPageTimeout;
+        using var deadline = new CancellationTokenSource(LandingPageTimeout);
         var last = "nothing";
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            try
+            while (true)
             {
-                using var response = await client.GetAsync(url);
-                if ((int)response.StatusCode < 500)
+                try
                 {
-                    return null;
+                    using var response = await client.GetAsync(url, deadline.Token);
+                    if ((int)response.StatusCode < 500)
+                    {
+                        return null;
+                    }
+
+                    last = $"{(int)response.StatusCode}";
+                }
+                catch (HttpRequestException ex)
+                {
+                    last = ex.Message;
                 }
 
-                last = $"{(int)response.StatusCode}";
+                await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token);
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(250));
         }
-
-        return last;
+        catch (OperationCanceledException)
+        {
+            return last;
+        }
     }
 
     /// <summary>A property shown among the resource's highlighted ones, in <paramref name="order"/>.</summary>
