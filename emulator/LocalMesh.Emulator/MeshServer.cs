@@ -234,10 +234,11 @@ internal sealed class MeshServer : IAsyncDisposable
         catch (IOException ex)
         {
             await app.DisposeAsync();
-            var fixedPorts = string.Join(", ", config.Listeners.Where(l => l.Port != 0).Select(l => $"{l.Name} on {l.Port}"));
-            throw new InvalidOperationException(
-                $"The mesh could not bind its listeners ({ex.Message}). Fixed ports: {(fixedPorts.Length == 0 ? "none" : fixedPorts)}. " +
-                "Stop whatever holds the port, or choose another one in the model.", ex);
+            // Only an ingress gateway has a fixed port; every other listener takes one the system gives.
+            var fixedPorts = string.Join(", ", config.Listeners.Where(l => l.Port != 0).Select(l => $"port {l.Port} (ingress gateway '{l.Workload}')"));
+            throw new ListenersUnavailableException(
+                $"The mesh could not open its listeners: {ex.Message.TrimEnd('.')}. Its fixed ports: {(fixedPorts.Length == 0 ? "none" : fixedPorts)}. " +
+                "Stop whatever holds the port (another run of this app?), or give the gateway another port in the model (AddIngressGateway's port; 0 lets the system choose).", ex);
         }
 
         // Kestrel writes the bound port back into each ListenOptions.

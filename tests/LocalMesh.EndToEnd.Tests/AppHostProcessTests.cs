@@ -108,6 +108,22 @@ public sealed partial class AppHostProcessTests
     }
 
     [Fact]
+    public async Task AGatewayPortAnotherProgramHoldsStopsTheAppHostWithOneMessageAndExitCode1()
+    {
+        // Another program (or another run of the app) on the gateway's port.
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exitCode, errors) = await RunToExitAsync($"--IngressPort={port}");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"The mesh could not open its listeners: Failed to bind to address http://127.0.0.1:{port}: address already in use.", errors.Trim());
+        Assert.Contains($"Its fixed ports: port {port} (ingress gateway 'ingress'). Stop whatever holds the port", errors);
+        Assert.DoesNotContain("   at ", errors);
+    }
+
+    [Fact]
     public async Task AnIstioFileWithThreeMistakesStopsTheAppHostWithEachAtItsLineAndExitCode1()
     {
         var folder = Directory.CreateTempSubdirectory("localmesh-bad-yaml-");

@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -45,11 +46,11 @@ internal sealed class MeshRuntime(
         {
             await StartMeshAsync(model, cancellationToken);
         }
-        catch (MeshModelException error) when (IsAppHostProcess())
+        catch (Exception error) when (error is MeshModelException or ListenersUnavailableException && IsAppHostProcess())
         {
             // Before DCP has started anything: one clear message and exit code 1, not an unhandled exception's stack trace.
             Console.Error.WriteLine(error.Message);
-            foreach (var warning in error.Warnings)
+            foreach (var warning in (error as MeshModelException)?.Warnings ?? [])
             {
                 Console.Error.WriteLine($"  warning: {warning}");
             }
