@@ -228,12 +228,6 @@ internal sealed class UpstreamClients : IDisposable
 /// <param name="Connected">Called once the request has a connection (circuit breakers stop counting it as pending).</param>
 internal sealed record UpstreamTarget(string? Workload, Uri Address, MutualTlsSettings? MutualTls = null, ConnectionPoolSettings? ConnectionPool = null, Action? Connected = null);
 
-/// <summary>How an outbound sidecar connects to a destination over mutual TLS.</summary>
-/// <param name="Authority">The mesh root the server must chain to.</param>
-/// <param name="ClientCertificate">The calling workload's current certificate.</param>
-/// <param name="ExpectedServer">The SPIFFE ID the destination must present.</param>
-internal sealed record MutualTlsSettings(MeshCertificateAuthority Authority, X509Certificate2 ClientCertificate, string ExpectedServer);
-
 /// <summary>
 /// A response head with its connection: the body is read with <see cref="CopyBodyAsync"/>;
 /// disposing returns the connection to its pool when the whole body was read (or had arrived

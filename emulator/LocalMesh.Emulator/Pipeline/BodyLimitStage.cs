@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 

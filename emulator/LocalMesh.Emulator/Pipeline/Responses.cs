@@ -1,4 +1,5 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
