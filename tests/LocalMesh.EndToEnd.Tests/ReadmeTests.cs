@@ -42,6 +42,7 @@ public sealed partial class ReadmeTests
     public async Task TheCommandWorksAsWritten(string command, bool inAppHostFolder)
     {
         var home = Directory.CreateTempSubdirectory("localmesh-readme-home-");
+        var temp = Directory.CreateTempSubdirectory("localmesh-readme-tmp-");
         var appHost = Directory.CreateTempSubdirectory("localmesh-readme-apphost-");
         try
         {
@@ -50,6 +51,8 @@ public sealed partial class ReadmeTests
             var environment = new Dictionary<string, string>
             {
                 ["HOME"] = home.FullName,
+                // A temporary folder of the command's own, so the key check looks only at what it wrote.
+                ["TMPDIR"] = temp.FullName,
                 ["NUGET_PACKAGES"] = Repository.NuGetPackageRoot,
                 ["DOTNET_NOLOGO"] = "1",
                 ["PATH"] = await AspireCli.FolderAsync() + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
@@ -83,6 +86,7 @@ public sealed partial class ReadmeTests
         finally
         {
             home.Delete(recursive: true);
+            temp.Delete(recursive: true);
             appHost.Delete(recursive: true);
         }
     }
@@ -92,9 +96,15 @@ public sealed partial class ReadmeTests
         command.StartsWith("dotnet run ", StringComparison.Ordinal) && !command.Contains("--operation", StringComparison.Ordinal)
         || command == "aspire run";
 
-    /// <summary>Starts the app as written, waits for the mesh to say it is ready and for the page it names to answer, then stops it as Ctrl+C would.</summary>
+    /// <summary>
+    /// Starts the app as written and waits for the mesh to say it is ready and for the page it names
+    /// to answer; then checks what a run holds (listeners on loopback only) and, once stopped as the
+    /// background stops it (SIGTERM), what it leaves: no process, no socket, no private key on disk,
+    /// and a console that said nothing per request.
+    /// </summary>
     private static async Task RunsUntilReadyAsync(string command, string folder, IReadOnlyDictionary<string, string> environment)
     {
+        var startedAt = DateTime.UtcNow;
         var start = new ProcessStartInfo("bash", ["-c", $"exec {command}"])
         {
             WorkingDirectory = folder,
@@ -123,34 +133,65 @@ public sealed partial class ReadmeTests
         run.ErrorDataReceived += (_, line) => output.Enqueue(line.Data ?? "");
         run.BeginOutputReadLine();
         run.BeginErrorReadLine();
+        HashSet<int> tree = [];
         try
         {
             var exited = run.WaitForExitAsync();
             var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromMinutes(4)));
             Assert.True(first == ready.Task, $"'{command}' did not say 'LocalMesh ready' within 4 minutes{(run.HasExited ? $" (it exited with {run.ExitCode})" : "")}:\n{string.Join('\n', output)}");
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            using var page = await client.GetAsync(await ready.Task);
-            Assert.True(page.IsSuccessStatusCode, $"{await ready.Task} answered {(int)page.StatusCode} once '{command}' said it was ready.");
+            var url = new Uri(await ready.Task);
+            using (var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+            {
+                using var page = await client.GetAsync(url);
+                Assert.True(page.IsSuccessStatusCode, $"{url} answered {(int)page.StatusCode} once '{command}' said it was ready.");
+            }
+
+            // DCP detaches from the AppHost (its parent becomes init) and watches it with --monitor.
+            var appHost = AppHostOf(run.Id);
+            tree = Processes.All().Where(p => Processes.CommandLine(p).Contains($"--monitor {appHost} ", StringComparison.Ordinal))
+                .SelectMany(dcp => Processes.Descendants(dcp).Append(dcp))
+                .Concat(Processes.Descendants(run.Id)).Append(run.Id).ToHashSet();
+            Assert.Contains(tree, p => Processes.CommandLine(p).Contains("samples/Ratings", StringComparison.Ordinal));
+            var listeners = Sockets.Listeners().Where(l => tree.Contains(l.Pid)).ToList();
+            Assert.Contains(listeners, l => l.Port == url.Port);
+            Assert.All(listeners, l => Assert.True(System.Net.IPAddress.IsLoopback(l.Address), $"pid {l.Pid} listens on {l.Address}:{l.Port}"));
+
+            Process.Start("kill", ["-TERM", appHost.ToString()])!.WaitForExit();
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await run.WaitForExitAsync(exit.Token);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (tree.Any(Processes.IsAlive) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Empty(tree.Where(Processes.IsAlive).Select(pid => $"{pid}: {Processes.CommandLine(pid)}"));
+            // No socket of theirs lives on in another process (one that inherited it); another
+            // program may meanwhile listen on a port they used, with a socket of its own.
+            Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Inode == l.Inode));
         }
         finally
         {
-            // SIGTERM to the AppHost (what stops it in the background); DCP then stops what it started.
-            foreach (var child in Processes.Descendants(run.Id).Where(pid => AppHostCommand().IsMatch(Processes.CommandLine(pid))))
-            {
-                Process.Start("kill", ["-TERM", child.ToString()])!.WaitForExit();
-            }
-
-            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await run.WaitForExitAsync(exit.Token);
-            }
-            catch (OperationCanceledException)
+            if (!run.HasExited)
             {
                 run.Kill(entireProcessTree: true);
             }
+
+            foreach (var pid in tree.Where(Processes.IsAlive))
+            {
+                Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            }
         }
+
+        // The mesh's CA and workload keys lived in memory only: not in the run's temporary folder,
+        // its home (where .NET keeps X509 stores) or the AppHost's folder (its working directory).
+        Assert.Empty(PrivateKeys.WrittenSince(startedAt, environment["TMPDIR"], environment["HOME"], Path.Combine(Repository.Root, "AppHost")));
+        // The console says when the app is ready and where to go, and nothing per request.
+        Assert.DoesNotContain(output, line => line.Contains("Request starting", StringComparison.Ordinal) || line.Contains("Request finished", StringComparison.Ordinal));
     }
+
+    /// <summary>The AppHost process under a command that runs the app (<c>dotnet run</c> starts it as a child).</summary>
+    private static int AppHostOf(int run) => Processes.Descendants(run).Append(run).Single(pid => AppHostCommand().IsMatch(Processes.CommandLine(pid)));
 
     private static async Task MustAsync(string command, string folder, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
     {
