@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Aspire.Hosting;
 using LocalMesh.Emulator;
+using LocalMesh.Emulator.State;
 using LocalMesh.Kubernetes.Import;
 
 namespace LocalMesh.Bench;

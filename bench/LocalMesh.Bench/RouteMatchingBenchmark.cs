@@ -7,6 +7,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.State;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Bench;

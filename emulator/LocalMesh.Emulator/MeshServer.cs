@@ -1,14 +1,16 @@
 using System.Net;
 using LocalMesh.Emulator.CircuitBreaking;
-using LocalMesh.Emulator.Eventing;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Eventing;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Serverless;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Tcp;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Builder;

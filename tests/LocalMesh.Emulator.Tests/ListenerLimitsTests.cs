@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;

@@ -1,4 +1,5 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 
 namespace LocalMesh.Emulator.Tests;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.State;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Emulator.Tests;

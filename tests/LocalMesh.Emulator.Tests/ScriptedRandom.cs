@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Randomness;
 namespace LocalMesh.Emulator.Tests;
 
 /// <summary>

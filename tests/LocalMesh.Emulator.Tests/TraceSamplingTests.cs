@@ -1,4 +1,5 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.State;
 
 namespace LocalMesh.Emulator.Tests;
 

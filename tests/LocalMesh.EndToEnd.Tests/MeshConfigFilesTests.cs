@@ -70,7 +70,7 @@ public sealed partial class MeshConfigFilesTests
         var routes = Path.Combine(files, "routes", "reviews-v2-for-jason.yaml");
         var original = await File.ReadAllTextAsync(routes, cancellation.Token);
         await File.WriteAllTextAsync(routes, original.Replace("{host: reviews, subset: v1}", "{host: reviews, subset: v3}", StringComparison.Ordinal), cancellation.Token);
-        await Eventually(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("data-color=\"red\"", StringComparison.Ordinal), "the edited route in force");
+        await Eventually.TrueAsync(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("data-color=\"red\"", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the edited route in force");
 
         // A broken save: the mesh says so, and v3 stays in force.
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
@@ -83,7 +83,7 @@ public sealed partial class MeshConfigFilesTests
         // The next good save clears it.
         await File.WriteAllTextAsync(routes, original, cancellation.Token);
         await notifications.WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
-        await Eventually(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("Reviews served by: reviews-v1-", StringComparison.Ordinal), "the original route back in force");
+        await Eventually.TrueAsync(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("Reviews served by: reviews-v1-", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the original route back in force");
         Assert.True(notifications.TryGetCurrentState("reviews", out var reviewsState));
         Assert.Contains("VirtualService default/reviews (", reviewsState.Snapshot.Properties.Single(p => p.Name == "mesh.rules.from").Value as string);
 
@@ -109,16 +109,5 @@ public sealed partial class MeshConfigFilesTests
 
         await app.StopAsync(cancellation.Token);
         Directory.Delete(files, recursive: true);
-    }
-
-    /// <summary>Polls <paramref name="condition"/> every 100 ms for at most 10 s; fails naming <paramref name="what"/>.</summary>
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Not within 10 s: {what}.");
-            await Task.Delay(100);
-        }
     }
 }

@@ -67,7 +67,7 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
 
             // ingress, productpage in; productpage → details, reviews and inventory (gRPC) out, in; (reviews → ratings out, in).
             var expectedHops = servedBy is null ? 8 : 10;
-            var spans = await WaitForSpansAsync(requestId, expectedHops);
+            var spans = await fixture.Spans.ForRequestAsync(requestId, expectedHops);
 
             Assert.Single(spans.Select(span => span.TraceId).Distinct());
             var ingress = Assert.Single(spans, span => Tag(span, "listener") == "ingress|ingress");
@@ -233,19 +233,4 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
     }
 
     private static string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();
-
-    private async Task<IReadOnlyList<Activity>> WaitForSpansAsync(string requestId, int count)
-    {
-        var deadline = DateTime.UtcNow + SpanWait;
-        while (true)
-        {
-            var spans = fixture.Spans.Where(span => Tag(span, MeshTelemetry.Attributes.RequestId) == requestId).ToList();
-            if (spans.Count >= count || DateTime.UtcNow > deadline)
-            {
-                return spans;
-            }
-
-            await Task.Delay(20);
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Telemetry;
@@ -22,25 +21,12 @@ public sealed class SampleAppFixture : IAsyncLifetime
     /// <summary>How long the error rate stays high before the alert fires, in these tests.</summary>
     public static readonly TimeSpan AlertPendingFor = TimeSpan.FromSeconds(5);
 
-    private readonly ActivityListener _listener;
-    private readonly ConcurrentQueue<Activity> _spans = new();
     private DistributedApplication? _app;
-
-    public SampleAppFixture()
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == MeshTelemetry.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = _spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
 
-    /// <summary>Every mesh span finished so far.</summary>
-    public IReadOnlyCollection<Activity> Spans => _spans;
+    /// <summary>The mesh's spans, every one since the app started.</summary>
+    public SpanCollector Spans { get; } = new();
 
     /// <summary>The ingress gateway's address.</summary>
     public Uri Ingress { get; private set; } = null!;
@@ -84,25 +70,9 @@ public sealed class SampleAppFixture : IAsyncLifetime
         return new Restore(() => mesh.Update(_ => original!));
     }
 
-    /// <summary>The spans of one request that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished (at most 10 s).</summary>
+    /// <summary>The spans of one request that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished; fails when they have not within 10 s.</summary>
     public Task<IReadOnlyList<Activity>> WaitForSpansAsync(string requestId, Func<Activity, bool> filter, int count) =>
-        WaitForSpansAsync(span => span.GetTagItem(MeshTelemetry.Attributes.RequestId) as string == requestId && filter(span), count);
-
-    /// <summary>The spans that satisfy <paramref name="filter"/>, once at least <paramref name="count"/> have finished (at most 10 s).</summary>
-    public async Task<IReadOnlyList<Activity>> WaitForSpansAsync(Func<Activity, bool> filter, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var spans = _spans.Where(filter).ToList();
-            if (spans.Count >= count || DateTime.UtcNow > deadline)
-            {
-                return spans;
-            }
-
-            await Task.Delay(20);
-        }
-    }
+        Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId && filter(span), count, $"request {requestId}");
 
     /// <summary>Loads the product page through the ingress as <paramref name="user"/> (none: signed out).</summary>
     public async Task<string> LoadPageAsync(string? user, string? requestId = null)
@@ -135,7 +105,7 @@ public sealed class SampleAppFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _listener.Dispose();
+        Spans.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync();

@@ -46,7 +46,7 @@ public sealed class TcpTrafficTests(SampleAppFixture fixture)
             Assert.Contains("<dl id=\"details\">", html);
             Assert.Contains("Details cache: unavailable", html);
             // Each refused connection is a span of the cache's inbound sidecar saying which policy denied it.
-            var denied = await fixture.WaitForSpansAsync(span => span.Kind == ActivityKind.Server
+            var denied = await fixture.Spans.WaitForAsync(span => span.Kind == ActivityKind.Server
                 && Tag(span, MeshTelemetry.Attributes.DestinationService) == "redis-cache" && span.StatusDescription is { } status && status.Contains("redis-cache-deny-details", StringComparison.Ordinal), 1);
             Assert.Equal("cluster.local/ns/default/sa/bookinfo-details", Tag(denied[0], MeshTelemetry.Attributes.SourcePrincipal));
         }
@@ -61,18 +61,8 @@ public sealed class TcpTrafficTests(SampleAppFixture fixture)
         return product.RootElement.GetProperty("details").GetProperty("cache").GetString()!;
     }
 
-    /// <summary>Loads until the cache's outcome satisfies <paramref name="expected"/>, within the cap; returns the last outcome.</summary>
-    private async Task<string> EventuallyAsync(Func<string, bool> expected)
-    {
-        var deadline = DateTime.UtcNow + Cap;
-        string outcome;
-        while (!expected(outcome = await DetailsCacheAsync()) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
-
-        return outcome;
-    }
+    /// <summary>Loads until the cache's outcome satisfies <paramref name="expected"/>; fails past the cap.</summary>
+    private Task<string> EventuallyAsync(Func<string, bool> expected) => Eventually.ValueAsync(DetailsCacheAsync, expected, Cap);
 
     private static string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();
 }

@@ -24,7 +24,7 @@ public sealed class ZeroTrustTests(SampleAppFixture fixture)
         // The same client may still call details, which has no policy.
         Assert.Equal(new Dictionary<int, int> { [200] = 2 }, await fixture.RunLoadClientAsync("details", connections: 1, requests: 2));
 
-        var denied = await fixture.WaitForSpansAsync(span => span.Events.Any(e => e.Name == "rbac.denied"), 1);
+        var denied = await fixture.Spans.WaitForAsync(span => span.Events.Any(e => e.Name == "rbac.denied"), 1);
         var inbound = denied.Last();
         Assert.Equal("cluster.local/ns/default/sa/loadclient-v1", inbound.GetTagItem(MeshTelemetry.Attributes.SourcePrincipal));
         Assert.Equal("reviews-viewer", inbound.Events.Single(e => e.Name == "rbac.denied").Tags.Single(t => t.Key == "policy").Value);

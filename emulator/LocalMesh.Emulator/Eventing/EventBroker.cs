@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Logging;
 

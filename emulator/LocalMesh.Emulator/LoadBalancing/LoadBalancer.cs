@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Routing;
 using Microsoft.AspNetCore.Http;
 

@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 

@@ -1,6 +1,7 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 

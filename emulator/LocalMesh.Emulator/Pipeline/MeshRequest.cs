@@ -1,6 +1,7 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Routing;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -66,6 +67,37 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
 
     /// <summary>The length of the upstream's response body as it was copied to the caller; null when the mesh answered itself.</summary>
     public long? UpstreamBodyLength { get; set; }
+
+    /// <summary>What the access log says of this request, once answered with <paramref name="status"/>.</summary>
+    public StreamInfo StreamInfo(HttpContext context, int status, DateTimeOffset start, TimeSpan duration)
+    {
+        var incoming = context.Request;
+        string? Header(string name) => incoming.Headers[name].ToString() is { Length: > 0 } value ? value : null;
+        var inbound = Listener.Kind == ListenerKind.Inbound;
+        return new StreamInfo
+        {
+            Listener = Listener,
+            Start = start,
+            Duration = duration,
+            Flags = Flags,
+            Method = incoming.Method,
+            Path = incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent(),
+            Protocol = incoming.Protocol,
+            ResponseCode = status,
+            ResponseCodeDetails = Telemetry.StreamInfo.DetailsOf(Flags, DeniedBy, status),
+            BytesReceived = RequestBytes(incoming),
+            BytesSent = ResponseBytes(context.Response),
+            ForwardedFor = Header("x-forwarded-for"),
+            UserAgent = Header("user-agent"),
+            RequestId = Header(RequestIdStage.Header),
+            Authority = incoming.Host.Value is { Length: > 0 } host ? host : null,
+            UpstreamHost = inbound ? Application?.Authority : Endpoint?.Address.Authority,
+            UpstreamCluster = Cluster?.Name ?? (inbound ? $"inbound|{Listener.Workload}|" : null),
+            LocalAddress = $"{context.Connection.LocalIpAddress}:{context.Connection.LocalPort}",
+            RemoteAddress = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}",
+            Route = Route?.Name ?? "default",
+        };
+    }
 
     /// <summary>
     /// The request's size as Envoy counts <c>bytes_received</c> (Istio's <c>istio_request_bytes</c>): its

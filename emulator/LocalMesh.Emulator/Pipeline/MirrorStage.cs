@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -3,6 +3,7 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Serverless;

@@ -1,4 +1,5 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Routing;
 using Microsoft.AspNetCore.Http;
 

@@ -4,6 +4,7 @@ using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
+using LocalMesh.Emulator.Randomness;
 
 namespace LocalMesh.Emulator.Pipeline;
 
@@ -78,7 +79,10 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
                 Record(context, request, activity, elapsed);
             }
 
-            accessLog.Write(context, request, StatusOf(context, request), startTime, elapsed);
+            if (request.Snapshot.Config.AccessLog is { } encoding && accessLog.Writes(request.Listener))
+            {
+                accessLog.Write(request.StreamInfo(context, StatusOf(context, request), startTime, elapsed), encoding);
+            }
         }
     }
 

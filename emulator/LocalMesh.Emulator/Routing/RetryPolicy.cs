@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Randomness;
 
 namespace LocalMesh.Emulator.Routing;
 

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Randomness;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Emulator.Routing;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Logging;
 

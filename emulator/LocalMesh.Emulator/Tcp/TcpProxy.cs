@@ -9,8 +9,10 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
+using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
 

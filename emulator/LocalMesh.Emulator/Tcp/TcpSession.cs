@@ -3,6 +3,7 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
+using LocalMesh.Emulator.State;
 
 namespace LocalMesh.Emulator.Tcp;
 
@@ -125,21 +126,31 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
 
             if (DeniedBy is not null || Flags != ResponseFlags.None)
             {
-                activity.SetStatus(ActivityStatusCode.Error, DeniedBy is { } policy ? $"rbac_access_denied_matched_policy[{policy}]" : Flags.ToEnvoyString());
+                activity.SetStatus(ActivityStatusCode.Error, DeniedBy is { } policy ? StreamInfo.DeniedDetails(policy) : Flags.ToEnvoyString());
             }
         }
 
-        accessLog.Write(new TcpConnectionLog(Snapshot, Listener, start, duration, Flags)
+        if (Snapshot.Config.AccessLog is not { } encoding || !accessLog.Writes(Listener))
         {
+            return;
+        }
+
+        var stream = new StreamInfo
+        {
+            Listener = Listener,
+            Start = start,
+            Duration = duration,
+            Flags = Flags,
+            ConnectionTerminationDetails = DeniedBy is { } denied ? StreamInfo.DeniedDetails(denied) : null,
             BytesReceived = BytesReceived,
             BytesSent = BytesSent,
             UpstreamHost = UpstreamHost,
             UpstreamCluster = UpstreamCluster,
             Route = Route,
-            DeniedBy = DeniedBy,
             LocalAddress = connection.LocalEndPoint?.ToString() ?? "-",
             RemoteAddress = connection.RemoteEndPoint?.ToString() ?? "-",
-        });
+        };
+        accessLog.Write(stream, encoding);
     }
 
     private TagList Tags() =>

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LocalMesh.Emulator.Configuration;
-using LocalMesh.Emulator.Pipeline;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMesh.Emulator.Telemetry;
@@ -18,119 +16,50 @@ internal sealed class AccessLog(ILoggerFactory loggers)
 {
     private readonly ConcurrentDictionary<string, ILogger> _loggers = new(StringComparer.Ordinal);
 
-    public void Write(HttpContext context, MeshRequest request, int status, DateTimeOffset start, TimeSpan duration)
+    /// <summary>
+    /// Whether a line from <paramref name="listener"/> would be written (its workload's log takes
+    /// information): callers build a <see cref="StreamInfo"/> only then.
+    /// </summary>
+    public bool Writes(ListenerConfig listener) => LoggerOf(listener).IsEnabled(LogLevel.Information);
+
+    /// <summary>Writes <paramref name="stream"/>'s line to its workload's log, in <paramref name="encoding"/>.</summary>
+    public void Write(StreamInfo stream, AccessLogEncoding encoding)
     {
-        if (LoggerFor(request.Snapshot, request.Listener) is { } log)
-        {
-            Write(log, Fields(context, request, status, start, duration));
-        }
+        var fields = Fields(stream);
+        LoggerOf(stream.Listener).LogInformation("{AccessLog}", encoding == AccessLogEncoding.Json ? Json(fields) : Text(fields));
     }
 
-    /// <summary>One line for a TCP connection, when it closed: Istio's format with the HTTP fields empty.</summary>
-    public void Write(TcpConnectionLog connection)
-    {
-        if (LoggerFor(connection.Snapshot, connection.Listener) is { } log)
-        {
-            Write(log,
-            [
-                ("start_time", connection.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
-                ("method", "-"),
-                ("path", "-"),
-                ("protocol", "-"),
-                ("response_code", "0"),
-                ("response_flags", connection.Flags.ToEnvoyString()),
-                ("response_code_details", "-"),
-                ("connection_termination_details", connection.DeniedBy is { } policy ? $"rbac_access_denied_matched_policy[{policy}]" : "-"),
-                ("upstream_transport_failure_reason", "-"),
-                ("bytes_received", connection.BytesReceived.ToString(CultureInfo.InvariantCulture)),
-                ("bytes_sent", connection.BytesSent.ToString(CultureInfo.InvariantCulture)),
-                ("duration", ((long)connection.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
-                ("upstream_service_time", "-"),
-                ("x_forwarded_for", "-"),
-                ("user_agent", "-"),
-                ("request_id", "-"),
-                ("authority", "-"),
-                ("upstream_host", connection.UpstreamHost ?? "-"),
-                ("upstream_cluster", connection.UpstreamCluster ?? "-"),
-                ("upstream_local_address", "-"),
-                ("downstream_local_address", connection.LocalAddress),
-                ("downstream_remote_address", connection.RemoteAddress),
-                ("requested_server_name", "-"),
-                ("route_name", connection.Route ?? "-"),
-            ]);
-        }
-    }
-
-    private (ILogger Logger, AccessLogEncoding Encoding)? LoggerFor(MeshSnapshot snapshot, ListenerConfig listener)
-    {
-        if (snapshot.Config.AccessLog is not { } encoding)
-        {
-            return null;
-        }
-
-        var workload = listener.Workload ?? listener.Destination ?? MeshTelemetry.Unknown;
-        var logger = _loggers.GetOrAdd(workload, static (name, factory) => factory.CreateLogger(MeshLogCategories.AccessLog(name)), loggers);
-        return logger.IsEnabled(LogLevel.Information) ? (logger, encoding) : null;
-    }
-
-    private static void Write((ILogger Logger, AccessLogEncoding Encoding) log, (string Name, string Value)[] fields) =>
-        log.Logger.LogInformation("{AccessLog}", log.Encoding == AccessLogEncoding.Json ? Json(fields) : Text(fields));
+    private ILogger LoggerOf(ListenerConfig listener) =>
+        _loggers.GetOrAdd(listener.Workload ?? listener.Destination ?? MeshTelemetry.Unknown, static (name, factory) => factory.CreateLogger(MeshLogCategories.AccessLog(name)), loggers);
 
     /// <summary>The fields of Istio's default format, in its order, with its JSON names; "-" for what is not known.</summary>
-    internal static (string Name, string Value)[] Fields(HttpContext context, MeshRequest request, int status, DateTimeOffset start, TimeSpan duration)
-    {
-        var incoming = context.Request;
-        string Header(string name) => incoming.Headers[name].ToString() is { Length: > 0 } value ? value : "-";
-        var upstreamHost = request.Listener.Kind == ListenerKind.Inbound ? request.Application?.Authority : request.Endpoint?.Address.Authority;
-        return
-        [
-            ("start_time", start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
-            ("method", incoming.Method),
-            ("path", incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent()),
-            ("protocol", incoming.Protocol),
-            ("response_code", status.ToString(CultureInfo.InvariantCulture)),
-            ("response_flags", request.Flags.ToEnvoyString()),
-            ("response_code_details", Details(request, status)),
-            ("connection_termination_details", "-"),
-            ("upstream_transport_failure_reason", "-"),
-            ("bytes_received", request.RequestBytes(incoming).ToString(CultureInfo.InvariantCulture)),
-            ("bytes_sent", request.ResponseBytes(context.Response).ToString(CultureInfo.InvariantCulture)),
-            ("duration", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
-            ("upstream_service_time", "-"),
-            ("x_forwarded_for", Header("x-forwarded-for")),
-            ("user_agent", Header("user-agent")),
-            ("request_id", Header(RequestIdStage.Header)),
-            ("authority", incoming.Host.Value is { Length: > 0 } host ? host : "-"),
-            ("upstream_host", upstreamHost ?? "-"),
-            ("upstream_cluster", request.Cluster?.Name ?? (request.Listener.Kind == ListenerKind.Inbound ? $"inbound|{request.Listener.Workload}|" : "-")),
-            ("upstream_local_address", "-"),
-            ("downstream_local_address", $"{context.Connection.LocalIpAddress}:{context.Connection.LocalPort}"),
-            ("downstream_remote_address", $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}"),
-            ("requested_server_name", "-"),
-            ("route_name", request.Route?.Name ?? "default"),
-        ];
-    }
-
-    /// <summary>Why the response is what it is, in Envoy's words: from the upstream, or the local reply's reason.</summary>
-    private static string Details(MeshRequest request, int status)
-    {
-        var flags = request.Flags;
-        return flags switch
-        {
-            _ when flags.HasFlag(ResponseFlags.FaultInjected) => "fault_filter_abort",
-            _ when flags.HasFlag(ResponseFlags.NoRouteFound) => "route_not_found",
-            _ when flags.HasFlag(ResponseFlags.NoHealthyUpstream) => "no_healthy_upstream",
-            _ when flags.HasFlag(ResponseFlags.UpstreamOverflow) => "upstream_reset_before_response_started{overflow}",
-            _ when flags.HasFlag(ResponseFlags.UpstreamConnectionFailure) => "upstream_reset_before_response_started{connection_failure}",
-            _ when flags.HasFlag(ResponseFlags.UpstreamConnectionTermination) => "upstream_reset_before_response_started{connection_termination}",
-            _ when flags.HasFlag(ResponseFlags.UpstreamRequestTimeout) => "response_timeout",
-            _ when flags.HasFlag(ResponseFlags.DownstreamProtocolError) => "http1.codec_error",
-            _ when flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) => "downstream_remote_disconnect",
-            _ when request.DeniedBy is { } policy => $"rbac_access_denied_matched_policy[{policy}]",
-            _ when status == 0 => "-",
-            _ => "via_upstream",
-        };
-    }
+    internal static (string Name, string Value)[] Fields(StreamInfo stream) =>
+    [
+        ("start_time", stream.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
+        ("method", stream.Method ?? "-"),
+        ("path", stream.Path ?? "-"),
+        ("protocol", stream.Protocol ?? "-"),
+        ("response_code", stream.ResponseCode.ToString(CultureInfo.InvariantCulture)),
+        ("response_flags", stream.Flags.ToEnvoyString()),
+        ("response_code_details", stream.ResponseCodeDetails ?? "-"),
+        ("connection_termination_details", stream.ConnectionTerminationDetails ?? "-"),
+        ("upstream_transport_failure_reason", "-"),
+        ("bytes_received", stream.BytesReceived.ToString(CultureInfo.InvariantCulture)),
+        ("bytes_sent", stream.BytesSent.ToString(CultureInfo.InvariantCulture)),
+        ("duration", ((long)stream.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+        ("upstream_service_time", "-"),
+        ("x_forwarded_for", stream.ForwardedFor ?? "-"),
+        ("user_agent", stream.UserAgent ?? "-"),
+        ("request_id", stream.RequestId ?? "-"),
+        ("authority", stream.Authority ?? "-"),
+        ("upstream_host", stream.UpstreamHost ?? "-"),
+        ("upstream_cluster", stream.UpstreamCluster ?? "-"),
+        ("upstream_local_address", "-"),
+        ("downstream_local_address", stream.LocalAddress),
+        ("downstream_remote_address", stream.RemoteAddress),
+        ("requested_server_name", "-"),
+        ("route_name", stream.Route ?? "-"),
+    ];
 
     /// <summary>Istio's default text format: <c>[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% ...</c>.</summary>
     internal static string Text((string Name, string Value)[] f) =>
@@ -165,24 +94,4 @@ internal sealed class AccessLog(ILoggerFactory loggers)
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
-}
-
-/// <summary>What the access log says of a TCP connection.</summary>
-internal sealed record TcpConnectionLog(MeshSnapshot Snapshot, ListenerConfig Listener, DateTimeOffset Start, TimeSpan Duration, ResponseFlags Flags)
-{
-    public long BytesReceived { get; init; }
-
-    public long BytesSent { get; init; }
-
-    public string? UpstreamHost { get; init; }
-
-    public string? UpstreamCluster { get; init; }
-
-    public string? Route { get; init; }
-
-    public string? DeniedBy { get; init; }
-
-    public required string LocalAddress { get; init; }
-
-    public required string RemoteAddress { get; init; }
 }

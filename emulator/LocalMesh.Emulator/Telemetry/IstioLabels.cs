@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.State;
 
 namespace LocalMesh.Emulator.Telemetry;
 

@@ -4,6 +4,7 @@ using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Eventing;
+using LocalMesh.Emulator.State;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMesh.Hosting;

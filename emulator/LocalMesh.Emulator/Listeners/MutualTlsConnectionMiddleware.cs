@@ -3,15 +3,12 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
-using LocalMesh.Emulator.Listeners;
+using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
 
-namespace LocalMesh.Emulator.Security;
-
-/// <summary>The peer's identity on a connection that arrived over mutual TLS.</summary>
-/// <param name="SpiffeId">The SPIFFE ID from the peer's certificate.</param>
-internal sealed record PeerIdentity(string SpiffeId);
+namespace LocalMesh.Emulator.Listeners;
 
 /// <summary>
 /// The inbound sidecar's side of PeerAuthentication, at the connection: the first byte tells a

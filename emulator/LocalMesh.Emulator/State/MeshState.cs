@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using LocalMesh.Emulator.Configuration;
 
-namespace LocalMesh.Emulator;
+namespace LocalMesh.Emulator.State;
 
 /// <summary>
 /// Holds the current <see cref="MeshSnapshot"/> and builds the next one when the control plane

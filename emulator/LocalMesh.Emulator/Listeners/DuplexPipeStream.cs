@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 
-namespace LocalMesh.Emulator.Security;
+namespace LocalMesh.Emulator.Listeners;
 
 /// <summary>A connection's pipes as one stream, for <see cref="System.Net.Security.SslStream"/> to run over.</summary>
 internal sealed class DuplexPipeStream(IDuplexPipe transport) : Stream

@@ -3,37 +3,7 @@ using System.Collections.Immutable;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
 
-namespace LocalMesh.Emulator;
-
-/// <summary>
-/// An endpoint a service's traffic can go to: one ready replica of one workload, reached through
-/// its inbound sidecar.
-/// </summary>
-/// <param name="Workload">The workload the replica belongs to.</param>
-/// <param name="Replica">The replica index.</param>
-/// <param name="Labels">The workload's labels (subsets select on them).</param>
-/// <param name="Address">The replica's inbound sidecar.</param>
-internal sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableDictionary<string, string> Labels, Uri Address)
-{
-    /// <summary>The workload's SPIFFE ID, which its inbound sidecar must present (secure naming).</summary>
-    public string? SpiffeId { get; init; }
-
-    /// <summary>Whether its inbound sidecar accepts mutual TLS (any mode but DISABLE); callers then use it (auto mTLS).</summary>
-    public bool AcceptsMutualTls { get; init; }
-
-    /// <summary>A readable name, e.g. <c>reviews-v2/1</c>.</summary>
-    public string Name { get; } = $"{Workload}/{Replica}";
-}
-
-/// <summary>What an inbound sidecar accepts and who it is.</summary>
-/// <param name="Mode">Its effective PeerAuthentication mode.</param>
-/// <param name="SpiffeId">The identity it presents.</param>
-/// <param name="Port">The workload port (the service port) authorization and port-level mTLS compare with.</param>
-internal sealed record InboundSecurity(MutualTlsMode Mode, string SpiffeId, int Port)
-{
-    /// <summary>The AuthorizationPolicies that apply to the workload.</summary>
-    public ImmutableArray<AuthorizationPolicy> Policies { get; init; } = [];
-}
+namespace LocalMesh.Emulator.State;
 
 /// <summary>
 /// What the data plane reads on every request: the compiled configuration, the bound listeners

@@ -1,10 +1,10 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 
-namespace LocalMesh.Emulator.Tests;
+namespace LocalMesh.Testing;
 
 /// <summary>A fake clock that tells when a timer is set, so a test advances it only once the timer exists.</summary>
-internal sealed class ObservedTime : FakeTimeProvider
+public sealed class ObservedTime : FakeTimeProvider
 {
     /// <summary>The due time of every timer set, in order.</summary>
     public Channel<TimeSpan> TimersCreated { get; } = Channel.CreateUnbounded<TimeSpan>();
