@@ -18,8 +18,8 @@ namespace LocalMesh.Hosting;
 /// helper (<see cref="SidecarWiring"/> points callers at their sidecars, <see cref="WorkloadWatcher"/>
 /// feeds the data plane the replicas (and their processes) as they become ready, <see cref="CrashRestarts"/>
 /// starts crashed replicas again, <see cref="MeshDashboard"/> shows all of it, <see cref="ConfigurationFilesWatcher"/>
-/// applies saved Istio files), and is disposed with the app. A model mistake ends a standalone AppHost
-/// with one message and exit code 1 before anything starts.
+/// applies saved Istio files), and is disposed with the app. A model mistake stops a standalone AppHost
+/// before anything starts: one message, exit code 1, and the host's own orderly stop.
 /// </summary>
 internal sealed class MeshRuntime(
     IServiceProvider services,
@@ -30,7 +30,11 @@ internal sealed class MeshRuntime(
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : IAsyncDisposable
 {
+    /// <summary>How long the watchers get to end once the app stops.</summary>
+    private static readonly TimeSpan WatchersStopTimeout = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _watchers = [];
     private MeshServer? _server;
     private MeshTelemetryExporter? _telemetry;
     private ILoggerFactory? _dataPlaneLogs;
@@ -48,14 +52,18 @@ internal sealed class MeshRuntime(
         }
         catch (Exception error) when (error is MeshModelException or ListenersUnavailableException && IsAppHostProcess())
         {
-            // Before DCP has started anything: one clear message and exit code 1, not an unhandled exception's stack trace.
+            // Before DCP has started anything: one clear message and exit code 1, not an unhandled
+            // exception's stack trace (what Aspire makes of a failed BeforeStartEvent). The library does
+            // not end the process: the orchestrator is left nothing to start and the host stops itself.
             Console.Error.WriteLine(error.Message);
             foreach (var warning in (error as MeshModelException)?.Warnings ?? [])
             {
                 Console.Error.WriteLine($"  warning: {warning}");
             }
 
-            Environment.Exit(1);
+            Environment.ExitCode = 1;
+            model.Resources.Clear();
+            lifetime.StopApplication();
         }
     }
 
@@ -133,17 +141,35 @@ internal sealed class MeshRuntime(
         }
 
         await dashboard.AttachAsync();
-        var watcher = new WorkloadWatcher(notifications, mesh, _server);
-        _ = Task.Run(() => watcher.WatchAsync(_stopping.Token), CancellationToken.None);
+        Watch(new WorkloadWatcher(notifications, mesh, _server).WatchAsync, "readiness watcher", log);
         var restarts = new CrashRestarts(notifications, services.GetRequiredService<ResourceCommandService>(), mesh, TimeProvider.System, log)
         {
             InitialBackoff = configuration.GetValue("LocalMesh:RestartBackoff", CrashRestarts.DefaultInitialBackoff),
         };
-        _ = Task.Run(() => restarts.WatchAsync(_stopping.Token), CancellationToken.None);
-        var alerts = new AlertWatcher(notifications, resource, _prometheus, [.. model.Resources.OfType<MeshServiceResource>(), .. mesh.Injected], log);
-        _ = Task.Run(() => alerts.WatchAsync(_stopping.Token), CancellationToken.None);
+        Watch(restarts.WatchAsync, "crash restarts", log);
+        Watch(new AlertWatcher(notifications, resource, _prometheus, [.. model.Resources.OfType<MeshServiceResource>(), .. mesh.Injected], log).WatchAsync, "alert watcher", log);
         lifetime.ApplicationStopping.Register(_stopping.Cancel);
     }
+
+    /// <summary>
+    /// Runs a watcher until the app stops. The runtime owns it: a watcher that fails says so on the
+    /// mesh's log (the rest of the mesh keeps running), and the runtime's disposal waits for it.
+    /// </summary>
+    private void Watch(Func<CancellationToken, Task> watch, string name, ILogger log) => _watchers.Add(Task.Run(async () =>
+    {
+        try
+        {
+            await watch(_stopping.Token);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The app is stopping.
+        }
+        catch (Exception error)
+        {
+            log.LogError(error, "The mesh's {Watcher} stopped: {Reason}", name, error.Message);
+        }
+    }));
 
     /// <summary>Says what the mesh made of the model: what was injected, and where traffic from outside enters.</summary>
     private void Announce(DistributedApplicationModel model, CompiledMesh mesh, ILogger log)
@@ -173,6 +199,7 @@ internal sealed class MeshRuntime(
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        await Task.WhenAll(_watchers).WaitAsync(WatchersStopTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_server is not null)
         {
             await _server.DisposeAsync();
