@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
@@ -39,6 +40,9 @@ internal sealed class MeshServerOptions
 
     /// <summary>Where the data plane logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The host's meter factory, which then owns the mesh's meter; null: the mesh has a meter of its own.</summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>Starts function instances; required when the configuration has function revisions.</summary>
     public IFunctionLauncher? FunctionLauncher { get; init; }
@@ -125,9 +129,10 @@ internal sealed class MeshServer : IAsyncDisposable
         var state = new MeshState(config);
         var authority = MeshCertificateAuthority.Create(config.TrustDomain, options.TimeProvider);
         var identities = new WorkloadIdentities(authority, options.TimeProvider, options.CertificateLifetime);
-        var mutualTls = new MutualTlsConnectionMiddleware(state, identities, options.TimeProvider);
-        var callers = new CallerProcesses(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh));
-        var limits = new ListenerLimits(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh)) { MaxConnections = options.MaxConnectionsPerListener };
+        var metrics = new MeshMetrics(options.MeterFactory);
+        var mutualTls = new MutualTlsConnectionMiddleware(state, identities, options.TimeProvider, metrics);
+        var callers = new CallerProcesses(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh), metrics);
+        var limits = new ListenerLimits(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh), metrics) { MaxConnections = options.MaxConnectionsPerListener };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // A library in someone else's process: Ctrl+C and SIGTERM belong to the host, not to the mesh.
@@ -136,6 +141,7 @@ internal sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(options.Random);
         builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(identities);
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton(callers);
@@ -151,8 +157,8 @@ internal sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton<OutlierDetector>();
         builder.Services.AddSingleton<RouterStage>();
         builder.Services.AddSingleton<BrokerStage>();
-        builder.Services.AddSingleton(new EventBroker(state, options.TimeProvider, options.LoggerFactory));
-        builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory));
+        builder.Services.AddSingleton(new EventBroker(state, options.TimeProvider, options.LoggerFactory, metrics));
+        builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory, metrics));
 
         // Taken from the app's services once built, before the first connection.
         TcpProxy? tcpProxy = null;
@@ -213,8 +219,8 @@ internal sealed class MeshServer : IAsyncDisposable
         if (options.MetricsPort is not null)
         {
             // The metrics port serves only the scrape, outside the mesh's pipeline.
-            var metrics = new PrometheusMetrics();
-            app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
+            var prometheus = new PrometheusMetrics(metrics);
+            app.Lifetime.ApplicationStopped.Register(prometheus.Dispose);
             app.UseWhen(context => context.Connection.LocalPort == metricsListen?.IPEndPoint?.Port, scrape => scrape.Run(context =>
             {
                 if (context.Request.Path != MetricsPath)
@@ -224,7 +230,7 @@ internal sealed class MeshServer : IAsyncDisposable
                 }
 
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-                return context.Response.WriteAsync(metrics.Render());
+                return context.Response.WriteAsync(prometheus.Render());
             }));
         }
 
@@ -279,10 +285,12 @@ internal sealed class MeshServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         var authority = Identities.Authority;
+        var metrics = _app.Services.GetRequiredService<MeshMetrics>();
         await _app.StopAsync(CancellationToken.None);
         await Events.DisposeAsync();
         await Functions.DisposeAsync();
         await _app.DisposeAsync();
         authority.Dispose();
+        metrics.Dispose();
     }
 }

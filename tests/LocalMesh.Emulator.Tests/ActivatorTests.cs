@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Serverless;
+using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -17,7 +18,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     private RevisionScaler? _scaler;
 
     private RevisionScaler Start(FunctionScaling scaling) =>
-        _scaler = new RevisionScaler(Functions.Revision(scaling), _launcher, _time, NullLogger.Instance, () => { });
+        _scaler = new RevisionScaler(Functions.Revision(scaling), _launcher, _time, NullLogger.Instance, new MeshMetrics(), () => { });
 
     private void Advance(TimeSpan by)
     {

@@ -34,7 +34,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void FiveConsecutive5xxEjectAnEndpointByDefault()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults);
 
         Fail(detector, cluster, 3, 4);
@@ -49,7 +49,7 @@ public sealed class OutlierDetectionTests
     public void TheEndpointsLeftFollowEachEjectionAndEachReturn()
     {
         var time = new FakeTimeProvider();
-        var detector = new OutlierDetector(time);
+        var detector = new OutlierDetector(time, new MeshMetrics());
         var cluster = ClusterWith(Defaults with { MaxEjectionPercent = 100, BaseEjectionTime = TimeSpan.FromSeconds(30) });
 
         Assert.Equal(10, detector.Available("productpage", cluster).Count);
@@ -70,7 +70,7 @@ public sealed class OutlierDetectionTests
     public void EachEjectionAndEachReturnIsAnnouncedOnTheInjectedClock()
     {
         var time = new FakeTimeProvider();
-        var detector = new OutlierDetector(time);
+        var detector = new OutlierDetector(time, new MeshMetrics());
         var cluster = ClusterWith(Defaults with { MaxEjectionPercent = 100, BaseEjectionTime = TimeSpan.FromSeconds(30) });
         var announced = new List<int>();
         detector.Changed += () => announced.Add(detector.Ejections.Count);
@@ -91,7 +91,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void ASuccessStartsTheCountAgain()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults);
 
         Fail(detector, cluster, 3, 4);
@@ -104,7 +104,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void AConnectionFailureCountsAsAnError()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults with { Consecutive5xxErrors = 2 });
 
         Fail(detector, cluster, 1, 2, status: null);
@@ -115,7 +115,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void ZeroConsecutive5xxErrorsDisablesThatCheck()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults with { Consecutive5xxErrors = 0 });
 
         Fail(detector, cluster, 1, 50);
@@ -126,7 +126,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void GatewayErrorsCountOnlyFor502503And504()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults with { Consecutive5xxErrors = 0, ConsecutiveGatewayErrors = 3 });
 
         Fail(detector, cluster, 1, 10, status: 500);
@@ -141,7 +141,7 @@ public sealed class OutlierDetectionTests
     public void AnEjectionLastsTheBaseTimeTimesTheEjectionsAndEndsAtADetectionInterval()
     {
         var time = new FakeTimeProvider();
-        var detector = new OutlierDetector(time);
+        var detector = new OutlierDetector(time, new MeshMetrics());
         var cluster = ClusterWith(Defaults with { BaseEjectionTime = TimeSpan.FromSeconds(30) });
 
         time.Advance(TimeSpan.FromSeconds(3));
@@ -162,7 +162,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void MaxEjectionPercentCapsEjectionsButOneIsAlwaysAllowed()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults with { MaxEjectionPercent = 10 }, endpoints: 3);
 
         Fail(detector, cluster, 0, 5);   // 1 of 3 is 33 % > 10 %, yet one may always be ejected
@@ -198,7 +198,7 @@ public sealed class OutlierDetectionTests
             }
         });
         meters.Start();
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
 
         Fail(detector, cluster, 0, 5);
         Fail(detector, cluster, 1, 5);
@@ -211,7 +211,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void BelowMinHealthPercentEjectedEndpointsAreUsedAgain()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults with { MaxEjectionPercent = 100, MinHealthPercent = 50 }, endpoints: 4);
 
         Fail(detector, cluster, 0, 5);
@@ -225,7 +225,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public void EachCallingSidecarDetectsOnItsOwn()
     {
-        var detector = new OutlierDetector(new FakeTimeProvider());
+        var detector = new OutlierDetector(new FakeTimeProvider(), new MeshMetrics());
         var cluster = ClusterWith(Defaults);
 
         Fail(detector, cluster, 0, 5);

@@ -8,22 +8,29 @@ public sealed class PrometheusMetricsTests
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
 
     [Fact]
+    public async Task EachMeshReportsItsOwnRequestsOnlyThoughTwoRunInOneProcess()
+    {
+        await using var busy = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend(), new MeshServerOptions { MetricsPort = 0 });
+        await using var idle = await MeshServer.StartAsync(MeshFixtures.CallerAndBackend(), new MeshServerOptions { MetricsPort = 0 });
+        await using var backend = await TestBackend.StartAsync("backend");
+        foreach (var (workload, replica) in new[] { ("caller", 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })
+        {
+            busy.State.SetApplication(workload, replica, backend.Address);
+        }
+
+        using var client = new HttpClient { Timeout = Cap };
+        (await client.GetAsync(busy.Addresses["outbound|caller|backend"])).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => client.GetStringAsync(busy.MetricsAddress).GetAwaiter().GetResult().Contains("istio_requests_total{", StringComparison.Ordinal), Cap);
+
+        Assert.DoesNotContain("istio_requests_total", await client.GetStringAsync(idle.MetricsAddress), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task IstiosMetricsAndEnvoysCountersAreServedInPrometheusTextFormat()
     {
-        // A caller of its own, so this test's series are told from other tests' in the same process.
-        var caller = $"caller-{Guid.NewGuid():N}"[..20];
+        // A mesh reports its own requests only, so other tests' meshes in this process do not show here.
+        const string caller = "caller";
         var config = MeshFixtures.CallerAndBackend();
-        config = config with
-        {
-            Services = [.. config.Services.Select(service => service.Name == "caller" ? service with { } : service)],
-            Workloads = [.. config.Workloads.Select(workload => workload.Name == "caller" ? workload with { Name = caller } : workload)],
-            Listeners = [.. config.Listeners.Select(listener => listener.Name switch
-            {
-                "inbound|caller|0" => Configuration.ListenerConfig.Inbound(caller, 0),
-                "outbound|caller|backend" => Configuration.ListenerConfig.Outbound(caller, "backend"),
-                _ => listener,
-            })],
-        };
         await using var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = 0 });
         await using var backend = await TestBackend.StartAsync("backend");
         foreach (var (workload, replica) in new[] { (caller, 0), ("backend-v1", 0), ("backend-v1", 1), ("backend-v2", 0) })

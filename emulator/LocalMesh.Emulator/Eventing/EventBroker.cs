@@ -44,16 +44,18 @@ internal sealed class EventBroker : IAsyncDisposable
     private readonly MeshState _state;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly MeshMetrics _metrics;
     private readonly HttpClient _client = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly ConcurrentQueue<DeliveryRecord> _history = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly CancellationTokenSource _stopping = new();
 
-    internal EventBroker(MeshState state, TimeProvider time, ILoggerFactory loggerFactory)
+    internal EventBroker(MeshState state, TimeProvider time, ILoggerFactory loggerFactory, MeshMetrics metrics)
     {
         _state = state;
         _time = time;
         _loggerFactory = loggerFactory;
+        _metrics = metrics;
     }
 
     /// <summary>Raised after each delivery finishes.</summary>
@@ -68,7 +70,7 @@ internal sealed class EventBroker : IAsyncDisposable
     /// <summary>Fans <paramref name="cloudEvent"/> out to the matching triggers of <paramref name="broker"/>; returns how many matched.</summary>
     internal int Publish(BrokerConfig broker, CloudEvent cloudEvent)
     {
-        MeshTelemetry.EventsReceived.Add(1,
+        _metrics.EventsReceived.Add(1,
             new KeyValuePair<string, object?>("broker", broker.Name),
             new KeyValuePair<string, object?>("event_type", cloudEvent.Type));
         var matched = 0;
@@ -161,7 +163,7 @@ internal sealed class EventBroker : IAsyncDisposable
         {
         }
 
-        MeshTelemetry.EventDeliveries.Add(1,
+        _metrics.EventDeliveries.Add(1,
             new KeyValuePair<string, object?>("broker", broker.Name),
             new KeyValuePair<string, object?>("trigger", trigger.Name),
             new KeyValuePair<string, object?>("result", result.ToString()));

@@ -12,7 +12,7 @@ namespace LocalMesh.Emulator.Listeners;
 /// <c>downstream_cx_overflow</c>, never left hanging), and overload said when it starts and when it
 /// ends. A listener recovers by itself: once connections close, new ones are served again.
 /// </summary>
-internal sealed class ListenerLimits(ILogger logger)
+internal sealed class ListenerLimits(ILogger logger, MeshMetrics metrics)
 {
     /// <summary>
     /// Open connections per listener. Envoy leaves it unbounded and relies on the overload manager;
@@ -41,7 +41,7 @@ internal sealed class ListenerLimits(ILogger logger)
         if (Interlocked.Increment(ref open.Value) > MaxConnections)
         {
             Interlocked.Decrement(ref open.Value);
-            MeshTelemetry.ConnectionOverflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+            metrics.ConnectionOverflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
             if (ImmutableInterlocked.Update(ref _overloaded, static (set, name) => set.Add(name), listener))
             {
                 logger.LogWarning("Listener {Listener} is overloaded: {Max} connections are open, so new ones are closed at once (downstream_cx_overflow) until some close.", listener, MaxConnections);

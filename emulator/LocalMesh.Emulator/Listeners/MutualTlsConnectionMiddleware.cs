@@ -16,7 +16,7 @@ namespace LocalMesh.Emulator.Listeners;
 /// both; TLS is TLS 1.3 with a client certificate that must chain to the mesh root and carry a
 /// SPIFFE ID. The mode is read from the current snapshot for each new connection.
 /// </summary>
-internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIdentities identities, TimeProvider time)
+internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIdentities identities, TimeProvider time, MeshMetrics metrics)
 {
     private const byte TlsHandshakeRecord = 0x16;
 
@@ -62,7 +62,7 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
 
         if (isTls ? security.Mode == MutualTlsMode.Disable : security.Mode == MutualTlsMode.Strict)
         {
-            MeshTelemetry.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+            metrics.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
             connection.Abort(new ConnectionAbortedException($"{security.Mode} refuses {(isTls ? "TLS" : "plaintext")}"));
             return;
         }
@@ -90,7 +90,7 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         {
             if (!timeout.IsCancellationRequested)
             {
-                MeshTelemetry.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+                metrics.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
             }
 
             await tls.DisposeAsync();
@@ -115,11 +115,11 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
     }
 
     /// <summary>A connection that ran out of time before its handshake finished is closed and counted.</summary>
-    private static void TimedOut(ConnectionContext connection, string listener, CancellationTokenSource timeout)
+    private void TimedOut(ConnectionContext connection, string listener, CancellationTokenSource timeout)
     {
         if (timeout.IsCancellationRequested)
         {
-            MeshTelemetry.ConnectionTimeouts.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
+            metrics.ConnectionTimeouts.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
             connection.Abort(new ConnectionAbortedException($"no first byte and TLS handshake within {HandshakeTimeout.TotalSeconds:0} s"));
         }
     }

@@ -22,7 +22,7 @@ internal sealed record Ejection(string Source, string Cluster, string Endpoint, 
 /// failures and resets count as 503, as with Istio's default of not splitting local-origin errors.
 /// Ejected endpoints return at the first detection interval after their time is up.
 /// </summary>
-internal sealed class OutlierDetector(TimeProvider time)
+internal sealed class OutlierDetector(TimeProvider time, MeshMetrics metrics)
 {
     private readonly ConcurrentDictionary<(string Source, string Cluster), ClusterState> _clusters = new();
     private readonly DateTimeOffset _start = time.GetUtcNow();
@@ -56,7 +56,7 @@ internal sealed class OutlierDetector(TimeProvider time)
 
         // A failure without a response counts as a 503 (local-origin errors are not split).
         var code = status ?? 503;
-        var state = _clusters.GetOrAdd((source, cluster.Name), static _ => new ClusterState());
+        var state = _clusters.GetOrAdd((source, cluster.Name), _ => new ClusterState(metrics));
         if (state.Report(endpoint.Name, code, settings, cluster.Endpoints.Length, time.GetUtcNow(), _start, cluster.Name))
         {
             Changed?.Invoke();
@@ -106,7 +106,7 @@ internal sealed class OutlierDetector(TimeProvider time)
         return healthyPercent < (settings.MinHealthPercent ?? 0) ? cluster.Endpoints : available;
     }
 
-    private sealed class ClusterState
+    private sealed class ClusterState(MeshMetrics metrics)
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
@@ -144,14 +144,14 @@ internal sealed class OutlierDetector(TimeProvider time)
                 host.Consecutive5xx = 0;
                 host.ConsecutiveGateway = 0;
                 var tags = new KeyValuePair<string, object?>[] { new(MeshTelemetry.Attributes.UpstreamCluster, cluster), new("type", kind) };
-                MeshTelemetry.EjectionsDetected.Add(1, tags);
+                metrics.EjectionsDetected.Add(1, tags);
 
                 // Envoy may always eject one host, whatever the percentage.
                 var ejected = _hosts.Values.Count(h => h.IsEjectedAt(now));
                 var maxPercent = settings.MaxEjectionPercent ?? OutlierDetection.DefaultMaxEjectionPercent;
                 if (ejected > 0 && 100.0 * (ejected + 1) / hosts > maxPercent)
                 {
-                    MeshTelemetry.EjectionsOverflow.Add(1, tags);
+                    metrics.EjectionsOverflow.Add(1, tags);
                     return false;
                 }
 
@@ -161,7 +161,7 @@ internal sealed class OutlierDetector(TimeProvider time)
                 host.EjectedUntil = NextSweep(now + duration, start, interval);
                 Volatile.Write(ref _ejectionsEnd, Math.Max(_ejectionsEnd, host.EjectedUntil.Value.UtcTicks));
                 _available = null;
-                MeshTelemetry.EjectionsEnforced.Add(1, tags);
+                metrics.EjectionsEnforced.Add(1, tags);
                 return true;
             }
         }

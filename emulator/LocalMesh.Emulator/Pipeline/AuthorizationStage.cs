@@ -11,7 +11,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// against the identity the peer proved. A denial is 403 <c>RBAC: access denied</c>, a span
 /// event naming the policy, and a count.
 /// </summary>
-internal sealed class AuthorizationStage(RequestDelegate next)
+internal sealed class AuthorizationStage(RequestDelegate next, MeshMetrics metrics)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -37,11 +37,11 @@ internal sealed class AuthorizationStage(RequestDelegate next)
 
         if (decision.Allowed)
         {
-            MeshTelemetry.Allowed.Add(1, tags);
+            metrics.Allowed.Add(1, tags);
             return next(context);
         }
 
-        MeshTelemetry.Denied.Add(1, tags);
+        metrics.Denied.Add(1, tags);
         request.DeniedBy = decision.Policy ?? "none";
         Activity.Current?.AddEvent(new ActivityEvent("rbac.denied", tags: new ActivityTagsCollection
         {

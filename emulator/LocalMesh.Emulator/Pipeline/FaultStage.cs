@@ -8,7 +8,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// The route's fault injection, as Envoy's fault filter does it: first the delay, then the
 /// abort, each decided on its own with its own percentage. No percentage injects nothing.
 /// </summary>
-internal sealed class FaultStage(RequestDelegate next, TimeProvider time, IMeshRandom random)
+internal sealed class FaultStage(RequestDelegate next, TimeProvider time, IMeshRandom random, MeshMetrics metrics)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -21,13 +21,13 @@ internal sealed class FaultStage(RequestDelegate next, TimeProvider time, IMeshR
         if (fault.Delay is { } delay && Chosen(delay.Percentage))
         {
             request.Flags |= ResponseFlags.DelayInjected;
-            MeshTelemetry.DelaysInjected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationService, request.DestinationService));
+            metrics.DelaysInjected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationService, request.DestinationService));
             await Task.Delay(delay.FixedDelay, time, context.RequestAborted);
         }
 
         if (fault.Abort is { } abort && Chosen(abort.Percentage))
         {
-            MeshTelemetry.AbortsInjected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationService, request.DestinationService));
+            metrics.AbortsInjected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationService, request.DestinationService));
             await Responses.FaultAbort(context, request, abort);
             return;
         }

@@ -19,7 +19,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// </summary>
 internal sealed class RouterStage(
     Http1Forwarder http1, Http2Forwarder http2, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers, OutlierDetector outliers,
-    WorkloadIdentities identities, FunctionActivator functions, TimeProvider time, IMeshRandom random)
+    WorkloadIdentities identities, FunctionActivator functions, TimeProvider time, IMeshRandom random, MeshMetrics metrics)
 {
     /// <summary>A caller may set the route timeout for one request (0 disables it).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
@@ -62,7 +62,7 @@ internal sealed class RouterStage(
                 using var place = await breakers.AdmitAsync(request.SourceWorkload, cluster, endpoint, overall.Token);
                 if (place is null)
                 {
-                    MeshTelemetry.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+                    metrics.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
                     await Responses.Overflow(context, request);
                     return;
                 }
@@ -109,7 +109,7 @@ internal sealed class RouterStage(
                 {
                     retrying = true;
                     outcome.Response?.Dispose();
-                    MeshTelemetry.Retries.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+                    metrics.Retries.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
                     try
                     {
                         await Task.Delay(RetryBackoff.Next(attempt, random), time, overall.Token);

@@ -12,7 +12,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// One span per hop, a child of the caller's span, and one <c>istio_requests_total</c> count when
 /// the response is done. The span becomes the parent the next hop sees in <c>traceparent</c>.
 /// </summary>
-internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, AccessLog accessLog, IMeshRandom random)
+internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, AccessLog accessLog, IMeshRandom random, MeshMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -74,7 +74,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         finally
         {
             var elapsed = time.GetElapsedTime(started);
-            if (activity is not null || Requests.Enabled || Duration.Enabled)
+            if (activity is not null || metrics.Requests.Enabled || metrics.Duration.Enabled)
             {
                 Record(context, request, activity, elapsed);
             }
@@ -104,7 +104,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         ? $"{request.SourceWorkload} → {request.Listener.Workload} (inbound)"
         : $"{request.SourceWorkload} → {request.Listener.Destination}";
 
-    private static void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
+    private void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
     {
         var grpc = Responses.IsGrpc(context.Request);
         var inbound = request.Listener.Kind == ListenerKind.Inbound;
@@ -113,10 +113,10 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         var status = StatusOf(context, request);
         tags.Add(Attributes.ResponseCode, status);
         tags.Add(Attributes.GrpcResponseStatus, grpc ? GrpcStatusOf(context) : "");
-        Requests.Add(1, tags);
-        Duration.Record(elapsed.TotalMilliseconds, tags);
-        RequestBytes.Record(request.RequestBytes(context.Request), tags);
-        ResponseBytes.Record(request.ResponseBytes(context.Response), tags);
+        metrics.Requests.Add(1, tags);
+        metrics.Duration.Record(elapsed.TotalMilliseconds, tags);
+        metrics.RequestBytes.Record(request.RequestBytes(context.Request), tags);
+        metrics.ResponseBytes.Record(request.ResponseBytes(context.Response), tags);
 
         if (activity is null)
         {

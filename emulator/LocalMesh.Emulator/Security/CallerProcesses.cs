@@ -17,7 +17,7 @@ namespace LocalMesh.Emulator.Security;
 /// processes are known (it is still starting), and on other systems, every local process is
 /// trusted, which the host says at start-up.
 /// </summary>
-internal sealed class CallerProcesses(ILogger logger)
+internal sealed class CallerProcesses(ILogger logger, MeshMetrics metrics)
 {
     private readonly ConcurrentDictionary<(string Workload, int Replica), int> _processes = new();
 
@@ -60,7 +60,7 @@ internal sealed class CallerProcesses(ILogger logger)
             return next(connection);
         }
 
-        MeshTelemetry.ConnectionsRefused.Add(1,
+        metrics.ConnectionsRefused.Add(1,
             new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener),
             new KeyValuePair<string, object?>("reason", "not the workload's process"));
         var owner = inode is { } found ? LoopbackSockets.Describe(LoopbackSockets.Owner(found)) : "an unknown process";

@@ -16,11 +16,13 @@ internal sealed class FunctionActivator : IAsyncDisposable
     private readonly IFunctionLauncher? _launcher;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly MeshMetrics _metrics;
     private readonly Lock _sync = new();
 
-    internal FunctionActivator(MeshState state, IFunctionLauncher? launcher, TimeProvider time, ILoggerFactory loggerFactory)
+    internal FunctionActivator(MeshState state, IFunctionLauncher? launcher, TimeProvider time, ILoggerFactory loggerFactory, MeshMetrics metrics)
     {
         _launcher = launcher;
+        _metrics = metrics;
         _time = time;
         _loggerFactory = loggerFactory;
         Sync(state.Snapshot.Config);
@@ -58,7 +60,7 @@ internal sealed class FunctionActivator : IAsyncDisposable
             foreach (var revision in revisions.Values.Where(revision => !_revisions.ContainsKey(revision.Name)))
             {
                 _revisions[revision.Name] = new RevisionScaler(
-                    revision, _launcher!, _time, _loggerFactory.CreateLogger(MeshLogCategories.Function(revision.Service ?? revision.Name)), () => Changed?.Invoke());
+                    revision, _launcher!, _time, _loggerFactory.CreateLogger(MeshLogCategories.Function(revision.Service ?? revision.Name)), _metrics, () => Changed?.Invoke());
             }
         }
     }

@@ -71,6 +71,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
     private readonly IFunctionLauncher _launcher;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly MeshMetrics _metrics;
     private readonly Action _changed;
     private readonly Lock _lock = new();
     private readonly List<Instance> _instances = [];
@@ -85,8 +86,9 @@ internal sealed class RevisionScaler : IAsyncDisposable
     private int _lastNumber;
     private bool _disposed;
 
-    public RevisionScaler(WorkloadConfig revision, IFunctionLauncher launcher, TimeProvider time, ILogger logger, Action changed)
+    public RevisionScaler(WorkloadConfig revision, IFunctionLauncher launcher, TimeProvider time, ILogger logger, MeshMetrics metrics, Action changed)
     {
+        _metrics = metrics;
         _revision = revision;
         _scaling = revision.Scaling ?? throw new ArgumentException("Not a function revision.", nameof(revision));
         _launcher = launcher;
@@ -146,7 +148,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
             if (_queue.Count >= _scaling.MaxQueuedRequests)
             {
-                MeshTelemetry.ActivatorRejected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name));
+                _metrics.ActivatorRejected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name));
                 throw new ActivationException(ActivationFailure.QueueFull,
                     $"activator: {_queue.Count} requests are already waiting for {_revision.Name} (the queue holds {_scaling.MaxQueuedRequests}).");
             }
@@ -187,7 +189,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
             }
             else
             {
-                MeshTelemetry.ActivatorRejected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name));
+                _metrics.ActivatorRejected.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name));
                 waiter.TrySetException(new ActivationException(failure.Value,
                     $"activator: no instance of {_revision.Name} could take the request within {MeshDuration.Format(_scaling.ActivationTimeout)}."));
             }
@@ -353,7 +355,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
         var direction = desired > active.Count ? "up" : "down";
         _logger.LogInformation("{Revision}: scale {Direction} from {Current} to {Desired} instances: {Reason}.", _revision.Name, direction, active.Count, desired, reason);
-        MeshTelemetry.ScaleDecisions.Add(1,
+        _metrics.ScaleDecisions.Add(1,
             new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name),
             new KeyValuePair<string, object?>("direction", direction));
 
@@ -414,7 +416,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
             }
 
             var elapsed = _time.GetElapsedTime(instance.LaunchedAt);
-            MeshTelemetry.InstanceStartDuration.Record(elapsed.TotalMilliseconds,
+            _metrics.InstanceStartDuration.Record(elapsed.TotalMilliseconds,
                 new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name),
                 new KeyValuePair<string, object?>("cold_start", instance.ColdStart));
             _logger.LogInformation("{Instance}: ready at {Address} after {Elapsed:0} ms.", request.Name, started.Address, elapsed.TotalMilliseconds);

@@ -43,14 +43,16 @@ internal sealed class TcpProxy
     private readonly IMeshRandom _random;
     private readonly TimeProvider _time;
     private readonly AccessLog _accessLog;
+    private readonly MeshMetrics _metrics;
 
     /// <summary>The inbound connections open now, with what their authorization was decided on.</summary>
     private readonly ConcurrentDictionary<TcpSession, (ConnectionContext Connection, AuthorizationRequest Request)> _inbound = new();
 
     public TcpProxy(
         MeshState state, PeerRegistry peers, UpstreamConnector connector, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers,
-        OutlierDetector outliers, WorkloadIdentities identities, IMeshRandom random, TimeProvider time, AccessLog accessLog)
+        OutlierDetector outliers, WorkloadIdentities identities, IMeshRandom random, TimeProvider time, AccessLog accessLog, MeshMetrics metrics)
     {
+        _metrics = metrics;
         _state = state;
         _peers = peers;
         _connector = connector;
@@ -68,7 +70,7 @@ internal sealed class TcpProxy
 
     public async Task OnConnectionAsync(ConnectionContext connection, ListenerConfig listener)
     {
-        var session = new TcpSession(_state.Snapshot, listener, _time.GetUtcNow(), _time.GetTimestamp(), connection);
+        var session = new TcpSession(_state.Snapshot, listener, _time.GetUtcNow(), _time.GetTimestamp(), connection, _metrics);
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
             listener.Kind == ListenerKind.Inbound ? ActivityKind.Server : ActivityKind.Client,
             parentContext: default,
@@ -137,7 +139,7 @@ internal sealed class TcpProxy
     }
 
     /// <summary>The workload's authorization policies on the connection's attributes; a denial is counted and noted on the session.</summary>
-    private static bool Authorize(TcpSession session, MeshSnapshot snapshot, AuthorizationRequest request)
+    private bool Authorize(TcpSession session, MeshSnapshot snapshot, AuthorizationRequest request)
     {
         if (!snapshot.InboundSecurity.TryGetValue(session.Listener.Name, out var security) || security.Policies.Length == 0)
         {
@@ -148,11 +150,11 @@ internal sealed class TcpProxy
         var tags = new TagList { { MeshTelemetry.Attributes.DestinationWorkload, session.Listener.Workload }, { "policy", decision.Policy ?? "none" } };
         if (decision.Allowed)
         {
-            MeshTelemetry.Allowed.Add(1, tags);
+            _metrics.Allowed.Add(1, tags);
             return true;
         }
 
-        MeshTelemetry.Denied.Add(1, tags);
+        _metrics.Denied.Add(1, tags);
         session.DeniedBy = decision.Policy ?? "none";
         return false;
     }
@@ -205,7 +207,7 @@ internal sealed class TcpProxy
         if (place is null)
         {
             // connectionPool.tcp.maxConnections: Envoy's TCP proxy closes the new connection (UO).
-            MeshTelemetry.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+            _metrics.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
             session.Flags |= ResponseFlags.UpstreamOverflow;
             return null;
         }

@@ -13,7 +13,7 @@ namespace LocalMesh.Emulator.Tcp;
 /// Istio's <c>tcp_reporting_duration</c>, and the rest with closed when it ends), the connection's
 /// span and its access-log line.
 /// </summary>
-internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener, DateTimeOffset start, long started, ConnectionContext connection)
+internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener, DateTimeOffset start, long started, ConnectionContext connection, MeshMetrics metrics)
 {
     /// <summary>Istio's <c>tcp_reporting_duration</c>: how often a long connection's bytes are counted.</summary>
     public static readonly TimeSpan ReportingPeriod = TimeSpan.FromSeconds(15);
@@ -76,7 +76,7 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
     public void Opened(TimeProvider time)
     {
         _opened = true;
-        TcpConnectionsOpened.Add(1, Tags());
+        metrics.TcpConnectionsOpened.Add(1, Tags());
         _reporting = time.CreateTimer(static state => ((TcpSession)state!).ReportBytes(), this, ReportingPeriod, ReportingPeriod);
     }
 
@@ -87,8 +87,8 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
         {
             var (received, sent) = (BytesReceived, BytesSent);
             var tags = Tags();
-            TcpReceivedBytes.Add(received - _receivedReported, tags);
-            TcpSentBytes.Add(sent - _sentReported, tags);
+            metrics.TcpReceivedBytes.Add(received - _receivedReported, tags);
+            metrics.TcpSentBytes.Add(sent - _sentReported, tags);
             (_receivedReported, _sentReported) = (received, sent);
         }
     }
@@ -101,7 +101,7 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
         {
             _reporting?.Dispose();
             ReportBytes();
-            TcpConnectionsClosed.Add(1, tags);
+            metrics.TcpConnectionsClosed.Add(1, tags);
         }
 
         if (activity is not null)

@@ -10,7 +10,7 @@ namespace LocalMesh.Emulator.Telemetry;
 /// </summary>
 internal static class MeshTelemetry
 {
-    /// <summary>The name of the mesh's <see cref="ActivitySource"/> and <see cref="Meter"/>.</summary>
+    /// <summary>The name of the mesh's <see cref="ActivitySource"/> and of each mesh's meter (<see cref="MeshMetrics"/>).</summary>
     public const string SourceName = "LocalMesh";
 
     /// <summary>Istio's request counter.</summary>
@@ -29,82 +29,6 @@ internal static class MeshTelemetry
     public const string Unknown = "unknown";
 
     internal static readonly ActivitySource ActivitySource = new(SourceName);
-    internal static readonly Meter Meter = new(SourceName);
-
-    internal static readonly Counter<long> Requests = Meter.CreateCounter<long>(
-        RequestsTotal, description: "Requests handled by a mesh proxy, by reporter, source, destination and response code.");
-
-    internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
-        RequestDuration, unit: "ms", description: "Request duration as seen by a mesh proxy.");
-
-    internal static readonly Histogram<double> RequestBytes = Meter.CreateHistogram<double>(
-        RequestSize, unit: "By", description: "Request body sizes as seen by a mesh proxy.");
-
-    internal static readonly Histogram<double> ResponseBytes = Meter.CreateHistogram<double>(
-        ResponseSize, unit: "By", description: "Response body sizes as seen by a mesh proxy.");
-
-    internal static readonly Counter<long> TcpConnectionsOpened = Meter.CreateCounter<long>(
-        "istio_tcp_connections_opened_total", description: "TCP connections a mesh proxy opened, by reporter, source and destination.");
-
-    internal static readonly Counter<long> TcpConnectionsClosed = Meter.CreateCounter<long>(
-        "istio_tcp_connections_closed_total", description: "TCP connections a mesh proxy closed, by reporter, source and destination.");
-
-    internal static readonly Counter<long> TcpSentBytes = Meter.CreateCounter<long>(
-        "istio_tcp_sent_bytes_total", unit: "By", description: "Bytes sent back to the caller of a TCP connection (the response direction).");
-
-    internal static readonly Counter<long> TcpReceivedBytes = Meter.CreateCounter<long>(
-        "istio_tcp_received_bytes_total", unit: "By", description: "Bytes received from the caller of a TCP connection (the request direction).");
-
-    internal static readonly Counter<long> DelaysInjected = Meter.CreateCounter<long>(
-        "fault.delays_injected", description: "Requests delayed by fault injection (Envoy's fault.delays_injected).");
-
-    internal static readonly Counter<long> AbortsInjected = Meter.CreateCounter<long>(
-        "fault.aborts_injected", description: "Requests aborted by fault injection (Envoy's fault.aborts_injected).");
-
-    internal static readonly Counter<long> Retries = Meter.CreateCounter<long>(
-        "upstream_rq_retry", description: "Retries sent upstream (Envoy's cluster.upstream_rq_retry).");
-
-    internal static readonly Counter<long> Overflows = Meter.CreateCounter<long>(
-        "upstream_rq_pending_overflow", description: "Requests refused by a circuit breaker (Envoy's cluster.upstream_rq_pending_overflow).");
-
-    internal static readonly Counter<long> EjectionsDetected = Meter.CreateCounter<long>(
-        "outlier_detection.ejections_detected", description: "Endpoints found to be outliers (Envoy's ejections_detected_*).");
-
-    internal static readonly Counter<long> EjectionsEnforced = Meter.CreateCounter<long>(
-        "outlier_detection.ejections_enforced", description: "Endpoints actually ejected (Envoy's ejections_enforced_*).");
-
-    internal static readonly Counter<long> EjectionsOverflow = Meter.CreateCounter<long>(
-        "outlier_detection.ejections_overflow", description: "Ejections not enforced because of maxEjectionPercent (Envoy's ejections_overflow).");
-
-    internal static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
-        "inbound.connections_refused", description: "Connections a sidecar refused: an inbound one under its PeerAuthentication mode or because the mTLS handshake failed, an outbound one because the caller is not its workload's process.");
-
-    internal static readonly Counter<long> ConnectionOverflows = Meter.CreateCounter<long>(
-        "listener.downstream_cx_overflow", description: "Connections a listener closed at once because it held its maximum (Envoy's listener.downstream_cx_overflow).");
-
-    internal static readonly Counter<long> ConnectionTimeouts = Meter.CreateCounter<long>(
-        "listener.downstream_cx_timeout", description: "Connections closed because no first byte or no finished TLS handshake came in time (Envoy's listener_filters_timeout).");
-
-    internal static readonly Counter<long> Allowed = Meter.CreateCounter<long>(
-        "rbac.allowed", description: "Requests an inbound sidecar's authorization policies allowed (Envoy's rbac.allowed).");
-
-    internal static readonly Counter<long> Denied = Meter.CreateCounter<long>(
-        "rbac.denied", description: "Requests an inbound sidecar's authorization policies denied (Envoy's rbac.denied).");
-
-    internal static readonly Counter<long> ScaleDecisions = Meter.CreateCounter<long>(
-        "autoscaler.scale_decisions", description: "Times a function revision's autoscaler changed its instance count, by revision and direction.");
-
-    internal static readonly Histogram<double> InstanceStartDuration = Meter.CreateHistogram<double>(
-        "activator.instance_start_duration", unit: "ms", description: "From launching a function instance to it taking requests.");
-
-    internal static readonly Counter<long> ActivatorRejected = Meter.CreateCounter<long>(
-        "activator.requests_rejected", description: "Requests the activator answered with 503: queue full or no instance in time.");
-
-    internal static readonly Counter<long> EventsReceived = Meter.CreateCounter<long>(
-        "broker.events_received", description: "CloudEvents a broker accepted, by broker and event type.");
-
-    internal static readonly Counter<long> EventDeliveries = Meter.CreateCounter<long>(
-        "broker.deliveries", description: "Event deliveries finished, by broker, trigger and result (Delivered, DeadLettered, Dropped).");
 
     /// <summary>Span and metric attribute names.</summary>
     public static class Attributes

@@ -22,11 +22,12 @@ internal sealed class PrometheusMetrics : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, Series>> _series = new();
 
-    public PrometheusMetrics()
+    /// <param name="metrics">The mesh whose instruments are scraped; another mesh's in the same process are not.</param>
+    public PrometheusMetrics(MeshMetrics metrics)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == MeshTelemetry.SourceName && instrument is Counter<long> or Histogram<double>)
+            if (instrument.Meter == metrics.Meter && instrument is Counter<long> or Histogram<double>)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
