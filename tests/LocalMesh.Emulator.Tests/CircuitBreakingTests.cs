@@ -101,7 +101,7 @@ public sealed class CircuitBreakingTests(ITestOutputHelper output)
         using var spans = new SpanCollector();
 
         var held = mesh.Client.GetAsync(mesh.Reviews);
-        await WaitUntilAsync(() => mesh.Backends["v1"].Received.Count == 1);
+        await Eventually.TrueAsync(() => mesh.Backends["v1"].Received.Count == 1, TimeSpan.FromSeconds(5));
         var queued = mesh.Client.GetAsync(mesh.Reviews);
         var requestId = Guid.NewGuid().ToString();
         using var third = new HttpRequestMessage(HttpMethod.Get, mesh.Reviews) { Headers = { { "x-request-id", requestId } } };
@@ -156,14 +156,5 @@ public sealed class CircuitBreakingTests(ITestOutputHelper output)
         // The second request is queued once it has reached the sidecar; give it that moment, capped.
         await Task.WhenAny(queued, Task.Delay(200));
         return await mesh.Client.SendAsync(request);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
     }
 }

@@ -209,6 +209,46 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void AKindOfAnApiIstioRemovedIsAnErrorNamingWhatReplacedIt()
+    {
+        // Istio's pre-1.6 RBAC and authentication, as old blog posts and tutorials still show them.
+        Write("old.yaml", """
+            apiVersion: rbac.istio.io/v1alpha1
+            kind: ServiceRole
+            metadata:
+              name: reviews-viewer
+            spec:
+              rules:
+              - services: ["reviews.default.svc.cluster.local"]
+                methods: ["GET"]
+            ---
+            apiVersion: authentication.istio.io/v1alpha1
+            kind: Policy
+            metadata:
+              name: default
+            spec:
+              peers:
+              - mtls: {}
+            """);
+
+        var (files, _, findings) = Import("old.yaml");
+
+        Assert.Empty(files.Carried);
+        Assert.Collection(findings,
+            role =>
+            {
+                Assert.Equal((FindingSeverity.Error, "ServiceRole default/reviews-viewer", "apiVersion", 1), (role.Severity, role.Object, role.Field, role.Location.Line));
+                Assert.Contains("rbac.istio.io was removed in Istio 1.6", role.Problem, StringComparison.Ordinal);
+                Assert.StartsWith("write an AuthorizationPolicy (security.istio.io/v1)", role.Fix, StringComparison.Ordinal);
+            },
+            policy =>
+            {
+                Assert.Equal((FindingSeverity.Error, "Policy default/default", 10), (policy.Severity, policy.Object, policy.Location.Line));
+                Assert.Contains("write a PeerAuthentication (security.istio.io/v1)", policy.Fix, StringComparison.Ordinal);
+            });
+    }
+
+    [Fact]
     public void OtherKindsAreCarriedAMisspeltKindOfAKnownGroupIsAnErrorAndAnObjectMayNotBeDefinedTwice()
     {
         Write("a.yaml", """

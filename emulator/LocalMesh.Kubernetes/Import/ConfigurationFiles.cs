@@ -70,6 +70,19 @@ internal sealed partial class ConfigurationFiles
         ["monitoring.coreos.com"] = ["Prometheus", "PrometheusAgent", "Alertmanager", "AlertmanagerConfig", "ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule", "ScrapeConfig", "ThanosRuler"],
     };
 
+    /// <summary>
+    /// API groups Istio removed, with what replaced their kinds: the API server no longer serves
+    /// them, so <c>kubectl apply</c> fails on them ("no matches for kind").
+    /// </summary>
+    private static readonly Dictionary<string, (string Removed, string Replacement)> RemovedGroups = new(StringComparer.Ordinal)
+    {
+        // Istio 1.6 removed the v1alpha1 security APIs (istio.io/latest/blog/2021/migrate-alpha-policy/).
+        ["rbac.istio.io"] = ("Istio 1.6", "write an AuthorizationPolicy (security.istio.io/v1): ServiceRole's rules become its rules[].to, ServiceRoleBinding's subjects its rules[].from, RbacConfig's mode a policy per namespace or workload"),
+        ["authentication.istio.io"] = ("Istio 1.6", "write a PeerAuthentication (security.istio.io/v1) for peers' mutual TLS, and a RequestAuthentication for origins' JWTs"),
+        // Istio 1.8 removed Mixer and its configuration kinds.
+        ["config.istio.io"] = ("Istio 1.8 (with Mixer)", "write a Telemetry (telemetry.istio.io/v1) for metrics, logs and traces, or an AuthorizationPolicy with action CUSTOM for an external check"),
+    };
+
     private readonly List<ConfigFinding> _findings = [];
 
     private ConfigurationFiles(string defaultNamespace) => DefaultNamespace = defaultNamespace;
@@ -227,6 +240,14 @@ internal sealed partial class ConfigurationFiles
     private void Classify(ConfigDocument document, string objectName)
     {
         var group = Group(document.ApiVersion);
+        if (RemovedGroups.TryGetValue(group, out var removed))
+        {
+            _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "apiVersion",
+                $"{group} was removed in {removed.Removed}; no cluster serves {document.Kind} any more, and kubectl apply fails on it (no matches for kind).",
+                $"{removed.Replacement}."));
+            return;
+        }
+
         if (KnownKinds.TryGetValue(group, out var kinds) && !kinds.Contains(document.Kind, StringComparer.Ordinal))
         {
             _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "kind",
