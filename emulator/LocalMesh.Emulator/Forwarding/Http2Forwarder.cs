@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.Sockets;
+using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -152,8 +153,7 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
     {
         public int StatusCode => (int)response.StatusCode;
 
-        public int? GrpcStatus => response.Headers.TryGetValues("grpc-status", out var values)
-            && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+        public int? GrpcStatus => response.Headers.TryGetValues(GrpcCommon.StatusHeader, out var values) ? GrpcCommon.ParseStatus(values.FirstOrDefault()) : null;
 
         public async Task<long> CopyToAsync(HttpContext context, CancellationToken cancellationToken)
         {

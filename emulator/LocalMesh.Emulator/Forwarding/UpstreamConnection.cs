@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
+using LocalMesh.Emulator.Grpc;
 
 namespace LocalMesh.Emulator.Forwarding;
 
@@ -308,9 +309,9 @@ internal sealed class UpstreamConnection : IDisposable
                 transferEncoded = true;
                 chunked = value.AsSpan().TrimEnd().EndsWith("chunked", StringComparison.OrdinalIgnoreCase);
             }
-            else if (name.Equals("grpc-status", StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals(GrpcCommon.StatusHeader, StringComparison.OrdinalIgnoreCase))
             {
-                grpcStatus ??= int.TryParse(value, out var code) ? code : null;
+                grpcStatus ??= GrpcCommon.ParseStatus(value);
             }
             else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
             {

@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
@@ -72,28 +73,8 @@ internal static class Responses
         Reply(context, request, StatusCodes.Status504GatewayTimeout, ResponseFlags.UpstreamRequestTimeout, "upstream request timeout");
 
     public static Task FaultAbort(HttpContext context, MeshRequest request, FaultAbort abort) => abort.GrpcStatus is { } grpcStatus
-        ? GrpcReply(context, request, GrpcStatusCode(grpcStatus), ResponseFlags.FaultInjected, "fault filter abort")
+        ? GrpcReply(context, request, GrpcCommon.StatusCode(grpcStatus), ResponseFlags.FaultInjected, "fault filter abort")
         : Reply(context, request, abort.HttpStatus, ResponseFlags.FaultInjected, "fault filter abort");
-
-    /// <summary>Whether the caller speaks gRPC (Envoy's test: a <c>content-type</c> of <c>application/grpc</c>, with or without a suffix).</summary>
-    public static bool IsGrpc(HttpRequest request) =>
-        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
-        && (type.Length == "application/grpc".Length || type["application/grpc".Length] is '+' or ';');
-
-    /// <summary>
-    /// The gRPC status Envoy gives a local reply to a gRPC caller in place of
-    /// <paramref name="httpStatus"/> (<c>Grpc::Utility::httpToGrpcStatus</c>, after gRPC's own
-    /// HTTP-to-gRPC status mapping).
-    /// </summary>
-    public static int GrpcStatusOf(int httpStatus) => httpStatus switch
-    {
-        400 => 13, // INTERNAL
-        401 => 16, // UNAUTHENTICATED
-        403 => 7, // PERMISSION_DENIED
-        404 => 12, // UNIMPLEMENTED
-        429 or 502 or 503 or 504 => 14, // UNAVAILABLE
-        _ => 2, // UNKNOWN
-    };
 
     public static Task Redirect(HttpContext context, HttpRedirect redirect)
     {
@@ -106,10 +87,7 @@ internal static class Responses
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// A trailers-only gRPC response, as Envoy sends its local replies to gRPC callers: HTTP 200,
-    /// the status and message in the headers, no body.
-    /// </summary>
+    /// <summary>The mesh's own reply to a gRPC caller: trailers-only, as Envoy's local replies are.</summary>
     private static Task GrpcReply(HttpContext context, MeshRequest request, string grpcStatus, ResponseFlags flag, string? message)
     {
         request.Flags |= flag;
@@ -119,50 +97,16 @@ internal static class Responses
             return Task.CompletedTask;
         }
 
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/grpc";
-        context.Response.Headers["grpc-status"] = grpcStatus;
-        if (message is not null)
-        {
-            context.Response.Headers["grpc-message"] = PercentEncode(message);
-        }
-
+        GrpcCommon.WriteTrailersOnly(context.Response, grpcStatus, message);
         return Task.CompletedTask;
     }
 
-    /// <summary>grpc-message's encoding (gRPC over HTTP/2, "Responses"): UTF-8, with bytes outside printable ASCII and '%' percent-encoded.</summary>
-    private static string PercentEncode(string message)
-    {
-        var encoded = new System.Text.StringBuilder(message.Length);
-        foreach (var b in System.Text.Encoding.UTF8.GetBytes(message))
-        {
-            if (b is >= 0x20 and <= 0x7E and not (byte)'%')
-            {
-                encoded.Append((char)b);
-            }
-            else
-            {
-                encoded.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        return encoded.ToString();
-    }
-
-    private static string GrpcStatusCode(string status) => status.ToUpperInvariant() switch
-    {
-        "CANCELLED" => "1", "UNKNOWN" => "2", "INVALID_ARGUMENT" => "3", "DEADLINE_EXCEEDED" => "4", "NOT_FOUND" => "5",
-        "ALREADY_EXISTS" => "6", "PERMISSION_DENIED" => "7", "RESOURCE_EXHAUSTED" => "8", "FAILED_PRECONDITION" => "9",
-        "ABORTED" => "10", "OUT_OF_RANGE" => "11", "UNIMPLEMENTED" => "12", "INTERNAL" => "13", "UNAVAILABLE" => "14",
-        "DATA_LOSS" => "15", "UNAUTHENTICATED" => "16", var numeric => numeric,
-    };
-
     private static Task Reply(HttpContext context, MeshRequest request, int status, ResponseFlags flag, string body)
     {
-        if (IsGrpc(context.Request) && !context.Response.HasStarted)
+        if (GrpcCommon.IsGrpc(context.Request) && !context.Response.HasStarted)
         {
             // A gRPC caller reads the outcome from grpc-status, not from the HTTP status.
-            return GrpcReply(context, request, GrpcStatusOf(status).ToString(System.Globalization.CultureInfo.InvariantCulture), flag, body.Length == 0 ? null : body);
+            return GrpcReply(context, request, GrpcCommon.StatusFromHttp(status).ToString(System.Globalization.CultureInfo.InvariantCulture), flag, body.Length == 0 ? null : body);
         }
 
         request.Flags |= flag;

@@ -1,6 +1,7 @@
 using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Randomness;
@@ -30,7 +31,7 @@ internal sealed class RouterStage(
         var request = MeshRequest.Get(context);
         var route = request.Route!;
         var cluster = request.Cluster!;
-        if (!cluster.IsHttp2 && Responses.IsGrpc(context.Request))
+        if (!cluster.IsHttp2 && GrpcCommon.IsGrpc(context.Request))
         {
             await Responses.GrpcToHttp1Port(context, request, cluster.Host);
             return;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -94,25 +95,19 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
     private static int StatusOf(HttpContext context, MeshRequest request) =>
         request.Flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) && !context.Response.HasStarted ? 0 : context.Response.StatusCode;
 
-    /// <summary>A gRPC call's status: from the trailers, or from the headers of a trailers-only response.</summary>
-    private static string GrpcStatusOf(HttpContext context) =>
-        context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { } trailers && trailers.TryGetValue("grpc-status", out var trailer) ? trailer.ToString()
-        : context.Response.Headers.TryGetValue("grpc-status", out var header) ? header.ToString()
-        : "";
-
     private static string SpanName(MeshRequest request) => request.Listener.Kind == ListenerKind.Inbound
         ? $"{request.SourceWorkload} → {request.Listener.Workload} (inbound)"
         : $"{request.SourceWorkload} → {request.Listener.Destination}";
 
     private void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
     {
-        var grpc = Responses.IsGrpc(context.Request);
+        var grpc = GrpcCommon.IsGrpc(context.Request);
         var inbound = request.Listener.Kind == ListenerKind.Inbound;
         var tags = IstioLabels.For(
             request.Snapshot, inbound, request.SourceWorkload, request.SourceIdentity, request.DestinationWorkload, request.DestinationService, request.Flags, grpc ? "grpc" : "http");
         var status = StatusOf(context, request);
         tags.Add(Attributes.ResponseCode, status);
-        tags.Add(Attributes.GrpcResponseStatus, grpc ? GrpcStatusOf(context) : "");
+        tags.Add(Attributes.GrpcResponseStatus, grpc ? GrpcCommon.StatusOf(context) : "");
         metrics.Requests.Add(1, tags);
         metrics.Duration.Record(elapsed.TotalMilliseconds, tags);
         metrics.RequestBytes.Record(request.RequestBytes(context.Request), tags);
@@ -166,14 +161,14 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
                 activity.SetTag("rpc.system", "grpc");
                 activity.SetTag("rpc.service", slash > 0 ? path[1..slash] : path.TrimStart('/'));
                 activity.SetTag("rpc.method", slash >= 0 ? path[(slash + 1)..] : "");
-                activity.SetTag("rpc.grpc.status_code", GrpcStatusOf(context));
+                activity.SetTag("rpc.grpc.status_code", GrpcCommon.StatusOf(context));
             }
             else
             {
                 // Envoy's names: with OpenTelemetry's RPC attributes on a client span the dashboard
                 // would title it "RPC <method> OK" and hide which hop it is.
                 activity.SetTag("grpc.path", path);
-                activity.SetTag("grpc.status_code", GrpcStatusOf(context));
+                activity.SetTag("grpc.status_code", GrpcCommon.StatusOf(context));
             }
         }
 

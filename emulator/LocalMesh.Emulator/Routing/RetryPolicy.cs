@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.Randomness;
 
 namespace LocalMesh.Emulator.Routing;
@@ -36,12 +37,6 @@ internal enum TryFailure
 /// </summary>
 internal sealed class RetryPolicy
 {
-    private static readonly FrozenDictionary<string, int> GrpcStatuses = new Dictionary<string, int>
-    {
-        ["cancelled"] = 1, ["deadline-exceeded"] = 4, ["resource-exhausted"] = 8, ["internal"] = 13, ["unavailable"] = 14,
-    }.ToFrozenDictionary();
-
-    // Declared after the tables the constructor reads: static fields initialize in order.
     public static readonly RetryPolicy Default = new(2, null, HttpRetry.DefaultRetryOn + ",503");
     public static readonly RetryPolicy None = new(0, null, "");
 
@@ -64,7 +59,7 @@ internal sealed class RetryPolicy
             _conditions = _conditions.Append("retriable-status-codes").ToFrozenSet(StringComparer.Ordinal);
         }
 
-        _grpcStatuses = _conditions.Where(GrpcStatuses.ContainsKey).Select(condition => GrpcStatuses[condition]).ToFrozenSet();
+        _grpcStatuses = _conditions.Where(GrpcCommon.RetryOnStatuses.ContainsKey).Select(condition => GrpcCommon.RetryOnStatuses[condition]).ToFrozenSet();
     }
 
     /// <summary>Retries allowed after the first try.</summary>
