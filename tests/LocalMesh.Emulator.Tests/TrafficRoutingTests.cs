@@ -65,6 +65,41 @@ public sealed class TrafficRoutingTests
     }
 
     [Fact]
+    public async Task ARouteToAHostTheAppDoesNotHaveIsAnswered503WithFlagNCAndItsShareOfASplitOnly()
+    {
+        // Another team's service, named by the team's rules but not run locally: istiod accepts the route (IST0101).
+        await using var mesh = await StartAsync(
+        [
+            new HttpRoute { Match = [new HttpMatchRequest { Uri = StringMatch.Prefix("/elsewhere") }], Route = [new HttpRouteDestination(new Destination("billing.payments.svc.cluster.local"))] },
+            new HttpRoute { Route = [To("v1", 50), new HttpRouteDestination(new Destination("reviews-canary"), 50)] },
+        ]);
+        using var spans = new SpanCollector();
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(mesh.Reviews, "/elsewhere")) { Headers = { { "x-request-id", requestId } } };
+
+        using var response = await mesh.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsStringAsync());
+        var span = Assert.Single(await spans.ForRequestAsync(requestId, 1));
+        Assert.Equal(("NC", "billing.payments.svc.cluster.local"), (span.GetTagItem(MeshTelemetry.Attributes.ResponseFlags), span.GetTagItem(MeshTelemetry.Attributes.DestinationService)));
+        Assert.Empty(mesh.AllReceived);
+
+        // Half of the split goes to a host the app does not have: those requests only are 503.
+        var codes = new Dictionary<HttpStatusCode, int>();
+        for (var i = 0; i < 400; i++)
+        {
+            using var split = await mesh.Client.GetAsync(mesh.Reviews);
+            codes[split.StatusCode] = codes.GetValueOrDefault(split.StatusCode) + 1;
+        }
+
+        // Binomial(400, 0.5): standard deviation 10; 5 deviations either side.
+        Assert.InRange(codes.GetValueOrDefault(HttpStatusCode.OK), 150, 250);
+        Assert.Equal(400 - codes[HttpStatusCode.OK], codes.GetValueOrDefault(HttpStatusCode.ServiceUnavailable));
+        Assert.Equal(codes[HttpStatusCode.OK], mesh.Backends["v1"].Received.Count);
+    }
+
+    [Fact]
     public async Task ARedirectAnswersWithoutForwarding()
     {
         await using var mesh = await StartAsync([new HttpRoute

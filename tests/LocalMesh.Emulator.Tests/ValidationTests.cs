@@ -24,6 +24,18 @@ public sealed class ValidationTests
         return error;
     }
 
+    private static ConfigError SingleWarning(HttpRoute[] routes)
+    {
+        var result = MeshConfigValidator.Validate(new MeshConfig
+        {
+            Services = [new MeshServiceConfig("reviews") { Http = [.. routes], DestinationRule = Subsets }, new MeshServiceConfig("ratings")],
+        });
+        Assert.Empty(result.Errors);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal("reviews", warning.Resource);
+        return warning;
+    }
+
     private static HttpRoute ToV1 => new() { Route = [new HttpRouteDestination(new Destination("reviews", "v1"))] };
 
     [Fact]
@@ -35,11 +47,12 @@ public sealed class ValidationTests
         Assert.Equal("http[0].route[0].destination.subset", Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))] }]).Field);
 
     [Fact]
-    public void AnUnknownService()
+    public void AnUnknownHostIsAcceptedAsIstiodDoesWithIstiosAnalyzerWarning()
     {
-        var error = Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reveiws"))] }]);
-        Assert.Equal("http[0].route[0].destination.host", error.Field);
-        Assert.Contains("ratings, reviews", error.Fix);
+        var warning = SingleWarning([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reveiws"))] }]);
+        Assert.Equal(("http[0].route[0].destination.host", "IST0101"), (warning.Field, warning.Code));
+        Assert.StartsWith("Referenced host not found: \"reveiws\"", warning.Problem, StringComparison.Ordinal);
+        Assert.Contains("ratings, reviews", warning.Fix);
     }
 
     [Fact]
@@ -150,8 +163,8 @@ public sealed class ValidationTests
         Assert.Equal("http[0].mirrorPercentage", Single([ToV1 with { Mirror = new Destination("reviews", "v1"), MirrorPercentage = -1 }]).Field);
 
     [Fact]
-    public void AnUnknownMirror() =>
-        Assert.Equal("http[0].mirror.host", Single([ToV1 with { Mirror = new Destination("nowhere") }]).Field);
+    public void AnUnknownMirrorHostIsAcceptedWithIstiosAnalyzerWarning() =>
+        Assert.Equal(("http[0].mirror.host", "IST0101"), (SingleWarning([ToV1 with { Mirror = new Destination("nowhere") }]).Field, SingleWarning([ToV1 with { Mirror = new Destination("nowhere") }]).Code));
 
     [Fact]
     public void ADuplicateSubset() =>

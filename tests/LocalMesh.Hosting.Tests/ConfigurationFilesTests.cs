@@ -159,6 +159,23 @@ public sealed class ConfigurationFilesTests : IDisposable
     }
 
     [Fact]
+    public void ARouteToAnotherTeamsServiceLoadsWithIstiosWarningAtItsLineAsIstiodAcceptsIt()
+    {
+        // A team's folder covers its namespace: its routes also name services the local app does not run.
+        var (builder, mesh, _) = Reviews(SubsetsAndJason.Replace(
+            "  - route:\n    - destination: {host: reviews, subset: v1}",
+            "  - match:\n    - uri: {prefix: /.well-known/acme-challenge/}\n    route:\n    - destination: {host: cm-acme-http-solver.cert-manager.svc.cluster.local}\n  - route:\n    - destination: {host: reviews, subset: v1}",
+            StringComparison.Ordinal));
+
+        var compiled = Compile(builder, mesh);
+
+        var reviews = compiled.Config.Services.Single(service => service.Name == "reviews");
+        Assert.Equal("cm-acme-http-solver.cert-manager.svc.cluster.local", reviews.Http[1].Route![0].Destination.Host);
+        var warning = Assert.Single(compiled.Warnings);
+        Assert.Contains("reviews.yaml:25:21 IST0101 VirtualService default/reviews: spec.http[1].route[0].destination.host: Referenced host not found: \"cm-acme-http-solver.cert-manager.svc.cluster.local\"", warning);
+    }
+
+    [Fact]
     public void AFilesGatewayDecidesWhatTheIngressServesAndTheExportWritesItInsteadOfTheAppModelsRoute()
     {
         var (builder, mesh, reviews) = Reviews("""

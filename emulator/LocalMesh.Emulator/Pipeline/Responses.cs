@@ -17,6 +17,10 @@ internal static class Responses
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoHealthyUpstream,
             $"starting: waiting for {string.Join(", ", waiting)}");
 
+    /// <summary>Envoy's reply when the route's cluster does not exist (its <c>cluster_not_found_response_code</c>, 503 by default), with no body.</summary>
+    public static Task ClusterNotFound(HttpContext context, MeshRequest request) =>
+        Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "");
+
     public static Task NoRoute(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "");
 

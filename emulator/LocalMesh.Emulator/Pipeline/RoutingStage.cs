@@ -50,8 +50,13 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
             return Responses.NoHealthyUpstream(context, request);
         }
 
-        request.Cluster = destination.Cluster;
         request.DestinationService = destination.Cluster.Host;
+        if (!destination.Cluster.Exists)
+        {
+            return Responses.ClusterNotFound(context, request);
+        }
+
+        request.Cluster = destination.Cluster;
         Apply(destination.Destination.Headers, context);
         return next(context);
     }

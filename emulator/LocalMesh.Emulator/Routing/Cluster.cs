@@ -44,6 +44,17 @@ internal sealed class Cluster
 
     public string Name { get; }
 
+    /// <summary>
+    /// False for the cluster a route names but the mesh does not have (a host that is no service of
+    /// the app, as another team's service in a team's folder): Istio accepts the route (IST0101) and
+    /// its requests are answered 503, flag NC.
+    /// </summary>
+    public bool Exists { get; private init; } = true;
+
+    /// <summary>The cluster of a destination the mesh has no service (or subset) for.</summary>
+    public static Cluster NotFound(string host, string? subset) =>
+        new(host, 0, subset is null ? null : new Subset(subset, new Dictionary<string, string>()), [], new TrafficPolicy()) { Exists = false };
+
     public string Host { get; }
 
     /// <summary>The service port.</summary>

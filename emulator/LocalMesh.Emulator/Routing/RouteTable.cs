@@ -328,12 +328,14 @@ internal static class RouteCompiler
         var destinations = route.Route ?? [];
         var weighted = destinations
             .Select(destination => new WeightedCluster(
-                clusters[ClusterKey(destination.Destination.Host, destination.Destination.Subset)],
+                clusters.GetValueOrDefault(ClusterKey(destination.Destination.Host, destination.Destination.Subset))
+                    ?? Cluster.NotFound(destination.Destination.Host, destination.Destination.Subset),
                 // A lone destination gets everything; otherwise an unset weight is 0.
                 destination.Weight ?? (destinations.Count == 1 ? 100 : 0),
                 destination))
             .ToArray();
-        var mirror = route.Mirror is { } target ? clusters[ClusterKey(target.Host, target.Subset)] : null;
+        // A mirror to a cluster the mesh does not have sends nothing, as Envoy's shadow to an unknown cluster.
+        var mirror = route.Mirror is { } target ? clusters.GetValueOrDefault(ClusterKey(target.Host, target.Subset)) : null;
         return new CompiledRoute(
             route,
             route.Name ?? $"route-{index}",

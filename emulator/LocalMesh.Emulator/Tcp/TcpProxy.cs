@@ -191,7 +191,14 @@ internal sealed class TcpProxy
         }
 
         session.Route = route.Name;
-        if (route.PickDestination(_random)?.Cluster is not { } cluster
+        var picked = route.PickDestination(_random)?.Cluster;
+        if (picked is { Exists: false })
+        {
+            session.Flags |= ResponseFlags.NoClusterFound;
+            return null;
+        }
+
+        if (picked is not { } cluster
             || _balancer.Pick(cluster, context: null, [], _outliers.Available(source, cluster)) is not { } endpoint)
         {
             session.Flags |= ResponseFlags.NoHealthyUpstream;

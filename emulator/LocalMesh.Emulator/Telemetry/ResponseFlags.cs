@@ -47,6 +47,9 @@ internal enum ResponseFlags
 
     /// <summary>UPE: the upstream cannot carry the request's protocol (a gRPC call to a port that speaks HTTP/1.1).</summary>
     UpstreamProtocolError = 1 << 12,
+
+    /// <summary>NC: the route's destination is no cluster (its host is no service of the mesh, or its subset is not declared).</summary>
+    NoClusterFound = 1 << 13,
 }
 
 /// <summary>Formatting of <see cref="ResponseFlags"/> as Envoy writes them.</summary>
@@ -67,6 +70,7 @@ internal static class ResponseFlagsExtensions
         (ResponseFlags.DownstreamProtocolError, "DPE"),
         (ResponseFlags.StreamIdleTimeout, "SI"),
         (ResponseFlags.UpstreamProtocolError, "UPE"),
+        (ResponseFlags.NoClusterFound, "NC"),
     ];
 
     /// <summary>The flags in Envoy's short form, comma separated, or <c>-</c> for none.</summary>

@@ -65,6 +65,7 @@ internal sealed record StreamInfo
     {
         _ when flags.HasFlag(ResponseFlags.FaultInjected) => "fault_filter_abort",
         _ when flags.HasFlag(ResponseFlags.NoRouteFound) => "route_not_found",
+        _ when flags.HasFlag(ResponseFlags.NoClusterFound) => "cluster_not_found",
         _ when flags.HasFlag(ResponseFlags.NoHealthyUpstream) => "no_healthy_upstream",
         _ when flags.HasFlag(ResponseFlags.UpstreamOverflow) => "upstream_reset_before_response_started{overflow}",
         _ when flags.HasFlag(ResponseFlags.UpstreamConnectionFailure) => "upstream_reset_before_response_started{connection_failure}",

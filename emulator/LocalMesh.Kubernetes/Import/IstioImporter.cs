@@ -551,15 +551,9 @@ internal static class IstioImporter
 
         private Destination Destination(IstioDestination destination, string field, string objectNamespace, string meshNamespace, IEnumerable<string> services)
         {
+            // A host that is no service of the app stays as written: the validator warns (IST0101), and its requests are answered 503 (NC).
             var service = Resolve(destination.Host, objectNamespace, meshNamespace);
-            if (service is null || !services.Contains(service, StringComparer.Ordinal))
-            {
-                // Istio accepts it (IST0101) and answers 503; locally there is no such service to send to at all.
-                findings.Add(Error($"{field}.host", $"Referenced host not found: \"{destination.Host}\"; the mesh has no such service to send to.",
-                    $"use one of: {string.Join(", ", services.Order(StringComparer.Ordinal))}, or add the service to the app model."));
-            }
-
-            return new Destination(service ?? destination.Host, destination.Subset, destination.Port?.Number);
+            return new Destination(service is not null && services.Contains(service, StringComparer.Ordinal) ? service : destination.Host, destination.Subset, destination.Port?.Number);
         }
 
         private static Headers? Headers(IstioHeaders? headers) => headers is null

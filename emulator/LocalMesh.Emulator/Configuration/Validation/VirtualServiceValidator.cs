@@ -190,7 +190,10 @@ internal static class VirtualServiceValidator
     {
         if (!services.TryGetValue(destination.Host, out var service))
         {
-            report.Error($"{field}.host", $"'{destination.Host}' is not a mesh service.", $"use one of: {string.Join(", ", services.Keys.Order())}.");
+            // istiod accepts it and its requests are answered 503 (NC): a team's rules often name
+            // another team's service, which the local app does not run. Istio's analyzer warns.
+            report.Warning($"{field}.host", $"Referenced host not found: \"{destination.Host}\"; it is no service of the app, so its requests are answered 503 (NC), as in a cluster without it.",
+                $"use one of: {string.Join(", ", services.Keys.Order())}, or add the service to the app model.", "IST0101");
             return;
         }
 
