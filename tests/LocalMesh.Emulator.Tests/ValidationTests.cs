@@ -170,6 +170,18 @@ public sealed class ValidationTests
     public void ADuplicateSubset() =>
         Assert.Equal("subsets[1].name", Single(rule: new DestinationRule { Subsets = [Subsets.Subsets![0], Subsets.Subsets![0]] }).Field);
 
+    [Theory]
+    [InlineData("V1")]
+    [InlineData("v1_canary")]
+    [InlineData("-v1")]
+    [InlineData("v1.2")]
+    public void ASubsetNameThatIsNotADns1123LabelIsRejectedAsIstiodRejectsIt(string name)
+    {
+        var error = Single(rule: new DestinationRule { Subsets = [new Subset(name, new Dictionary<string, string> { ["version"] = "v1" })] });
+        Assert.Equal("subsets[0].name", error.Field);
+        Assert.Contains("not a DNS-1123 label", error.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ASubsetWithoutLabels() =>
         Assert.Equal("subsets[0].labels", Single(rule: new DestinationRule { Subsets = [new Subset("all", new Dictionary<string, string>())] }).Field);

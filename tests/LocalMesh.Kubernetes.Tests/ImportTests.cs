@@ -209,6 +209,29 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void AWildcardHostOnAVirtualServiceBoundToTheMeshIsRejectedAsIstiodRejectsIt()
+    {
+        Write("wildcard.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: everything
+            spec:
+              hosts: ["*"]
+              http:
+              - route:
+                - destination: {host: reviews}
+            """);
+
+        var (_, rules, findings) = Import("wildcard.yaml");
+
+        var error = Assert.Single(findings);
+        Assert.Equal((FindingSeverity.Error, "spec.hosts[0]", 6), (error.Severity, error.Field, error.Location.Line));
+        Assert.Contains("wildcard host * is not allowed for virtual services bound to the mesh gateway", error.Problem, StringComparison.Ordinal);
+        Assert.Empty(rules);
+    }
+
+    [Fact]
     public void AKindOfAnApiIstioRemovedIsAnErrorNamingWhatReplacedIt()
     {
         // Istio's pre-1.6 RBAC and authentication, as old blog posts and tutorials still show them.

@@ -84,6 +84,14 @@ internal static class IstioImporter
             for (var index = 0; index < spec.Hosts.Count; index++)
             {
                 var host = spec.Hosts[index];
+                if (host == "*")
+                {
+                    // istiod's own check: "wildcard host * is not allowed for virtual services bound to the mesh gateway".
+                    findings.Add(reader.Error($"spec.hosts[{index}]", "'*' is not allowed for a VirtualService bound to the mesh; istiod rejects it (wildcard host * is not allowed for virtual services bound to the mesh gateway).",
+                        "name the services the routes are for, or bind the VirtualService to a Gateway (spec.gateways) to serve every host there."));
+                    continue;
+                }
+
                 if (Resolve(host, objectNamespace, meshNamespace) is not { } service || !workloads.ContainsKey(service))
                 {
                     findings.Add(reader.HostNotFound($"spec.hosts[{index}]", host, workloads.Keys));

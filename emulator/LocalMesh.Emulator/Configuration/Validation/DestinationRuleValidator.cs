@@ -20,6 +20,12 @@ internal static class DestinationRuleValidator
             {
                 report.Error($"{field}.name", "is empty.", "give the subset a name, e.g. \"v1\".");
             }
+            else if (!IsDnsLabel(subset.Name))
+            {
+                // istiod's own check: "subset name is invalid".
+                report.Error($"{field}.name", $"'{subset.Name}' is not a DNS-1123 label, so istiod rejects it (subset name is invalid).",
+                    "use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, e.g. v1.");
+            }
             else if (subsets.Take(index).Any(other => other.Name == subset.Name))
             {
                 report.Error($"{field}.name", $"'{subset.Name}' is declared twice.", "give each subset a name of its own.");
@@ -151,4 +157,9 @@ internal static class DestinationRuleValidator
             }
         }
     }
+
+    /// <summary>A DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.</summary>
+    private static bool IsDnsLabel(string name) =>
+        name.Length <= 63 && name[0] is (>= 'a' and <= 'z') or (>= '0' and <= '9') && name[^1] is (>= 'a' and <= 'z') or (>= '0' and <= '9')
+        && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
 }
