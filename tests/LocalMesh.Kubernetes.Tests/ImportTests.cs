@@ -725,18 +725,59 @@ public sealed class ImportTests : IDisposable
         KnativeImporter.ImportFunctions(files, Functions, findings);
         KnativeImporter.ImportEventing(files, ["events"], findings);
 
-        Assert.All(findings, finding => Assert.Equal(FindingSeverity.Error, finding.Severity));
         Assert.Equal(
             [
-                (9, "spec.template.metadata.annotations.autoscaling.knative.dev/max-scale"),
-                (10, "spec.template.metadata.annotations.autoscaling.knative.dev/windw"),
-                (15, "spec.traffic[0].revisionName"),
-                (21, "metadata.name"),
-                (33, "spec.broker"),
-                (43, "spec.delivery.backoffPolicy"),
-                (44, "spec.delivery.backoffDelay"),
+                (9, "spec.template.metadata.annotations.autoscaling.knative.dev/max-scale", FindingSeverity.Error),
+                (10, "spec.template.metadata.annotations.autoscaling.knative.dev/windw", FindingSeverity.Error),
+                (15, "spec.traffic[0].revisionName", FindingSeverity.Error),
+                // No function of the app model: carried to the export, said once.
+                (21, "metadata.name", FindingSeverity.Warning),
+                (33, "spec.broker", FindingSeverity.Error),
+                (43, "spec.delivery.backoffPolicy", FindingSeverity.Error),
+                (44, "spec.delivery.backoffDelay", FindingSeverity.Error),
             ],
-            findings.Select(f => (f.Location.Line, f.Field)).Order());
+            findings.Select(f => (f.Location.Line, f.Field, f.Severity)).Order());
+        Assert.Equal("Service default/translator", Assert.Single(files.Carried).Object("default"));
+    }
+
+    [Fact]
+    public void AKnativeServiceTheAppDoesNotRunIsCarriedButCheckedAsKnativesWebhookChecksIt()
+    {
+        // Another team's function in the team's folder, with the mistakes Knative's webhook refuses.
+        Write("others.yaml", """
+            apiVersion: serving.knative.dev/v1
+            kind: Service
+            metadata:
+              name: thumbnails
+            spec:
+              template:
+                metadata:
+                  annotations:
+                    autoscaling.knative.dev/min-scale: "3"
+                    autoscaling.knative.dev/max-scale: "2"
+                spec:
+                  containerConcurrency: -1
+                  containers:
+                  - image: example/thumbnails:2.0
+              traffic:
+              - {revisionName: thumbnails-00001, percent: 60}
+              - {latestRevision: true, percent: 30, tag: Candidate}
+            """);
+
+        var (files, _, findings) = Import("others.yaml");
+        KnativeImporter.ImportFunctions(files, Functions, findings);
+
+        Assert.Equal(
+            [
+                (4, "metadata.name", FindingSeverity.Warning),
+                (9, "spec.template.metadata.annotations.autoscaling.knative.dev/min-scale", FindingSeverity.Error),
+                (12, "spec.template.spec.containerConcurrency", FindingSeverity.Error),
+                (15, "spec.traffic", FindingSeverity.Error),
+                (17, "spec.traffic[1].tag", FindingSeverity.Error),
+            ],
+            findings.Select(f => (f.Location.Line, f.Field, f.Severity)).Order());
+        Assert.Contains(findings, f => f.Problem == "Traffic targets sum to 90, want 100.");
+        Assert.Contains(findings, f => f.Field.EndsWith("containerConcurrency", StringComparison.Ordinal) && f.Problem == "is -1.");
     }
 
     [Fact]

@@ -300,36 +300,7 @@ internal static class MeshModelCompiler
         // No targets: all traffic to the latest revision, as Knative's default.
         var traffic = targets.IsEmpty ? [new TrafficTargetSpec(null, 100, null)] : targets;
 
-        var field = "spec.traffic";
-        foreach (var (target, index) in traffic.Select((target, index) => (target, index)))
-        {
-            if (target.RevisionName is { } name && !names.Contains(name))
-            {
-                errors.Add(new(function.Name, $"{field}[{index}].revisionName", $"'{name}' is not a revision of the function ({string.Join(", ", names)}).",
-                    "name one of its revisions, or leave it null for the latest."));
-            }
-
-            if (target.Percent is < 0 or > 100)
-            {
-                errors.Add(new(function.Name, $"{field}[{index}].percent", $"is {target.Percent}.", "use 0 to 100."));
-            }
-
-            if (target.Tag is { } tag && !KubernetesNames.IsValidDnsLabel(tag))
-            {
-                errors.Add(new(function.Name, $"{field}[{index}].tag", $"'{tag}' is not a DNS label.", $"use {KubernetesNames.DnsLabelRule}."));
-            }
-        }
-
-        if (traffic.Sum(target => target.Percent) is var sum and not 100)
-        {
-            // Knative's own words for it.
-            errors.Add(new(function.Name, field, $"Traffic targets sum to {sum}, want 100.", "make the percents add up to 100."));
-        }
-
-        foreach (var tag in traffic.Select(target => target.Tag).OfType<string>().GroupBy(tag => tag).Where(group => group.Count() > 1))
-        {
-            errors.Add(new(function.Name, $"{field}.tag", $"'{tag.Key}' is used more than once.", "give each tagged target its own tag."));
-        }
+        KnativeTraffic.Validate(traffic, names, "spec.traffic", (field, problem, fix) => errors.Add(new(function.Name, field, problem, fix)));
 
         Destination To(TrafficTargetSpec target) => new(function.Name, target.RevisionName ?? names[^1]);
         var routes = traffic.Where(target => target.Tag is not null).Select(target => new HttpRoute

@@ -43,30 +43,29 @@ internal static class KnativeImporter
         {
             var report = new Report(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
             var name = loaded.Document.Name;
+            var spec = loaded.Spec;
             if ((loaded.Document.Namespace ?? files.DefaultNamespace) != files.DefaultNamespace || !functions.TryGetValue(name, out var revisions))
             {
-                report.Error("metadata.name", $"is no function of the app model in '{files.DefaultNamespace}'; locally a Knative Service configures a function that AddFunction defines (the code it runs).",
-                    $"name one of: {string.Join(", ", functions.Keys.Order(StringComparer.Ordinal))}, or add the function with mesh.AddFunction<Projects.X>(\"{name}\").");
+                // Another team's function, or a container image: the cluster runs it, the local app does not.
+                // Checked as Knative's webhook checks it, and carried to the export as it is.
+                var targets = Traffic(spec, report);
+                KnativeTraffic.Validate(targets, revisions: null, "spec.traffic", report.Error);
+                CheckScaling(Scaling(spec.Template, report), report);
+                report.Warning("metadata.name", $"is no function of the app model in '{files.DefaultNamespace}', so it does not run locally; it is carried to the export as it is.",
+                    $"to run it locally, add the function with mesh.AddFunction<Projects.X>(\"{name}\"){(functions.Count == 0 ? "" : $" (the app's functions: {string.Join(", ", functions.Keys.Order(StringComparer.Ordinal))})")}.");
+                files.Carried.Add(loaded.Document);
                 continue;
             }
 
-            var spec = loaded.Spec;
-            var traffic = (spec.Traffic ?? []).Select((target, index) =>
+            var traffic = Traffic(spec, report);
+            for (var index = 0; index < traffic.Length; index++)
             {
-                var field = $"spec.traffic[{index}]";
-                if (target.RevisionName is { } revision && !revisions.Contains(revision, StringComparer.Ordinal))
+                if (traffic[index].RevisionName is { } revision && !revisions.Contains(revision, StringComparer.Ordinal))
                 {
-                    report.Error($"{field}.revisionName", $"'{revision}' is not a revision of '{name}' ({string.Join(", ", revisions)}).",
+                    report.Error($"spec.traffic[{index}].revisionName", $"'{revision}' is not a revision of '{name}' ({string.Join(", ", revisions)}).",
                         $"name one of its revisions (WithRevision adds them), or write latestRevision: true.");
                 }
-
-                if (target.RevisionName is not null && target.LatestRevision == true)
-                {
-                    report.Error($"{field}.latestRevision", "is true together with revisionName.", "keep one: a revision by name, or the latest.");
-                }
-
-                return new TrafficTargetSpec(target.RevisionName, (int)Math.Clamp(target.Percent, int.MinValue, int.MaxValue), target.Tag);
-            }).ToImmutableArray();
+            }
 
             var template = spec.Template;
             if (template.Metadata.Name is { } templateName && templateName != revisions[^1])
@@ -79,6 +78,31 @@ internal static class KnativeImporter
         }
 
         return imported;
+    }
+
+    /// <summary>A Service's traffic targets as written, each checked on its own.</summary>
+    private static ImmutableArray<TrafficTargetSpec> Traffic(KnativeServiceSpec spec, Report report) =>
+        (spec.Traffic ?? []).Select((target, index) =>
+            {
+                var field = $"spec.traffic[{index}]";
+                if (target.RevisionName is not null && target.LatestRevision == true)
+                {
+                    report.Error($"{field}.latestRevision", "is true together with revisionName.", "keep one: a revision by name, or the latest.");
+                }
+
+                return new TrafficTargetSpec(target.RevisionName, (int)Math.Clamp(target.Percent, int.MinValue, int.MaxValue), target.Tag);
+            }).ToImmutableArray();
+
+    /// <summary>The checks the app model's functions get from the mesh's validator, for a Service the app does not run: each at its field.</summary>
+    private static void CheckScaling(FunctionScaling scaling, Report report)
+    {
+        var errors = new List<ConfigError>();
+        FunctionScalingValidator.Validate(scaling, new ConfigReport("", errors, [], []));
+        foreach (var error in errors)
+        {
+            var field = error.Field == "containerConcurrency" ? "spec.template.spec.containerConcurrency" : $"spec.template.metadata.annotations.{error.Field}";
+            report.Error(field, error.Problem, error.Fix);
+        }
     }
 
     /// <summary>The files' Brokers and Triggers for the app model's brokers.</summary>
