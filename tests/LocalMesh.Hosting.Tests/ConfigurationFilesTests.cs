@@ -159,6 +159,43 @@ public sealed class ConfigurationFilesTests : IDisposable
     }
 
     [Fact]
+    public void TwoDestinationRulesForOneHostAreMergedAsIstiodMergesThem()
+    {
+        // Istio's docs suggest splitting a large DestinationRule: subsets in one, the policy in another.
+        var (builder, mesh, _) = Reviews(SubsetsAndJason);
+        File.WriteAllText(Path.Combine(_folder.FullName, "zz-policy.yaml"), """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews-policy
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer: {simple: LEAST_REQUEST}
+              subsets:
+              - {name: v2, labels: {version: v1}}
+              - {name: canary, labels: {version: v2}}
+              - {name: empty, labels: {}}
+            """.ReplaceLineEndings("\n"));
+
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
+        // The merged rule's fourth subset is named at its own file's line.
+        Assert.EndsWith("zz-policy.yaml:12:19 DestinationRule default/reviews-policy", error.Resource);
+        Assert.Equal("spec.subsets[2].labels", error.Field);
+
+        File.WriteAllText(Path.Combine(_folder.FullName, "zz-policy.yaml"), File.ReadAllText(Path.Combine(_folder.FullName, "zz-policy.yaml")).Replace("\n  - {name: empty, labels: {}}", "", StringComparison.Ordinal));
+        var compiled = Compile(builder, mesh);
+
+        var rule = compiled.Config.Services.Single(service => service.Name == "reviews").DestinationRule!;
+        // The first rule's subsets, then the later one's of other names; its traffic policy where the first had none.
+        Assert.Equal([("v1", "v1"), ("v2", "v2"), ("canary", "v2")], rule.Subsets!.Select(subset => (subset.Name, subset.Labels["version"])));
+        Assert.Equal(SimpleLoadBalancer.LeastRequest, rule.TrafficPolicy!.LoadBalancer!.Simple);
+        var warning = Assert.Single(compiled.Warnings);
+        Assert.Contains("zz-policy.yaml:10:6 DestinationRule default/reviews-policy: spec.subsets[0].name: subset 'v2' is declared by DestinationRule default/reviews too; istiod keeps the first one's", warning);
+        Assert.Contains("DestinationRule default/reviews-policy", compiled.RuleSources["reviews"]);
+    }
+
+    [Fact]
     public void ARouteToAnotherTeamsServiceLoadsWithIstiosWarningAtItsLineAsIstiodAcceptsIt()
     {
         // A team's folder covers its namespace: its routes also name services the local app does not run.

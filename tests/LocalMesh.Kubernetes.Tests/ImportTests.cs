@@ -209,6 +209,40 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void TwoVirtualServicesForOneHostLoadWithIstiosWarningAndTheFirstInForce()
+    {
+        Write("a.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - destination: {host: reviews, subset: v1}
+            """);
+        Write("b.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews-canary
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - destination: {host: reviews, subset: v2}
+            """);
+
+        var (_, rules, findings) = Import("a.yaml", "b.yaml");
+
+        var warning = Assert.Single(findings);
+        Assert.Equal((FindingSeverity.Warning, "IST0109", "spec.hosts[0]", "b.yaml", 6), (warning.Severity, warning.Code, warning.Field, Path.GetFileName(warning.Location.File), warning.Location.Line));
+        Assert.StartsWith("The VirtualServices VirtualService default/reviews (", warning.Problem, StringComparison.Ordinal);
+        Assert.Equal("v1", Assert.Single(rules["reviews"].Routes!.Value).Route![0].Destination.Subset);
+    }
+
+    [Fact]
     public void AWildcardHostOnAVirtualServiceBoundToTheMeshIsRejectedAsIstiodRejectsIt()
     {
         Write("wildcard.yaml", """

@@ -238,11 +238,11 @@ internal static class MeshModelCompiler
         // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
         var validation = MeshConfigValidator.Validate(config);
         // A rule from a file is named by its file, line and object, as the file's own mistakes are.
-        errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document)
-            ? new MeshModelError($"{location} {document.Object(mesh.Namespace)}", $"spec.{error.Field}", error.Problem, error.Fix)
+        errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document, field)
+            ? new MeshModelError($"{location} {document.Object(mesh.Namespace)}", field, error.Problem, error.Fix)
             : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
-        warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document)
-            ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(mesh.Namespace), $"spec.{warning.Field}", warning.Problem, warning.Fix, warning.Code).ToString()
+        warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document, field)
+            ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(mesh.Namespace), field, warning.Problem, warning.Fix, warning.Code).ToString()
             : warning.Code is null ? warning.ToString() : $"{warning.Code} {warning}"));
         if (errors.Count > 0)
         {
@@ -251,7 +251,7 @@ internal static class MeshModelCompiler
 
         string Sources(IEnumerable<ConfigDocument?> documents) =>
             string.Join(", ", documents.OfType<ConfigDocument>().Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})"));
-        var sources = fromFiles.Rules.ToDictionary(pair => pair.Key, pair => Sources([pair.Value.RoutesFrom?.Document, pair.Value.PolicyFrom?.Document]), StringComparer.Ordinal);
+        var sources = fromFiles.Rules.ToDictionary(pair => pair.Key, pair => Sources([pair.Value.RoutesFrom?.Document, .. pair.Value.PoliciesFrom.Select(policy => policy.Document)]), StringComparer.Ordinal);
         foreach (var (name, function) in fromFiles.Functions)
         {
             sources[name] = Sources([function.From.Document]);

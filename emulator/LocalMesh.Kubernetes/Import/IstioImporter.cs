@@ -7,8 +7,8 @@ namespace LocalMesh.Kubernetes.Import;
 /// <summary>A service's rules from the files, with the object each came from.</summary>
 /// <param name="Routes">Its VirtualService's HTTP routes, or <c>null</c> when no file routes it.</param>
 /// <param name="RoutesFrom">The VirtualService.</param>
-/// <param name="Policy">Its DestinationRule, or <c>null</c> when no file has one.</param>
-/// <param name="PolicyFrom">The DestinationRule.</param>
+/// <param name="Policy">Its DestinationRule (several merged as istiod merges them), or <c>null</c> when no file has one.</param>
+/// <param name="PolicyFrom">The (first) DestinationRule.</param>
 internal sealed record ImportedServiceRules(
     ImmutableArray<HttpRoute>? Routes,
     LoadedObject<VirtualServiceSpec>? RoutesFrom,
@@ -18,20 +18,42 @@ internal sealed record ImportedServiceRules(
     /// <summary>The file's <c>tcp</c> routes for the service, in order.</summary>
     public ImmutableArray<TcpRoute> TcpRoutes { get; init; } = [];
 
+    /// <summary>The later DestinationRules for the host, merged into the first (<see cref="PolicyFrom"/>).</summary>
+    public ImmutableArray<LoadedObject<DestinationRuleSpec>> MergedFrom { get; init; } = [];
+
+    /// <summary>Each subset of <see cref="Policy"/>: the DestinationRule it came from and its index there.</summary>
+    public ImmutableArray<(LoadedObject<DestinationRuleSpec> From, int Index)> SubsetSources { get; init; } = [];
+
+    /// <summary>The DestinationRule whose top-level traffic policy is in force.</summary>
+    public LoadedObject<DestinationRuleSpec>? TrafficPolicyFrom { get; init; }
+
+    /// <summary>Every DestinationRule the host's policy came from, in the order read.</summary>
+    public IEnumerable<LoadedObject<DestinationRuleSpec>> PoliciesFrom => PolicyFrom is null ? [] : MergedFrom.Prepend(PolicyFrom);
+
     /// <summary>
     /// Where a field the emulator's validator names (<c>http[0].route[0].weight</c>,
-    /// <c>subsets[1].trafficPolicy</c>) came from, when it came from a file.
+    /// <c>subsets[1].trafficPolicy</c>) came from, when it came from a file: the place, the object,
+    /// and the field as that object names it.
     /// </summary>
-    public (SourceLocation Location, ConfigDocument Document)? Source(string field)
+    public (SourceLocation Location, ConfigDocument Document, string Field)? Source(string field)
     {
         if ((field.StartsWith("http", StringComparison.Ordinal) || field.StartsWith("tcp", StringComparison.Ordinal)) && RoutesFrom is { } routes)
         {
-            return (routes.At($"spec.{field}"), routes.Document);
+            return (routes.At($"spec.{field}"), routes.Document, $"spec.{field}");
         }
 
-        if ((field.StartsWith("subsets", StringComparison.Ordinal) || field.StartsWith("trafficPolicy", StringComparison.Ordinal)) && PolicyFrom is { } policy)
+        if (field.StartsWith("subsets[", StringComparison.Ordinal) && field.IndexOf(']') is var end and > 8
+            && int.TryParse(field.AsSpan(8, end - 8), out var merged) && merged < SubsetSources.Length)
         {
-            return (policy.At($"spec.{field}"), policy.Document);
+            // A merged rule's subset is named at its own DestinationRule's line.
+            var (from, index) = SubsetSources[merged];
+            var own = $"spec.subsets[{index}]{field[(end + 1)..]}";
+            return (from.At(own), from.Document, own);
+        }
+
+        if ((field.StartsWith("subsets", StringComparison.Ordinal) || field.StartsWith("trafficPolicy", StringComparison.Ordinal)) && (TrafficPolicyFrom ?? PolicyFrom) is { } policy)
+        {
+            return (policy.At($"spec.{field}"), policy.Document, $"spec.{field}");
         }
 
         return null;
@@ -101,8 +123,10 @@ internal static class IstioImporter
                 var current = rules.GetValueOrDefault(service) ?? new ImportedServiceRules(null, null, null, null);
                 if (current.RoutesFrom?.Document is { } earlier)
                 {
-                    findings.Add(reader.Error($"spec.hosts[{index}]", $"'{service}' is already routed by {earlier.Object(files.DefaultNamespace)} at {earlier.Location}.",
-                        "keep one VirtualService per service; Istio merges them only for gateways."));
+                    // istiod accepts both and one of them is in force; its analyzer warns (IST0109). The one read first is kept, as the older one is in a cluster.
+                    findings.Add(reader.Warning($"spec.hosts[{index}]",
+                        $"The VirtualServices {earlier.Object(files.DefaultNamespace)} ({earlier.Location}) and {loaded.Document.Object(files.DefaultNamespace)} associated with mesh gateway define the same host {service}, which can lead to undefined behavior; locally the first one's routes are in force and this one's are ignored.",
+                        "merge the conflicting VirtualServices into a single resource.", "IST0109"));
                     continue;
                 }
 
@@ -122,13 +146,6 @@ internal static class IstioImporter
             }
 
             var current = rules.GetValueOrDefault(service) ?? new ImportedServiceRules(null, null, null, null);
-            if (current.PolicyFrom?.Document is { } earlier)
-            {
-                findings.Add(reader.Error("spec.host", $"'{service}' already has {earlier.Object(files.DefaultNamespace)} at {earlier.Location}.",
-                    "keep one DestinationRule per host."));
-                continue;
-            }
-
             var subsets = spec.Subsets?.Select((subset, index) =>
             {
                 var field = $"spec.subsets[{index}]";
@@ -141,8 +158,48 @@ internal static class IstioImporter
 
                 return new Subset(subset.Name, subset.Labels.ToImmutableDictionary()) { TrafficPolicy = reader.Policy(subset.TrafficPolicy, $"{field}.trafficPolicy") };
             }).ToList();
-            var policy = new DestinationRule { TrafficPolicy = reader.Policy(spec.TrafficPolicy, "spec.trafficPolicy"), Subsets = subsets };
-            rules[service] = current with { Policy = policy, PolicyFrom = loaded };
+            var trafficPolicy = reader.Policy(spec.TrafficPolicy, "spec.trafficPolicy");
+            if (current is { Policy: { } first, PolicyFrom: { } firstFrom })
+            {
+                // istiod merges the DestinationRules of one host (its docs suggest splitting a large
+                // one so): the first's subsets, then the later ones' of other names; the first
+                // top-level traffic policy stays, a later one applies only where none was.
+                var known = (first.Subsets ?? []).Select(subset => subset.Name).ToHashSet(StringComparer.Ordinal);
+                var added = (subsets ?? []).Select((subset, index) => (subset, index)).Where(pair => known.Add(pair.subset.Name)).ToList();
+                foreach (var (subset, index) in (subsets ?? []).Select((subset, index) => (subset, index)).Except(added))
+                {
+                    findings.Add(reader.Warning($"spec.subsets[{index}].name", $"subset '{subset.Name}' is declared by {firstFrom.Document.Object(files.DefaultNamespace)} too; istiod keeps the first one's and ignores this one.",
+                        "give the subset another name, or declare it once."));
+                }
+
+                if (trafficPolicy is not null && first.TrafficPolicy is not null)
+                {
+                    findings.Add(reader.Warning("spec.trafficPolicy", $"'{service}' has a traffic policy from {(current.TrafficPolicyFrom ?? firstFrom).Document.Object(files.DefaultNamespace)} already; istiod keeps it and ignores this one.",
+                        "keep the host's traffic policy in one DestinationRule."));
+                }
+
+                rules[service] = current with
+                {
+                    Policy = first with
+                    {
+                        Subsets = [.. first.Subsets ?? [], .. added.Select(pair => pair.subset)],
+                        TrafficPolicy = first.TrafficPolicy ?? trafficPolicy,
+                    },
+                    MergedFrom = current.MergedFrom.Add(loaded),
+                    SubsetSources = [.. current.SubsetSources, .. added.Select(pair => (loaded, pair.index))],
+                    TrafficPolicyFrom = first.TrafficPolicy is null && trafficPolicy is not null ? loaded : current.TrafficPolicyFrom,
+                };
+                continue;
+            }
+
+            var policy = new DestinationRule { TrafficPolicy = trafficPolicy, Subsets = subsets };
+            rules[service] = current with
+            {
+                Policy = policy,
+                PolicyFrom = loaded,
+                SubsetSources = [.. (subsets ?? []).Select((_, index) => (loaded, index))],
+                TrafficPolicyFrom = trafficPolicy is null ? null : loaded,
+            };
         }
 
         return rules;
