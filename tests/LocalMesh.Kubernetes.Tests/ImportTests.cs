@@ -266,6 +266,67 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void ACarriedDeploymentTheApiServerWouldRefuseIsAnErrorInItsWords()
+    {
+        Write("deployments.yaml", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: no-selector
+            spec:
+              template:
+                metadata: {labels: {app: a}}
+                spec:
+                  containers: [{name: a, image: example/a:1}]
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: wrong-selector
+            spec:
+              selector: {matchLabels: {app: b}}
+              template:
+                metadata: {labels: {app: bee}}
+                spec:
+                  containers: [{name: b, image: example/b:1}]
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: fine
+            spec:
+              selector: {matchLabels: {app: c}}
+              template:
+                metadata: {labels: {app: c, version: v1}}
+                spec:
+                  containers: [{name: c, image: example/c:1}]
+            """);
+
+        var (files, _, findings) = Import("deployments.yaml");
+
+        Assert.Equal(
+            [
+                ("Deployment default/no-selector", "spec.selector", "the API server would refuse it: spec.selector: Required value."),
+                ("Deployment default/wrong-selector", "spec.template.metadata.labels", "the API server would refuse it: spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`."),
+            ],
+            findings.Select(finding => (finding.Object, finding.Field, finding.Problem)));
+        Assert.Equal("Deployment default/fine", Assert.Single(files.Carried).Object("default"));
+    }
+
+    [Fact]
+    public void ATabThatIndentsALineIsAnErrorAtThatLineNotAtTheFilesStart()
+    {
+        // YAML indents with spaces only; an editor's tab on line 11 must be reported on line 11.
+        Write("tabbed.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts:\n  - reviews\n  http:\n  - route:\n    - destination:\n\t\thost: reviews\n");
+
+        var (_, _, findings) = Import("tabbed.yaml");
+
+        var error = Assert.Single(findings);
+        Assert.Equal((FindingSeverity.Error, 11, 1), (error.Severity, error.Location.Line, error.Location.Column));
+        Assert.Contains("tab", error.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AKindOfAnApiIstioRemovedIsAnErrorNamingWhatReplacedIt()
     {
         // Istio's pre-1.6 RBAC and authentication, as old blog posts and tutorials still show them.
@@ -315,6 +376,10 @@ public sealed class ImportTests : IDisposable
               name: reviews-v1
             spec:
               replicas: 1
+              selector: {matchLabels: {app: reviews}}
+              template:
+                metadata: {labels: {app: reviews}}
+                spec: {containers: [{name: reviews, image: example/reviews:1}]}
             ---
             apiVersion: networking.istio.io/v1
             kind: VirtualServise
@@ -344,7 +409,7 @@ public sealed class ImportTests : IDisposable
         var errors = findings.Where(finding => finding.Severity == FindingSeverity.Error).ToList();
         Assert.Equal(2, errors.Count);
         Assert.Contains(errors, e => e.Field == "kind" && e.Problem.Contains("'VirtualServise' is not a kind of networking.istio.io", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Location.File == Path.Combine("b", "c.yml") && e.Problem == "is defined twice: here and at a.yaml:13:1.");
+        Assert.Contains(errors, e => e.Location.File == Path.Combine("b", "c.yml") && e.Problem == "is defined twice: here and at a.yaml:17:1.");
     }
 
     [Fact]

@@ -180,6 +180,14 @@ internal sealed partial class ConfigurationFiles
         try
         {
             content = File.ReadAllText(path);
+            if (TabIndented(content) is { } line)
+            {
+                // The parser reports some of these at the file's start; the line is what a person needs.
+                _findings.Add(new ConfigFinding(FindingSeverity.Error, new SourceLocation(shown, line, 1), "", "",
+                    "is not valid YAML: a tab indents this line, and YAML indents with spaces only.", "replace the tabs at the start of the line with spaces."));
+                return;
+            }
+
             stream.Load(new StringReader(content));
         }
         catch (YamlException error)
@@ -235,6 +243,17 @@ internal sealed partial class ConfigurationFiles
             seen[key] = document;
             Classify(document, objectName);
         }
+    }
+
+    /// <summary>
+    /// The first line (1-based) a tab indents, which YAML forbids; null when none does. (A tab after
+    /// spaces may be a block scalar's content, so only a line that starts with one counts.)
+    /// </summary>
+    private static int? TabIndented(string content)
+    {
+        var lines = content.ReplaceLineEndings("\n").Split('\n');
+        var index = Array.FindIndex(lines, line => line.StartsWith('\t') && line.TrimStart().Length > 0 && !line.TrimStart().StartsWith('#'));
+        return index < 0 ? null : index + 1;
     }
 
     private void Classify(ConfigDocument document, string objectName)
@@ -303,7 +322,14 @@ internal sealed partial class ConfigurationFiles
 
         try
         {
-            KubernetesYaml.LoadAllFromString(document.Text, strict: true);
+            foreach (var loaded in KubernetesYaml.LoadAllFromString(document.Text, strict: true))
+            {
+                if (PodTemplateProblem(loaded) is var (field, problem, fix))
+                {
+                    _findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, field, $"the API server would refuse it: {problem}", fix));
+                    return false;
+                }
+            }
         }
         catch (YamlException error)
         {
@@ -318,6 +344,42 @@ internal sealed partial class ConfigurationFiles
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// What the API server requires of a workload controller's pod template that a strict decode
+    /// does not see: a selector, one that selects the template's own labels, and containers (in its words).
+    /// </summary>
+    private static (string Field, string Problem, string Fix)? PodTemplateProblem(object loaded)
+    {
+        var (selector, template) = loaded switch
+        {
+            k8s.Models.V1Deployment deployment => (deployment.Spec?.Selector, deployment.Spec?.Template),
+            k8s.Models.V1StatefulSet statefulSet => (statefulSet.Spec?.Selector, statefulSet.Spec?.Template),
+            k8s.Models.V1DaemonSet daemonSet => (daemonSet.Spec?.Selector, daemonSet.Spec?.Template),
+            k8s.Models.V1ReplicaSet replicaSet => (replicaSet.Spec?.Selector, replicaSet.Spec?.Template),
+            _ => (null, null),
+        };
+        if (loaded is not (k8s.Models.V1Deployment or k8s.Models.V1StatefulSet or k8s.Models.V1DaemonSet or k8s.Models.V1ReplicaSet))
+        {
+            return null;
+        }
+
+        if (selector is null || (selector.MatchLabels is not { Count: > 0 } && selector.MatchExpressions is not { Count: > 0 }))
+        {
+            return ("spec.selector", "spec.selector: Required value.", "select the pods by the template's labels, e.g. selector: {matchLabels: {app: reviews}}.");
+        }
+
+        IDictionary<string, string> labels = template?.Metadata?.Labels ?? new Dictionary<string, string>();
+        if (selector.MatchLabels?.Any(label => !labels.TryGetValue(label.Key, out var value) || value != label.Value) == true)
+        {
+            return ("spec.template.metadata.labels", "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`.",
+                "give the template every label the selector matches, or select by the template's labels.");
+        }
+
+        return template?.Spec?.Containers is not { Count: > 0 }
+            ? ("spec.template.spec.containers", "spec.template.spec.containers: Required value.", "give the pod template at least one container, with its name and image.")
+            : null;
     }
 
     private LoadedObject<TSpec> Bind<TSpec>(ConfigDocument document, string objectName) where TSpec : new()
