@@ -10,9 +10,11 @@ namespace LocalMesh.Hosting;
 
 /// <summary>
 /// The alert rules of the model: the mesh's error-rate alert and the PrometheusRules of its
-/// configuration files. Checked before anything starts — the alert's settings, each rule's fields,
-/// and, where Prometheus's <c>promtool</c> is installed, each file as Prometheus reads it — and
-/// written as Prometheus rules files, one per PrometheusRule, as the Prometheus operator writes them.
+/// configuration files. Compiling checks the alert's settings and each rule's fields; where
+/// Prometheus's <c>promtool</c> is installed, <see cref="CheckWithPromtool"/> checks each file as
+/// Prometheus reads it — at start-up, on a saved file and in <c>mesh-check</c>, not on every compile
+/// (an export does not depend on what the machine has installed). Written as Prometheus rules
+/// files, one per PrometheusRule, as the Prometheus operator writes them.
 /// </summary>
 /// <param name="ErrorRate">The mesh's error-rate alert.</param>
 /// <param name="FromFiles">The PrometheusRules of the configuration files.</param>
@@ -56,7 +58,14 @@ internal sealed partial record MeshAlertRules(ErrorRateAlert ErrorRate, IReadOnl
         return new MeshAlertRules(alert, fromFiles);
     }
 
-    /// <summary>What Prometheus would refuse in a PrometheusRule: each field it checks, then, with <c>promtool</c>, each expression.</summary>
+    /// <summary>
+    /// Each PrometheusRule's expressions as Prometheus parses them (<c>promtool check rules</c>); none
+    /// when promtool is not installed (Prometheus, which would need them, is not either).
+    /// </summary>
+    public IReadOnlyList<MeshModelError> CheckWithPromtool(string meshNamespace) =>
+        [.. FromFiles.SelectMany(rule => Promtool(rule).Select(problem => Error(rule, problem, meshNamespace)))];
+
+    /// <summary>What Prometheus would refuse in a PrometheusRule's fields.</summary>
     private static IEnumerable<MeshModelError> Check(LoadedObject<PrometheusRuleSpec> rule, string meshNamespace)
     {
         var problems = new List<(string Field, string Problem, string Fix)>();
@@ -95,13 +104,11 @@ internal sealed partial record MeshAlertRules(ErrorRateAlert ErrorRate, IReadOnl
             }
         }
 
-        if (problems.Count == 0)
-        {
-            problems.AddRange(Promtool(rule));
-        }
-
-        return problems.Select(problem => new MeshModelError($"{rule.At(problem.Field)} {rule.Document.Object(meshNamespace)}", problem.Field, problem.Problem, problem.Fix));
+        return problems.Select(problem => Error(rule, problem, meshNamespace));
     }
+
+    private static MeshModelError Error(LoadedObject<PrometheusRuleSpec> rule, (string Field, string Problem, string Fix) problem, string meshNamespace) =>
+        new($"{rule.At(problem.Field)} {rule.Document.Object(meshNamespace)}", problem.Field, problem.Problem, problem.Fix);
 
     private static void CheckDuration(string? value, string field, List<(string, string, string)> problems)
     {
@@ -111,11 +118,7 @@ internal sealed partial record MeshAlertRules(ErrorRateAlert ErrorRate, IReadOnl
         }
     }
 
-    /// <summary>
-    /// Each expression as Prometheus parses it: <c>promtool check rules</c> on the object's rules
-    /// file, its findings turned back into the object's fields. Nothing when promtool is not
-    /// installed (Prometheus, which would need it, is not either).
-    /// </summary>
+    /// <summary><c>promtool check rules</c> on the object's rules file, its findings turned back into the object's fields.</summary>
     private static IEnumerable<(string Field, string Problem, string Fix)> Promtool(LoadedObject<PrometheusRuleSpec> rule)
     {
         if (LocalPrometheus.Find("promtool") is not { } promtool)

@@ -59,6 +59,24 @@ internal static class MeshModelCompiler
     public const string KnativeServiceLabel = "serving.knative.dev/service";
     public const string KnativeRevisionLabel = "serving.knative.dev/revision";
 
+    /// <summary>
+    /// <see cref="Compile"/>, then the checks that need a tool of the machine (<c>promtool</c> on the
+    /// alert rules): before the mesh starts, when a saved file is applied, and in <c>mesh-check</c>.
+    /// </summary>
+    /// <exception cref="MeshModelException">The model, or what the tools say of it, has errors.</exception>
+    public static CompiledMesh CompileAndCheck(DistributedApplicationModel model, MeshResource mesh)
+    {
+        var compiled = Compile(model, mesh);
+        if (compiled.AlertRules.CheckWithPromtool(mesh.Namespace) is { Count: > 0 } errors)
+        {
+            throw new MeshModelException(errors, compiled.Warnings);
+        }
+
+        return compiled;
+    }
+
+    /// <summary>The model compiled and validated, every problem at once; what it needs of the machine is not checked (see <see cref="CompileAndCheck"/>).</summary>
+    /// <exception cref="MeshModelException">The model has errors.</exception>
     public static CompiledMesh Compile(DistributedApplicationModel model, MeshResource mesh)
     {
         var errors = new List<MeshModelError>();

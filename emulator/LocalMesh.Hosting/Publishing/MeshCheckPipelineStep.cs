@@ -29,7 +29,7 @@ internal static class MeshCheckPipelineStep
         var mesh = context.Model.Resources.OfType<MeshResource>().Single();
         try
         {
-            var compiled = MeshModelCompiler.Compile(context.Model, mesh);
+            var compiled = MeshModelCompiler.CompileAndCheck(context.Model, mesh);
             foreach (var warning in compiled.Warnings)
             {
                 logger.LogWarning("{Warning}", warning);

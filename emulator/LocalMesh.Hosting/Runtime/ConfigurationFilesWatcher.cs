@@ -71,7 +71,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
         {
             try
             {
-                var compiled = MeshModelCompiler.Compile(_model, _mesh);
+                var compiled = MeshModelCompiler.CompileAndCheck(_model, _mesh);
                 _control.Update(config => config with
                 {
                     // Only the rules change with a file; listeners, workloads and functions are the app model's.

@@ -79,7 +79,7 @@ internal sealed class MeshRuntime(
     private async Task StartMeshAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
     {
         var resource = model.Resources.OfType<MeshResource>().Single();
-        var mesh = MeshModelCompiler.Compile(model, resource);
+        var mesh = MeshModelCompiler.CompileAndCheck(model, resource);
         _telemetry = MeshTelemetryExporter.Start(resource.Name, services, configuration);
         var logs = new MeshResourceLogs(resourceLogs, [.. model.Resources], resource, loggerFactory, _telemetry);
         _dataPlaneLogs = logs.CreateFactory();
