@@ -168,9 +168,11 @@ internal static class ConfigurationFileRules
             }
         }
 
-        if (files.Carried.Count > 0)
+        // Said once: an object a finding already names (a Knative Service the app does not run) is not listed again.
+        var unnamed = files.Carried.Where(document => !findings.Any(finding => finding.Location.File == document.Location.File && finding.Object == document.Object(meshNamespace))).ToList();
+        if (unnamed.Count > 0)
         {
-            warnings.Add($"Kept for the export, not emulated: {string.Join(", ", files.Carried.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
+            warnings.Add($"Kept for the export, not emulated: {string.Join(", ", unnamed.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
         return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing,
