@@ -51,6 +51,8 @@ internal sealed class ControlledLauncher : IFunctionLauncher
     {
         private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public string Name => name;
+
         public Uri Address { get; } = address;
 
         public Task Exited => _exited.Task;

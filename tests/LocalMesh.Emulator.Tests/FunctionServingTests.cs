@@ -92,12 +92,14 @@ public sealed class FunctionServingTests : IAsyncLifetime
         {
             Interlocked.Increment(ref _started);
             var backend = await TestBackend.StartAsync(request.Name, Behaviour);
-            return new Instance(backend);
+            return new Instance(request.Name, backend);
         }
 
-        private sealed class Instance(TestBackend backend) : IFunctionInstance
+        private sealed class Instance(string name, TestBackend backend) : IFunctionInstance
         {
             private readonly TaskCompletionSource _exited = new();
+
+            public string Name => name;
 
             public Uri Address => backend.Address;
 

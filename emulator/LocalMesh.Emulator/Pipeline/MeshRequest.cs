@@ -45,8 +45,11 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     /// <summary>The endpoint of the latest try.</summary>
     public UpstreamEndpoint? Endpoint { get; set; }
 
-    /// <summary>For inbound listeners, the application behind the sidecar.</summary>
+    /// <summary>For inbound listeners, the application behind the sidecar (for a function, the instance the activator chose).</summary>
     public Uri? Application { get; set; }
+
+    /// <summary>For a function, the instance the activator gave the request, e.g. <c>sentiment-00001-1</c>.</summary>
+    public string? Instance { get; set; }
 
     /// <summary>For a function, how the activator placed the request (<c>warm</c>, <c>queued</c>, <c>cold-start</c>).</summary>
     public string? Activation { get; set; }

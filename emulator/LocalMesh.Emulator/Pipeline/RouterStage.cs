@@ -165,6 +165,8 @@ internal sealed class RouterStage(
             {
                 lease = await functions.AcquireAsync(request.Listener.Workload!, context.RequestAborted);
                 request.Activation = lease.Activation;
+                request.Instance = lease.Instance;
+                request.Application = lease.Address;
             }
             catch (ActivationException failure)
             {
@@ -181,7 +183,7 @@ internal sealed class RouterStage(
 
         using (lease)
         {
-            await SendToApplicationAsync(context, request, lease?.Address ?? request.Application!);
+            await SendToApplicationAsync(context, request, request.Application!);
         }
     }
 

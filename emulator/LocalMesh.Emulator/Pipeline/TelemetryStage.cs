@@ -127,7 +127,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         // On a span, the principal as authorization policies name it, and only where mutual TLS proved it.
         activity.SetTag(Attributes.SourcePrincipal, inbound && request.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null);
 
-        activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name);
+        activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name ?? request.Instance);
         activity.SetTag(Attributes.Route, request.Route?.Name);
         activity.SetTag(Attributes.UpstreamCluster, request.Cluster?.Name);
         if (request.Attempts > 0)

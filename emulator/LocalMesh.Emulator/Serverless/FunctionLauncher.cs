@@ -14,6 +14,9 @@ internal sealed record FunctionInstanceRequest(WorkloadConfig Revision, int Numb
 /// <summary>A running instance of a function revision.</summary>
 internal interface IFunctionInstance : IAsyncDisposable
 {
+    /// <summary>Its name, as logs and the dashboard show it: usually the request's <see cref="FunctionInstanceRequest.Name"/>.</summary>
+    string Name { get; }
+
     /// <summary>Where the instance takes requests (loopback).</summary>
     Uri Address { get; }
 

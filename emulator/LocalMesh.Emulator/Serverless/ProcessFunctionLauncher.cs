@@ -67,7 +67,7 @@ internal sealed partial class ProcessFunctionLauncher(
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var instance = new ProcessInstance(process, listening.Task);
+        var instance = new ProcessInstance(request.Name, process, listening.Task);
         try
         {
             await listening.Task.WaitAsync(cancellationToken);
@@ -126,9 +126,11 @@ internal sealed partial class ProcessFunctionLauncher(
     [GeneratedRegex(@"Now listening on: (http://[^\s/]+)")]
     private static partial Regex ListeningLine();
 
-    private sealed class ProcessInstance(Process process, Task<Uri> listening) : IFunctionInstance
+    private sealed class ProcessInstance(string name, Process process, Task<Uri> listening) : IFunctionInstance
     {
         private int _disposed;
+
+        public string Name => name;
 
         public Uri Address => listening.Result;
 

@@ -83,7 +83,6 @@ internal sealed class RevisionScaler : IAsyncDisposable
     private DateTimeOffset? _panicSince;
     private int _maxPanicInstances;
     private int _desired;
-    private int _lastNumber;
     private bool _disposed;
 
     public RevisionScaler(WorkloadConfig revision, IFunctionLauncher launcher, TimeProvider time, ILogger logger, MeshMetrics metrics, Action changed)
@@ -369,7 +368,9 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
             for (var added = active.Count; added < desired; added++)
             {
-                var instance = new Instance(++_lastNumber, _time.GetTimestamp(), coldStart: active.Count == 0);
+                // The lowest number no instance holds, as a StatefulSet's ordinals: a revision's instances stay 1..n in logs and the dashboard.
+                var number = Enumerable.Range(1, int.MaxValue).First(candidate => _instances.All(i => i.Number != candidate));
+                var instance = new Instance(new FunctionInstanceRequest(_revision, number), _time.GetTimestamp(), coldStart: active.Count == 0);
                 _instances.Add(instance);
                 _ = Task.Run(() => LaunchAsync(instance));
             }
@@ -396,7 +397,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
     private async Task LaunchAsync(Instance instance)
     {
-        var request = new FunctionInstanceRequest(_revision, instance.Number);
+        var request = instance.Request;
         try
         {
             var started = await _launcher.StartAsync(request, instance.Stopping.Token);
@@ -411,6 +412,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
                 }
 
                 instance.Process = started;
+                instance.Name = started.Name;
                 instance.State = InstanceState.Ready;
                 Dispatch();
             }
@@ -419,8 +421,8 @@ internal sealed class RevisionScaler : IAsyncDisposable
             _metrics.InstanceStartDuration.Record(elapsed.TotalMilliseconds,
                 new KeyValuePair<string, object?>(MeshTelemetry.Attributes.DestinationWorkload, _revision.Name),
                 new KeyValuePair<string, object?>("cold_start", instance.ColdStart));
-            _logger.LogInformation("{Instance}: ready at {Address} after {Elapsed:0} ms.", request.Name, started.Address, elapsed.TotalMilliseconds);
-            _ = started.Exited.ContinueWith(_ => OnExited(instance, request.Name), TaskScheduler.Default);
+            _logger.LogInformation("{Instance}: ready at {Address} after {Elapsed:0} ms.", started.Name, started.Address, elapsed.TotalMilliseconds);
+            _ = started.Exited.ContinueWith(_ => OnExited(instance, started.Name), TaskScheduler.Default);
         }
         catch (Exception error) when (error is FunctionStartException or OperationCanceledException)
         {
@@ -470,7 +472,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
     private void Stop(Instance instance, string reason)
     {
         _instances.Remove(instance);
-        _logger.LogInformation("{Revision}-{Number}: stopping ({Reason}).", _revision.Name, instance.Number, reason);
+        _logger.LogInformation("{Instance}: stopping ({Reason}).", instance.Name, reason);
         if (instance.Process is { } process)
         {
             _ = process.DisposeAsync().AsTask();
@@ -519,6 +521,9 @@ internal sealed class RevisionScaler : IAsyncDisposable
         /// <summary>The instance's address.</summary>
         public Uri Address => instance.Process!.Address;
 
+        /// <summary>The instance's name, e.g. <c>sentiment-00001-1</c>.</summary>
+        public string Instance => instance.Name;
+
         /// <summary>How the request got its place: <c>warm</c> at once, <c>queued</c> after waiting, <c>cold-start</c> after waiting for an instance started from zero.</summary>
         public string Activation => activation;
 
@@ -531,9 +536,14 @@ internal sealed class RevisionScaler : IAsyncDisposable
         }
     }
 
-    internal sealed class Instance(int number, long launchedAt, bool coldStart)
+    internal sealed class Instance(FunctionInstanceRequest request, long launchedAt, bool coldStart)
     {
-        public int Number { get; } = number;
+        public FunctionInstanceRequest Request { get; } = request;
+
+        public int Number => Request.Number;
+
+        /// <summary>The request's name until it has started, then the name the launcher gave it.</summary>
+        public string Name { get; set; } = request.Name;
 
         public long LaunchedAt { get; } = launchedAt;
 

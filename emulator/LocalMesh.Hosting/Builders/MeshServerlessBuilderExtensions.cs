@@ -29,7 +29,7 @@ public static class MeshServerlessBuilderExtensions
         where TProject : IProjectMetadata, new()
     {
         ArgumentNullException.ThrowIfNull(mesh);
-        var function = new FunctionResource(name, mesh.Resource, new TProject());
+        var function = new FunctionResource(name, mesh.Resource, new TProject()) { ApplicationBuilder = mesh.ApplicationBuilder };
         return mesh.AddMeshChild(function, "Function")
             .WithAnnotation(new FunctionRevisionAnnotation(FunctionResource.RevisionName(name, 1), ImmutableDictionary<string, string>.Empty))
             .WithOtlpExporter()

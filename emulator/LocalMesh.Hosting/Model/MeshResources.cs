@@ -100,6 +100,9 @@ public sealed class FunctionResource(string name, MeshResource mesh, IProjectMet
     /// <summary>The project that implements the function.</summary>
     public IProjectMetadata Project { get; } = project;
 
+    /// <summary>The app's builder, which the instances are added to as projects when they run through the orchestrator.</summary>
+    internal IDistributedApplicationBuilder? ApplicationBuilder { get; init; }
+
     /// <summary>Knative's name for revision <paramref name="number"/> of <paramref name="function"/>, e.g. <c>sentiment-00001</c>.</summary>
     public static string RevisionName(string function, int number) => $"{function}-{number:D5}";
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Serverless;
 using Microsoft.Extensions.Logging;
 
@@ -28,13 +29,31 @@ internal sealed class FunctionProcesses(
         select new MeshModelError(function.Name, "project", $"has no build output for {Path.GetFileName(function.Project.ProjectPath)}.",
             $"build it: dotnet build \"{function.Project.ProjectPath}\" (building the AppHost builds it too).");
 
+    /// <summary>The function a revision belongs to.</summary>
+    public FunctionResource Of(string name) => functions.Single(f => f.Name == name);
+
+    /// <summary>
+    /// What an instance of <paramref name="revision"/> runs with: the function's environment as
+    /// Aspire computes a project's (references, OTLP exporter, WithEnvironment), with the revision's own over it.
+    /// </summary>
+    public async Task<Dictionary<string, string>> EnvironmentAsync(WorkloadConfig revision)
+    {
+        var function = Of(revision.Service!);
+        var environment = new Dictionary<string, string>(await _environments.GetOrAdd(function.Name, _ => ComputeAsync(function)), StringComparer.Ordinal);
+        foreach (var (name, value) in function.Annotations.OfType<FunctionRevisionAnnotation>().Single(r => r.Name == revision.Name).Environment)
+        {
+            environment[name] = value;
+        }
+
+        return environment;
+    }
+
     private async ValueTask<ProcessStartInfo> StartInfoAsync(FunctionInstanceRequest request, CancellationToken cancellationToken)
     {
-        var function = functions.Single(f => f.Name == request.Revision.Service);
+        var function = Of(request.Revision.Service!);
         var executable = Executable(function.Project.ProjectPath)
             ?? throw new FunctionStartException($"no build output for {function.Project.ProjectPath}; run dotnet build on it.");
-        var environment = await _environments.GetOrAdd(function.Name, _ => EnvironmentAsync(function));
-
+        var environment = await EnvironmentAsync(request.Revision);
         var info = File.Exists(executable[..^".dll".Length])
             ? new ProcessStartInfo(executable[..^".dll".Length])
             : new ProcessStartInfo("dotnet", ["exec", executable]);
@@ -46,17 +65,11 @@ internal sealed class FunctionProcesses(
 
         info.Environment["OTEL_SERVICE_NAME"] = function.Name;
         info.Environment["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={request.Name}";
-        var revision = function.Annotations.OfType<FunctionRevisionAnnotation>().Single(r => r.Name == request.Revision.Name);
-        foreach (var (name, value) in revision.Environment)
-        {
-            info.Environment[name] = value;
-        }
-
         return info;
     }
 
-    /// <summary>The function's environment as Aspire computes a project's (references, OTLP exporter, WithEnvironment), once.</summary>
-    private async Task<IReadOnlyList<KeyValuePair<string, string>>> EnvironmentAsync(FunctionResource function)
+    /// <summary>The function's environment as Aspire computes a project's, once.</summary>
+    private async Task<IReadOnlyList<KeyValuePair<string, string>>> ComputeAsync(FunctionResource function)
     {
         // Aspire's notes while it resolves the environment (e.g. waiting for the dashboard's OTLP endpoint) belong to the function's log, as a project's do.
         var result = await ExecutionConfigurationBuilder.Create(function).WithEnvironmentVariablesConfig().BuildAsync(executionContext, resourceLogs.GetLogger(function), CancellationToken.None);
@@ -70,7 +83,7 @@ internal sealed class FunctionProcesses(
 
     private void Output(FunctionInstanceRequest instance, string line, bool error)
     {
-        var function = functions.Single(f => f.Name == instance.Revision.Service);
+        var function = Of(instance.Revision.Service!);
         resourceLogs.GetLogger(function).Log(error ? LogLevel.Error : LogLevel.Information, "{Instance} | {Line}", instance.Name, line);
     }
 

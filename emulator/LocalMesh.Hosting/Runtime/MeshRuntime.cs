@@ -104,7 +104,10 @@ internal sealed class MeshRuntime(
                 LoggerFactory = _dataPlaneLogs,
                 // The app's meter factory owns the mesh's meter, as ASP.NET Core's own meters are owned.
                 MeterFactory = services.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
-                FunctionLauncher = functions.Launcher,
+                FunctionLauncher = OrchestratedFunctionLauncher.IsWanted(configuration)
+                    ? OrchestratedFunctionLauncher.Add(mesh.Config.Workloads.Where(workload => workload.Scaling is not null), functions,
+                        notifications, services.GetRequiredService<ResourceCommandService>(), _stopping.Token)
+                    : functions.Launcher,
                 // A port the system chooses unless the AppHost's configuration fixes one (e.g. Envoy's 15090) for a Prometheus to scrape.
                 MetricsPort = configuration.GetValue<int?>("LocalMesh:MetricsPort") ?? 0,
             },

@@ -1,0 +1,282 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Serverless;
+
+namespace LocalMesh.Hosting;
+
+/// <summary>
+/// Starts function instances through the orchestrator (DCP), as it starts every project of the app:
+/// when an IDE runs the AppHost, the IDE launches each instance under its debugger. Each revision
+/// has project resources <c>&lt;revision&gt;-&lt;n&gt;</c>, children of the function in the
+/// dashboard, that the autoscaler starts and stops with the dashboard's own commands; an instance
+/// is ready once its port accepts a connection (Knative's default readiness, a TCP probe).
+/// </summary>
+/// <remarks>
+/// The orchestrator is the slower road (an IDE builds and attaches before the program runs), so an
+/// AppHost run from a terminal keeps <see cref="ProcessFunctionLauncher"/>; see <see cref="IsWanted"/>.
+/// </remarks>
+internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
+{
+    /// <summary>How many instances a revision without a <c>maxScale</c> can run under an IDE.</summary>
+    public const int DefaultInstances = 3;
+
+    /// <summary>The most instances any revision can run under an IDE: each is a resource in the dashboard.</summary>
+    public const int MaxInstances = 10;
+
+    private readonly Dictionary<string, Slot[]> _slots;
+    private readonly ResourceNotificationService _notifications;
+    private readonly ResourceCommandService _commands;
+    private readonly CancellationToken _stopping;
+
+    private OrchestratedFunctionLauncher(Dictionary<string, Slot[]> slots, ResourceNotificationService notifications, ResourceCommandService commands, CancellationToken stopping)
+    {
+        _slots = slots;
+        _notifications = notifications;
+        _commands = commands;
+        _stopping = stopping;
+    }
+
+    /// <summary>
+    /// Whether instances go through the orchestrator: when an IDE runs the AppHost (it sets
+    /// <c>DEBUG_SESSION_PORT</c>, where DCP asks it to run projects), or when
+    /// <c>LocalMesh:FunctionInstances</c> is <c>orchestrator</c>.
+    /// </summary>
+    public static bool IsWanted(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration["DEBUG_SESSION_PORT"])
+        || string.Equals(configuration["LocalMesh:FunctionInstances"], "orchestrator", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>How many instance resources a revision gets: its <c>maxScale</c>, at most <see cref="MaxInstances"/>; <see cref="DefaultInstances"/> without one.</summary>
+    public static int InstancesOf(FunctionScaling scaling) => scaling.MaxScale > 0 ? Math.Min(scaling.MaxScale, MaxInstances) : DefaultInstances;
+
+    /// <summary>Adds each revision's instance resources to the app, before the orchestrator starts.</summary>
+    /// <param name="revisions">The function revisions the mesh runs.</param>
+    /// <param name="functions">The functions, with their projects and environment.</param>
+    /// <param name="notifications">The resources' states.</param>
+    /// <param name="commands">Starts and stops resources.</param>
+    /// <param name="stopping">Signalled when the app stops.</param>
+    public static OrchestratedFunctionLauncher Add(
+        IEnumerable<WorkloadConfig> revisions, FunctionProcesses functions,
+        ResourceNotificationService notifications, ResourceCommandService commands, CancellationToken stopping)
+    {
+        var slots = new Dictionary<string, Slot[]>(StringComparer.Ordinal);
+        foreach (var revision in revisions)
+        {
+            var function = functions.Of(revision.Service!);
+            slots[revision.Name] = [.. Enumerable.Range(1, InstancesOf(revision.Scaling!)).Select(number =>
+            {
+                var slot = new Slot();
+                slot.Resource = function.ApplicationBuilder!.AddProject($"{revision.Name}-{number}", function.Project.ProjectPath, options => options.ExcludeLaunchProfile = true)
+                    .WithExplicitStart()
+                    .WithParentRelationship(function)
+                    .WithEnvironment(async context =>
+                    {
+                        // Aspire's own OTEL_SERVICE_NAME and instance id stay, so the dashboard shows each instance's telemetry under it.
+                        foreach (var (name, value) in await functions.EnvironmentAsync(revision))
+                        {
+                            if (name is not ("OTEL_SERVICE_NAME" or "OTEL_RESOURCE_ATTRIBUTES"))
+                            {
+                                context.EnvironmentVariables[name] = value;
+                            }
+                        }
+
+                        context.EnvironmentVariables["K_SERVICE"] = function.Name;
+                        context.EnvironmentVariables["K_REVISION"] = revision.Name;
+                        context.EnvironmentVariables["ASPNETCORE_URLS"] = $"http://127.0.0.1:{slot.Port}";
+                    })
+                    .Resource;
+                return slot;
+            })];
+        }
+
+        return new OrchestratedFunctionLauncher(slots, notifications, commands, stopping);
+    }
+
+    /// <inheritdoc />
+    public async Task<IFunctionInstance> StartAsync(FunctionInstanceRequest request, CancellationToken cancellationToken)
+    {
+        var slot = Take(request);
+        var watching = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        var run = RunAsync(slot, watching);
+        var startIssued = false;
+        try
+        {
+            // The orchestrator learns of the resources after the mesh has started: wait until it knows this one.
+            await _notifications.WaitForResourceAsync(slot.Resource.Name, update => update.Snapshot.State?.Text is { Length: > 0 }, cancellationToken);
+            slot.Port = FreePort();
+            startIssued = true;
+            var started = await _commands.ExecuteCommandAsync(slot.Resource, KnownResourceCommands.StartCommand, cancellationToken);
+            if (!started.Success)
+            {
+                startIssued = false;
+                throw new FunctionStartException($"the orchestrator did not start {slot.Resource.Name}: {started.Message}");
+            }
+
+            await ListeningAsync(slot, run, cancellationToken);
+            return new Instance(this, slot, run);
+        }
+        catch
+        {
+            if (startIssued)
+            {
+                await StopAsync(slot, run);
+            }
+
+            // A run that never began (or was not seen to end) is not watched any longer.
+            try
+            {
+                await watching.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It had ended.
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Watches the run the start command begins; once it has ended (or was never begun), the slot is free again.</summary>
+    private async Task RunAsync(Slot slot, CancellationTokenSource watching)
+    {
+        try
+        {
+            await WatchRunAsync(slot.Resource, watching.Token);
+        }
+        finally
+        {
+            watching.Dispose();
+            Release(slot);
+        }
+    }
+
+    /// <summary>
+    /// The instance resource for a request: the one of its number, else (that one still stopping) the
+    /// first free one, whose name the instance then takes.
+    /// </summary>
+    private Slot Take(FunctionInstanceRequest request)
+    {
+        if (!_slots.TryGetValue(request.Revision.Name, out var slots))
+        {
+            throw new FunctionStartException($"revision {request.Revision.Name} was added while the app ran; under an IDE its instances are resources of the app, so restart the AppHost to run it.");
+        }
+
+        lock (slots)
+        {
+            var slot = request.Number <= slots.Length && !slots[request.Number - 1].InUse
+                ? slots[request.Number - 1]
+                : slots.FirstOrDefault(candidate => !candidate.InUse)
+                    ?? throw new FunctionStartException($"all {slots.Length} instance resources of {request.Revision.Name} are running; under an IDE a revision runs at most its maxScale instances (at most {MaxInstances}; {DefaultInstances} without a maxScale).");
+            slot.InUse = true;
+            return slot;
+        }
+    }
+
+    private void Release(Slot slot)
+    {
+        lock (_slots.Values.Single(slots => slots.Contains(slot)))
+        {
+            slot.InUse = false;
+        }
+    }
+
+    /// <summary>Completes when the run the start command begins has ended (the program exited, was stopped, or never started).</summary>
+    private async Task WatchRunAsync(IResource resource, CancellationToken cancellationToken)
+    {
+        var begun = false;
+        await foreach (var update in _notifications.WatchAsync(cancellationToken))
+        {
+            if (update.Resource != resource)
+            {
+                continue;
+            }
+
+            var terminal = KnownResourceStates.TerminalStates.Contains(update.Snapshot.State?.Text);
+            if (begun && terminal)
+            {
+                return;
+            }
+
+            // The state before the start is the last run's end (or "Not started"): a run has begun once it is neither.
+            begun |= !terminal && update.Snapshot.State?.Text is { Length: > 0 } state && state != KnownResourceStates.NotStarted;
+        }
+    }
+
+    /// <summary>Waits until the instance's port takes connections (it started) or its run ends first (it did not).</summary>
+    private static async Task ListeningAsync(Slot slot, Task run, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (run.IsCompleted)
+            {
+                throw new FunctionStartException($"{slot.Resource.Name} ended before it listened on port {slot.Port}; its console log says why.");
+            }
+
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await probe.ConnectAsync(IPAddress.Loopback, slot.Port, cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(25), cancellationToken));
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>One instance resource of a revision.</summary>
+    private sealed class Slot
+    {
+        public IResource Resource { get; set; } = null!;
+
+        /// <summary>The port its current run listens on, chosen before each start.</summary>
+        public int Port { get; set; }
+
+        public bool InUse { get; set; }
+
+    }
+
+    /// <summary>Stops a run as the orchestrator stops any project (an IDE ends its debug session), and waits a while for its end.</summary>
+    private async Task StopAsync(Slot slot, Task run)
+    {
+        if (run.IsCompleted)
+        {
+            return;
+        }
+
+        await _commands.ExecuteCommandAsync(slot.Resource, KnownResourceCommands.StopCommand, CancellationToken.None);
+        // Still stopping after that: the slot stays taken until it has.
+        await Task.WhenAny(run, Task.Delay(ProcessFunctionLauncher.StopGracePeriod * 2));
+    }
+
+    private sealed class Instance(OrchestratedFunctionLauncher launcher, Slot slot, Task run) : IFunctionInstance
+    {
+        private int _disposed;
+
+        /// <summary>Its resource's name: the request's, unless that resource was still stopping.</summary>
+        public string Name => slot.Resource.Name;
+
+        public Uri Address { get; } = new($"http://127.0.0.1:{slot.Port}");
+
+        public Task Exited => run;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                await launcher.StopAsync(slot, run);
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using LocalMesh.Emulator.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LocalMesh.EndToEnd.Tests;
+
+/// <summary>
+/// The sample AppHost started as an IDE starts it (F5): the orchestrator asks the IDE to run every
+/// project, each function instance included, so a breakpoint in any of them would be hit.
+/// </summary>
+public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) : IClassFixture<IdeExecutionTests.IdeAppFixture>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void EveryServiceProjectArrivesAsARunSessionForEachReplica()
+    {
+        var model = fixture.App.Services.GetRequiredService<DistributedApplicationModel>();
+        var functionProjects = model.Resources.OfType<FunctionResource>().Select(function => function.Project.ProjectPath).ToHashSet();
+        var expected = model.Resources.OfType<ProjectResource>()
+            .Where(project => !functionProjects.Contains(project.GetProjectMetadata().ProjectPath))
+            .GroupBy(project => Path.GetFileNameWithoutExtension(project.GetProjectMetadata().ProjectPath))
+            .ToDictionary(group => group.Key, group => group.Sum(project => project.GetReplicaCount()));
+        Assert.Contains("Reviews", expected.Keys);
+        Assert.All(fixture.Ide.Requested, session => Assert.Equal("Debug", session.Mode));
+
+        var launched = fixture.Ide.Requested.Select(session => Path.GetFileNameWithoutExtension(session.ProjectPath))
+            .Where(expected.ContainsKey).GroupBy(name => name).ToDictionary(group => group.Key, group => group.Count());
+        Assert.Equal(expected.OrderBy(e => e.Key), launched.OrderBy(e => e.Key));
+        Assert.Empty(fixture.Ide.Refused);
+    }
+
+    [Fact]
+    public async Task EachScaleUpFromZeroIsARunSessionAndTheInstanceTheIdeRunsAnswersTheRequestThatWokeIt()
+    {
+        for (var round = 1; round <= 2; round++)
+        {
+            await fixture.WaitForStateAsync("sentiment", "Idle");
+            var before = fixture.Ide.SessionsOf("Sentiment").Count();
+
+            // Straight to the function (its address for callers outside the mesh), so no caller's own timeout cuts the cold start short.
+            var requestId = Guid.NewGuid().ToString();
+            using var client = new HttpClient { BaseAddress = fixture.App.GetEndpoint("sentiment", "http"), Timeout = Wait };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = Json("""{"text":"a good film"}""") };
+            request.Headers.Add("x-request-id", requestId);
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(("positive", "sentiment-00001"), (answer.RootElement.GetProperty("sentiment").GetString(), answer.RootElement.GetProperty("revision").GetString()));
+
+            // The activator woke the revision; the orchestrator asked the IDE to run the instance.
+            var activated = await fixture.Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId
+                && span.GetTagItem(MeshTelemetry.Attributes.Activation) as string == "cold-start", 1, $"request {requestId}");
+            var sessions = fixture.Ide.SessionsOf("Sentiment").Skip(before).ToList();
+            var session = Assert.Single(sessions);
+            Assert.Equal("Debug", session.Mode);
+            Assert.Equal("sentiment-00001", session.Environment["K_REVISION"]);
+
+            // The instance that answered is the program the IDE runs: the resource the IDE was asked to
+            // run, and the port it was given, held by the IDE's process.
+            Assert.All(activated, span => Assert.Equal(session.Environment["OTEL_SERVICE_NAME"], span.GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint)));
+            Assert.StartsWith("sentiment-00001-", session.Environment["OTEL_SERVICE_NAME"]);
+            var port = new Uri(session.Environment["ASPNETCORE_URLS"]).Port;
+            Assert.Contains(Sockets.Listeners(), listener => listener.Port == port && listener.Pid == session.Process!.Id);
+
+            // Back at zero, the orchestrator has the IDE end the session.
+            await fixture.WaitForStateAsync("sentiment", "Idle");
+            await session.Exited.Task.WaitAsync(Wait);
+            Assert.True(session.StopRequested, "the instance ended without the orchestrator asking the IDE to stop it");
+        }
+    }
+
+    /// <summary>
+    /// An instance paused as at a breakpoint holds its request; stopped from the orchestrator (the
+    /// dashboard's Stop), the request it held is answered 503 with Envoy's <c>UC</c>, and the next
+    /// request starts another instance.
+    /// </summary>
+    [Fact]
+    public async Task AnInstanceStoppedFromTheOrchestratorWhileItHoldsARequestAnswersIt503AndTheNextRequestStartsAnother()
+    {
+        using var client = new HttpClient { BaseAddress = fixture.App.GetEndpoint("sentiment", "http"), Timeout = Wait };
+        using (var warm = await client.PostAsync("/", Json("""{"text":"good"}""")))
+        {
+            Assert.True(warm.IsSuccessStatusCode, $"{warm.StatusCode}: {await warm.Content.ReadAsStringAsync()}");
+        }
+
+        var session = fixture.Ide.SessionsOf("Sentiment").Last(s => s.Process is { HasExited: false });
+        Process.Start("kill", ["-STOP", session.Process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        var held = client.PostAsync("/", Json("""{"text":"good"}"""));
+        var mesh = fixture.App.GetMesh();
+        await Eventually.TrueAsync(() => mesh.Server.Functions.Status.Single(s => s.Revision == "sentiment-00001").InFlight == 1, Wait);
+
+        var stopped = await fixture.App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(session.Environment["OTEL_SERVICE_NAME"], KnownResourceCommands.StopCommand);
+        Assert.True(stopped.Success, stopped.Message);
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.True(session.StopRequested);
+
+        // Once the orchestrator reports the instance gone, the next request starts another.
+        await Eventually.TrueAsync(() => mesh.Server.Functions.Status.Single(s => s.Revision == "sentiment-00001").Instances == 0, Wait);
+        using var next = await client.PostAsync("/", Json("""{"text":"good"}"""));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>The sample AppHost, started with the variables an IDE sets, the IDE played by <see cref="IdeSessionEndpoint"/>.</summary>
+    public sealed class IdeAppFixture : IAsyncLifetime
+    {
+        private DistributedApplication? _app;
+
+        public IdeSessionEndpoint Ide { get; private set; } = null!;
+
+        public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
+
+        public SpanCollector Spans { get; } = new();
+
+        public Uri Ingress { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Ide = await IdeSessionEndpoint.StartAsync();
+            // The AppHost reads them from its environment, and DCP, its child, inherits them. Only this
+            // test runs meanwhile (the suite runs one collection at a time).
+            var saved = Ide.Environment.Keys.ToDictionary(name => name, Environment.GetEnvironmentVariable);
+            foreach (var (name, value) in Ide.Environment)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+
+            try
+            {
+                using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+                var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0"], cancellation.Token);
+                _app = await builder.BuildAsync(cancellation.Token);
+                await _app.StartAsync(cancellation.Token);
+                await _app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
+                Ingress = _app.GetEndpoint("ingress", "http");
+            }
+            finally
+            {
+                foreach (var (name, value) in saved)
+                {
+                    Environment.SetEnvironmentVariable(name, value);
+                }
+            }
+        }
+
+        public async Task WaitForStateAsync(string resource, string state)
+        {
+            using var cap = new CancellationTokenSource(Wait);
+            await App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(resource, state, cap.Token);
+        }
+
+        public async Task DisposeAsync()
+        {
+            Spans.Dispose();
+            if (_app is not null)
+            {
+                await _app.StopAsync();
+                await _app.DisposeAsync();
+            }
+
+            await Ide.DisposeAsync();
+        }
+    }
+}
