@@ -4,6 +4,7 @@ using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -104,10 +105,7 @@ internal sealed class MeshRuntime(
                 LoggerFactory = _dataPlaneLogs,
                 // The app's meter factory owns the mesh's meter, as ASP.NET Core's own meters are owned.
                 MeterFactory = services.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
-                FunctionLauncher = OrchestratedFunctionLauncher.IsWanted(configuration)
-                    ? OrchestratedFunctionLauncher.Add(mesh.Config.Workloads.Where(workload => workload.Scaling is not null), functions,
-                        notifications, services.GetRequiredService<ResourceCommandService>(), _stopping.Token)
-                    : functions.Launcher,
+                FunctionLauncher = FunctionLauncher(mesh, functions, log),
                 // A port the system chooses unless the AppHost's configuration fixes one (e.g. Envoy's 15090) for a Prometheus to scrape.
                 MetricsPort = configuration.GetValue<int?>("LocalMesh:MetricsPort") ?? 0,
             },
@@ -154,6 +152,24 @@ internal sealed class MeshRuntime(
         Watch(restarts.WatchAsync, "crash restarts", log);
         Watch(new AlertWatcher(notifications, resource, _prometheus, [.. model.Resources.OfType<MeshServiceResource>(), .. mesh.Injected], log).WatchAsync, "alert watcher", log);
         lifetime.ApplicationStopping.Register(_stopping.Cancel);
+    }
+
+    /// <summary>
+    /// How function instances start: through the orchestrator when an IDE runs the AppHost (so each is
+    /// launched under its debugger), else as processes of the mesh's own, which start fastest.
+    /// </summary>
+    private IFunctionLauncher FunctionLauncher(CompiledMesh mesh, FunctionProcesses functions, ILogger log)
+    {
+        var revisions = mesh.Config.Workloads.Where(workload => workload.Scaling is not null).ToList();
+        if (revisions.Count == 0 || !OrchestratedFunctionLauncher.IsWanted(configuration))
+        {
+            return functions.Launcher;
+        }
+
+        log.LogInformation("Function instances start through the orchestrator, each a resource under its function ({Examples}, ...){How}.",
+            string.Join(", ", revisions.Take(2).Select(revision => $"{revision.Name}-1")),
+            string.IsNullOrEmpty(configuration["DEBUG_SESSION_PORT"]) ? " (LocalMesh:FunctionInstances)" : ": the IDE runs each one, so a breakpoint in a function's code is hit");
+        return OrchestratedFunctionLauncher.Add(revisions, functions, notifications, services.GetRequiredService<ResourceCommandService>(), _stopping.Token);
     }
 
     /// <summary>
