@@ -81,30 +81,51 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
     public async Task AnInstanceStoppedFromTheOrchestratorWhileItHoldsARequestAnswersIt503AndTheNextRequestStartsAnother()
     {
         using var client = new HttpClient { BaseAddress = fixture.App.GetEndpoint("sentiment", "http"), Timeout = Wait };
-        using (var warm = await client.PostAsync("/", Json("""{"text":"good"}""")))
-        {
-            Assert.True(warm.IsSuccessStatusCode, $"{warm.StatusCode}: {await warm.Content.ReadAsStringAsync()}");
-        }
+        var (warm, warmId) = await SendAsync(client);
+        Assert.Equal(HttpStatusCode.OK, warm);
+        var instance = await InstanceOfAsync(warmId);
+        var session = fixture.Ide.Requested.Last(s => s.Environment["OTEL_SERVICE_NAME"] == instance);
 
-        var session = fixture.Ide.SessionsOf("Sentiment").Last(s => s.Process is { HasExited: false });
+        // Paused, as at a breakpoint: the instance takes the connection and answers nothing.
         Process.Start("kill", ["-STOP", session.Process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-        var held = client.PostAsync("/", Json("""{"text":"good"}"""));
+        var held = SendAsync(client);
         var mesh = fixture.App.GetMesh();
         await Eventually.TrueAsync(() => mesh.Server.Functions.Status.Single(s => s.Revision == "sentiment-00001").InFlight == 1, Wait);
 
-        var stopped = await fixture.App.Services.GetRequiredService<ResourceCommandService>()
-            .ExecuteCommandAsync(session.Environment["OTEL_SERVICE_NAME"], KnownResourceCommands.StopCommand);
+        Assert.False(held.IsCompleted, "the paused instance did not hold the request");
+        var stopped = await fixture.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(instance, KnownResourceCommands.StopCommand);
         Assert.True(stopped.Success, stopped.Message);
 
-        using var answer = await held;
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        // Its connection ends with the program: 503. On a connection reused from the warm request, to
+        // which nothing had come back, the mesh tries once more on a new one and finds no instance
+        // there (UF); on a fresh one the flag is UC.
+        var (answer, requestId) = await held;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer);
+        var inbound = (await fixture.Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId
+            && span.GetTagItem(MeshTelemetry.Attributes.Listener) as string == "inbound|sentiment-00001|0", 1, $"request {requestId}")).MinBy(span => span.StartTimeUtc)!;
+        Assert.Equal(instance, inbound.GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint));
+        Assert.Contains(inbound.GetTagItem(MeshTelemetry.Attributes.ResponseFlags) as string, new[] { "UF", "UC" });
         Assert.True(session.StopRequested);
 
         // Once the orchestrator reports the instance gone, the next request starts another.
         await Eventually.TrueAsync(() => mesh.Server.Functions.Status.Single(s => s.Revision == "sentiment-00001").Instances == 0, Wait);
-        using var next = await client.PostAsync("/", Json("""{"text":"good"}"""));
-        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client)).Status);
     }
+
+    /// <summary>Posts a text to the function with a request id of its own; its status and that id.</summary>
+    private async Task<(HttpStatusCode Status, string RequestId)> SendAsync(HttpClient client)
+    {
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = Json("""{"text":"good"}""") };
+        request.Headers.Add("x-request-id", requestId);
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, requestId);
+    }
+
+    /// <summary>The instance the activator gave a request, from its inbound span.</summary>
+    private async Task<string> InstanceOfAsync(string requestId) =>
+        (string)(await fixture.Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId
+            && span.GetTagItem(MeshTelemetry.Attributes.Listener) as string == "inbound|sentiment-00001|0", 1, $"request {requestId}"))[0].GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint)!;
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 

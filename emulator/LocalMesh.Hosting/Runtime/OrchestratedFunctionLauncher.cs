@@ -97,6 +97,10 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
     /// <inheritdoc />
     public async Task<IFunctionInstance> StartAsync(FunctionInstanceRequest request, CancellationToken cancellationToken)
     {
+        // Nothing starts once the app is stopping: the orchestrator accepts no new runs then.
+        using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
+        cancellationToken = starting.Token;
+        cancellationToken.ThrowIfCancellationRequested();
         var slot = Take(request);
         var watching = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
         var run = RunAsync(slot, watching);
