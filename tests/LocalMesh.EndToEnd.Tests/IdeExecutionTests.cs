@@ -60,13 +60,17 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
 
             // The instance that answered is the program the IDE runs: the resource the IDE was asked to
             // run, and the port it was given, held by the IDE's process.
-            Assert.All(activated, span => Assert.Equal(session.Environment["OTEL_SERVICE_NAME"], span.GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint)));
-            Assert.StartsWith("sentiment-00001-", session.Environment["OTEL_SERVICE_NAME"]);
+            var instance = session.Environment["OTEL_SERVICE_NAME"];
+            Assert.All(activated, span => Assert.Equal(instance, span.GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint)));
+            Assert.StartsWith("sentiment-00001-", instance);
             var port = new Uri(session.Environment["ASPNETCORE_URLS"]).Port;
             Assert.Contains(Sockets.Listeners(), listener => listener.Port == port && listener.Pid == session.Process!.Id);
 
-            // Back at zero, the orchestrator has the IDE end the session.
-            await fixture.WaitForStateAsync("sentiment", "Idle");
+            // Back at zero (the revision says so, above its instances), the orchestrator has the IDE end the session.
+            await fixture.WaitForStateAsync("sentiment-00001", "Idle");
+            var model = fixture.App.Services.GetRequiredService<DistributedApplicationModel>();
+            Assert.True(model.Resources.Single(r => r.Name == instance).TryGetAnnotationsOfType<ResourceRelationshipAnnotation>(out var relations)
+                && relations.Any(relation => relation.Type == "Parent" && relation.Resource.Name == "sentiment-00001"));
             await session.Exited.Task.WaitAsync(Wait);
             Assert.True(session.StopRequested, "the instance ended without the orchestrator asking the IDE to stop it");
         }
@@ -81,8 +85,8 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
     public async Task AnInstanceStoppedFromTheOrchestratorWhileItHoldsARequestAnswersIt503AndTheNextRequestStartsAnother()
     {
         using var client = new HttpClient { BaseAddress = fixture.App.GetEndpoint("sentiment", "http"), Timeout = Wait };
-        var (warm, warmId) = await SendAsync(client);
-        Assert.Equal(HttpStatusCode.OK, warm);
+        // A running instance first (right after start-up the revision may be between instances).
+        var (_, warmId, _) = await Eventually.ValueAsync(() => SendAsync(client), answer => answer.Status == HttpStatusCode.OK, Wait);
         var instance = await InstanceOfAsync(warmId);
         var session = fixture.Ide.Requested.Last(s => s.Environment["OTEL_SERVICE_NAME"] == instance);
 
@@ -99,7 +103,7 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
         // Its connection ends with the program: 503. On a connection reused from the warm request, to
         // which nothing had come back, the mesh tries once more on a new one and finds no instance
         // there (UF); on a fresh one the flag is UC.
-        var (answer, requestId) = await held;
+        var (answer, requestId, _) = await held;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, answer);
         var inbound = (await fixture.Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId
             && span.GetTagItem(MeshTelemetry.Attributes.Listener) as string == "inbound|sentiment-00001|0", 1, $"request {requestId}")).MinBy(span => span.StartTimeUtc)!;
@@ -109,17 +113,18 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
 
         // Once the orchestrator reports the instance gone, the next request starts another.
         await Eventually.TrueAsync(() => mesh.Server.Functions.Status.Single(s => s.Revision == "sentiment-00001").Instances == 0, Wait);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client)).Status);
+        var next = await SendAsync(client);
+        Assert.True(next.Status == HttpStatusCode.OK, $"{next.Status}: {next.Body}");
     }
 
-    /// <summary>Posts a text to the function with a request id of its own; its status and that id.</summary>
-    private async Task<(HttpStatusCode Status, string RequestId)> SendAsync(HttpClient client)
+    /// <summary>Posts a text to the function with a request id of its own; its status, that id and the body.</summary>
+    private static async Task<(HttpStatusCode Status, string RequestId, string Body)> SendAsync(HttpClient client)
     {
         var requestId = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = Json("""{"text":"good"}""") };
         request.Headers.Add("x-request-id", requestId);
         using var response = await client.SendAsync(request);
-        return (response.StatusCode, requestId);
+        return (response.StatusCode, requestId, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>The instance the activator gave a request, from its inbound span.</summary>

@@ -32,6 +32,7 @@ internal sealed class MeshDashboard(
     private readonly MeshServiceResource[] _services = [.. model.Resources.OfType<MeshServiceResource>()];
     private readonly IngressGatewayResource[] _gateways = [.. model.Resources.OfType<IngressGatewayResource>()];
     private readonly FunctionResource[] _functions = [.. model.Resources.OfType<FunctionResource>()];
+    private readonly FunctionRevisionResource[] _revisions = [.. model.Resources.OfType<FunctionRevisionResource>()];
     private readonly BrokerResource[] _brokers = [.. model.Resources.OfType<BrokerResource>()];
 
     private long _readyAfterTicks = -1;
@@ -311,11 +312,7 @@ internal sealed class MeshDashboard(
                 var scaling = server.State.Snapshot.Config.Workloads.First(w => w.Service == function.Name).Scaling!;
                 await notifications.PublishUpdateAsync(function, state => state with
                 {
-                    State = instances == 0
-                        ? new ResourceStateSnapshot("Idle", KnownResourceStateStyles.Info)
-                        : ready == 0
-                            ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
-                            : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                    State = StateOf(instances, ready),
                     StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
                     // A function answers POSTs (a browser's GET would only start an instance to say 405).
                     Urls = [],
@@ -331,6 +328,25 @@ internal sealed class MeshDashboard(
                             .Where(l => l.Kind == ListenerKind.Outbound && l.Destination == function.Name).Select(l => l.Workload)), 4),
                         Shown("mesh.address", "Address (callers outside the mesh)", function.GetEndpoint(FunctionResource.EndpointName).Url, 5),
                         Shown("mesh.rules.from", "Rules from", _ruleSources.GetValueOrDefault(function.Name, "the app model (C#)"), 6),
+                    ]),
+                });
+            }
+
+            foreach (var revision in _revisions)
+            {
+                if (revisions.FirstOrDefault(status => status.Revision == revision.Name) is not { } status)
+                {
+                    continue;
+                }
+
+                await notifications.PublishUpdateAsync(revision, state => state with
+                {
+                    State = StateOf(status.Instances, status.Ready),
+                    StartTimeStamp = state.StartTimeStamp ?? DateTime.UtcNow,
+                    Properties = state.Properties.SetResourcePropertyRange(
+                    [
+                        Shown("function.instances", "Instances", $"{status.Ready} ready, {status.Starting} starting, {status.Draining} draining", 0),
+                        Shown("function.requests", "Requests", $"{status.InFlight} in flight, {status.Queued} queued{(status.Panicking ? ", panic" : "")}", 1),
                     ]),
                 });
             }
@@ -367,6 +383,12 @@ internal sealed class MeshDashboard(
             logger.LogWarning(ex, "Could not publish functions and brokers to the dashboard.");
         }
     }
+
+    /// <summary>A function's or revision's state: idle at zero instances, starting until one is ready, then running.</summary>
+    private static ResourceStateSnapshot StateOf(int instances, int ready) =>
+        instances == 0 ? new ResourceStateSnapshot("Idle", KnownResourceStateStyles.Info)
+        : ready == 0 ? new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info)
+        : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success);
 
     /// <summary>Shows an ejection or a listener's overload when it happens and when it ends (the data plane raises both).</summary>
     private void OnDataPlaneChanged() => _ = PublishAsync(server.State.Snapshot);

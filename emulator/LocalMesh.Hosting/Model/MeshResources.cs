@@ -108,6 +108,18 @@ public sealed class FunctionResource(string name, MeshResource mesh, IProjectMet
 }
 
 /// <summary>
+/// A function's revision, shown in the dashboard when its instances are resources of the app (under
+/// an IDE): its state is the revision's (idle at zero, starting, running), its children the instances.
+/// </summary>
+/// <param name="name">The revision's name, e.g. <c>sentiment-00001</c>.</param>
+/// <param name="function">The function it is a revision of.</param>
+internal sealed class FunctionRevisionResource(string name, FunctionResource function) : Resource(name), IResourceWithParent<FunctionResource>
+{
+    /// <inheritdoc />
+    public FunctionResource Parent { get; } = function;
+}
+
+/// <summary>
 /// A Knative Eventing broker: publishers POST CloudEvents to it (binary or structured mode) and
 /// its triggers deliver each event to the services and functions whose filter matches.
 /// </summary>

@@ -166,7 +166,7 @@ internal sealed class MeshRuntime(
             return functions.Launcher;
         }
 
-        log.LogInformation("Function instances start through the orchestrator, each a resource under its function ({Examples}, ...){How}.",
+        log.LogInformation("Function instances start through the orchestrator, each a resource under its revision ({Examples}, ...){How}.",
             string.Join(", ", revisions.Take(2).Select(revision => $"{revision.Name}-1")),
             string.IsNullOrEmpty(configuration["DEBUG_SESSION_PORT"]) ? " (LocalMesh:FunctionInstances)" : ": the IDE runs each one, so a breakpoint in a function's code is hit");
         return OrchestratedFunctionLauncher.Add(revisions, functions, notifications, services.GetRequiredService<ResourceCommandService>(), _stopping.Token);

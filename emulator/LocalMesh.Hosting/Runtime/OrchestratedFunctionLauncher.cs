@@ -10,8 +10,8 @@ namespace LocalMesh.Hosting;
 /// <summary>
 /// Starts function instances through the orchestrator (DCP), as it starts every project of the app:
 /// when an IDE runs the AppHost, the IDE launches each instance under its debugger. Each revision
-/// has project resources <c>&lt;revision&gt;-&lt;n&gt;</c>, children of the function in the
-/// dashboard, that the autoscaler starts and stops with the dashboard's own commands; an instance
+/// is a resource under its function in the dashboard, with project resources
+/// <c>&lt;revision&gt;-&lt;n&gt;</c> under it that the autoscaler starts and stops with the dashboard's own commands; an instance
 /// is ready once its port accepts a connection (Knative's default readiness, a TCP probe).
 /// </summary>
 /// <remarks>
@@ -65,12 +65,16 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
         foreach (var revision in revisions)
         {
             var function = functions.Of(revision.Service!);
+            var builder = function.ApplicationBuilder!;
+            var parent = builder.AddResource(new FunctionRevisionResource(revision.Name, function))
+                .WithInitialState(new CustomResourceSnapshot { ResourceType = "Revision", State = "Idle", Properties = [] })
+                .Resource;
             slots[revision.Name] = [.. Enumerable.Range(1, InstancesOf(revision.Scaling!)).Select(number =>
             {
                 var slot = new Slot();
-                slot.Resource = function.ApplicationBuilder!.AddProject($"{revision.Name}-{number}", function.Project.ProjectPath, options => options.ExcludeLaunchProfile = true)
+                slot.Resource = builder.AddProject($"{revision.Name}-{number}", function.Project.ProjectPath, options => options.ExcludeLaunchProfile = true)
                     .WithExplicitStart()
-                    .WithParentRelationship(function)
+                    .WithParentRelationship(parent)
                     .WithEnvironment(async context =>
                     {
                         // Aspire's own OTEL_SERVICE_NAME and instance id stay, so the dashboard shows each instance's telemetry under it.
