@@ -21,6 +21,8 @@ namespace LocalMesh.EndToEnd.Tests;
 /// build output with the environment and arguments of the request, as an IDE's "run without
 /// debugging" does, and streams each session's pid, output and end back over a WebSocket
 /// (<c>GET /run_session/notify</c>). An AppHost is pointed at it with <see cref="Environment"/>.
+/// Unlike an IDE it does not apply the project's launch profile (the request's environment is all
+/// the sample needs) and attaches no debugger.
 /// </summary>
 public sealed class IdeSessionEndpoint : IAsyncDisposable
 {
@@ -29,8 +31,8 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RunSession> _sessions = new();
     private readonly ConcurrentQueue<RunSession> _requested = new();
     private readonly SemaphoreSlim _send = new(1, 1);
-    private readonly TaskCompletionSource<WebSocket> _notifications = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile WebSocket? _socket;
     private int _nextId;
 
     private IdeSessionEndpoint(WebApplication app) => _app = app;
@@ -78,7 +80,7 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         return endpoint;
     }
 
-    /// <summary>The session of the <paramref name="n"/>-th request for <paramref name="project"/> (a project file's name without extension).</summary>
+    /// <summary>The sessions asked for <paramref name="project"/> (a project file's name without extension), in order.</summary>
     public IEnumerable<RunSession> SessionsOf(string project) =>
         Requested.Where(session => Path.GetFileNameWithoutExtension(session.ProjectPath) == project);
 
@@ -91,7 +93,9 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        _notifications.TrySetResult(socket);
+        // DCP opens it before its first request, and again if it recycles the connection.
+        _socket = socket;
+        _connected.TrySetResult();
         var buffer = new byte[1024];
         try
         {
@@ -102,9 +106,8 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         }
         catch (Exception error) when (error is OperationCanceledException or WebSocketException)
         {
+            // DCP or this endpoint has gone.
         }
-
-        _closed.TrySetResult();
     }
 
     private async Task<IResult> CreateAsync(HttpContext context)
@@ -201,11 +204,11 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
 
     private async Task NotifyAsync(JsonObject notification)
     {
-        var socket = await _notifications.Task;
+        await _connected.Task;
         await _send.WaitAsync();
         try
         {
-            if (socket.State == WebSocketState.Open)
+            if (_socket is { State: WebSocketState.Open } socket)
             {
                 await socket.SendAsync(Encoding.UTF8.GetBytes(notification.ToJsonString()), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             }
