@@ -127,15 +127,20 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
         }
         catch
         {
-            if (startIssued)
-            {
-                await StopAsync(slot, run);
-            }
-
-            // A run that never began (or was not seen to end) is not watched any longer.
             try
             {
-                await watching.CancelAsync();
+                if (startIssued)
+                {
+                    // Stopped while it started: the slot is free once the orchestrator says the run ended
+                    // (a start on a resource still stopping would fail), or after a minute of silence.
+                    await StopAsync(slot, run);
+                    watching.CancelAfter(TimeSpan.FromMinutes(1));
+                }
+                else
+                {
+                    // A run that never began is not watched any longer.
+                    await watching.CancelAsync();
+                }
             }
             catch (ObjectDisposedException)
             {
