@@ -127,10 +127,11 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
         return (response.StatusCode, requestId, await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>The instance the activator gave a request, from its inbound span.</summary>
+    /// <summary>The instance that answered a request, from its inbound span (a try before it may have found none).</summary>
     private async Task<string> InstanceOfAsync(string requestId) =>
         (string)(await fixture.Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId
-            && span.GetTagItem(MeshTelemetry.Attributes.Listener) as string == "inbound|sentiment-00001|0", 1, $"request {requestId}"))[0].GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint)!;
+            && span.GetTagItem(MeshTelemetry.Attributes.Listener) as string == "inbound|sentiment-00001|0"
+            && span.GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint) is string, 1, $"request {requestId}"))[^1].GetTagItem(MeshTelemetry.Attributes.UpstreamEndpoint)!;
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
