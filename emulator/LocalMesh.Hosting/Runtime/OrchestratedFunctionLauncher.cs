@@ -27,6 +27,7 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
     public const int MaxInstances = 10;
 
     private readonly Dictionary<string, Slot[]> _slots;
+    private readonly Lock _lock = new();
     private readonly ResourceNotificationService _notifications;
     private readonly ResourceCommandService _commands;
     private readonly CancellationToken _stopping;
@@ -176,7 +177,7 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
             throw new FunctionStartException($"revision {request.Revision.Name} was added while the app ran; under an IDE its instances are resources of the app, so restart the AppHost to run it.");
         }
 
-        lock (slots)
+        lock (_lock)
         {
             var slot = request.Number <= slots.Length && !slots[request.Number - 1].InUse
                 ? slots[request.Number - 1]
@@ -189,7 +190,7 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
 
     private void Release(Slot slot)
     {
-        lock (_slots.Values.Single(slots => slots.Contains(slot)))
+        lock (_lock)
         {
             slot.InUse = false;
         }
