@@ -152,10 +152,14 @@ public static class BookinfoScenarios
                     },
                 ]),
             ["broken-routes"] = new(
-                "What a mistake looks like: routes to a subset that does not exist, a regex that does not compile and weights that are all 0. The AppHost refuses to start and lists each problem.",
+                "What a mistake looks like: a regex that does not compile, a retry condition Envoy does not know and weights that are all 0. The AppHost refuses to start and lists each problem.",
                 Rules(("reviews",
                 [
-                    To("reviews", "v4") with { Match = [new HttpMatchRequest { Uri = StringMatch.Regex("/reviews/(?<=x)") }] },
+                    To("reviews", "v2") with
+                    {
+                        Match = [new HttpMatchRequest { Uri = StringMatch.Regex("/reviews/(?<=x)") }],
+                        Retries = new HttpRetry { Attempts = 2, RetryOn = "5xx,gateway-eror" },
+                    },
                     Weighted("reviews", ("v1", 0), ("v2", 0)),
                 ]))),
         };

@@ -104,6 +104,22 @@ public sealed class RequestExplainerTests
     }
 
     [Fact]
+    public void AShareSentToASubsetNoDestinationRuleDeclaresIsSaidToBeAnswered503NC()
+    {
+        var reviews = Bookinfo.Services.Single(service => service.Name == "reviews");
+        var config = Bookinfo with
+        {
+            Services = [.. Bookinfo.Services.Select(service => service == reviews
+                ? service with { Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v1"), 90), new HttpRouteDestination(new Destination("reviews", "v4"), 10)] }] }
+                : service)],
+        };
+
+        var text = RequestExplainer.Explain(config, new ExplainRequest("productpage-v1", "reviews", "/")).ToString();
+
+        Assert.Contains("reviews/v4: 10% (weight 10 of 100); no DestinationRule of the app declares that subset, so requests sent to it get 503 (NC, cluster not found)", text);
+    }
+
+    [Fact]
     public void AnUnknownHostOrCallerIsSaidNotGuessed()
     {
         Assert.Contains("'reveiws' is no service of the mesh", RequestExplainer.Explain(Bookinfo, new ExplainRequest("productpage-v1", "reveiws", "/")).ToString());

@@ -100,6 +100,22 @@ public sealed class TrafficRoutingTests
     }
 
     [Fact]
+    public async Task ARouteToASubsetNoDestinationRuleDeclaresIsAnswered503WithFlagNC()
+    {
+        // istiod accepts it (IST0101) and Envoy has no cluster outbound|port|v9|reviews.
+        await using var mesh = await StartAsync([new HttpRoute { Route = [To("v9")] }]);
+        using var spans = new SpanCollector();
+        var requestId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, mesh.Reviews) { Headers = { { "x-request-id", requestId } } };
+
+        using var response = await mesh.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("NC", Assert.Single(await spans.ForRequestAsync(requestId, 1)).GetTagItem(MeshTelemetry.Attributes.ResponseFlags));
+        Assert.Empty(mesh.AllReceived);
+    }
+
+    [Fact]
     public async Task ARedirectAnswersWithoutForwarding()
     {
         await using var mesh = await StartAsync([new HttpRoute

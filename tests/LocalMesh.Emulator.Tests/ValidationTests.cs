@@ -43,8 +43,13 @@ public sealed class ValidationTests
         Assert.Empty(MeshConfigValidator.Validate(new MeshConfig { Services = [new MeshServiceConfig("reviews") { Http = [ToV1], DestinationRule = Subsets }] }).Errors);
 
     [Fact]
-    public void AnUnknownSubset() =>
-        Assert.Equal("http[0].route[0].destination.subset", Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))] }]).Field);
+    public void AnUnknownSubsetIsAcceptedAsIstiodDoesWithIstiosAnalyzerWarning()
+    {
+        var warning = SingleWarning([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))] }]);
+        Assert.Equal(("http[0].route[0].destination.subset", "IST0101"), (warning.Field, warning.Code));
+        Assert.StartsWith("Referenced host+subset in destinationrule not found: \"reviews+v9\"", warning.Problem, StringComparison.Ordinal);
+        Assert.StartsWith("use one of: v1, or declare it", warning.Fix, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void AnUnknownHostIsAcceptedAsIstiodDoesWithIstiosAnalyzerWarning()
@@ -313,7 +318,7 @@ public sealed class ValidationTests
             [
                 new MeshServiceConfig("reviews")
                 {
-                    Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))], Timeout = TimeSpan.FromSeconds(-1) }],
+                    Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews"))], Timeout = TimeSpan.FromSeconds(-1), Retries = new HttpRetry { Attempts = -1 } }],
                 },
                 new MeshServiceConfig("ratings") { Http = [new HttpRoute()] },
             ],
@@ -331,10 +336,10 @@ public sealed class ValidationTests
 
         var error = Assert.Throws<MeshConfigException>(() => state.SetConfig(before.Config with
         {
-            Services = [new MeshServiceConfig("reviews") { Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v9"))] }] }],
+            Services = [new MeshServiceConfig("reviews") { Http = [new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v1"))], Timeout = TimeSpan.FromSeconds(-1) }] }],
         }));
 
-        Assert.Contains("http[0].route[0].destination.subset", error.Message);
+        Assert.Contains("http[0].timeout", error.Message);
         Assert.Same(before, state.Snapshot);
     }
 

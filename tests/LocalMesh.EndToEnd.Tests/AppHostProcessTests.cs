@@ -18,7 +18,7 @@ public sealed class AppHostProcessTests
         Assert.Equal(1, exitCode);
         Assert.StartsWith("The mesh model has 3 problems; nothing was started:", errors.Trim());
         Assert.Contains("reviews: http[0].match[0].uri: regex", errors);
-        Assert.Contains("reviews: http[0].route[0].destination.subset: 'v4' is not a subset of 'reviews'. Fix: use one of: v1, v2, v3, or declare it in the DestinationRule of 'reviews' (in C#: .WithSubset(\"v4\")).", errors);
+        Assert.Contains("reviews: http[0].retries.retryOn: 'gateway-eror' is not a retry condition. Fix: use Envoy's conditions", errors);
         Assert.Contains("reviews: http[1].route: has weights that are all 0", errors);
         Assert.DoesNotContain("   at ", errors);
     }
@@ -109,12 +109,14 @@ public sealed class AppHostProcessTests
                   http:
                   - route:
                     - destination: {host: ratings, subset: v9}
+                    retries: {attempts: 2, retryOn: gateway-eror}
                 """.ReplaceLineEndings("\n"));
 
             (exitCode, _, output) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", file);
             Assert.Equal(1, exitCode);
             Assert.Contains($"{file}:9:22 IST0173 DestinationRule default/ratings: spec.subsets[1].labels: subset 'v2-mysql' selects no workload", output);
-            Assert.Contains($"{file}:19:36 VirtualService default/ratings: spec.http[0].route[0].destination.subset: 'v9' is not a subset of 'ratings'.", output);
+            Assert.Contains($"{file}:19:36 IST0101 VirtualService default/ratings: spec.http[0].route[0].destination.subset: Referenced host+subset in destinationrule not found: \"ratings+v9\"", output);
+            Assert.Contains($"{file}:20:28 VirtualService default/ratings: spec.http[0].retries.retryOn: 'gateway-eror' is not a retry condition.", output);
             Assert.DoesNotContain("LocalMesh ready", output);
         }
         finally

@@ -36,7 +36,7 @@ public sealed class KubernetesExportTests(SampleExport sample) : IClassFixture<S
 
         Assert.Equal(1, exitCode);
         Assert.Contains("Export failed: The mesh model has 3 problems", text);
-        Assert.Contains("'v4' is not a subset of 'reviews'", text);
+        Assert.Contains("'gateway-eror' is not a retry condition", text);
         Assert.DoesNotContain("   at ", text);
         Assert.False(Directory.Exists(Path.Combine(output, "base")));
     }

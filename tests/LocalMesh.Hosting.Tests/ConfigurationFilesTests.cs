@@ -138,13 +138,25 @@ public sealed class ConfigurationFilesTests : IDisposable
     [Fact]
     public void TheValidatorsFindingsOnAFilesRuleNameItsFileLineAndField()
     {
-        var (builder, mesh, _) = Reviews(SubsetsAndJason.Replace("subset: v2}", "subset: v4}", StringComparison.Ordinal));
+        var (builder, mesh, _) = Reviews(SubsetsAndJason.Replace("    - headers: {end-user: {exact: jason}}", "    - headers: {End-User: {exact: jason}}", StringComparison.Ordinal));
 
         var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
 
-        Assert.EndsWith("reviews.yaml:21:36 VirtualService default/reviews", error.Resource);
-        Assert.Equal("spec.http[0].route[0].destination.subset", error.Field);
-        Assert.Equal("'v4' is not a subset of 'reviews'.", error.Problem);
+        Assert.EndsWith("reviews.yaml:19:17 VirtualService default/reviews", error.Resource);
+        Assert.Equal("spec.http[0].match[0].headers[End-User]", error.Field);
+        Assert.StartsWith("has upper-case letters", error.Problem);
+    }
+
+    [Fact]
+    public void ARouteToASubsetNoDestinationRuleDeclaresLoadsWithIstiosIst0101AtItsLine()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason.Replace("subset: v2}", "subset: v4}", StringComparison.Ordinal));
+
+        var compiled = Compile(builder, mesh);
+
+        var warning = Assert.Single(compiled.Warnings);
+        Assert.Contains("reviews.yaml:21:36 IST0101 VirtualService default/reviews: spec.http[0].route[0].destination.subset: Referenced host+subset in destinationrule not found: \"reviews+v4\"", warning);
+        Assert.Contains("so its requests are answered 503 (NC)", warning);
     }
 
     [Fact]

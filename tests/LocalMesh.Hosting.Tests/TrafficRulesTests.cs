@@ -72,13 +72,13 @@ public sealed class TrafficRulesTests
     {
         var (builder, mesh, reviews) = Reviews();
         mesh.AddService("empty");
-        reviews.WithHttpRoute(new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v3"))] });
+        reviews.WithHttpRoute(new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v1"))], Timeout = TimeSpan.FromSeconds(-3) });
 
         var error = Assert.Throws<MeshModelException>(() => MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource));
 
         Assert.Equal(2, error.Errors.Count);
         Assert.Contains(error.Errors, e => e is { Resource: "empty", Field: "workloads" });
-        Assert.Contains(error.Errors, e => e is { Resource: "reviews", Field: "http[0].route[0].destination.subset" });
+        Assert.Contains(error.Errors, e => e is { Resource: "reviews", Field: "http[0].timeout" });
     }
 
     [Fact]

@@ -202,7 +202,7 @@ internal static class RequestExplainer
             var key = cluster.Subset is null ? cluster.Host : $"{cluster.Host}/{cluster.Subset}";
             var share = total == 0 ? 0 : 100.0 * destination.Weight / total;
             Say("destination", $"{key}: {share:0.#}% (weight {destination.Weight} of {total}); " + (!cluster.Exists
-                ? "no service of the app has that host, so requests sent to it get 503 (NC, cluster not found), as in a cluster without it."
+                ? $"{(cluster.Subset is null ? "no service of the app has that host" : "no DestinationRule of the app declares that subset")}, so requests sent to it get 503 (NC, cluster not found), as in a cluster without it."
                 : cluster.Endpoints.IsEmpty
                 ? "it selects no workload, so requests sent to it get 503 (UH, no healthy upstream)."
                 : $"endpoints {string.Join(", ", cluster.Endpoints.Select(endpoint => endpoint.Name))}; load balancer {Balancer(cluster.LoadBalancer)}."));

@@ -34,7 +34,8 @@ internal sealed record LoadedObject<TSpec>(ConfigDocument Document, TSpec Spec, 
     {
         for (var current = path; current.Length > 0; current = Parent(current))
         {
-            if (Locations.TryGetValue(current, out var location))
+            // A validator names a map's entry as headers[end-user]; the binder records headers.end-user.
+            if (Locations.TryGetValue(current, out var location) || Locations.TryGetValue(AsMapEntry(current), out location))
             {
                 return location;
             }
@@ -43,6 +44,9 @@ internal sealed record LoadedObject<TSpec>(ConfigDocument Document, TSpec Spec, 
         return Document.Location;
 
         static string Parent(string path) => path.LastIndexOfAny(['.', '[']) is var cut and > 0 ? path[..cut] : "";
+
+        static string AsMapEntry(string path) =>
+            path.EndsWith(']') && path.LastIndexOf('[') is var open and > 0 ? $"{path[..open]}.{path[(open + 1)..^1]}" : path;
     }
 }
 

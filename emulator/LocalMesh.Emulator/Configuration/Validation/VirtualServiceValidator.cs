@@ -199,11 +199,12 @@ internal static class VirtualServiceValidator
 
         if (destination.Subset is { } subset && service.DestinationRule?.Subsets?.Any(s => s.Name == subset) != true)
         {
+            // istiod accepts it and Envoy has no such cluster: its requests are answered 503 (NC).
             var known = service.DestinationRule?.Subsets?.Select(s => s.Name).ToList() ?? [];
-            report.Error($"{field}.subset", $"'{subset}' is not a subset of '{destination.Host}'.",
+            report.Warning($"{field}.subset", $"Referenced host+subset in destinationrule not found: \"{destination.Host}+{subset}\"; '{subset}' is not a subset of '{destination.Host}', so its requests are answered 503 (NC).",
                 known.Count == 0
                     ? $"declare it in the DestinationRule of '{destination.Host}' (in C#: .WithSubset(\"{subset}\"))."
-                    : $"use one of: {string.Join(", ", known)}, or declare it in the DestinationRule of '{destination.Host}' (in C#: .WithSubset(\"{subset}\")).");
+                    : $"use one of: {string.Join(", ", known)}, or declare it in the DestinationRule of '{destination.Host}' (in C#: .WithSubset(\"{subset}\")).", "IST0101");
         }
 
         if (destination.Port is { } port && port != service.Port)
