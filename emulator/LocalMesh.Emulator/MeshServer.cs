@@ -188,9 +188,15 @@ internal sealed class MeshServer : IAsyncDisposable
                     {
                         listen.Use(next => connection => mutualTls.OnConnectionAsync(connection, next, listener.Name));
                     }
-                    else if (listener.Kind == ListenerKind.Outbound)
+                    else if (listener.Kind is ListenerKind.Outbound or ListenerKind.Egress)
                     {
                         listen.Use(next => connection => callers.OnConnectionAsync(connection, next, listener.Name, listener.Workload!));
+                    }
+
+                    if (listener.Kind == ListenerKind.Egress)
+                    {
+                        // A workload's HTTP proxy: a CONNECT opens a tunnel (TCP); anything else is HTTP.
+                        listen.Use(next => connection => tcpProxy!.OnEgressConnectionAsync(connection, listener, next));
                     }
 
                     if (IsTcp(config, listener))

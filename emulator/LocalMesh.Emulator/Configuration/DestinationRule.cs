@@ -39,6 +39,24 @@ public sealed record TrafficPolicy
 
     /// <summary>Ejection of endpoints that keep failing.</summary>
     public OutlierDetection? OutlierDetection { get; init; }
+
+    /// <summary>The TLS the sidecar originates (to a host outside the mesh); <c>null</c> leaves it to the mesh (mutual TLS between sidecars).</summary>
+    public ClientTlsSettings? Tls { get; init; }
+
+    /// <summary>Settings for single ports of the destination, over these.</summary>
+    public IReadOnlyList<PortTrafficPolicy>? PortLevelSettings { get; init; }
+
+    /// <summary>This policy on <paramref name="port"/>: the port's own settings where it has them.</summary>
+    internal TrafficPolicy ForPort(int port) => PortLevelSettings?.FirstOrDefault(settings => settings.Port == port) is { } own
+        ? this with
+        {
+            LoadBalancer = own.LoadBalancer ?? LoadBalancer,
+            ConnectionPool = own.ConnectionPool ?? ConnectionPool,
+            OutlierDetection = own.OutlierDetection ?? OutlierDetection,
+            Tls = own.Tls ?? Tls,
+            PortLevelSettings = null,
+        }
+        : this;
 }
 
 /// <summary>Istio's <c>ConnectionPoolSettings</c>: limits per upstream host; past them a request gets 503 with flag UO.</summary>

@@ -74,6 +74,18 @@ public sealed record MeshConfig
     /// <summary>The VirtualServices bound to <see cref="Gateways"/>, in the order they were given.</summary>
     public ImmutableArray<VirtualService> GatewayVirtualServices { get; init; } = [];
 
+    /// <summary>The ServiceEntries: hosts outside the mesh its workloads may call through their sidecars.</summary>
+    public ImmutableArray<ServiceEntry> ServiceEntries { get; init; } = [];
+
+    /// <summary>
+    /// The rules for hosts of <see cref="ServiceEntries"/>, one per host (named by it): the
+    /// VirtualService routing calls to it and its DestinationRule (TLS origination, subsets, limits).
+    /// </summary>
+    public ImmutableArray<MeshServiceConfig> ExternalServices { get; init; } = [];
+
+    /// <summary>What a sidecar does with a call to a host neither a service nor a ServiceEntry has (Istio's default: let it pass).</summary>
+    public OutboundTrafficPolicyMode OutboundTrafficPolicy { get; init; } = OutboundTrafficPolicyMode.AllowAny;
+
     /// <summary>
     /// The mTLS mode of <paramref name="workload"/>'s inbound sidecar on <paramref name="port"/>:
     /// the workload's own policy (port level first) over its namespace's over the mesh's; UNSET
@@ -207,6 +219,12 @@ public enum ListenerKind
 
     /// <summary>A Knative Eventing broker's ingress: CloudEvents in, deliveries out through the broker's outbound sidecars.</summary>
     Broker,
+
+    /// <summary>
+    /// A workload's outbound sidecar for hosts outside the mesh: its HTTP proxy (<c>HTTP_PROXY</c>),
+    /// which routes plain HTTP by the host it names and tunnels HTTPS (<c>CONNECT</c>).
+    /// </summary>
+    Egress,
 }
 
 /// <summary>A listener of the data plane, always on loopback.</summary>
@@ -255,6 +273,10 @@ public sealed record ListenerConfig(
     /// <summary>The ingress of <paramref name="broker"/>, where publishers post CloudEvents.</summary>
     internal static ListenerConfig ForBroker(string broker) =>
         new($"broker|{broker}", ListenerKind.Broker, 0, broker);
+
+    /// <summary>The HTTP proxy through which <paramref name="workload"/>'s calls to hosts outside the mesh leave.</summary>
+    internal static ListenerConfig Egress(string workload) =>
+        new($"egress|{workload}", ListenerKind.Egress, 0, workload);
 
     /// <summary>The address of <paramref name="service"/> for callers outside the mesh.</summary>
     internal static ListenerConfig ForService(string service) =>

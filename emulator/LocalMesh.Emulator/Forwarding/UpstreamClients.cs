@@ -226,7 +226,14 @@ internal sealed class UpstreamClients : IDisposable
 /// <param name="MutualTls">Mutual TLS to the destination's inbound sidecar, or null for plaintext.</param>
 /// <param name="ConnectionPool">The destination's <c>connectionPool</c> (its connect and idle timeouts); null for Istio's defaults.</param>
 /// <param name="Connected">Called once the request has a connection (circuit breakers stop counting it as pending).</param>
-internal sealed record UpstreamTarget(string? Workload, Uri Address, MutualTlsSettings? MutualTls = null, ConnectionPoolSettings? ConnectionPool = null, Action? Connected = null);
+internal sealed record UpstreamTarget(string? Workload, Uri Address, MutualTlsSettings? MutualTls = null, ConnectionPoolSettings? ConnectionPool = null, Action? Connected = null)
+{
+    /// <summary>The TLS a DestinationRule has the sidecar originate to a host outside the mesh (an <c>https</c> address), or null.</summary>
+    public ClientTlsSettings? Tls { get; init; }
+
+    /// <summary>The host the call is for: the server name (SNI) of originated TLS unless <see cref="Tls"/> names one.</summary>
+    public string? Host { get; init; }
+}
 
 /// <summary>
 /// A response head with its connection: the body is read with <see cref="CopyBodyAsync"/>;

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Security;
 
 namespace LocalMesh.Emulator.Forwarding;
@@ -75,7 +76,9 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
             }
             else if (target.Address.Scheme == Uri.UriSchemeHttps)
             {
-                stream = await OriginateTlsAsync(stream, protocol, linked.Token);
+                stream = target.Tls is { } tls
+                    ? await OriginateTlsAsync(stream, tls, tls.Sni ?? target.Host ?? target.Address.Host, protocol, linked.Token)
+                    : await OriginateTlsAsync(stream, protocol, linked.Token);
             }
         }
         catch
@@ -113,6 +116,43 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
             await tls.DisposeAsync();
             throw new HttpRequestException(HttpRequestError.SecureConnectionError,
                 $"TLS error to the application: {ex.Message} Trust its certificate (dotnet dev-certs https --trust), or give it an HTTP endpoint for its sidecar.", ex);
+        }
+    }
+
+    /// <summary>
+    /// TLS origination to a host outside the mesh (a DestinationRule's <c>tls.mode: SIMPLE</c>):
+    /// <paramref name="serverName"/> as SNI, and the server's certificate checked for it against the
+    /// machine's trusted roots, or only against <c>caCertificates</c> when the rule names a file.
+    /// </summary>
+    private static async Task<Stream> OriginateTlsAsync(Stream stream, ClientTlsSettings settings, string serverName, SslApplicationProtocol? protocol, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            var options = new SslClientAuthenticationOptions
+            {
+                TargetHost = serverName,
+                ApplicationProtocols = protocol is { } offered ? [offered] : null,
+            };
+            if (settings.InsecureSkipVerify)
+            {
+                options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            }
+            else if (settings.CaCertificates is { } file)
+            {
+                var roots = new X509Certificate2Collection();
+                roots.ImportFromPemFile(file);
+                options.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust };
+                options.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+            }
+
+            await tls.AuthenticateAsClientAsync(options, cancellationToken);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or System.Security.Cryptography.CryptographicException)
+        {
+            await tls.DisposeAsync();
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"TLS error to {serverName}: {ex.Message}", ex);
         }
     }
 

@@ -33,8 +33,9 @@ internal static class MeshPipeline
         var brokerIngress = app.ApplicationServices.GetRequiredService<BrokerStage>();
         app.MapWhen(Is(ListenerKind.Broker), broker => broker.Run(brokerIngress.InvokeAsync));
 
-        // An outbound sidecar, a service's address and the ingress gateway: Envoy's router for a destination service.
+        // An outbound sidecar, a service's address, the ingress gateway and the egress proxy: Envoy's router for a destination service.
         app.UseWhen(Is(ListenerKind.Ingress), ingress => ingress.UseMiddleware<StartingStage>()); // 503 until every workload was ready once
+        app.UseWhen(Is(ListenerKind.Egress), egress => egress.UseMiddleware<EgressStage>());      // the ServiceEntry host the request names, passthrough or 502
         app.UseMiddleware<RoutingStage>();    // route match, redirect, rewrite, headers, weighted destination
         app.UseMiddleware<FaultStage>();      // delay, then abort
         app.UseMiddleware<MirrorStage>();     // a copy to the mirror

@@ -36,6 +36,12 @@ internal sealed class MeshRequest(MeshSnapshot snapshot, ListenerConfig listener
     /// <summary>The service called; for inbound listeners the service of the workload.</summary>
     public string? DestinationService { get; set; }
 
+    /// <summary>On an egress listener, the routes of the host the request named (set before routing).</summary>
+    public RouteTable? RouteTable { get; set; }
+
+    /// <summary>On an egress listener, the host and port the request named: where an original-destination cluster sends it.</summary>
+    public (string Host, int Port)? OriginalDestination { get; set; }
+
     /// <summary>The route that matched (outbound, ingress and service listeners).</summary>
     public CompiledRoute? Route { get; set; }
 

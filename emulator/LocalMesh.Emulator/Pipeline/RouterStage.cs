@@ -71,7 +71,7 @@ internal sealed class RouterStage(
                 using var perTry = new Deadline(overall.Token, retry.PerTryTimeout, time);
                 using var lease = load.Begin(endpoint);
                 var mutualTls = identities.ForCall(request.SourceIdentity, endpoint);
-                var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool, place.Connected);
+                var target = new UpstreamTarget(request.SourceWorkload, endpoint.Address, mutualTls, cluster.ConnectionPool, place.Connected) { Tls = cluster.Tls, Host = request.OriginalDestination?.Host };
                 var outcome = await TryAsync(forwarder, context, request, target, attempt, perTry.Token);
                 if (outcome.Failure != TryFailure.Downstream && !context.RequestAborted.IsCancellationRequested)
                 {

@@ -16,11 +16,12 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
     {
         var request = MeshRequest.Get(context);
         var listener = request.Listener;
-        request.DestinationService = listener.Destination;
+        request.DestinationService ??= listener.Destination;
         // An ingress gateway that Gateways select serves what their VirtualServices route for the request's host, and nothing else.
-        var table = request.Snapshot.GatewayRoutes.TryGetValue(listener.Name, out var gateway) ? gateway.For(context.Request.Host.Host)
+        var table = request.RouteTable
+            ?? (request.Snapshot.GatewayRoutes.TryGetValue(listener.Name, out var gateway) ? gateway.For(context.Request.Host.Host)
             : listener.Destination is { } service ? request.Snapshot.Routes[service]
-            : null;
+            : null);
         if (table is null)
         {
             return Responses.NoRoute(context, request);
@@ -56,7 +57,10 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
             return Responses.ClusterNotFound(context, request);
         }
 
-        request.Cluster = destination.Cluster;
+        // An original-destination cluster (passthrough, a ServiceEntry resolved NONE) goes where the call named.
+        request.Cluster = destination.Cluster.IsOriginalDestination && request.OriginalDestination is { } original
+            ? destination.Cluster.ToOriginalDestination(original.Host, destination.Cluster.Port == 0 ? original.Port : destination.Cluster.Port)
+            : destination.Cluster;
         Apply(destination.Destination.Headers, context);
         return next(context);
     }

@@ -31,10 +31,11 @@ internal sealed class Cluster
         var loadBalancer = policy.LoadBalancer ?? DefaultLoadBalancer;
         ConnectionPool = policy.ConnectionPool;
         OutlierDetection = policy.OutlierDetection;
+        Tls = policy.Tls is { Mode: ClientTlsMode.Simple } tls ? tls : null;
         Host = host;
         Subset = subset?.Name;
         // Envoy's naming, as it appears in Istio's telemetry.
-        Name = $"outbound|{port}|{Subset}|{host}";
+        Name = host == PassthroughName ? host : $"outbound|{port}|{Subset}|{host}";
         Endpoints = endpoints;
         LoadBalancer = loadBalancer;
         Ring = loadBalancer.ConsistentHash is { } hash && !endpoints.IsEmpty
@@ -51,11 +52,41 @@ internal sealed class Cluster
     /// </summary>
     public bool Exists { get; private init; } = true;
 
+    /// <summary>
+    /// Whether the endpoint is the address the caller asked for rather than one of the cluster's
+    /// (Envoy's <c>ORIGINAL_DST</c>: the <c>PassthroughCluster</c>, and a ServiceEntry with
+    /// resolution <c>NONE</c>); see <see cref="ToOriginalDestination"/>.
+    /// </summary>
+    public bool IsOriginalDestination { get; private init; }
+
     /// <summary>The cluster of a destination the mesh has no service (or subset) for.</summary>
     public static Cluster NotFound(string host, string? subset) =>
         new(host, 0, subset is null ? null : new Subset(subset, new Dictionary<string, string>()), [], new TrafficPolicy()) { Exists = false };
 
     public string Host { get; }
+
+    /// <summary>Envoy's cluster for a host outside the mesh that no ServiceEntry has, when the mesh lets such calls pass.</summary>
+    public static Cluster Passthrough(int port) =>
+        new(PassthroughName, port, null, [], new TrafficPolicy()) { IsOriginalDestination = true };
+
+    /// <summary>The name Istio's telemetry gives calls to hosts outside its registry that it lets pass.</summary>
+    public const string PassthroughName = "PassthroughCluster";
+
+    /// <summary>The name Istio's telemetry gives calls to hosts outside its registry that it refuses.</summary>
+    public const string BlackHoleName = "BlackHoleCluster";
+
+    /// <summary>A cluster of a ServiceEntry with resolution <c>NONE</c>: each call goes where the caller asked.</summary>
+    public static Cluster OriginalDestination(string host, int port, TrafficPolicy policy) =>
+        new(host, port, null, [], policy) { IsOriginalDestination = true };
+
+    /// <summary>This original-destination cluster for one call: its one endpoint is <paramref name="host"/>:<paramref name="port"/>, as the caller named it.</summary>
+    public Cluster ToOriginalDestination(string host, int port) =>
+        new(Host, Port, Subset is null ? null : new Subset(Subset, new Dictionary<string, string>()),
+            [UpstreamEndpoint.External(host, 0, ImmutableDictionary<string, string>.Empty, new Uri($"{(Tls is null ? "http" : "https")}://{host}:{port}"))],
+            new TrafficPolicy { LoadBalancer = LoadBalancer, ConnectionPool = ConnectionPool, OutlierDetection = OutlierDetection, Tls = Tls }, Protocol)
+        {
+            IsOriginalDestination = true,
+        };
 
     /// <summary>The service port.</summary>
     public int Port { get; }
@@ -77,6 +108,9 @@ internal sealed class Cluster
 
     /// <summary>Outlier detection, or null when the policy has none.</summary>
     public OutlierDetection? OutlierDetection { get; }
+
+    /// <summary>The TLS the sidecar originates to the endpoints (a DestinationRule's <c>tls.mode: SIMPLE</c>), or null.</summary>
+    public ClientTlsSettings? Tls { get; }
 
     /// <summary>The ring for consistent hashing, when the policy asks for it.</summary>
     public HashRing? Ring { get; }

@@ -323,24 +323,158 @@ internal static class RouteCompiler
         return null;
     }
 
-    private static CompiledRoute CompileRoute(HttpRoute route, int index, IReadOnlyDictionary<string, Cluster> clusters)
+    private static CompiledRoute CompileRoute(HttpRoute route, int index, IReadOnlyDictionary<string, Cluster> clusters) =>
+        CompileRoute(route, index, destination => clusters.GetValueOrDefault(ClusterKey(destination.Host, destination.Subset)));
+
+    private static CompiledRoute CompileRoute(HttpRoute route, int index, Func<Destination, Cluster?> resolve)
     {
         var destinations = route.Route ?? [];
         var weighted = destinations
             .Select(destination => new WeightedCluster(
-                clusters.GetValueOrDefault(ClusterKey(destination.Destination.Host, destination.Destination.Subset))
-                    ?? Cluster.NotFound(destination.Destination.Host, destination.Destination.Subset),
+                resolve(destination.Destination) ?? Cluster.NotFound(destination.Destination.Host, destination.Destination.Subset),
                 // A lone destination gets everything; otherwise an unset weight is 0.
                 destination.Weight ?? (destinations.Count == 1 ? 100 : 0),
                 destination))
             .ToArray();
         // A mirror to a cluster the mesh does not have sends nothing, as Envoy's shadow to an unknown cluster.
-        var mirror = route.Mirror is { } target ? clusters.GetValueOrDefault(ClusterKey(target.Host, target.Subset)) : null;
+        var mirror = route.Mirror is { } target ? resolve(target) : null;
         return new CompiledRoute(
             route,
             route.Name ?? $"route-{index}",
             [.. (route.Match ?? []).Select(match => new RouteMatcher(match))],
             weighted,
             mirror);
+    }
+
+    /// <summary>
+    /// The routes of each host and port of the ServiceEntries, as Istio builds a route
+    /// configuration per port: the host's VirtualService (a destination without a port keeps the
+    /// port called), its DestinationRule's policy for that port (TLS origination with
+    /// <c>tls.mode: SIMPLE</c>), and the endpoints the entry's resolution gives.
+    /// </summary>
+    public static EgressRoutes CompileEgress(MeshConfig config, IReadOnlyDictionary<string, Cluster> meshClusters)
+    {
+        var rules = config.ExternalServices.ToDictionary(service => service.Name, StringComparer.OrdinalIgnoreCase);
+        var hosts = new Dictionary<(string Host, int Port), EgressHost>();
+        var clusters = new Dictionary<string, Cluster>(StringComparer.OrdinalIgnoreCase);
+        var entries = config.ServiceEntries.SelectMany(entry => entry.Hosts.Select(host => (Entry: entry, Host: host))).ToList();
+        foreach (var (entry, host) in entries)
+        {
+            var rule = rules.GetValueOrDefault(host);
+            foreach (var port in entry.Ports)
+            {
+                var policy = rule?.DestinationRule?.TrafficPolicy ?? new TrafficPolicy();
+                clusters.TryAdd(EgressClusterKey(host, port.Number, null), EgressCluster(config, entry, host, port, null, policy.ForPort(port.Number)));
+                foreach (var subset in rule?.DestinationRule?.Subsets ?? [])
+                {
+                    var own = subset.TrafficPolicy is { } subsetPolicy
+                        ? policy.ForPort(port.Number) with
+                        {
+                            LoadBalancer = subsetPolicy.LoadBalancer ?? policy.LoadBalancer,
+                            ConnectionPool = subsetPolicy.ConnectionPool ?? policy.ConnectionPool,
+                            OutlierDetection = subsetPolicy.OutlierDetection ?? policy.OutlierDetection,
+                            Tls = subsetPolicy.Tls ?? policy.ForPort(port.Number).Tls,
+                        }
+                        : policy.ForPort(port.Number);
+                    clusters.TryAdd(EgressClusterKey(host, port.Number, subset.Name), EgressCluster(config, entry, host, port, subset, own));
+                }
+            }
+        }
+
+        foreach (var (entry, host) in entries)
+        {
+            var rule = rules.GetValueOrDefault(host);
+            foreach (var port in entry.Ports)
+            {
+                Cluster? Resolve(Destination destination) =>
+                    clusters.GetValueOrDefault(EgressClusterKey(destination.Host, destination.Port ?? port.Number, destination.Subset))
+                    ?? meshClusters.GetValueOrDefault(ClusterKey(destination.Host, destination.Subset));
+
+                var own = new Destination(host);
+                var http = rule is null || rule.Http.IsDefaultOrEmpty
+                    ? [CompileRoute(new HttpRoute { Name = "default", Route = [new HttpRouteDestination(own)] }, 0, Resolve)]
+                    : rule.Http.Select((route, index) => CompileRoute(route, index, Resolve)).ToImmutableArray();
+                var tcp = rule is null || rule.Tcp.IsDefaultOrEmpty
+                    ? [CompileRoute(new HttpRoute { Name = "default", Route = [new HttpRouteDestination(own)] }, 0, Resolve)]
+                    : rule.Tcp.Select((route, index) => CompileRoute(route.AsHttpRoute(index), index, Resolve)).ToImmutableArray();
+                hosts.TryAdd((host.ToLowerInvariant(), port.Number), new EgressHost(host, port, new RouteTable(host, port.Number, http), tcp));
+            }
+        }
+
+        return new EgressRoutes(hosts, config.OutboundTrafficPolicy);
+    }
+
+    private static string EgressClusterKey(string host, int port, string? subset) => ClusterKey($"{host}:{port}", subset);
+
+    private static Cluster EgressCluster(MeshConfig config, ServiceEntry entry, string host, ServiceEntryPort port, Subset? subset, TrafficPolicy policy)
+    {
+        policy = policy with { LoadBalancer = Effective(policy.LoadBalancer, config.DefaultLoadBalancer) };
+        var protocol = port.Protocol.ToUpperInvariant() switch
+        {
+            "HTTP2" => ServiceProtocol.Http2,
+            "GRPC" => ServiceProtocol.Grpc,
+            "HTTP" or "GRPC-WEB" => ServiceProtocol.Http,
+            _ => ServiceProtocol.Tcp,
+        };
+        if (entry.Resolution == ServiceEntryResolution.None)
+        {
+            return Cluster.OriginalDestination(host, port.Number, policy);
+        }
+
+        var scheme = policy.Tls is { Mode: ClientTlsMode.Simple } ? "https" : "http";
+        var endpoints = entry.Endpoints.IsDefaultOrEmpty
+            ? (host.StartsWith('*') ? [] : [new ServiceEntryEndpoint(host)])
+            : entry.Endpoints;
+        var selected = endpoints
+            .Select((endpoint, index) => UpstreamEndpoint.External(
+                host,
+                index,
+                (endpoint.Labels ?? ImmutableDictionary<string, string>.Empty).ToImmutableDictionary(),
+                new UriBuilder(scheme, endpoint.Address, endpoint.Ports?.GetValueOrDefault(port.Name) ?? port.TargetPort ?? port.Number).Uri))
+            .Where(endpoint => subset is null || subset.Labels.All(label => endpoint.Labels.TryGetValue(label.Key, out var value) && value == label.Value))
+            .ToImmutableArray();
+        return new Cluster(host, port.Number, subset, selected, policy, protocol);
+    }
+}
+
+/// <summary>One port of one ServiceEntry host, compiled: its HTTP routes and the routes a tunnel to it takes.</summary>
+internal sealed record EgressHost(string Host, ServiceEntryPort Port, RouteTable Http, ImmutableArray<CompiledRoute> Tunnel);
+
+/// <summary>
+/// What an egress listener (a workload's HTTP proxy) finds for the host and port a call names:
+/// a ServiceEntry's host (exact first, then the longest wildcard that covers it), or nothing —
+/// then the mesh's <see cref="OutboundTrafficPolicyMode"/> decides.
+/// </summary>
+internal sealed class EgressRoutes(IReadOnlyDictionary<(string Host, int Port), EgressHost> hosts, OutboundTrafficPolicyMode mode)
+{
+    private readonly FrozenDictionary<(string Host, int Port), EgressHost> _hosts = hosts.ToFrozenDictionary();
+
+    private readonly ImmutableArray<((string Host, int Port) Key, EgressHost Host)> _wildcards =
+        [.. hosts.Where(pair => pair.Key.Host.StartsWith("*.", StringComparison.Ordinal)).OrderByDescending(pair => pair.Key.Host.Length).Select(pair => (pair.Key, pair.Value))];
+
+    public static EgressRoutes None { get; } = new(new Dictionary<(string, int), EgressHost>(), OutboundTrafficPolicyMode.AllowAny);
+
+    public OutboundTrafficPolicyMode Mode { get; } = mode;
+
+    /// <summary>Every ServiceEntry host, by port.</summary>
+    public IEnumerable<EgressHost> Hosts => _hosts.Values;
+
+    public EgressHost? Find(string host, int port)
+    {
+        host = host.TrimEnd('.').ToLowerInvariant();
+        if (_hosts.TryGetValue((host, port), out var exact))
+        {
+            return exact;
+        }
+
+        foreach (var (key, wildcard) in _wildcards)
+        {
+            if (key.Port == port && host.EndsWith(key.Host[1..], StringComparison.Ordinal))
+            {
+                return wildcard;
+            }
+        }
+
+        return null;
     }
 }

@@ -20,4 +20,11 @@ internal sealed record UpstreamEndpoint(string Workload, int Replica, ImmutableD
 
     /// <summary>A readable name, e.g. <c>reviews-v2/1</c>.</summary>
     public string Name { get; } = $"{Workload}/{Replica}";
+
+    /// <summary>
+    /// An address outside the mesh behind a ServiceEntry host (or the one a call named): no
+    /// sidecar answers it, so no mutual TLS; named after the host, as Istio's telemetry has no workload for it.
+    /// </summary>
+    public static UpstreamEndpoint External(string host, int index, ImmutableDictionary<string, string> labels, Uri address) =>
+        new(host, index, labels, address);
 }

@@ -89,6 +89,9 @@ internal sealed class MeshSnapshot
     /// <summary>Each TCP service's routes, by service name.</summary>
     internal FrozenDictionary<string, ImmutableArray<CompiledRoute>> TcpRoutes { get; private init; } = FrozenDictionary<string, ImmutableArray<CompiledRoute>>.Empty;
 
+    /// <summary>The ServiceEntries' hosts, for the egress listeners, and what happens to calls to any other host.</summary>
+    internal EgressRoutes Egress { get; private init; } = EgressRoutes.None;
+
     /// <summary>What each ingress listener that Gateways select serves, by listener name.</summary>
     internal FrozenDictionary<string, GatewayRoutes> GatewayRoutes { get; private init; } = FrozenDictionary<string, GatewayRoutes>.Empty;
 
@@ -148,8 +151,8 @@ internal sealed class MeshSnapshot
         var (routes, clusters) = RouteCompiler.Compile(config, upstreams);
         // The identity each outbound listener and gateway presents for its caller, computed once rather than per request.
         var callerIdentities = config.Listeners
-            .Where(listener => listener.Kind is ListenerKind.Outbound or ListenerKind.Ingress)
-            .ToFrozenDictionary(listener => listener.Name, listener => listener.Kind == ListenerKind.Outbound
+            .Where(listener => listener.Kind is ListenerKind.Outbound or ListenerKind.Egress or ListenerKind.Ingress)
+            .ToFrozenDictionary(listener => listener.Name, listener => listener.Kind != ListenerKind.Ingress
                 ? config.SpiffeIdOf(workloads[listener.Workload!])
                 : SpiffeId.For(config.TrustDomain, config.Namespace, listener.Workload!));
 
@@ -168,10 +171,14 @@ internal sealed class MeshSnapshot
             InboundSecurity = inboundSecurity,
             CallerIdentities = callerIdentities,
             WorkloadIdentities = workloads.ToFrozenDictionary(pair => pair.Key, pair => config.SpiffeIdOf(pair.Value), StringComparer.Ordinal),
-            ServiceHosts = config.Services.Select(service => service.Name).Distinct(StringComparer.Ordinal)
-                .ToFrozenDictionary(name => name, name => $"{name}.{config.Namespace}.svc.cluster.local", StringComparer.Ordinal),
+            // A ServiceEntry's host, and Envoy's passthrough and black-hole clusters, are named as they are.
+            ServiceHosts = config.Services.Select(service => (service.Name, Host: $"{service.Name}.{config.Namespace}.svc.cluster.local"))
+                .Concat(config.ServiceEntries.SelectMany(entry => entry.Hosts).Append(Cluster.PassthroughName).Append(Cluster.BlackHoleName).Select(host => (Name: host, Host: host)))
+                .DistinctBy(service => service.Name, StringComparer.Ordinal)
+                .ToFrozenDictionary(service => service.Name, service => service.Host, StringComparer.Ordinal),
             GatewayRoutes = RouteCompiler.CompileGateways(config, clusters),
             TcpRoutes = RouteCompiler.CompileTcp(config, clusters),
+            Egress = RouteCompiler.CompileEgress(config, clusters),
             PortsByListener = listenersByPort.ToFrozenDictionary(pair => pair.Value.Name, pair => pair.Key),
         };
     }

@@ -68,17 +68,36 @@ internal sealed class TcpProxy
         state.Changed += Reauthorize;
     }
 
-    public async Task OnConnectionAsync(ConnectionContext connection, ListenerConfig listener)
+    public Task OnConnectionAsync(ConnectionContext connection, ListenerConfig listener) => ProxyAsync(connection, listener, tunnel: null);
+
+    /// <summary>
+    /// An egress listener's connection (a workload's HTTP proxy): a <c>CONNECT host:port</c> request
+    /// — HTTPS, or any protocol, through the proxy — becomes a tunnel routed as TCP to the
+    /// ServiceEntry host it names (or passed through, or refused 502 under <c>REGISTRY_ONLY</c>);
+    /// the caller's TLS goes through it end to end. Anything else is HTTP, for the pipeline.
+    /// </summary>
+    public async Task OnEgressConnectionAsync(ConnectionContext connection, ListenerConfig listener, ConnectionDelegate next)
+    {
+        if (await ConnectRequest.ReadAsync(connection.Transport.Input, connection.ConnectionClosed) is not { } tunnel)
+        {
+            await next(connection);
+            return;
+        }
+
+        await ProxyAsync(connection, listener, tunnel);
+    }
+
+    private async Task ProxyAsync(ConnectionContext connection, ListenerConfig listener, ConnectRequest? tunnel)
     {
         var session = new TcpSession(_state.Snapshot, listener, _time.GetUtcNow(), _time.GetTimestamp(), connection, _metrics);
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
             listener.Kind == ListenerKind.Inbound ? ActivityKind.Server : ActivityKind.Client,
             parentContext: default,
-            name: listener.Kind == ListenerKind.Inbound ? $"{listener.Workload} (inbound, tcp)" : $"{listener.Workload} → {listener.Destination} (tcp)");
+            name: listener.Kind == ListenerKind.Inbound ? $"{listener.Workload} (inbound, tcp)" : $"{listener.Workload} → {tunnel?.Host ?? listener.Destination} (tcp)");
         try
         {
-            var upstream = listener.Kind == ListenerKind.Inbound
-                ? await ConnectInboundAsync(session, connection)
+            var upstream = listener.Kind == ListenerKind.Inbound ? await ConnectInboundAsync(session, connection)
+                : tunnel is not null ? await ConnectTunnelAsync(session, connection, tunnel)
                 : await ConnectOutboundAsync(session, connection);
             if (upstream is not { } opened)
             {
@@ -224,6 +243,77 @@ internal sealed class TcpProxy
         var upstream = await ConnectAsync(session, target, lease);
         // A connect failure counts as a 5xx for outlier detection (Envoy's local-origin failures, not split by default).
         _outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
+        return upstream;
+    }
+
+    /// <summary>
+    /// A tunnel from the egress listener: the ServiceEntry host and port it names, routed by the
+    /// host's <c>tcp</c> routes; a host no ServiceEntry has goes as named under <c>ALLOW_ANY</c> and
+    /// is refused under <c>REGISTRY_ONLY</c>. The caller is told (200, or 502 / 503) before any byte flows.
+    /// </summary>
+    private async Task<Upstream?> ConnectTunnelAsync(TcpSession session, ConnectionContext connection, ConnectRequest tunnel)
+    {
+        var snapshot = session.Snapshot;
+        var source = session.Listener.Workload!;
+        session.Source = source;
+        session.SourceIdentity = snapshot.CallerIdentities.GetValueOrDefault(session.Listener.Name);
+        Cluster? cluster;
+        if (snapshot.Egress.Find(tunnel.Host, tunnel.Port) is { } entry)
+        {
+            session.DestinationService = entry.Host;
+            var sourceLabels = snapshot.Workloads.TryGetValue(source, out var caller) ? caller.Labels : NoLabels.Instance;
+            var route = RouteCompiler.MatchTcp(entry.Tunnel, tunnel.Port, sourceLabels);
+            session.Route = route?.Name;
+            cluster = route?.PickDestination(_random)?.Cluster;
+            if (route is null || cluster is { Exists: false })
+            {
+                session.Flags |= route is null ? ResponseFlags.NoRouteFound : ResponseFlags.NoClusterFound;
+                await ConnectRequest.AnswerAsync(connection.Transport.Output, 503);
+                return null;
+            }
+        }
+        else if (snapshot.Egress.Mode == OutboundTrafficPolicyMode.RegistryOnly)
+        {
+            session.DestinationService = Cluster.BlackHoleName;
+            await ConnectRequest.AnswerAsync(connection.Transport.Output, 502);
+            return null;
+        }
+        else
+        {
+            session.DestinationService = Cluster.PassthroughName;
+            cluster = Cluster.Passthrough(tunnel.Port);
+        }
+
+        if (cluster is { IsOriginalDestination: true })
+        {
+            cluster = cluster.ToOriginalDestination(tunnel.Host, cluster.Port == 0 ? tunnel.Port : cluster.Port);
+        }
+
+        if (cluster is null || _balancer.Pick(cluster, context: null, [], _outliers.Available(source, cluster)) is not { } endpoint)
+        {
+            session.Flags |= ResponseFlags.NoHealthyUpstream;
+            await ConnectRequest.AnswerAsync(connection.Transport.Output, 503);
+            return null;
+        }
+
+        session.UpstreamCluster = cluster.Name;
+        session.UpstreamHost = endpoint.Address.Authority;
+        session.IdleTimeout = cluster.ConnectionPool?.Tcp?.IdleTimeout ?? TcpSettings.DefaultIdleTimeout;
+        session.DestinationWorkload = endpoint.Workload;
+        var place = await _breakers.AdmitAsync(source, cluster, endpoint, CancellationToken.None);
+        if (place is null)
+        {
+            _metrics.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
+            session.Flags |= ResponseFlags.UpstreamOverflow;
+            await ConnectRequest.AnswerAsync(connection.Transport.Output, 503);
+            return null;
+        }
+
+        // The caller's own TLS (HTTPS) runs through the tunnel: the sidecar originates none.
+        var address = new UriBuilder(Uri.UriSchemeHttp, endpoint.Address.Host, endpoint.Address.Port).Uri;
+        var upstream = await ConnectAsync(session, new UpstreamTarget(source, address, null, cluster.ConnectionPool, place.Connected), new Lease(place, _load.Begin(endpoint)));
+        _outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
+        await ConnectRequest.AnswerAsync(connection.Transport.Output, upstream is null ? 503 : 200);
         return upstream;
     }
 
