@@ -156,7 +156,7 @@ public sealed class AddMeshTests
 
         Assert.Equal(
             ["inbound|reviews-v1|0", "inbound|reviews-v1|1", "inbound|productpage-v1|0", "outbound|productpage-v1|reviews",
-             "service|reviews", "service|productpage", "ingress|ingress"],
+             "egress|reviews-v1", "egress|productpage-v1", "service|reviews", "service|productpage", "ingress|ingress"],
             compiled.Config.Listeners.Select(listener => listener.Name));
         Assert.Equal(ListenerKind.Ingress, compiled.Config.Listeners[^1].Kind);
         Assert.Equal("productpage", compiled.Config.Listeners[^1].Destination);

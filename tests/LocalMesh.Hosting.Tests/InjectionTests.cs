@@ -57,7 +57,7 @@ public sealed class InjectionTests
         var api = compiled.Config.Workloads.Single(w => w.Name == "apiservice");
         Assert.Equal(("apiservice", 3, "apiservice"), (api.Service, api.Replicas, api.ServiceAccount));
         Assert.Equal(new Dictionary<string, string> { ["app"] = "apiservice", ["version"] = "v1" }, api.Labels);
-        Assert.Equal(["inbound|apiservice|0", "inbound|apiservice|1", "inbound|apiservice|2", "inbound|webfrontend|0", "ingress|istio-ingressgateway|webfrontend", "outbound|webfrontend|apiservice"],
+        Assert.Equal(["egress|apiservice", "egress|webfrontend", "inbound|apiservice|0", "inbound|apiservice|1", "inbound|apiservice|2", "inbound|webfrontend|0", "ingress|istio-ingressgateway|webfrontend", "outbound|webfrontend|apiservice"],
             compiled.Config.Listeners.Select(l => l.Name).Order());
         var call = Assert.Single(compiled.Calls);
         Assert.Equal(("webfrontend", "apiservice"), (call.Caller.Name, call.Callee.Name));

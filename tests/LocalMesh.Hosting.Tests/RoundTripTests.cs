@@ -77,6 +77,17 @@ public sealed class RoundTripTests : IDisposable
                     Consecutive5xxErrors = 3, ConsecutiveGatewayErrors = 2, Interval = TimeSpan.FromSeconds(5), BaseEjectionTime = TimeSpan.FromSeconds(30),
                     MaxEjectionPercent = 50, MinHealthPercent = 20,
                 },
+                Tls = new ClientTlsSettings(ClientTlsMode.IstioMutual),
+                PortLevelSettings =
+                [
+                    new PortTrafficPolicy(9080)
+                    {
+                        LoadBalancer = new LoadBalancerSettings { Simple = SimpleLoadBalancer.RoundRobin },
+                        ConnectionPool = new ConnectionPoolSettings { Tcp = new TcpSettings { MaxConnections = 20 } },
+                        OutlierDetection = new OutlierDetection { Consecutive5xxErrors = 7 },
+                        Tls = new ClientTlsSettings(ClientTlsMode.IstioMutual) { Sni = "reviews.default.svc.cluster.local", CaCertificates = "/etc/certs/root.pem", InsecureSkipVerify = true },
+                    },
+                ],
             })
             .WithHttpRoute(new HttpRoute
             {

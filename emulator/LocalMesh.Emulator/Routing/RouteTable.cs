@@ -232,7 +232,7 @@ internal static class RouteCompiler
         {
             var endpoints = upstreams.GetValueOrDefault(service.Name, []);
             var rule = service.DestinationRule;
-            var ruledPolicy = rule?.TrafficPolicy ?? new TrafficPolicy();
+            var ruledPolicy = (rule?.TrafficPolicy ?? new TrafficPolicy()).ForPort(service.Port);
             // Where the rule names no load balancer, the mesh's default (Istio's unless the model says otherwise).
             var servicePolicy = ruledPolicy with { LoadBalancer = Effective(ruledPolicy.LoadBalancer, config.DefaultLoadBalancer) };
             clusters[ClusterKey(service.Name, null)] = new Cluster(service.Name, service.Port, null, endpoints, servicePolicy, service.Protocol);

@@ -103,6 +103,27 @@ public static class MeshBuilderExtensions
     }
 
     /// <summary>
+    /// What the sidecars do with a workload's call to a host neither a service of the mesh nor a
+    /// ServiceEntry has (Istio's <c>meshConfig.outboundTrafficPolicy.mode</c>): let it pass as it
+    /// was sent (<see cref="OutboundTrafficPolicyMode.AllowAny"/>, Istio's default), or refuse it
+    /// (<see cref="OutboundTrafficPolicyMode.RegistryOnly"/>: HTTP answered 502, an HTTPS tunnel
+    /// refused), so a call the cluster would block fails locally too. Workloads reach such hosts
+    /// through their egress sidecar, which <c>HTTP_PROXY</c> and <c>HTTPS_PROXY</c> name.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="mode">The policy.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithOutboundTrafficPolicy(OutboundTrafficPolicyMode.RegistryOnly);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithOutboundTrafficPolicy(this IResourceBuilder<MeshResource> mesh, OutboundTrafficPolicyMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return mesh.WithAnnotation(new MeshOutboundTrafficPolicyAnnotation(mode), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
     /// The mesh's alert on Istio's request metric, <c>MeshServiceHighErrorRate</c>: a service whose
     /// callers see more than <paramref name="threshold"/> of their requests answered with 5xx, over a
     /// rate <paramref name="window"/>, for <paramref name="pendingFor"/>. Exported as a PrometheusRule,

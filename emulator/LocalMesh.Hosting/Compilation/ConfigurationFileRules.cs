@@ -33,6 +33,12 @@ internal static class ConfigurationFileRules
         IReadOnlyList<ConfigDocument> Carried,
         IReadOnlyList<LoadedObject<Kubernetes.Export.PrometheusRuleSpec>> AlertRules)
     {
+        /// <summary>The ServiceEntries: hosts outside the mesh.</summary>
+        public IReadOnlyList<ServiceEntry> ServiceEntries { get; init; } = [];
+
+        /// <summary>The routes and DestinationRules of the ServiceEntries' hosts, one per host.</summary>
+        public IReadOnlyList<MeshServiceConfig> ExternalServices { get; init; } = [];
+
         /// <summary>No files: the app model's services as they are.</summary>
         public static FileRules None(List<MeshServiceConfig> services) => new(
             services, new Dictionary<string, ImportedServiceRules>(), [], [], new Dictionary<string, ImportedFunction>(),
@@ -56,7 +62,20 @@ internal static class ConfigurationFileRules
             service => service.Name,
             service => (IReadOnlyList<IReadOnlyDictionary<string, string>>)[.. workloads.Where(w => w.Service == service.Name).Select(w => w.Labels)],
             StringComparer.Ordinal);
-        var rules = IstioImporter.Import(files, meshNamespace, labels, findings).ToDictionary(StringComparer.Ordinal);
+        var entries = IstioImporter.ImportServiceEntries(files, findings);
+        var entryHosts = entries.SelectMany(entry => entry.Entry.Hosts).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var rules = IstioImporter.Import(files, meshNamespace, labels, findings, entryHosts).ToDictionary(StringComparer.Ordinal);
+        // A ServiceEntry host's rules: emulated by the egress listeners, and written to the export as the files have them.
+        var external = rules.Where(pair => entryHosts.Contains(pair.Key) && !labels.ContainsKey(pair.Key)).ToList();
+        var externalServices = external.Select(pair => new MeshServiceConfig(pair.Key)
+        {
+            VirtualService = pair.Value.Routes is { } routes ? new VirtualService(pair.Value.RoutesFrom!.Document.Name) { Hosts = [pair.Key], Http = routes, Tcp = pair.Value.TcpRoutes } : null,
+            DestinationRule = pair.Value.Policy is { } policy ? policy with { Name = pair.Value.PolicyFrom!.Document.Name } : null,
+        }).ToList();
+        var externalDocuments = entries.Select(entry => entry.From.Document)
+            .Concat(external.SelectMany(pair => pair.Value.PoliciesFrom.Select(policy => policy.Document).Prepend(pair.Value.RoutesFrom?.Document)).OfType<ConfigDocument>())
+            .Distinct()
+            .ToList();
         var (gateways, gatewayVirtualServices) = IstioImporter.ImportGateways(files, meshNamespace, labels.Keys, findings);
         foreach (var (virtualService, from) in gatewayVirtualServices)
         {
@@ -176,6 +195,10 @@ internal static class ConfigurationFileRules
         }
 
         return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing,
-            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document)], files.PrometheusRules);
+            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments], files.PrometheusRules)
+        {
+            ServiceEntries = [.. entries.Select(entry => entry.Entry)],
+            ExternalServices = externalServices,
+        };
     }
 }

@@ -219,6 +219,8 @@ internal static class MeshModelCompiler
         listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
         listeners.AddRange(revisions.Select(revision => ListenerConfig.Inbound(revision.Name, 0)));
         listeners.AddRange(calls.Select(call => call.Item3));
+        // Each workload's HTTP proxy, through which its calls to hosts outside the mesh leave (HTTP_PROXY).
+        listeners.AddRange(workloads.Select(w => ListenerConfig.Egress(w.Workload.Name)));
         listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
         listeners.AddRange(functions.Select(function => ListenerConfig.ForService(function.Name)));
         foreach (var broker in brokerConfigs)
@@ -249,6 +251,9 @@ internal static class MeshModelCompiler
             AuthorizationPolicies = [.. authorizationPolicies],
             Gateways = [.. fromFiles.Gateways],
             GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
+            ServiceEntries = [.. fromFiles.ServiceEntries],
+            ExternalServices = [.. fromFiles.ExternalServices],
+            OutboundTrafficPolicy = mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode ?? OutboundTrafficPolicyMode.AllowAny,
         };
 
         var alertRules = MeshAlertRules.Compile(mesh, fromFiles.AlertRules, errors);

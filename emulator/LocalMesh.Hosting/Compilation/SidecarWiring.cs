@@ -68,6 +68,30 @@ internal static class SidecarWiring
     }
 
     /// <summary>
+    /// Points <paramref name="workload"/>'s calls to hosts outside the mesh at its egress listener,
+    /// as Istio's traffic capture sends them through the sidecar: <c>HTTP_PROXY</c> and
+    /// <c>HTTPS_PROXY</c> (and the lower-case names other runtimes read), which .NET's
+    /// <c>HttpClient</c> honours, with loopback left direct (<c>NO_PROXY</c>): the app's own
+    /// sidecars, the dashboard's telemetry endpoint and local tools are reached as before.
+    /// </summary>
+    public static void UseEgressProxy(IResource workload, Uri proxy)
+    {
+        var address = proxy.ToString().TrimEnd('/');
+        workload.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
+        {
+            foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" })
+            {
+                context.EnvironmentVariables[name] = address;
+            }
+
+            foreach (var name in new[] { "NO_PROXY", "no_proxy" })
+            {
+                context.EnvironmentVariables[name] = "localhost,127.0.0.1,::1";
+            }
+        }));
+    }
+
+    /// <summary>
     /// The dashboard's link to <paramref name="resource"/>'s external endpoints is the ingress
     /// gateway's port for it, so a person opening it enters through the mesh; the direct addresses
     /// stay on the resource's details, said to bypass the mesh.

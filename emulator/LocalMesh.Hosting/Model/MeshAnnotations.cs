@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Configuration;
 using System.Collections.Immutable;
 
 namespace Aspire.Hosting.ApplicationModel;
@@ -86,6 +87,10 @@ internal sealed record MeshPlatformAnnotation(LocalMesh.Kubernetes.Export.Platfo
 /// <summary>Istio's trace sampling percentage for the mesh (Telemetry <c>randomSamplingPercentage</c>).</summary>
 /// <param name="Percentage">0–100.</param>
 internal sealed record MeshTraceSamplingAnnotation(double Percentage) : IResourceAnnotation;
+
+/// <summary>Istio's <c>meshConfig.outboundTrafficPolicy.mode</c> for the mesh.</summary>
+/// <param name="Mode">What a sidecar does with a call to a host outside the registry.</param>
+internal sealed record MeshOutboundTrafficPolicyAnnotation(OutboundTrafficPolicyMode Mode) : IResourceAnnotation;
 
 /// <summary>The mesh's error-rate alert: its threshold, rate window and <c>for</c>.</summary>
 /// <param name="Alert">The settings.</param>

@@ -82,6 +82,8 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
                     AuthorizationPolicies = compiled.Config.AuthorizationPolicies,
                     Gateways = compiled.Config.Gateways,
                     GatewayVirtualServices = compiled.Config.GatewayVirtualServices,
+                    ServiceEntries = compiled.Config.ServiceEntries,
+                    ExternalServices = compiled.Config.ExternalServices,
                 });
                 _control.SourceOf = compiled.SourceOf;
                 // A function's scaling and a broker's triggers shape processes and listeners, which start with the app.

@@ -118,6 +118,11 @@ internal sealed class MeshRuntime(
             SidecarWiring.RouteThroughSidecar(call.Caller, call.Callee, _server.Addresses[call.Listener.Name]);
         }
 
+        foreach (var (workloadResource, workload) in mesh.Workloads)
+        {
+            SidecarWiring.UseEgressProxy(workloadResource, _server.Addresses[ListenerConfig.Egress(workload.Name).Name]);
+        }
+
         foreach (var (exposed, listener) in mesh.Exposed)
         {
             SidecarWiring.ShowThroughGateway(exposed, _server.Addresses[listener.Name]);

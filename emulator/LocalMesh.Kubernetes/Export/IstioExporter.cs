@@ -368,6 +368,22 @@ internal static class IstioExporter
                     MinHealthPercent = detection.MinHealthPercent,
                 }
                 : null,
+            Tls = Tls(policy.Tls),
+            PortLevelSettings = policy.PortLevelSettings?.Select(settings =>
+            {
+                var own = TrafficPolicy(new TrafficPolicy { LoadBalancer = settings.LoadBalancer, ConnectionPool = settings.ConnectionPool, OutlierDetection = settings.OutlierDetection, Tls = settings.Tls }, fallback)!;
+                return new IstioPortTrafficPolicy { Port = new IstioPort { Number = settings.Port }, LoadBalancer = own.LoadBalancer, ConnectionPool = own.ConnectionPool, OutlierDetection = own.OutlierDetection, Tls = own.Tls };
+            }).ToList(),
+        };
+
+    private static IstioClientTls? Tls(ClientTlsSettings? tls) => tls is null
+        ? null
+        : new IstioClientTls
+        {
+            Mode = tls.Mode switch { ClientTlsMode.Simple => "SIMPLE", ClientTlsMode.Mutual => "MUTUAL", ClientTlsMode.IstioMutual => "ISTIO_MUTUAL", _ => "DISABLE" },
+            Sni = tls.Sni,
+            CaCertificates = tls.CaCertificates,
+            InsecureSkipVerify = tls.InsecureSkipVerify ? true : null,
         };
 
     private static string? Duration(TimeSpan? duration) => duration is { } value ? MeshDuration.Format(value) : null;

@@ -106,6 +106,9 @@ internal sealed partial class ConfigurationFiles
     /// <summary>The Gateways.</summary>
     public List<LoadedObject<GatewaySpecification>> Gateways { get; } = [];
 
+    /// <summary>The ServiceEntries.</summary>
+    public List<LoadedObject<ServiceEntrySpec>> ServiceEntries { get; } = [];
+
     /// <summary>The Knative Services.</summary>
     public List<LoadedObject<KnativeServiceSpec>> KnativeServices { get; } = [];
 
@@ -303,6 +306,7 @@ internal sealed partial class ConfigurationFiles
         ("networking.istio.io", "VirtualService") => (NetworkingVersions, (document, name) => VirtualServices.Add(Bind<VirtualServiceSpec>(document, name))),
         ("networking.istio.io", "DestinationRule") => (NetworkingVersions, (document, name) => DestinationRules.Add(Bind<DestinationRuleSpec>(document, name))),
         ("networking.istio.io", "Gateway") => (NetworkingVersions, (document, name) => Gateways.Add(Bind<GatewaySpecification>(document, name))),
+        ("networking.istio.io", "ServiceEntry") => (NetworkingVersions, (document, name) => ServiceEntries.Add(Bind<ServiceEntrySpec>(document, name))),
         ("security.istio.io", "PeerAuthentication") => (SecurityVersions, (document, name) => PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, name))),
         ("security.istio.io", "AuthorizationPolicy") => (SecurityVersions, (document, name) => AuthorizationPolicies.Add(Bind<AuthorizationPolicySpec>(document, name))),
         ("serving.knative.dev", "Service") => (["serving.knative.dev/v1"], (document, name) => KnativeServices.Add(Bind<KnativeServiceSpec>(document, name))),

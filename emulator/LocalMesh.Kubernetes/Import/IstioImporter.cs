@@ -78,13 +78,16 @@ internal static class IstioImporter
     /// <param name="meshNamespace">The namespace of the mesh's services.</param>
     /// <param name="workloads">Each service's workloads' labels, by service name (subsets select on them).</param>
     /// <param name="findings">Where problems go.</param>
+    /// <param name="entryHosts">The ServiceEntries' hosts: their rules are kept under the host's own name.</param>
     public static IReadOnlyDictionary<string, ImportedServiceRules> Import(
         ConfigurationFiles files,
         string meshNamespace,
         IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
-        List<ConfigFinding> findings)
+        List<ConfigFinding> findings,
+        IReadOnlySet<string>? entryHosts = null)
     {
         var rules = new Dictionary<string, ImportedServiceRules>(StringComparer.Ordinal);
+        entryHosts ??= new HashSet<string>();
         foreach (var loaded in files.VirtualServices)
         {
             var reader = ReaderFor(loaded, files, findings);
@@ -114,7 +117,9 @@ internal static class IstioImporter
                     continue;
                 }
 
-                if (Resolve(host, objectNamespace, meshNamespace) is not { } service || !workloads.ContainsKey(service))
+                // A ServiceEntry's host is routed by the egress listeners, under the host's own name.
+                if ((Resolve(host, objectNamespace, meshNamespace) is { } resolved && workloads.ContainsKey(resolved) ? resolved
+                        : entryHosts.FirstOrDefault(entry => entry.Equals(host, StringComparison.OrdinalIgnoreCase))) is not { } service)
                 {
                     findings.Add(reader.HostNotFound($"spec.hosts[{index}]", host, workloads.Keys));
                     continue;
@@ -139,17 +144,21 @@ internal static class IstioImporter
             var reader = ReaderFor(loaded, files, findings);
             var spec = loaded.Spec;
             var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
-            if (Resolve(spec.Host, objectNamespace, meshNamespace) is not { } service || !workloads.TryGetValue(service, out var labels))
+            var external = entryHosts.FirstOrDefault(entry => entry.Equals(spec.Host, StringComparison.OrdinalIgnoreCase));
+            if ((Resolve(spec.Host, objectNamespace, meshNamespace) is { } resolved && workloads.ContainsKey(resolved) ? resolved : external) is not { } service)
             {
                 findings.Add(reader.HostNotFound("spec.host", spec.Host, workloads.Keys));
                 continue;
             }
 
+            // A ServiceEntry host's endpoints are not workloads: its subsets are not checked against them.
+            var labels = workloads.GetValueOrDefault(service);
+
             var current = rules.GetValueOrDefault(service) ?? new ImportedServiceRules(null, null, null, null);
             var subsets = spec.Subsets?.Select((subset, index) =>
             {
                 var field = $"spec.subsets[{index}]";
-                if (!labels.Any(workload => subset.Labels.All(label => workload.GetValueOrDefault(label.Key) == label.Value)))
+                if (labels is not null && !labels.Any(workload => subset.Labels.All(label => workload.GetValueOrDefault(label.Key) == label.Value)))
                 {
                     // Istio's analyzer: IST0173, DestinationRuleSubsetNotSelectPods. Calls to it get 503 (UH).
                     findings.Add(reader.Warning($"{field}.labels", $"subset '{subset.Name}' selects no workload of '{service}' ({Labels(subset.Labels)}); calls routed to it get 503 (no healthy upstream).",
@@ -379,6 +388,52 @@ internal static class IstioImporter
         return (peerAuthentications, authorizationPolicies);
     }
 
+    /// <summary>The files' ServiceEntries as the emulator's records, each value checked where it is.</summary>
+    public static IReadOnlyList<(ServiceEntry Entry, LoadedObject<ServiceEntrySpec> From)> ImportServiceEntries(ConfigurationFiles files, List<ConfigFinding> findings)
+    {
+        var entries = new List<(ServiceEntry, LoadedObject<ServiceEntrySpec>)>();
+        foreach (var loaded in files.ServiceEntries)
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            var spec = loaded.Spec;
+            ServiceEntryResolution? resolution = spec.Resolution switch
+            {
+                null or "NONE" => ServiceEntryResolution.None,
+                "STATIC" => ServiceEntryResolution.Static,
+                "DNS" => ServiceEntryResolution.Dns,
+                "DNS_ROUND_ROBIN" => ServiceEntryResolution.DnsRoundRobin,
+                _ => null,
+            };
+            ServiceEntryLocation? location = spec.Location switch
+            {
+                null or "MESH_EXTERNAL" => ServiceEntryLocation.MeshExternal,
+                "MESH_INTERNAL" => ServiceEntryLocation.MeshInternal,
+                _ => null,
+            };
+            if (resolution is null)
+            {
+                findings.Add(reader.Error("spec.resolution", $"'{spec.Resolution}' is not a resolution.", "use NONE, STATIC, DNS or DNS_ROUND_ROBIN."));
+            }
+
+            if (location is null)
+            {
+                findings.Add(reader.Error("spec.location", $"'{spec.Location}' is not a location.", "use MESH_EXTERNAL or MESH_INTERNAL."));
+            }
+
+            entries.Add((new ServiceEntry(loaded.Document.Name)
+            {
+                Namespace = loaded.Document.Namespace,
+                Hosts = [.. spec.Hosts],
+                Ports = [.. spec.Ports.Select(port => new ServiceEntryPort(port.Number, port.Name, port.Protocol) { TargetPort = port.TargetPort })],
+                Resolution = resolution ?? ServiceEntryResolution.None,
+                Location = location ?? ServiceEntryLocation.MeshExternal,
+                Endpoints = [.. (spec.Endpoints ?? []).Select(endpoint => new ServiceEntryEndpoint(endpoint.Address) { Ports = endpoint.Ports, Labels = endpoint.Labels })],
+            }, loaded));
+        }
+
+        return entries;
+    }
+
     /// <summary>
     /// The mesh service a host names, as Istio resolves it: a short name in the object's own
     /// namespace, <c>name.namespace</c>, or <c>name.namespace.svc.cluster.local</c>; <c>null</c>
@@ -518,8 +573,53 @@ internal static class IstioImporter
 
         public TrafficPolicy? Policy(IstioTrafficPolicy? policy, string field) => policy is null
             ? null
-            : new TrafficPolicy
+            : Policy(new IstioPortTrafficPolicy { LoadBalancer = policy.LoadBalancer, ConnectionPool = policy.ConnectionPool, OutlierDetection = policy.OutlierDetection, Tls = policy.Tls }, field) with
             {
+                PortLevelSettings = policy.PortLevelSettings?.Select((settings, index) =>
+                {
+                    var own = Policy(settings, $"{field}.portLevelSettings[{index}]");
+                    if (settings.Port?.Number is not ({ } number and >= 1 and <= 65535))
+                    {
+                        findings.Add(Error($"{field}.portLevelSettings[{index}].port", "names no port from 1 to 65535.", "give the port's number, e.g. port: {number: 443}."));
+                    }
+
+                    return new PortTrafficPolicy(settings.Port?.Number ?? 0)
+                    {
+                        LoadBalancer = own.LoadBalancer,
+                        ConnectionPool = own.ConnectionPool,
+                        OutlierDetection = own.OutlierDetection,
+                        Tls = own.Tls,
+                    };
+                }).ToList(),
+            };
+
+        private ClientTlsSettings? Tls(IstioClientTls? tls, string field)
+        {
+            if (tls is null)
+            {
+                return null;
+            }
+
+            ClientTlsMode? mode = tls.Mode switch
+            {
+                null or "DISABLE" => ClientTlsMode.Disable,
+                "SIMPLE" => ClientTlsMode.Simple,
+                "MUTUAL" => ClientTlsMode.Mutual,
+                "ISTIO_MUTUAL" => ClientTlsMode.IstioMutual,
+                _ => null,
+            };
+            if (mode is null)
+            {
+                findings.Add(Error($"{field}.mode", $"'{tls.Mode}' is not a TLS mode.", "use DISABLE, SIMPLE, MUTUAL or ISTIO_MUTUAL."));
+                return null;
+            }
+
+            return new ClientTlsSettings(mode.Value) { Sni = tls.Sni, CaCertificates = tls.CaCertificates, InsecureSkipVerify = tls.InsecureSkipVerify == true };
+        }
+
+        private TrafficPolicy Policy(IstioPortTrafficPolicy policy, string field) => new()
+            {
+                Tls = Tls(policy.Tls, $"{field}.tls"),
                 LoadBalancer = policy.LoadBalancer is { } balancer
                     ? new LoadBalancerSettings
                     {

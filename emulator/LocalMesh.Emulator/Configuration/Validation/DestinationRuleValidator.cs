@@ -3,6 +3,26 @@ namespace LocalMesh.Emulator.Configuration;
 /// <summary>The checks of a DestinationRule: subsets, load balancer, connection pool, outlier detection.</summary>
 internal static class DestinationRuleValidator
 {
+    /// <summary>
+    /// A service of the mesh is reached over the mesh's own mutual TLS (auto mTLS, Istio's
+    /// ISTIO_MUTUAL); any other TLS a rule asks for applies to hosts outside the mesh only.
+    /// </summary>
+    public static void ValidateMeshTls(MeshServiceConfig service, ConfigReport report)
+    {
+        var policies = new List<(TrafficPolicy? Policy, string Field)> { (service.DestinationRule?.TrafficPolicy, "trafficPolicy") };
+        policies.AddRange((service.DestinationRule?.Subsets ?? []).Select((subset, index) => (subset.TrafficPolicy, $"subsets[{index}].trafficPolicy")));
+        foreach (var (policy, field) in policies)
+        {
+            var settings = new[] { (policy?.Tls, $"{field}.tls") }
+                .Concat((policy?.PortLevelSettings ?? []).Select((port, index) => (port.Tls, $"{field}.portLevelSettings[{index}].tls")));
+            foreach (var (tls, at) in settings.Where(pair => pair.Item1 is { Mode: not ClientTlsMode.IstioMutual }))
+            {
+                report.Warning($"{at}.mode", $"{tls!.Mode.ToString().ToUpperInvariant()} is kept for the cluster and not emulated: the mesh's sidecars speak mutual TLS to each other, as Istio's auto mTLS (ISTIO_MUTUAL) does.",
+                    "nothing to do for the cluster; locally, TLS origination applies to ServiceEntry hosts.");
+            }
+        }
+    }
+
     public static void Validate(MeshServiceConfig service, ConfigReport report)
     {
         if (service.DestinationRule is not { } rule)

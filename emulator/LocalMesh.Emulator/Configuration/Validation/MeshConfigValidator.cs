@@ -32,8 +32,35 @@ internal static class MeshConfigValidator
         {
             var report = Report(service.Name);
             DestinationRuleValidator.Validate(service, report);
+            DestinationRuleValidator.ValidateMeshTls(service, report);
             VirtualServiceValidator.Validate(service.Http, services, report);
             VirtualServiceValidator.ValidateTcp(service, services, report);
+        }
+
+        foreach (var entry in config.ServiceEntries)
+        {
+            ServiceEntryValidator.Validate(entry, Report($"serviceentry/{entry.Name}"));
+        }
+
+        // A ServiceEntry's hosts are destinations too, on any of the entry's ports (port 0: not checked against one).
+        var entryHosts = config.ServiceEntries.SelectMany(entry => entry.Hosts).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var destinations = new Dictionary<string, MeshServiceConfig>(services, StringComparer.Ordinal);
+        foreach (var host in entryHosts)
+        {
+            destinations.TryAdd(host, new MeshServiceConfig(host) { Port = 0, DestinationRule = config.ExternalServices.FirstOrDefault(rules => rules.Name.Equals(host, StringComparison.OrdinalIgnoreCase))?.DestinationRule });
+        }
+
+        foreach (var external in config.ExternalServices)
+        {
+            var report = Report(external.Name);
+            if (!entryHosts.Contains(external.Name))
+            {
+                report.Warning("host", $"Referenced host not found: \"{external.Name}\"; no service or ServiceEntry has it, so its rules apply to no call.", "add a ServiceEntry for the host, or correct the host.", "IST0101");
+            }
+
+            DestinationRuleValidator.Validate(external, report);
+            VirtualServiceValidator.Validate(external.Http, destinations, report);
+            VirtualServiceValidator.ValidateTcpRoutes(external, destinations, report);
         }
 
         foreach (var gateway in config.Gateways)

@@ -40,6 +40,12 @@ internal static class VirtualServiceValidator
             report.Warning("http", $"is not used: {service.Name}'s port speaks TCP, so only tcp routes apply to its connections.", "route with tcp routes (port, sourceLabels, weighted destinations).");
         }
 
+        ValidateTcpRoutes(service, services, report);
+    }
+
+    /// <summary>The TCP routes' matches and weighted destinations, whatever the ports they apply to.</summary>
+    public static void ValidateTcpRoutes(MeshServiceConfig service, Dictionary<string, MeshServiceConfig> services, ConfigReport report)
+    {
         for (var index = 0; index < service.Tcp.Length; index++)
         {
             // Validated as the HTTP route with the same matches and destinations, under the tcp route's field names.
@@ -207,7 +213,7 @@ internal static class VirtualServiceValidator
                     : $"use one of: {string.Join(", ", known)}, or declare it in the DestinationRule of '{destination.Host}' (in C#: .WithSubset(\"{subset}\")).", "IST0101");
         }
 
-        if (destination.Port is { } port && port != service.Port)
+        if (destination.Port is { } port && service.Port != 0 && port != service.Port)
         {
             report.Error($"{field}.port", $"is {port}, but '{destination.Host}' listens on {service.Port}.", $"use {service.Port}, or leave it unset.");
         }
