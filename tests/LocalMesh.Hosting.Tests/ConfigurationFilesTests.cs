@@ -49,6 +49,86 @@ public sealed class ConfigurationFilesTests : IDisposable
     private static CompiledMesh Compile(IDistributedApplicationBuilder builder, IResourceBuilder<MeshResource> mesh) =>
         MeshModelCompiler.Compile(new DistributedApplicationModel(builder.Resources), mesh.Resource);
 
+    /// <summary>An egress folder shaped as Istio's egress tasks write one: an HTTP API whose port 80 is originated as TLS on 443, and an HTTPS host.</summary>
+    private const string Egress = """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata:
+          name: books-api
+        spec:
+          hosts: [books.example.com]
+          ports:
+          - {number: 80, name: http, protocol: HTTP}
+          - {number: 443, name: https, protocol: HTTPS}
+          resolution: DNS
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: books-api-tls
+        spec:
+          hosts: [books.example.com]
+          http:
+          - match:
+            - port: 80
+            route:
+            - destination: {host: books.example.com, port: {number: 443}}
+            timeout: 3s
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata:
+          name: books-api-tls
+        spec:
+          host: books.example.com
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 443}
+              tls: {mode: SIMPLE}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata:
+          name: payments
+        spec:
+          hosts: [payments.example.net]
+          ports:
+          - {number: 443, name: tls, protocol: TLS}
+          resolution: NONE
+        """;
+
+    [Fact]
+    public void AnEgressFolderLoadsItsServiceEntriesAndTheirHostsRulesAndTheExportCarriesThemAsWritten()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason);
+        File.WriteAllText(Path.Combine(_folder.FullName, "egress.yaml"), Egress.ReplaceLineEndings("\n"));
+
+        var compiled = Compile(builder, mesh);
+
+        Assert.Empty(compiled.Warnings);
+        Assert.Equal(["books-api", "payments"], compiled.Config.ServiceEntries.Select(entry => entry.Name));
+        Assert.Equal(ServiceEntryResolution.None, compiled.Config.ServiceEntries[1].Resolution);
+        var books = Assert.Single(compiled.Config.ExternalServices);
+        Assert.Equal(("books.example.com", 443, TimeSpan.FromSeconds(3)), (books.Name, books.Http[0].Route![0].Destination.Port, books.Http[0].Timeout));
+        Assert.Equal(ClientTlsMode.Simple, books.DestinationRule!.TrafficPolicy!.PortLevelSettings!.Single(settings => settings.Port == 443).Tls!.Mode);
+        Assert.Contains(compiled.Config.Listeners, listener => listener is { Kind: ListenerKind.Egress, Workload: "reviews-v1" });
+        Assert.Equal(
+            ["DestinationRule default/books-api-tls", "ServiceEntry default/books-api", "ServiceEntry default/payments", "VirtualService default/books-api-tls"],
+            compiled.Carried.Select(document => document.Object("default")).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AServiceEntryIstiodRejectsIsAnErrorAtItsField()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason);
+        File.WriteAllText(Path.Combine(_folder.FullName, "egress.yaml"), Egress.Replace("resolution: NONE", "resolution: NONE\n  endpoints: [{address: 10.0.0.1}]", StringComparison.Ordinal).ReplaceLineEndings("\n"));
+
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
+
+        Assert.Equal(("serviceentry/payments", "endpoints"), (error.Resource, error.Field));
+        Assert.Contains("no endpoints should be provided for resolution type none", error.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AFilesRoutesAndSubsetsBecomeTheServicesAsIfWrittenInCSharp()
     {
