@@ -99,11 +99,13 @@ public sealed class TrafficRoutingTests
         Assert.Equal(codes[HttpStatusCode.OK], mesh.Backends["v1"].Received.Count);
     }
 
-    [Fact]
-    public async Task ARouteToASubsetNoDestinationRuleDeclaresIsAnswered503WithFlagNC()
+    [Theory]
+    [InlineData("v9", null)]
+    [InlineData("v1", 9999)]
+    public async Task ARouteToASubsetOrPortTheServiceDoesNotHaveIsAnswered503WithFlagNC(string subset, int? port)
     {
-        // istiod accepts it (IST0101) and Envoy has no cluster outbound|port|v9|reviews.
-        await using var mesh = await StartAsync([new HttpRoute { Route = [To("v9")] }]);
+        // istiod accepts both (IST0101 for the subset) and Envoy has no cluster outbound|port|subset|reviews.
+        await using var mesh = await StartAsync([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", subset, port))] }]);
         using var spans = new SpanCollector();
         var requestId = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(HttpMethod.Get, mesh.Reviews) { Headers = { { "x-request-id", requestId } } };

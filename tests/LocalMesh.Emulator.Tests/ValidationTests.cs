@@ -61,8 +61,8 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void AWrongDestinationPort() =>
-        Assert.Equal("http[0].route[0].destination.port", Single([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v1", 9999))] }]).Field);
+    public void AWrongDestinationPortIsAcceptedAsIstiodDoesWithAWarning() =>
+        Assert.Equal("http[0].route[0].destination.port", SingleWarning([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews", "v1", 9999))] }]).Field);
 
     [Fact]
     public void AnEmptyMatch() =>

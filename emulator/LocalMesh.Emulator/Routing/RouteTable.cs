@@ -324,7 +324,8 @@ internal static class RouteCompiler
     }
 
     private static CompiledRoute CompileRoute(HttpRoute route, int index, IReadOnlyDictionary<string, Cluster> clusters) =>
-        CompileRoute(route, index, destination => clusters.GetValueOrDefault(ClusterKey(destination.Host, destination.Subset)));
+        CompileRoute(route, index, destination => clusters.GetValueOrDefault(ClusterKey(destination.Host, destination.Subset)) is { } cluster
+            && (destination.Port is null || destination.Port == cluster.Port) ? cluster : null);
 
     private static CompiledRoute CompileRoute(HttpRoute route, int index, Func<Destination, Cluster?> resolve)
     {

@@ -104,11 +104,27 @@ internal static class IstioImporter
                 continue;
             }
 
+            if (spec.Http.Count == 0 && spec.Tcp is not { Count: > 0 } && spec.Tls is null)
+            {
+                findings.Add(reader.Error("spec", "has no routes; istiod rejects it (http, tcp or tls must be provided in virtual service).", "add http routes (or tcp routes for a TCP port)."));
+                continue;
+            }
+
+            foreach (var (host, index) in spec.Hosts.Select((host, index) => (host, index)).Where(pair => spec.Hosts.Take(pair.index).Contains(pair.host, StringComparer.OrdinalIgnoreCase)))
+            {
+                findings.Add(reader.Error($"spec.hosts[{index}]", $"'{host}' is listed twice; istiod rejects it (duplicate hosts in virtual service).", "list each host once."));
+            }
+
             var routes = spec.Http.Select((route, index) => reader.Route(route, $"spec.http[{index}]", objectNamespace, meshNamespace, workloads.Keys)).ToImmutableArray();
             var tcpRoutes = (spec.Tcp ?? []).Select((route, index) => reader.Route(route, $"spec.tcp[{index}]", objectNamespace, meshNamespace, workloads.Keys)).ToImmutableArray();
             for (var index = 0; index < spec.Hosts.Count; index++)
             {
                 var host = spec.Hosts[index];
+                if (spec.Hosts.Take(index).Contains(host, StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
                 if (host == "*")
                 {
                     // istiod's own check: "wildcard host * is not allowed for virtual services bound to the mesh gateway".
@@ -244,9 +260,38 @@ internal static class IstioImporter
                     "select istio: ingressgateway (istioctl's install) or istio: ingress (the Helm chart's), as the cluster's gateway is labelled.", "IST0101"));
             }
 
+            if (!IsDnsLabel(loaded.Document.Name))
+            {
+                findings.Add(reader.Error("metadata.name", $"'{loaded.Document.Name}' is not a DNS-1123 label; istiod rejects it (invalid gateway name).", "name the Gateway with lowercase letters, digits and '-', e.g. bookinfo-gateway."));
+            }
+
             for (var index = 0; index < spec.Servers.Count; index++)
             {
+                // istiod's checks of a server's port and TLS (validateServer, validateServerPort).
                 var server = spec.Servers[index];
+                var field = $"spec.servers[{index}]";
+                var protocol = server.Port.Protocol.ToUpperInvariant();
+                if (string.IsNullOrEmpty(server.Port.Name))
+                {
+                    findings.Add(reader.Error($"{field}.port.name", "is missing; istiod rejects it (port name must be set).", "name the port, e.g. name: http."));
+                }
+                else if (spec.Servers.Take(index).Any(other => other.Port.Name == server.Port.Name))
+                {
+                    findings.Add(reader.Error($"{field}.port.name", $"'{server.Port.Name}' names another server's port too; istiod rejects it (port names in servers must be unique).", "give each server's port a name of its own."));
+                }
+
+                if (protocol is not ("HTTP" or "HTTPS" or "HTTP2" or "GRPC" or "GRPC-WEB" or "MONGO" or "REDIS" or "MYSQL" or "TCP" or "TLS"))
+                {
+                    findings.Add(reader.Error($"{field}.port.protocol", $"'{server.Port.Protocol}' is not a protocol Istio knows; istiod rejects it (invalid protocol).", "use HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP or TLS."));
+                    continue;
+                }
+
+                if (protocol is "HTTPS" or "TLS" && server.Tls is null)
+                {
+                    findings.Add(reader.Error($"{field}.tls", $"is missing on a {protocol} server; istiod rejects it (server must have TLS settings for HTTPS/TLS protocols).", "give the server tls settings, e.g. tls: {mode: SIMPLE, credentialName: bookinfo-credential}."));
+                    continue;
+                }
+
                 if (server.Port.Protocol.ToUpperInvariant() is not ("HTTP" or "HTTP2" or "GRPC" or "HTTPS"))
                 {
                     findings.Add(reader.Warning($"spec.servers[{index}].port.protocol", $"is {server.Port.Protocol}; the local ingress gateway serves HTTP only, so this server's routes are not served locally.",
@@ -321,6 +366,30 @@ internal static class IstioImporter
     public static (List<(PeerAuthentication Policy, ConfigDocument From)> PeerAuthentications, List<(AuthorizationPolicy Policy, ConfigDocument From)> AuthorizationPolicies)
         ImportSecurity(ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
     {
+        // istiod's checks hold for every policy, whether it applies to the app's workloads or not.
+        foreach (var loaded in files.PeerAuthentications)
+        {
+            var reader = ReaderFor(loaded, files, findings);
+            reader.Selector(loaded.Spec.Selector);
+            if (loaded.Spec.PortLevelMtls is { } ports)
+            {
+                if (loaded.Spec.Selector is not { MatchLabels.Count: > 0 })
+                {
+                    findings.Add(reader.Error("spec.portLevelMtls", "is set on a mesh or namespace policy; istiod rejects it (mesh/namespace peer authentication cannot have port level mTLS).", "select the workloads (spec.selector) whose ports it is for."));
+                }
+
+                foreach (var port in ports.Keys.Where(port => port is < 1 or > 65535))
+                {
+                    findings.Add(reader.Error($"spec.portLevelMtls.{port}", $"names port {port}; istiod rejects it (port must be in range 1..65535).", "use a port from 1 to 65535."));
+                }
+            }
+        }
+
+        foreach (var loaded in files.AuthorizationPolicies)
+        {
+            ReaderFor(loaded, files, findings).Selector(loaded.Spec.Selector);
+        }
+
         var peerAuthentications = new List<(PeerAuthentication, ConfigDocument)>();
         foreach (var (loaded, reader, @namespace) in Applicable(files.PeerAuthentications, spec => spec.Selector, files, meshNamespace, findings))
         {
@@ -420,6 +489,11 @@ internal static class IstioImporter
                 findings.Add(reader.Error("spec.location", $"'{spec.Location}' is not a location.", "use MESH_EXTERNAL or MESH_INTERNAL."));
             }
 
+            if (spec.WorkloadSelector is not null && spec.Endpoints is not null)
+            {
+                findings.Add(reader.Error("spec.workloadSelector", "is set with endpoints; istiod rejects it (only one of WorkloadSelector or Endpoints is allowed in Service Entry).", "keep the endpoints or the selector."));
+            }
+
             entries.Add((new ServiceEntry(loaded.Document.Name)
             {
                 Namespace = loaded.Document.Namespace,
@@ -470,6 +544,9 @@ internal static class IstioImporter
     private static Reader ReaderFor<TSpec>(LoadedObject<TSpec> loaded, ConfigurationFiles files, List<ConfigFinding> findings) =>
         new(loaded.At, loaded.Document.Object(files.DefaultNamespace), findings);
 
+    private static bool IsDnsLabel(string name) => name.Length is > 0 and <= 63
+        && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') && name[0] != '-' && name[^1] != '-';
+
     private static string Labels(IReadOnlyDictionary<string, string> labels) => string.Join(", ", labels.Select(label => $"{label.Key}={label.Value}"));
 
     /// <summary>Reads one object's values, each problem a finding at the field's line.</summary>
@@ -480,6 +557,23 @@ internal static class IstioImporter
 
         public ConfigFinding Warning(string field, string problem, string fix, string? code = null) =>
             new(FindingSeverity.Warning, at(field), objectName, field, problem, fix, code);
+
+        /// <summary>istiod's validateWorkloadSelector: no empty key, no wildcard; no labels at all selects every workload (a warning).</summary>
+        public void Selector(IstioSelector? selector)
+        {
+            foreach (var (key, value) in selector?.MatchLabels ?? [])
+            {
+                if (key.Length == 0 || key.Contains('*') || value.Contains('*'))
+                {
+                    findings.Add(Error($"spec.selector.matchLabels.{key}", $"'{key}={value}' {(key.Length == 0 ? "has an empty key" : "has a wildcard")}; istiod rejects it ({(key.Length == 0 ? "empty key" : "wildcard")} is not supported in selector).", "select by exact label values, e.g. app: reviews."));
+                }
+            }
+
+            if (selector is { MatchLabels.Count: 0 })
+            {
+                findings.Add(Warning("spec.selector", "has no labels, so it selects every workload of its namespace (istiod: workload selector specified without labels).", "give the labels, or remove the selector."));
+            }
+        }
 
         /// <summary>Istio's analyzer: IST0101, ReferencedResourceNotFound.</summary>
         public ConfigFinding HostNotFound(string field, string host, IEnumerable<string> services) =>
@@ -578,11 +672,6 @@ internal static class IstioImporter
                 PortLevelSettings = policy.PortLevelSettings?.Select((settings, index) =>
                 {
                     var own = Policy(settings, $"{field}.portLevelSettings[{index}]");
-                    if (settings.Port?.Number is not ({ } number and >= 1 and <= 65535))
-                    {
-                        findings.Add(Error($"{field}.portLevelSettings[{index}].port", "names no port from 1 to 65535.", "give the port's number, e.g. port: {number: 443}."));
-                    }
-
                     return new PortTrafficPolicy(settings.Port?.Number ?? 0)
                     {
                         LoadBalancer = own.LoadBalancer,

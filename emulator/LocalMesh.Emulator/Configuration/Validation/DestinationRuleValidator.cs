@@ -62,6 +62,34 @@ internal static class DestinationRuleValidator
 
     private static void ValidatePolicy(TrafficPolicy? policy, string field, string service, ConfigReport report)
     {
+        if (policy is { LoadBalancer: null, ConnectionPool: null, OutlierDetection: null, Tls: null, PortLevelSettings: null })
+        {
+            report.Error(field, "is empty; istiod rejects it (traffic policy must have at least one field).", "give it a setting, or remove it.");
+        }
+
+        if (policy?.ConnectionPool is { Tcp: null, Http: null })
+        {
+            report.Error($"{field}.connectionPool", "is empty; istiod rejects it (connection pool must have at least one field).", "give it tcp or http settings, or remove it.");
+        }
+
+        foreach (var (settings, index) in (policy?.PortLevelSettings ?? []).Select((settings, index) => (settings, index)))
+        {
+            var at = $"{field}.portLevelSettings[{index}]";
+            if (settings.Port is < 1 or > 65535)
+            {
+                report.Error($"{at}.port", "names no port from 1 to 65535; istiod rejects it (portTrafficPolicy must have valid port).", "give the port's number, e.g. port: {number: 443}.");
+            }
+
+            if (settings is { LoadBalancer: null, ConnectionPool: null, OutlierDetection: null, Tls: null })
+            {
+                report.Error(at, "has no setting; istiod rejects it (port traffic policy must have at least one field).", "give it a setting, or remove it.");
+            }
+            else
+            {
+                ValidatePolicy(new TrafficPolicy { LoadBalancer = settings.LoadBalancer, ConnectionPool = settings.ConnectionPool, OutlierDetection = settings.OutlierDetection, Tls = settings.Tls }, at, service, report);
+            }
+        }
+
         ValidateConnectionPool(policy?.ConnectionPool, $"{field}.connectionPool", service, report);
         ValidateOutlierDetection(policy?.OutlierDetection, $"{field}.outlierDetection", report);
         if (policy?.LoadBalancer is not { } loadBalancer)
@@ -179,7 +207,7 @@ internal static class DestinationRuleValidator
     }
 
     /// <summary>A DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.</summary>
-    private static bool IsDnsLabel(string name) =>
+    internal static bool IsDnsLabel(string name) =>
         name.Length <= 63 && name[0] is (>= 'a' and <= 'z') or (>= '0' and <= '9') && name[^1] is (>= 'a' and <= 'z') or (>= '0' and <= '9')
         && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
 }

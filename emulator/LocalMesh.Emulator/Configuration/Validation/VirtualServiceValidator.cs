@@ -5,6 +5,13 @@ namespace LocalMesh.Emulator.Configuration;
 /// <summary>The checks of a VirtualService's HTTP routes: matches, destinations, headers, retries, faults, redirects.</summary>
 internal static class VirtualServiceValidator
 {
+    /// <summary>The gRPC status names a fault may abort with (istiod's supported gRPC statuses).</summary>
+    private static readonly string[] GrpcStatusNames =
+    [
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ];
+
     private static readonly int[] RedirectCodes = [301, 302, 303, 307, 308];
 
     public static void Validate(ImmutableArray<HttpRoute> routes, Dictionary<string, MeshServiceConfig> services, ConfigReport report)
@@ -70,7 +77,35 @@ internal static class VirtualServiceValidator
 
         if (destinations.Count > 0 && route.Redirect is not null)
         {
-            report.Error($"{field}.redirect", "is set together with route.", "a route either redirects or forwards; keep one.");
+            report.Error($"{field}.redirect", "is set together with route; istiod rejects it (HTTP route cannot contain both route and redirect).", "a route either redirects or forwards; keep one.");
+        }
+
+        if (route.Redirect is { } redirecting)
+        {
+            if (route.Fault is not null)
+            {
+                report.Error($"{field}.fault", "is set together with redirect; istiod rejects it (HTTP route cannot contain both fault and redirect).", "keep the redirect or the fault.");
+            }
+
+            if (route.Rewrite is not null)
+            {
+                report.Error($"{field}.rewrite", "is set together with redirect; istiod rejects it (HTTP route rule cannot contain both rewrite and redirect).", "keep the redirect or the rewrite.");
+            }
+
+            if (redirecting is { Uri: null, Authority: null, Port: null, Scheme: null })
+            {
+                report.Error($"{field}.redirect", "names nothing to redirect to; istiod rejects it (redirect must specify URI, authority, scheme, or port).", "give a uri, authority, scheme or port.");
+            }
+
+            if (redirecting.Scheme is { } scheme && scheme is not ("http" or "https"))
+            {
+                report.Error($"{field}.redirect.scheme", $"is '{scheme}'; istiod rejects it (invalid redirect scheme, must be \"http\" or \"https\").", "use http or https.");
+            }
+        }
+
+        if (route.Rewrite is { Uri: null, Authority: null })
+        {
+            report.Error($"{field}.rewrite", "rewrites nothing; istiod rejects it (rewrite must specify at least one of URI, UriRegexRewrite, or authority).", "give a uri or an authority, or remove the rewrite.");
         }
 
         ValidateHeaders(route.Headers, $"{field}.headers", report);
@@ -130,6 +165,14 @@ internal static class VirtualServiceValidator
             {
                 ValidateHeaderName(name, $"{field}.{side}.remove", report);
             }
+
+            // istiod's ValidateHTTPHeaderOperationName: Host is set only on requests (as the authority), never removed.
+            var named = (operations?.Set?.Keys ?? []).Concat(operations?.Add?.Keys ?? []).Select(name => (name, Removed: false))
+                .Concat((operations?.Remove ?? []).Select(name => (name, Removed: true)));
+            foreach (var (name, removed) in named.Where(pair => pair.name.Equals("host", StringComparison.OrdinalIgnoreCase) && (pair.Removed || side == "response")))
+            {
+                report.Error($"{field}.{side}", $"{(removed ? "removes" : "sets")} the Host header; istiod rejects it (invalid header \"{name}\": cannot set Host header).", "set the authority with a rewrite, or on the request.");
+            }
         }
     }
 
@@ -159,6 +202,12 @@ internal static class VirtualServiceValidator
         {
             foreach (var (name, value) in headers ?? new Dictionary<string, StringMatch>())
             {
+                if (kind != "queryParams" && !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                {
+                    report.Error($"{field}.{kind}[{name}]", $"'{name}' is not a header name; istiod rejects it (header name {name} is not a valid header name).", "use letters, digits, '-' and '_' only.");
+                    continue;
+                }
+
                 if (kind != "queryParams" && name != name.ToLowerInvariant())
                 {
                     report.Error($"{field}.{kind}[{name}]", "has upper-case letters; Istio matches lower-case header names only.", $"write it as '{name.ToLowerInvariant()}'.");
@@ -183,6 +232,9 @@ internal static class VirtualServiceValidator
             case { Kind: StringMatchKind.Present } when !allowPresence:
                 report.Error(field, "only checks presence, which this field cannot do.", "use exact, prefix or regex.");
                 return;
+            case { Kind: StringMatchKind.Regex, Value.Length: > 1024 }:
+                report.Error(field, $"has a regex of {match.Value.Length} characters; istiod rejects it (regex is too large, max length allowed is 1024).", "shorten the expression.");
+                return;
             case { Kind: StringMatchKind.Regex } when StringMatch.RegexError(match.Value) is { } error:
                 report.Error(field, $"regex '{match.Value}' does not compile: {error}", "write an RE2 expression (no look-around or back-references).");
                 return;
@@ -194,6 +246,23 @@ internal static class VirtualServiceValidator
 
     private static void ValidateDestination(Destination destination, string field, Dictionary<string, MeshServiceConfig> services, ConfigReport report)
     {
+        if (destination.Host == "*")
+        {
+            report.Error($"{field}.host", "is '*'; istiod rejects it (invalid destination host *).", "name the service to send to.");
+            return;
+        }
+
+        if (destination.Subset is { } named && !DestinationRuleValidator.IsDnsLabel(named))
+        {
+            report.Error($"{field}.subset", $"'{named}' is not a DNS-1123 label, so istiod rejects it (subset name is invalid).", "use lowercase letters, digits and '-', e.g. v1.");
+            return;
+        }
+
+        if (destination.Port is { } number and (< 1 or > 65535))
+        {
+            report.Error($"{field}.port", $"is {number}; istiod rejects it (port number {number} must be in the range 1..65535).", "use a port from 1 to 65535.");
+            return;
+        }
         if (!services.TryGetValue(destination.Host, out var service))
         {
             // istiod accepts it and its requests are answered 503 (NC): a team's rules often name
@@ -215,7 +284,8 @@ internal static class VirtualServiceValidator
 
         if (destination.Port is { } port && service.Port != 0 && port != service.Port)
         {
-            report.Error($"{field}.port", $"is {port}, but '{destination.Host}' listens on {service.Port}.", $"use {service.Port}, or leave it unset.");
+            // istiod accepts it; Envoy has no cluster for that port, so its requests are answered 503 (NC).
+            report.Warning($"{field}.port", $"is {port}, but '{destination.Host}' listens on {service.Port}, so its requests are answered 503 (NC), as Envoy has no cluster for that port.", $"use {service.Port}, or leave it unset.");
         }
     }
 
@@ -231,6 +301,11 @@ internal static class VirtualServiceValidator
             report.Error($"{field}.attempts", $"is {retries.Attempts}.", "use 0 (no retries) or more.");
         }
 
+        if (retries.Attempts == 0 && (retries.PerTryTimeout is not null || retries.RetryOn is not null || retries.RetryRemoteLocalities is not null))
+        {
+            report.Error(field, "sets a policy with attempts 0; istiod rejects it (http retry policy configured when attempts are set to 0 (disabled)).", "set attempts to 1 or more, or remove the other fields.");
+        }
+
         if (retries.PerTryTimeout is { } perTry && perTry < TimeSpan.FromMilliseconds(1))
         {
             report.Error($"{field}.perTryTimeout", $"is {perTry}.", "use at least 1ms, or leave it unset to use the route's timeout.");
@@ -238,7 +313,8 @@ internal static class VirtualServiceValidator
 
         foreach (var condition in (retries.RetryOn ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!HttpRetry.KnownConditions.Contains(condition) && !(int.TryParse(condition, out var code) && code is >= 100 and <= 599))
+            // A number is a condition when it is an HTTP status with a name, as istiod checks it.
+            if (!HttpRetry.KnownConditions.Contains(condition) && !(int.TryParse(condition, out var code) && Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(code).Length > 0))
             {
                 report.Error($"{field}.retryOn", $"'{condition}' is not a retry condition.",
                     "use Envoy's conditions (5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes), gRPC ones or status codes such as 503.");
@@ -272,7 +348,12 @@ internal static class VirtualServiceValidator
         {
             if (abort.GrpcStatus is null && abort.HttpStatus is < 200 or > 599)
             {
-                report.Error($"{field}.abort.httpStatus", $"is {abort.HttpStatus}.", "use an HTTP status from 200 to 599.");
+                report.Error($"{field}.abort.httpStatus", $"is {abort.HttpStatus}; istiod rejects it (HTTP status {abort.HttpStatus} is not in range 200-599).", "use an HTTP status from 200 to 599.");
+            }
+
+            if (abort.GrpcStatus is { } grpc && !GrpcStatusNames.Contains(grpc))
+            {
+                report.Error($"{field}.abort.grpcStatus", $"'{grpc}' is not a gRPC status; istiod rejects it (gRPC status is not supported).", $"use one of: {string.Join(", ", GrpcStatusNames)}.");
             }
 
             report.Percentage(abort.Percentage, $"{field}.abort.percentage");
