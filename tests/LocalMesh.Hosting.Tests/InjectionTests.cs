@@ -125,7 +125,29 @@ public sealed class InjectionTests
     }
 
     [Fact]
-    public async Task SeveralExternalEndpointsAreNamedInAWarningNotGivenGatewaysThatWouldConflict()
+    public async Task SeveralExternalEndpointsAreExportedBehindIstiosIngressGatewayEachOnAHostOfItsOwn()
+    {
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
+        builder.AddMesh("mesh").WithAutomaticSidecars().WithIngressDomain("shop.example.com");
+        var api = builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint().WithExternalHttpEndpoints();
+        builder.AddProject<Web>("webfrontend", launchProfileName: null).WithHttpEndpoint().WithExternalHttpEndpoints().WithReference(api);
+        using var app = builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        var ingress = IstioExporter.Ingress(model).ToList();
+        Assert.Equal(
+            [("apiservice-gateway", 80, "apiservice.shop.example.com"), ("webfrontend-gateway", 80, "webfrontend.shop.example.com")],
+            ingress.OfType<IstioGateway>().Select(gateway => (gateway.Metadata.Name, gateway.Spec.Servers.Single().Port.Number, gateway.Spec.Servers.Single().Hosts.Single())).Order());
+        Assert.Equal(
+            [("apiservice", "apiservice.shop.example.com"), ("webfrontend", "webfrontend.shop.example.com")],
+            ingress.OfType<IstioVirtualService>().Select(route => (route.Spec.Http.Single().Route!.Single().Destination.Host, route.Spec.Hosts.Single())).Order());
+        Assert.Contains(model.Warnings, warning => warning.Contains("apiservice.shop.example.com, webfrontend.shop.example.com", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithoutAnIngressDomainSeveralExternalEndpointsAreServedUnderOneThatResolvesToTheLaptop()
     {
         var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
         builder.AddMesh("mesh").WithAutomaticSidecars();
@@ -136,8 +158,8 @@ public sealed class InjectionTests
         var model = await KubernetesModelBuilder.BuildAsync(
             app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
 
-        Assert.Empty(model.Gateways);
-        Assert.Contains(model.Warnings, warning => warning.StartsWith("apiservice, webfrontend: external endpoints", StringComparison.Ordinal) && warning.Contains("WithConfigurationFiles", StringComparison.Ordinal));
+        Assert.Equal(["apiservice.localtest.me", "webfrontend.localtest.me"], model.Gateways.Select(gateway => gateway.Host).Order());
+        Assert.Contains(model.Warnings, warning => warning.Contains("(the domain is set with WithIngressDomain)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -102,6 +102,29 @@ public static class MeshBuilderExtensions
         return mesh.WithAnnotation(new MeshTraceSamplingAnnotation(percentage), ResourceAnnotationMutationBehavior.Replace);
     }
 
+    /// <summary>The domain of the hosts the export gives several external endpoints: it resolves every name to 127.0.0.1, so a kind cluster's port 80 answers them from the laptop.</summary>
+    public const string DefaultIngressDomain = "localtest.me";
+
+    /// <summary>
+    /// The domain under which the export serves the app's external endpoints when there are
+    /// several: Istio's ingress gateway serves them all on port 80, each on the host
+    /// <c>&lt;resource&gt;.&lt;domain&gt;</c> (locally each has a gateway port of its own). One external
+    /// endpoint alone is served on every host. <see cref="DefaultIngressDomain"/> by default.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="domain">A DNS domain that points at the cluster's ingress gateway, e.g. <c>shop.example.com</c>.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithAutomaticSidecars().WithIngressDomain("shop.example.com");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithIngressDomain(this IResourceBuilder<MeshResource> mesh, string domain)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        return mesh.WithAnnotation(new MeshIngressDomainAnnotation(domain.Trim('.')), ResourceAnnotationMutationBehavior.Replace);
+    }
+
     /// <summary>
     /// What the sidecars do with a workload's call to a host neither a service of the mesh nor a
     /// ServiceEntry has (Istio's <c>meshConfig.outboundTrafficPolicy.mode</c>): let it pass as it

@@ -88,6 +88,10 @@ internal sealed record MeshPlatformAnnotation(LocalMesh.Kubernetes.Export.Platfo
 /// <param name="Percentage">0–100.</param>
 internal sealed record MeshTraceSamplingAnnotation(double Percentage) : IResourceAnnotation;
 
+/// <summary>The domain under which the export serves several external endpoints, one host each.</summary>
+/// <param name="Domain">e.g. <c>shop.example.com</c>.</param>
+internal sealed record MeshIngressDomainAnnotation(string Domain) : IResourceAnnotation;
+
 /// <summary>Istio's <c>meshConfig.outboundTrafficPolicy.mode</c> for the mesh.</summary>
 /// <param name="Mode">What a sidecar does with a call to a host outside the registry.</param>
 internal sealed record MeshOutboundTrafficPolicyAnnotation(OutboundTrafficPolicyMode Mode) : IResourceAnnotation;

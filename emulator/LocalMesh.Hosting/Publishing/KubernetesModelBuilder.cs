@@ -89,6 +89,8 @@ internal static class KubernetesModelBuilder
             .ToList();
         // An external endpoint the ingress gateway serves locally is served by Istio's in the cluster: a
         // Gateway on its port 80 and a VirtualService to the resource's service, as for a gateway of the model.
+        // Locally each gets a gateway port of its own; Istio's gateway serves one port 80 for all of
+        // them, so with several (or beside a gateway of the model) each is served on a host of its own.
         var exposed = compiled.Exposed.Select(entry => entry.Resource.Name).ToList();
         if (exposed.Count == 1 && gateways.Count == 0)
         {
@@ -96,7 +98,9 @@ internal static class KubernetesModelBuilder
         }
         else if (exposed.Count > 0)
         {
-            warnings.Add($"{string.Join(", ", exposed)}: external endpoints get a port each on the local ingress gateway; Istio's serves one port 80 for all, so they are not exported as Gateways. Route them with a Gateway and VirtualServices in the configuration files (WithConfigurationFiles), which the export carries.");
+            var domain = mesh.Annotations.OfType<MeshIngressDomainAnnotation>().LastOrDefault()?.Domain ?? MeshBuilderExtensions.DefaultIngressDomain;
+            gateways.AddRange(exposed.Select(name => new GatewaySpec($"{name}-gateway", 80, name) { Host = $"{name}.{domain}" }));
+            warnings.Add($"The external endpoints are served in the cluster by Istio's ingress gateway on port 80, each on a host of its own: {string.Join(", ", exposed.Select(name => $"{name}.{domain}"))} (the domain is set with WithIngressDomain).");
         }
 
         foreach (var resource in model.Resources.Where(resource => !injected.Contains(resource) && IsOutsideTheMesh(resource, mesh)))

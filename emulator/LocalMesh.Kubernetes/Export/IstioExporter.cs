@@ -143,11 +143,11 @@ internal static class IstioExporter
                 gateways.Add(new GatewayConfig(spec.Name)
                 {
                     Selector = GatewayConfig.IngressGatewayLabels[0].Where(label => label.Key == "istio").ToImmutableDictionary(),
-                    Servers = [new GatewayServer(80, "HTTP", ["*"]) { PortName = "http" }],
+                    Servers = [new GatewayServer(80, "HTTP", [spec.Host]) { PortName = "http" }],
                 });
                 virtualServices.Add(new VirtualService($"{spec.Name}-{service.Name}")
                 {
-                    Hosts = ["*"],
+                    Hosts = [spec.Host],
                     Gateways = [$"{mesh.Namespace}/{spec.Name}"],
                     Http = service.Http.IsDefaultOrEmpty
                         ? [new HttpRoute { Name = service.Name, Route = [new HttpRouteDestination(new Destination(service.Name, null, service.Port))] }]

@@ -168,7 +168,11 @@ internal sealed record FunctionRevisionSpec(string Name, ImmutableDictionary<str
 internal sealed record TrafficTargetSpec(string? RevisionName, int Percent, string? Tag);
 
 /// <summary>An ingress gateway: a port on the mesh's ingress for one service.</summary>
-internal sealed record GatewaySpec(string Name, int Port, string Service);
+internal sealed record GatewaySpec(string Name, int Port, string Service)
+{
+    /// <summary>The host the gateway serves the service on; every host (<c>*</c>) when it is the only one.</summary>
+    public string Host { get; init; } = "*";
+}
 
 /// <summary>Where Argo CD finds the exported folder.</summary>
 /// <param name="RepositoryUrl">The Git repository.</param>
