@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Hosting;
 using LocalMesh.Kubernetes.Export;
@@ -285,6 +286,35 @@ public sealed class ConfigurationFilesTests : IDisposable
         var warning = Assert.Single(compiled.Warnings);
         Assert.Contains("zz-policy.yaml:10:6 DestinationRule default/reviews-policy: spec.subsets[0].name: subset 'v2' is declared by DestinationRule default/reviews too; istiod keeps the first one's", warning);
         Assert.Contains("DestinationRule default/reviews-policy", compiled.RuleSources["reviews"]);
+    }
+
+    [Fact]
+    public async Task ADestinationRuleSplitOverTwoFilesIsExportedAsTheFilesHaveItForIstiodToMergeAgain()
+    {
+        File.WriteAllText(Path.Combine(_folder.FullName, "reviews.yaml"), SubsetsAndJason.ReplaceLineEndings("\n"));
+        File.WriteAllText(Path.Combine(_folder.FullName, "zz-policy.yaml"), """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews-policy
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer: {simple: LEAST_REQUEST}
+            """.ReplaceLineEndings("\n"));
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
+        var mesh = builder.AddMesh("mesh").WithConfigurationFiles(_folder.FullName);
+        mesh.AddService("reviews")
+            .WithWorkload(builder.AddExecutable("reviews-v1", "dotnet", "."), version: "v1")
+            .WithWorkload(builder.AddExecutable("reviews-v2", "dotnet", "."), version: "v2");
+        using var app = builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        Assert.Equal(["reviews"], model.SplitDestinationRules);
+        Assert.Null(IstioExporter.DestinationRule(model, model.Mesh.Services.Single(service => service.Name == "reviews")));
+        Assert.Equal(["reviews", "reviews-policy"], model.Carried.Where(item => item.Kind == "DestinationRule").Select(item => item.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]

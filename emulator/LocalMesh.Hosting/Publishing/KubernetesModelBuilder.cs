@@ -109,6 +109,8 @@ internal static class KubernetesModelBuilder
         }
 
         warnings.AddRange(compiled.Notices.Select(notice => $"differs locally from {notice.System}: {notice.Text}"));
+        // A host's DestinationRule split over several files is exported as the files have it; istiod merges it again.
+        var split = compiled.FileRules.Where(pair => !pair.Value.MergedFrom.IsEmpty).ToList();
         return new KubernetesAppModel(ApplicationName(executionContext), compiled.Config)
         {
             Workloads = [.. workloads],
@@ -118,8 +120,9 @@ internal static class KubernetesModelBuilder
             Platform = mesh.Annotations.OfType<MeshPlatformAnnotation>().LastOrDefault()?.Components ?? PlatformComponents.All,
             ErrorRateAlert = compiled.AlertRules.ErrorRate,
             Warnings = [.. warnings],
-            Carried = [.. compiled.Carried.Select(document => new CarriedObject(
+            Carried = [.. compiled.Carried.Concat(split.SelectMany(pair => pair.Value.PoliciesFrom.Select(policy => policy.Document))).Select(document => new CarriedObject(
                 document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
+            SplitDestinationRules = [.. split.Select(pair => pair.Key)],
         };
     }
 

@@ -38,6 +38,11 @@ internal static class IstioExporter
     /// </summary>
     public static IstioDestinationRule? DestinationRule(KubernetesAppModel model, MeshServiceConfig service)
     {
+        if (model.SplitDestinationRules.Contains(service.Name))
+        {
+            return null; // the team's own objects are carried, and istiod merges them as the mesh did
+        }
+
         var rule = service.DestinationRule;
         var fallback = model.Mesh.DefaultLoadBalancer;
         var policy = TrafficPolicy(rule?.TrafficPolicy, fallback);

@@ -36,6 +36,12 @@ internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
     /// <summary>Objects from the team's configuration files the mesh does not emulate, written to the export as they are.</summary>
     public ImmutableArray<CarriedObject> Carried { get; init; } = [];
 
+    /// <summary>
+    /// The services whose DestinationRule the files split over several objects, which istiod merges:
+    /// their objects are written as the files have them (in <see cref="Carried"/>), not as one merged rule.
+    /// </summary>
+    public ImmutableHashSet<string> SplitDestinationRules { get; init; } = [];
+
     /// <summary>What the export's <c>platform/</c> folder installs around the app: all of it by default.</summary>
     public PlatformComponents Platform { get; init; } = PlatformComponents.All;
 
