@@ -220,7 +220,7 @@ internal static class MeshModelCompiler
         listeners.AddRange(revisions.Select(revision => ListenerConfig.Inbound(revision.Name, 0)));
         listeners.AddRange(calls.Select(call => call.Item3));
         // Each workload's HTTP proxy, through which its calls to hosts outside the mesh leave (HTTP_PROXY).
-        listeners.AddRange(workloads.Select(w => ListenerConfig.Egress(w.Workload.Name)));
+        listeners.AddRange(workloads.Select(w => w.Workload.Name).Concat(revisions.Select(revision => revision.Name)).Select(ListenerConfig.Egress));
         listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
         listeners.AddRange(functions.Select(function => ListenerConfig.ForService(function.Name)));
         foreach (var broker in brokerConfigs)

@@ -74,21 +74,28 @@ internal static class SidecarWiring
     /// <c>HttpClient</c> honours, with loopback left direct (<c>NO_PROXY</c>): the app's own
     /// sidecars, the dashboard's telemetry endpoint and local tools are reached as before.
     /// </summary>
-    public static void UseEgressProxy(IResource workload, Uri proxy)
-    {
-        var address = proxy.ToString().TrimEnd('/');
+    public static void UseEgressProxy(IResource workload, Uri proxy) =>
         workload.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
         {
-            foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" })
+            foreach (var (name, value) in EgressProxyEnvironment(proxy))
             {
-                context.EnvironmentVariables[name] = address;
-            }
-
-            foreach (var name in new[] { "NO_PROXY", "no_proxy" })
-            {
-                context.EnvironmentVariables[name] = "localhost,127.0.0.1,::1";
+                context.EnvironmentVariables[name] = value;
             }
         }));
+
+    /// <summary>The variables that point a process's HTTP clients at <paramref name="proxy"/> for every host but loopback.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> EgressProxyEnvironment(Uri proxy)
+    {
+        var address = proxy.ToString().TrimEnd('/');
+        foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" })
+        {
+            yield return new(name, address);
+        }
+
+        foreach (var name in new[] { "NO_PROXY", "no_proxy" })
+        {
+            yield return new(name, "localhost,127.0.0.1,::1");
+        }
     }
 
     /// <summary>

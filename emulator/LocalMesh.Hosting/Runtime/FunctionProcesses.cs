@@ -22,6 +22,9 @@ internal sealed class FunctionProcesses(
 
     public IFunctionLauncher Launcher => new ProcessFunctionLauncher(StartInfoAsync, Output);
 
+    /// <summary>Each revision's egress listener (its instances' HTTP proxy for hosts outside the mesh), by revision name, once the mesh has bound them.</summary>
+    public IReadOnlyDictionary<string, Uri> EgressProxies { get; set; } = new Dictionary<string, Uri>();
+
     /// <summary>Every function whose project has no build output, with the command that fixes it.</summary>
     public IEnumerable<MeshModelError> MissingBuilds() =>
         from function in functions
@@ -43,6 +46,14 @@ internal sealed class FunctionProcesses(
         foreach (var (name, value) in function.Annotations.OfType<FunctionRevisionAnnotation>().Single(r => r.Name == revision.Name).Environment)
         {
             environment[name] = value;
+        }
+
+        if (EgressProxies.TryGetValue(revision.Name, out var proxy))
+        {
+            foreach (var (name, value) in SidecarWiring.EgressProxyEnvironment(proxy))
+            {
+                environment[name] = value;
+            }
         }
 
         return environment;

@@ -123,6 +123,9 @@ internal sealed class MeshRuntime(
             SidecarWiring.UseEgressProxy(workloadResource, _server.Addresses[ListenerConfig.Egress(workload.Name).Name]);
         }
 
+        functions.EgressProxies = mesh.Config.Workloads.Where(workload => workload.Scaling is not null)
+            .ToDictionary(revision => revision.Name, revision => _server.Addresses[ListenerConfig.Egress(revision.Name).Name], StringComparer.Ordinal);
+
         foreach (var (exposed, listener) in mesh.Exposed)
         {
             SidecarWiring.ShowThroughGateway(exposed, _server.Addresses[listener.Name]);
