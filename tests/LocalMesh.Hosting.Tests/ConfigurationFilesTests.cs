@@ -119,6 +119,31 @@ public sealed class ConfigurationFilesTests : IDisposable
     }
 
     [Fact]
+    public void ASidecarSettingRegistryOnlyForTheNamespaceBlocksUnknownHostsLocallyToo()
+    {
+        var (builder, mesh, _) = Reviews(SubsetsAndJason);
+        File.WriteAllText(Path.Combine(_folder.FullName, "sidecar.yaml"), """
+            apiVersion: networking.istio.io/v1
+            kind: Sidecar
+            metadata:
+              name: default
+            spec:
+              outboundTrafficPolicy:
+                mode: REGISTRY_ONLY
+            """.ReplaceLineEndings("\n"));
+
+        var compiled = Compile(builder, mesh);
+
+        Assert.Equal(OutboundTrafficPolicyMode.RegistryOnly, compiled.Config.OutboundTrafficPolicy);
+        Assert.Empty(compiled.Warnings);
+        Assert.Equal("Sidecar default/default", Assert.Single(compiled.Carried).Object("default"));
+
+        mesh.WithOutboundTrafficPolicy(OutboundTrafficPolicyMode.AllowAny);
+        var error = Assert.Single(Assert.Throws<MeshModelException>(() => Compile(builder, mesh)).Errors);
+        Assert.Contains("WithOutboundTrafficPolicy", error.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AServiceEntryIstiodRejectsIsAnErrorAtItsField()
     {
         var (builder, mesh, _) = Reviews(SubsetsAndJason);

@@ -147,6 +147,21 @@ public sealed class InjectionTests
     }
 
     [Fact]
+    public async Task RegistryOnlyInTheAppModelIsExportedAsTheNamespacesDefaultSidecar()
+    {
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);
+        builder.AddMesh("mesh").WithAutomaticSidecars().WithOutboundTrafficPolicy(OutboundTrafficPolicyMode.RegistryOnly);
+        builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint();
+        using var app = builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        var sidecar = IstioExporter.OutboundTrafficPolicy(model)!;
+        Assert.Equal(("default", "REGISTRY_ONLY"), (sidecar.Metadata.Name, sidecar.Spec.OutboundTrafficPolicy!.Mode));
+    }
+
+    [Fact]
     public async Task WithoutAnIngressDomainSeveralExternalEndpointsAreServedUnderOneThatResolvesToTheLaptop()
     {
         var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);

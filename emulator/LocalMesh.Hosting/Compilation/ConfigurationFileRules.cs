@@ -39,6 +39,9 @@ internal static class ConfigurationFileRules
         /// <summary>The routes and DestinationRules of the ServiceEntries' hosts, one per host.</summary>
         public IReadOnlyList<MeshServiceConfig> ExternalServices { get; init; } = [];
 
+        /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
+        public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
+
         /// <summary>No files: the app model's services as they are.</summary>
         public static FileRules None(List<MeshServiceConfig> services) => new(
             services, new Dictionary<string, ImportedServiceRules>(), [], [], new Dictionary<string, ImportedFunction>(),
@@ -170,6 +173,8 @@ internal static class ConfigurationFileRules
             };
         }).ToList();
 
+        var outbound = OutboundTrafficPolicy(files, meshNamespace, findings);
+
         // In the order of the files, then of the lines, as a person reads them.
         foreach (var finding in findings.OrderBy(f => f.Location.File, StringComparer.Ordinal).ThenBy(f => f.Location.Line).ThenBy(f => f.Location.Column))
         {
@@ -187,8 +192,10 @@ internal static class ConfigurationFileRules
             }
         }
 
-        // Said once: an object a finding already names (a Knative Service the app does not run) is not listed again.
-        var unnamed = files.Carried.Where(document => !findings.Any(finding => finding.Location.File == document.Location.File && finding.Object == document.Object(meshNamespace))).ToList();
+        // Said once: an object a finding already names (a Knative Service the app does not run), or a
+        // Sidecar that only sets the outbound traffic policy (which is applied), is not listed again.
+        var unnamed = files.Carried.Where(document => !findings.Any(finding => finding.Location.File == document.Location.File && finding.Object == document.Object(meshNamespace))
+            && !(outbound?.From == document && Spec(document) is { Children.Count: 1 })).ToList();
         if (unnamed.Count > 0)
         {
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", unnamed.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
@@ -199,6 +206,55 @@ internal static class ConfigurationFileRules
         {
             ServiceEntries = [.. entries.Select(entry => entry.Entry)],
             ExternalServices = externalServices,
+            OutboundTrafficPolicy = outbound,
         };
     }
+
+    /// <summary>
+    /// The outbound traffic policy a Sidecar without a workload selector sets for the mesh's
+    /// namespace, or in Istio's root namespace for the whole mesh (the namespace's wins); a Sidecar
+    /// for some workloads only is kept for the cluster with a warning.
+    /// </summary>
+    private static (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy(ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
+    {
+        var found = new List<(OutboundTrafficPolicyMode Mode, ConfigDocument From, bool Root)>();
+        foreach (var document in files.Carried.Where(document => document.Kind == "Sidecar" && document.ApiVersion.StartsWith("networking.istio.io/", StringComparison.Ordinal)))
+        {
+            if (Spec(document) is not { } spec || Child(spec, "outboundTrafficPolicy") is not YamlDotNet.RepresentationModel.YamlMappingNode policy)
+            {
+                continue;
+            }
+
+            var @namespace = document.Namespace ?? files.DefaultNamespace;
+            var objectName = document.Object(meshNamespace);
+            var mode = (Child(policy, "mode") as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value;
+            OutboundTrafficPolicyMode? parsed = mode switch
+            {
+                null or "ALLOW_ANY" => OutboundTrafficPolicyMode.AllowAny,
+                "REGISTRY_ONLY" => OutboundTrafficPolicyMode.RegistryOnly,
+                _ => null,
+            };
+            if (parsed is null)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Error, document.Location, objectName, "spec.outboundTrafficPolicy.mode", $"'{mode}' is not a mode.", "use ALLOW_ANY or REGISTRY_ONLY."));
+            }
+            else if (Child(spec, "workloadSelector") is not null)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Warning, document.Location, objectName, "spec.outboundTrafficPolicy",
+                    "applies to the workloads its selector picks, which the mesh does not emulate per workload; the mesh's policy stays.", "nothing to do; the export writes it unchanged."));
+            }
+            else if (@namespace == meshNamespace || @namespace == Kubernetes.Export.IstioExporter.RootNamespace)
+            {
+                found.Add((parsed.Value, document, @namespace != meshNamespace));
+            }
+        }
+
+        return found.OrderBy(entry => entry.Root).Select(entry => ((OutboundTrafficPolicyMode, ConfigDocument)?)(entry.Mode, entry.From)).FirstOrDefault();
+    }
+
+    private static YamlDotNet.RepresentationModel.YamlMappingNode? Spec(ConfigDocument document) =>
+        Child(document.Node, "spec") as YamlDotNet.RepresentationModel.YamlMappingNode;
+
+    private static YamlDotNet.RepresentationModel.YamlNode? Child(YamlDotNet.RepresentationModel.YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var child) ? child : null;
 }

@@ -195,6 +195,12 @@ internal static class MeshModelCompiler
             }
         }
 
+        if (fromFiles.OutboundTrafficPolicy is { From: var sidecar } && mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().Any())
+        {
+            errors.Add(new($"{sidecar.Location} {sidecar.Object(mesh.Namespace)}", "spec.outboundTrafficPolicy",
+                "sets the mesh's outbound traffic policy, which the app model sets too (WithOutboundTrafficPolicy).", "keep it in one place: remove it from the C# model or from the file."));
+        }
+
         // A gateway serves what the Gateways that select it route; the route the app model gives it applies while none does.
         var gatewaysFromFiles = fromFiles.Gateways.Any(gateway => gateway.SelectsIngressGateway);
         foreach (var gateway in gateways.Where(gateway => !gatewaysFromFiles && !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
@@ -253,7 +259,7 @@ internal static class MeshModelCompiler
             GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
             ServiceEntries = [.. fromFiles.ServiceEntries],
             ExternalServices = [.. fromFiles.ExternalServices],
-            OutboundTrafficPolicy = mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode ?? OutboundTrafficPolicyMode.AllowAny,
+            OutboundTrafficPolicy = fromFiles.OutboundTrafficPolicy?.Mode ?? mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode ?? OutboundTrafficPolicyMode.AllowAny,
         };
 
         var alertRules = MeshAlertRules.Compile(mesh, fromFiles.AlertRules, errors);

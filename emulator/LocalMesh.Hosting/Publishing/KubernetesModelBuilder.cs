@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Configuration;
 using System.Collections.Immutable;
 using System.Globalization;
 using Aspire.Hosting;
@@ -123,6 +124,8 @@ internal static class KubernetesModelBuilder
             Carried = [.. compiled.Carried.Concat(split.SelectMany(pair => pair.Value.PoliciesFrom.Select(policy => policy.Document))).Select(document => new CarriedObject(
                 document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
             SplitDestinationRules = [.. split.Select(pair => pair.Key)],
+            // Set in the files, the mode travels in the team's own Sidecar, which is carried.
+            RegistryOnly = mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode == OutboundTrafficPolicyMode.RegistryOnly,
         };
     }
 

@@ -84,6 +84,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
                     GatewayVirtualServices = compiled.Config.GatewayVirtualServices,
                     ServiceEntries = compiled.Config.ServiceEntries,
                     ExternalServices = compiled.Config.ExternalServices,
+                    OutboundTrafficPolicy = compiled.Config.OutboundTrafficPolicy,
                 });
                 _control.SourceOf = compiled.SourceOf;
                 // A function's scaling and a broker's triggers shape processes and listeners, which start with the app.

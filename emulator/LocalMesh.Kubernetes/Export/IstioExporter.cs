@@ -88,6 +88,18 @@ internal static class IstioExporter
         },
     };
 
+    /// <summary>
+    /// The namespace's default Sidecar with the mesh's outbound traffic policy, when the app model
+    /// sets <c>REGISTRY_ONLY</c> (Istio's default, <c>ALLOW_ANY</c>, needs none); <c>null</c> otherwise.
+    /// </summary>
+    public static IstioSidecar? OutboundTrafficPolicy(KubernetesAppModel model) => model.RegistryOnly
+        ? new IstioSidecar
+        {
+            Metadata = CoreExporter.Meta(model, "default"),
+            Spec = new SidecarSpec { OutboundTrafficPolicy = new IstioOutboundTrafficPolicy { Mode = "REGISTRY_ONLY" } },
+        }
+        : null;
+
     /// <summary>An AuthorizationPolicy, rule for rule.</summary>
     public static IstioAuthorizationPolicy AuthorizationPolicy(KubernetesAppModel model, AuthorizationPolicy policy) => new()
     {

@@ -36,6 +36,9 @@ internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
     /// <summary>Objects from the team's configuration files the mesh does not emulate, written to the export as they are.</summary>
     public ImmutableArray<CarriedObject> Carried { get; init; } = [];
 
+    /// <summary>Whether the app model sets the mesh's outbound traffic policy to <c>REGISTRY_ONLY</c> (exported as the namespace's default Sidecar).</summary>
+    public bool RegistryOnly { get; init; }
+
     /// <summary>
     /// The services whose DestinationRule the files split over several objects, which istiod merges:
     /// their objects are written as the files have them (in <see cref="Carried"/>), not as one merged rule.

@@ -136,7 +136,8 @@ internal static class KubernetesExport
         }
 
         var security = mesh.PeerAuthentications.Select(policy => (object)IstioExporter.PeerAuthentication(model, policy))
-            .Concat(mesh.AuthorizationPolicies.Select(policy => IstioExporter.AuthorizationPolicy(model, policy))).ToList();
+            .Concat(mesh.AuthorizationPolicies.Select(policy => IstioExporter.AuthorizationPolicy(model, policy)))
+            .Concat(IstioExporter.OutboundTrafficPolicy(model) is { } sidecar ? [sidecar] : []).ToList();
         if (security.Count > 0)
         {
             files.Add(new("base/security.yaml", security));
