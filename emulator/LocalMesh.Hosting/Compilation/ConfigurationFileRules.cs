@@ -39,6 +39,9 @@ internal static class ConfigurationFileRules
         /// <summary>The routes and DestinationRules of the ServiceEntries' hosts, one per host.</summary>
         public IReadOnlyList<MeshServiceConfig> ExternalServices { get; init; } = [];
 
+        /// <summary>The services whose routes come from the files' HTTPRoutes (the Gateway API), with the subsets their backends name.</summary>
+        public IReadOnlyDictionary<string, ImportedHttpRoutes> HttpRoutes { get; init; } = new Dictionary<string, ImportedHttpRoutes>();
+
         /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
         public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
 
@@ -142,7 +145,18 @@ internal static class ConfigurationFileRules
         peerAuthentications.AddRange(filePeerAuthentications.Select(p => p.Policy));
         authorizationPolicies.AddRange(fileAuthorizationPolicies.Select(p => p.Policy));
 
-        var merged = services.Select(service =>
+        var httpRoutes = GatewayApiImporter.Import(files, meshNamespace, labels, findings).ToDictionary(StringComparer.Ordinal);
+        foreach (var (name, routes) in httpRoutes.Where(pair => rules.GetValueOrDefault(pair.Key)?.RoutesFrom is not null || services.Single(s => s.Name == pair.Key).VirtualService is not null).ToList())
+        {
+            // As with two VirtualServices for one host, one set of routes is in force: the VirtualService's.
+            var from = routes.From[0];
+            findings.Add(new ConfigFinding(FindingSeverity.Warning, from.Document.Location, from.Document.Object(meshNamespace), "spec.parentRefs",
+                $"routes '{name}', which a VirtualService routes too; locally the VirtualService is in force and this HTTPRoute is ignored (keep one kind of route per service, as Istio advises).",
+                "route the service with the HTTPRoute or the VirtualService, not both.", "IST0109"));
+            httpRoutes.Remove(name);
+        }
+
+        List<MeshServiceConfig> merged = [.. services.Select(service =>
         {
             if (!rules.TryGetValue(service.Name, out var imported))
             {
@@ -171,9 +185,21 @@ internal static class ConfigurationFileRules
                     : service.VirtualService,
                 DestinationRule = imported.Policy is { } filePolicy ? filePolicy with { Name = imported.PolicyFrom!.Document.Name } : service.DestinationRule,
             };
-        }).ToList();
+        })];
 
         var outbound = OutboundTrafficPolicy(files, meshNamespace, findings);
+
+        // A service an HTTPRoute routes: its routes, and a subset for each version Service its backends name.
+        merged = [.. merged.Select(service => httpRoutes.TryGetValue(service.Name, out var fromGatewayApi)
+            ? service with
+            {
+                VirtualService = new VirtualService(fromGatewayApi.From[0].Document.Name) { Hosts = [service.Name], Http = fromGatewayApi.Routes },
+                DestinationRule = fromGatewayApi.Subsets.IsEmpty ? service.DestinationRule : (service.DestinationRule ?? new DestinationRule()) with
+                {
+                    Subsets = [.. service.DestinationRule?.Subsets ?? [], .. fromGatewayApi.Subsets.Where(subset => service.DestinationRule?.Subsets?.Any(existing => existing.Name == subset.Name) != true)],
+                },
+            }
+            : service)];
 
         // In the order of the files, then of the lines, as a person reads them.
         foreach (var finding in findings.OrderBy(f => f.Location.File, StringComparer.Ordinal).ThenBy(f => f.Location.Line).ThenBy(f => f.Location.Column))
@@ -202,11 +228,12 @@ internal static class ConfigurationFileRules
         }
 
         return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing,
-            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments], files.PrometheusRules)
+            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments, .. httpRoutes.Values.SelectMany(routes => routes.From).Select(route => route.Document).Distinct()], files.PrometheusRules)
         {
             ServiceEntries = [.. entries.Select(entry => entry.Entry)],
             ExternalServices = externalServices,
             OutboundTrafficPolicy = outbound,
+            HttpRoutes = httpRoutes,
         };
     }
 

@@ -35,6 +35,9 @@ internal sealed record CompiledMesh(
     /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
     public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
 
+    /// <summary>The services the files' HTTPRoutes route (the Gateway API), with the subsets their backends name.</summary>
+    public IReadOnlyDictionary<string, ImportedHttpRoutes> HttpRoutes { get; init; } = new Dictionary<string, ImportedHttpRoutes>();
+
     /// <summary>Where the rule at <paramref name="field"/> (e.g. <c>http[1]</c>) of <paramref name="rules"/> was read, e.g. <c>reviews.yaml:14:5</c>; null when written in C#.</summary>
     public string? SourceOf(string rules, string field) => FileRules.GetValueOrDefault(rules)?.Source(field)?.Location.ToString();
 
@@ -301,6 +304,7 @@ internal static class MeshModelCompiler
             Injected = injectedResources,
             Exposed = exposed,
             FileRules = fromFiles.Rules,
+            HttpRoutes = fromFiles.HttpRoutes,
             FunctionTraffic = functionTraffic,
             AlertRules = alertRules,
         };

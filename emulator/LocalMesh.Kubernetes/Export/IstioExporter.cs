@@ -17,7 +17,7 @@ internal static class IstioExporter
 
     /// <summary>A VirtualService for <paramref name="service"/>, or none when it has no routes (Istio's default routing).</summary>
     public static IstioVirtualService? VirtualService(KubernetesAppModel model, MeshServiceConfig service) =>
-        service.Http.IsDefaultOrEmpty && service.Tcp.IsDefaultOrEmpty
+        (service.Http.IsDefaultOrEmpty && service.Tcp.IsDefaultOrEmpty) || model.GatewayApiRoutes.Contains(service.Name)
             ? null
             : new IstioVirtualService
             {
@@ -43,7 +43,10 @@ internal static class IstioExporter
             return null; // the team's own objects are carried, and istiod merges them as the mesh did
         }
 
-        var rule = service.DestinationRule;
+        // Subsets made of an HTTPRoute's version Services are the cluster's Services, carried as written.
+        var rule = service.DestinationRule is { Subsets: { } all } written && model.GatewayApiSubsets.Count > 0
+            ? written with { Subsets = [.. all.Where(subset => !model.GatewayApiSubsets.Contains($"{service.Name}/{subset.Name}"))] }
+            : service.DestinationRule;
         var fallback = model.Mesh.DefaultLoadBalancer;
         var policy = TrafficPolicy(rule?.TrafficPolicy, fallback);
         if (fallback != MeshConfig.IstioDefaultLoadBalancer)

@@ -36,6 +36,12 @@ internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
     /// <summary>Objects from the team's configuration files the mesh does not emulate, written to the export as they are.</summary>
     public ImmutableArray<CarriedObject> Carried { get; init; } = [];
 
+    /// <summary>The services whose routes come from the files' HTTPRoutes: the HTTPRoutes are carried, no VirtualService is written for them.</summary>
+    public ImmutableHashSet<string> GatewayApiRoutes { get; init; } = [];
+
+    /// <summary>The subsets (<c>service/subset</c>) made of the version Services an HTTPRoute's backends name: the Services are carried, the subsets not written.</summary>
+    public ImmutableHashSet<string> GatewayApiSubsets { get; init; } = [];
+
     /// <summary>Whether the app model sets the mesh's outbound traffic policy to <c>REGISTRY_ONLY</c> (exported as the namespace's default Sidecar).</summary>
     public bool RegistryOnly { get; init; }
 

@@ -71,6 +71,7 @@ internal sealed partial class ConfigurationFiles
         ["security.istio.io"] = ["PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"],
         ["serving.knative.dev"] = ["Service", "Configuration", "Revision", "Route", "DomainMapping"],
         ["eventing.knative.dev"] = ["Broker", "Trigger", "EventType"],
+        ["gateway.networking.k8s.io"] = ["Gateway", "GatewayClass", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute", "ReferenceGrant", "BackendTLSPolicy", "ListenerSet"],
         ["monitoring.coreos.com"] = ["Prometheus", "PrometheusAgent", "Alertmanager", "AlertmanagerConfig", "ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule", "ScrapeConfig", "ThanosRuler"],
     };
 
@@ -108,6 +109,9 @@ internal sealed partial class ConfigurationFiles
 
     /// <summary>The ServiceEntries.</summary>
     public List<LoadedObject<ServiceEntrySpec>> ServiceEntries { get; } = [];
+
+    /// <summary>The Gateway API's HTTPRoutes.</summary>
+    public List<LoadedObject<HttpRouteSpec>> HttpRoutes { get; } = [];
 
     /// <summary>The Knative Services.</summary>
     public List<LoadedObject<KnativeServiceSpec>> KnativeServices { get; } = [];
@@ -306,6 +310,7 @@ internal sealed partial class ConfigurationFiles
         ("networking.istio.io", "VirtualService") => (NetworkingVersions, (document, name) => VirtualServices.Add(Bind<VirtualServiceSpec>(document, name))),
         ("networking.istio.io", "DestinationRule") => (NetworkingVersions, (document, name) => DestinationRules.Add(Bind<DestinationRuleSpec>(document, name))),
         ("networking.istio.io", "Gateway") => (NetworkingVersions, (document, name) => Gateways.Add(Bind<GatewaySpecification>(document, name))),
+        ("gateway.networking.k8s.io", "HTTPRoute") => (["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"], (document, name) => HttpRoutes.Add(Bind<HttpRouteSpec>(document, name))),
         ("networking.istio.io", "ServiceEntry") => (NetworkingVersions, (document, name) => ServiceEntries.Add(Bind<ServiceEntrySpec>(document, name))),
         ("security.istio.io", "PeerAuthentication") => (SecurityVersions, (document, name) => PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, name))),
         ("security.istio.io", "AuthorizationPolicy") => (SecurityVersions, (document, name) => AuthorizationPolicies.Add(Bind<AuthorizationPolicySpec>(document, name))),

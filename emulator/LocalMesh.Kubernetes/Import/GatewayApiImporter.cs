@@ -1,0 +1,293 @@
+using System.Collections.Immutable;
+using k8s;
+using k8s.Models;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Kubernetes.Export;
+
+namespace LocalMesh.Kubernetes.Import;
+
+/// <summary>The routes the files' HTTPRoutes give one mesh service, GAMMA style (<c>parentRefs</c> to the Service).</summary>
+/// <param name="Routes">Its routes, in the Gateway API's order of precedence.</param>
+/// <param name="Subsets">The subsets its backends name: a Service of the files that selects some of its workloads (bookinfo's <c>reviews-v1</c>).</param>
+/// <param name="From">The HTTPRoutes, in the order read.</param>
+internal sealed record ImportedHttpRoutes(ImmutableArray<HttpRoute> Routes, ImmutableArray<Subset> Subsets, ImmutableArray<LoadedObject<HttpRouteSpec>> From);
+
+/// <summary>
+/// The Gateway API's HTTPRoutes attached to a mesh service (Istio's GAMMA support, as in its
+/// bookinfo <c>route-reviews-*.yaml</c>), as the emulator's routes: matches, filters, weighted
+/// backends and timeouts, ordered as the Gateway API orders rules across the routes of one parent.
+/// A backend is a mesh service, or a core <c>Service</c> of the files whose selector picks some of
+/// a mesh service's workloads, which becomes a subset of it.
+/// </summary>
+internal static class GatewayApiImporter
+{
+    public static IReadOnlyDictionary<string, ImportedHttpRoutes> Import(
+        ConfigurationFiles files,
+        string meshNamespace,
+        IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        List<ConfigFinding> findings)
+    {
+        var backends = VersionServices(files, meshNamespace, workloads, findings);
+        var entries = new Dictionary<string, List<(RouteOrder Order, HttpRoute Route)>>(StringComparer.Ordinal);
+        var sources = new Dictionary<string, List<LoadedObject<HttpRouteSpec>>>(StringComparer.Ordinal);
+        var read = 0;
+        foreach (var loaded in files.HttpRoutes)
+        {
+            var routeIndex = read++;
+            var objectName = loaded.Document.Object(files.DefaultNamespace);
+            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
+            ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, loaded.At(field), objectName, field, problem, fix);
+            ConfigFinding Error(string field, string problem, string fix) => new(FindingSeverity.Error, loaded.At(field), objectName, field, problem, fix);
+            var parents = loaded.Spec.ParentRefs ?? [];
+            for (var index = 0; index < parents.Count; index++)
+            {
+                var parent = parents[index];
+                var field = $"spec.parentRefs[{index}]";
+                if (parent is not { Kind: "Service", Group: null or "" or "core" })
+                {
+                    findings.Add(Warning(field, $"attaches the route to {parent.Kind ?? "Gateway"} '{parent.Name}'; locally only routes attached to a Service of the mesh (GAMMA) apply, so this one is kept for the cluster.",
+                        "nothing to do for the cluster; attach a route to the Service (parentRefs: [{kind: Service, name: ...}]) to route it locally."));
+                    continue;
+                }
+
+                if ((parent.Namespace ?? objectNamespace) != meshNamespace || !workloads.ContainsKey(parent.Name))
+                {
+                    findings.Add(Warning($"{field}.name", $"Referenced parent not found: Service \"{parent.Name}\" is no service of the app, so the route applies to nothing locally (a controller sets Accepted false, NoMatchingParent).",
+                        $"use one of: {string.Join(", ", workloads.Keys.Order(StringComparer.Ordinal))}."));
+                    continue;
+                }
+
+                var rules = loaded.Spec.Rules ?? [];
+                for (var ruleIndex = 0; ruleIndex < rules.Count; ruleIndex++)
+                {
+                    var rule = rules[ruleIndex];
+                    var at = $"spec.rules[{ruleIndex}]";
+                    var (route, prefixRewrite) = Route(rule, at, $"{loaded.Document.Name}.{rule.Name ?? ruleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)}", objectNamespace, meshNamespace, backends, workloads, Warning, Error, findings);
+                    // A rule without matches matches every request (path prefix /).
+                    foreach (var match in rule.Matches is { Count: > 0 } matches ? matches : [new HttpRouteMatchSpec()])
+                    {
+                        foreach (var (order, expanded) in Expand(match, route, prefixRewrite, routeIndex, ruleIndex))
+                        {
+                            (entries.TryGetValue(parent.Name, out var list) ? list : entries[parent.Name] = []).Add((order, expanded));
+                        }
+                    }
+                }
+
+                (sources.TryGetValue(parent.Name, out var from) ? from : sources[parent.Name] = []).Add(loaded);
+            }
+        }
+
+        return entries.ToDictionary(
+            pair => pair.Key,
+            pair => new ImportedHttpRoutes(
+                [.. pair.Value.OrderBy(entry => entry.Order).Select(entry => entry.Route)],
+                [.. backends.Values.Where(backend => backend.Service == pair.Key).Select(backend => backend.Subset)],
+                [.. sources[pair.Key].Distinct()]),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The order of the Gateway API among the rules of all routes of one parent: an exact path
+    /// first, then the longest prefix (a regex after them), a method, the most headers, the most
+    /// query parameters; then the route read first (the oldest, locally), then the rule's own order.
+    /// </summary>
+    private readonly record struct RouteOrder(int PathKind, int PrefixLength, int Method, int Headers, int QueryParams, int Route, int Rule) : IComparable<RouteOrder>
+    {
+        public int CompareTo(RouteOrder other) =>
+            PathKind != other.PathKind ? PathKind.CompareTo(other.PathKind)
+            : PrefixLength != other.PrefixLength ? other.PrefixLength.CompareTo(PrefixLength)
+            : Method != other.Method ? other.Method.CompareTo(Method)
+            : Headers != other.Headers ? other.Headers.CompareTo(Headers)
+            : QueryParams != other.QueryParams ? other.QueryParams.CompareTo(QueryParams)
+            : Route != other.Route ? Route.CompareTo(other.Route)
+            : Rule.CompareTo(other.Rule);
+    }
+
+    /// <summary>
+    /// A match as the emulator's routes: a path prefix matches by whole segments (<c>/foo</c> is
+    /// <c>/foo</c> and <c>/foo/...</c>, not <c>/foobar</c>), so it is an exact and a prefix match, as
+    /// Istio writes it; a prefix rewrite then replaces the segments it matched.
+    /// </summary>
+    private static IEnumerable<(RouteOrder Order, HttpRoute Route)> Expand(HttpRouteMatchSpec match, HttpRoute route, string? prefixRewrite, int routeIndex, int ruleIndex)
+    {
+        var headers = match.Headers?.ToDictionary(header => header.Name.ToLowerInvariant(), header => Match(header.Type, header.Value));
+        var query = match.QueryParams?.ToDictionary(param => param.Name, param => Match(param.Type, param.Value));
+        var method = match.Method is { } verb ? StringMatch.Exact(verb) : null;
+        HttpMatchRequest Request(StringMatch? uri) => new() { Uri = uri, Headers = headers, QueryParams = query, Method = method };
+        var (type, value) = (match.Path?.Type ?? "PathPrefix", match.Path?.Value ?? "/");
+        var order = new RouteOrder(type switch { "Exact" => 0, "PathPrefix" => 1, _ => 2 }, type == "PathPrefix" ? value.Length : 0, method is null ? 0 : 1, headers?.Count ?? 0, query?.Count ?? 0, routeIndex, ruleIndex);
+        switch (type)
+        {
+            case "Exact":
+                yield return (order, route with { Match = [Request(StringMatch.Exact(value))], Rewrite = Rewrite(route.Rewrite, prefixRewrite) });
+                break;
+            case "RegularExpression":
+                yield return (order, route with { Match = [Request(StringMatch.Regex(value))], Rewrite = Rewrite(route.Rewrite, prefixRewrite) });
+                break;
+            default:
+                var prefix = value.TrimEnd('/');
+                if (prefix.Length == 0)
+                {
+                    yield return (order, route with { Match = [Request(StringMatch.Prefix("/"))], Rewrite = Rewrite(route.Rewrite, prefixRewrite is null ? null : prefixRewrite.TrimEnd('/') + "/") });
+                    break;
+                }
+
+                // The path itself becomes the new prefix; below it, the segments after it keep their slash.
+                yield return (order, route with { Match = [Request(StringMatch.Exact(prefix))], Rewrite = Rewrite(route.Rewrite, prefixRewrite is null ? null : prefixRewrite.Length == 0 ? "/" : prefixRewrite) });
+                yield return (order, route with { Match = [Request(StringMatch.Prefix(prefix + "/"))], Rewrite = Rewrite(route.Rewrite, prefixRewrite is null ? null : prefixRewrite.TrimEnd('/') + "/") });
+                break;
+        }
+    }
+
+    private static HttpRewrite? Rewrite(HttpRewrite? rewrite, string? prefix) => prefix is null ? rewrite : (rewrite ?? new HttpRewrite()) with { Uri = prefix };
+
+    private static StringMatch Match(string? type, string value) => type == "RegularExpression" ? StringMatch.Regex(value) : StringMatch.Exact(value);
+
+    private static (HttpRoute Route, string? PrefixRewrite) Route(
+        HttpRouteRuleSpec rule, string field, string name, string objectNamespace, string meshNamespace,
+        IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        Func<string, string, string, ConfigFinding> warning, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
+    {
+        Destination Backend(HttpBackendRefSpec backend, string at)
+        {
+            if (backend.Kind is not (null or "Service") || backend.Group is not (null or "" or "core"))
+            {
+                findings.Add(warning(at, $"names a {backend.Kind} backend, which the mesh cannot send to; its share of requests fails (a controller sets ResolvedRefs false, InvalidKind).", "name a Service."));
+                return new Destination($"{backend.Kind}/{backend.Name}");
+            }
+
+            if ((backend.Namespace ?? objectNamespace) != meshNamespace)
+            {
+                findings.Add(warning($"{at}.namespace", $"names a Service in namespace '{backend.Namespace}', which needs a ReferenceGrant there and is no service of the app; its share of requests fails.", "name a Service of the app's namespace."));
+                return new Destination($"{backend.Name}.{backend.Namespace}");
+            }
+
+            if (workloads.ContainsKey(backend.Name))
+            {
+                return new Destination(backend.Name);
+            }
+
+            if (backends.TryGetValue(backend.Name, out var version))
+            {
+                return new Destination(version.Service, version.Subset.Name);
+            }
+
+            findings.Add(warning($"{at}.name", $"Referenced backend not found: Service \"{backend.Name}\" is no service of the app nor a Service of the files that selects its workloads; its share of requests fails (a controller sets ResolvedRefs false, BackendNotFound).",
+                $"use one of: {string.Join(", ", workloads.Keys.Concat(backends.Keys).Order(StringComparer.Ordinal))}."));
+            return new Destination(backend.Name);
+        }
+
+        string? prefixRewrite = null;
+        var result = new HttpRoute
+        {
+            Name = name,
+            Route = [.. (rule.BackendRefs ?? []).Select((backend, index) => new HttpRouteDestination(Backend(backend, $"{field}.backendRefs[{index}]"), backend.Weight ?? 1))],
+            Timeout = Duration(rule.Timeouts?.Request, $"{field}.timeouts.request", error, findings),
+            Retries = Duration(rule.Timeouts?.BackendRequest, $"{field}.timeouts.backendRequest", error, findings) is { } backendRequest
+                ? new HttpRetry { Attempts = 2, PerTryTimeout = backendRequest, RetryOn = HttpRetry.DefaultRetryOn + ",503" }
+                : null,
+        };
+        for (var index = 0; index < (rule.Filters?.Count ?? 0); index++)
+        {
+            var filter = rule.Filters![index];
+            var at = $"{field}.filters[{index}]";
+            result = filter.Type switch
+            {
+                "RequestHeaderModifier" => result with { Headers = (result.Headers ?? new Headers()) with { Request = Operations(filter.RequestHeaderModifier) } },
+                "ResponseHeaderModifier" => result with { Headers = (result.Headers ?? new Headers()) with { Response = Operations(filter.ResponseHeaderModifier) } },
+                "RequestRedirect" when filter.RequestRedirect is { } redirect => result with
+                {
+                    Route = null,
+                    Redirect = new HttpRedirect
+                    {
+                        Scheme = redirect.Scheme,
+                        Authority = redirect.Hostname,
+                        Port = redirect.Port,
+                        Uri = redirect.Path?.ReplaceFullPath ?? redirect.Path?.ReplacePrefixMatch,
+                        RedirectCode = redirect.StatusCode ?? 302,
+                    },
+                },
+                "URLRewrite" when filter.UrlRewrite is { } rewrite => UrlRewrite(result, rewrite),
+                "RequestMirror" when filter.RequestMirror is { } mirror => result with
+                {
+                    Mirror = Backend(mirror.BackendRef, $"{at}.requestMirror.backendRef"),
+                    MirrorPercentage = mirror.Percent is { } percent ? percent : mirror.Fraction is { } fraction ? 100.0 * fraction.Numerator / (fraction.Denominator ?? 100) : null,
+                },
+                _ => Unsupported(result, filter, at),
+            };
+        }
+
+        return (result, prefixRewrite);
+
+        HttpRoute UrlRewrite(HttpRoute route, HttpUrlRewriteSpec rewrite)
+        {
+            // A prefix is replaced per match (see Expand); a full path replaces the whole path.
+            prefixRewrite = rewrite.Path?.ReplacePrefixMatch;
+            return rewrite.Hostname is null && rewrite.Path?.ReplaceFullPath is null ? route : route with
+            {
+                Rewrite = new HttpRewrite { Authority = rewrite.Hostname, Uri = rewrite.Path?.ReplaceFullPath },
+            };
+        }
+
+        HttpRoute Unsupported(HttpRoute route, HttpRouteFilterSpec filter, string at)
+        {
+            findings.Add(warning($"{at}.type", $"'{filter.Type}' is kept for the cluster and not emulated locally.", "nothing to do; the export writes it unchanged."));
+            return route;
+        }
+    }
+
+    private static HeaderOperations? Operations(HttpHeaderFilterSpec? filter) => filter is null
+        ? null
+        : new HeaderOperations
+        {
+            Set = filter.Set?.ToDictionary(header => header.Name, header => header.Value),
+            Add = filter.Add?.ToDictionary(header => header.Name, header => header.Value),
+            Remove = filter.Remove,
+        };
+
+    private static TimeSpan? Duration(string? text, string field, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (MeshDuration.TryParse(text, out var duration))
+        {
+            return duration;
+        }
+
+        findings.Add(error(field, $"'{text}' is not a duration.", "write a Gateway API duration, e.g. 500ms, 10s or 1m."));
+        return null;
+    }
+
+    /// <summary>
+    /// The core Services of the files that select some of one mesh service's workloads, by name:
+    /// each a subset of that service (bookinfo's <c>reviews-v1</c>, selecting app reviews and version v1).
+    /// </summary>
+    private static Dictionary<string, (string Service, Subset Subset)> VersionServices(
+        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
+    {
+        var versions = new Dictionary<string, (string, Subset)>(StringComparer.Ordinal);
+        foreach (var document in files.Carried.Where(document => document is { ApiVersion: "v1", Kind: "Service" } && (document.Namespace ?? files.DefaultNamespace) == meshNamespace))
+        {
+            if (workloads.ContainsKey(document.Name) || KubernetesYaml.Deserialize<V1Service>(document.Text).Spec?.Selector is not { Count: > 0 } selector)
+            {
+                continue; // the mesh's own service, or a Service that selects nothing by labels
+            }
+
+            var selected = workloads.Where(service => service.Value.Any(labels => selector.All(label => labels.GetValueOrDefault(label.Key) == label.Value))).Select(service => service.Key).ToList();
+            if (selected.Count == 1)
+            {
+                versions[document.Name] = (selected[0], new Subset(document.Name, selector.ToImmutableDictionary()));
+            }
+            else if (selected.Count == 0)
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Warning, document.Location, document.Object(meshNamespace), "spec.selector",
+                    $"selects no workload of the app ({string.Join(", ", selector.Select(label => $"{label.Key}={label.Value}"))}), so a route to it gets 503 (no healthy upstream).", "correct the selector, or add the workload.", "IST0101"));
+            }
+        }
+
+        return versions;
+    }
+}

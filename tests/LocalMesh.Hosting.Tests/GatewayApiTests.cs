@@ -1,0 +1,320 @@
+using System.Collections.Immutable;
+using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Explain;
+using LocalMesh.Hosting;
+using LocalMesh.Kubernetes.Export;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LocalMesh.Hosting.Tests;
+
+/// <summary>
+/// The Gateway API's HTTPRoutes attached to a mesh service (GAMMA), as Istio's bookinfo
+/// <c>gateway-api/route-reviews-*.yaml</c> write them: backends that are version Services of the
+/// files, matches, filters and timeouts, and the Gateway API's precedence between rules. Requests
+/// are decided by the mesh's own route matcher (<c>mesh-explain</c>).
+/// </summary>
+public sealed class GatewayApiTests : IDisposable
+{
+    /// <summary>bookinfo's version Services (platform/kube/bookinfo-versions.yaml's shape), which the routes name as backends.</summary>
+    private const string Versions = """
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: reviews-v1
+        spec:
+          ports:
+          - {port: 9080, name: http}
+          selector: {app: reviews, version: v1}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: reviews-v2
+        spec:
+          ports:
+          - {port: 9080, name: http}
+          selector: {app: reviews, version: v2}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: reviews-v3
+        spec:
+          ports:
+          - {port: 9080, name: http}
+          selector: {app: reviews, version: v3}
+        """;
+
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("localmesh-gateway-api-");
+
+    public void Dispose() => _folder.Delete(recursive: true);
+
+    private (IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh) App(string routes, params string[] args)
+    {
+        File.WriteAllText(Path.Combine(_folder.FullName, "versions.yaml"), Versions.ReplaceLineEndings("\n"));
+        File.WriteAllText(Path.Combine(_folder.FullName, "routes.yaml"), routes.ReplaceLineEndings("\n"));
+        var builder = DistributedApplication.CreateBuilder(args);
+        var mesh = builder.AddMesh("mesh").WithConfigurationFiles(_folder.FullName);
+        mesh.AddService("productpage").WithWorkload(builder.AddExecutable("productpage-v1", "dotnet", "."));
+        var reviews = mesh.AddService("reviews").WithPort(9080);
+        foreach (var version in new[] { "v1", "v2", "v3" })
+        {
+            reviews.WithWorkload(builder.AddExecutable($"reviews-{version}", "dotnet", "."), version: version);
+        }
+
+        return (builder, mesh);
+    }
+
+    private static CompiledMesh Compile((IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh) app) =>
+        MeshModelCompiler.Compile(new DistributedApplicationModel(app.Builder.Resources), app.Mesh.Resource);
+
+    private static RequestExplanation Explain(MeshConfig config, string path, IReadOnlyDictionary<string, string>? headers = null, string method = "GET") =>
+        RequestExplainer.Explain(config, new ExplainRequest("productpage-v1", "reviews", path) { Headers = headers ?? ImmutableDictionary<string, string>.Empty, Method = method });
+
+    [Fact]
+    public void TrafficShifting9010AsTheIstioTasksGatewayApiTabWritesItSendsNinetyPercentToV1()
+    {
+        var compiled = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - kind: Service
+                name: reviews
+                port: 9080
+              rules:
+              - backendRefs:
+                - name: reviews-v1
+                  port: 9080
+                  weight: 90
+                - name: reviews-v2
+                  port: 9080
+                  weight: 10
+            """));
+
+        Assert.DoesNotContain(compiled.Warnings, warning => !warning.StartsWith("Kept for the export", StringComparison.Ordinal));
+        var reviews = compiled.Config.Services.Single(service => service.Name == "reviews");
+        Assert.Contains(reviews.DestinationRule!.Subsets!, subset => subset.Name == "reviews-v1" && subset.Labels["version"] == "v1");
+        Assert.Equal(new Dictionary<string, double> { ["reviews/reviews-v1"] = 90, ["reviews/reviews-v2"] = 10 }, Explain(compiled.Config, "/reviews/0").Destinations);
+    }
+
+    [Fact]
+    public void RequestRoutingSendsJasonToV2AndEveryoneElseToV1()
+    {
+        var config = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - group: ""
+                kind: Service
+                name: reviews
+                port: 9080
+              rules:
+              - matches:
+                - headers:
+                  - name: end-user
+                    value: jason
+                backendRefs:
+                - name: reviews-v2
+                  port: 9080
+              - backendRefs:
+                - name: reviews-v1
+                  port: 9080
+            """)).Config;
+
+        Assert.Equal(["reviews/reviews-v2"], Explain(config, "/reviews/0", new Dictionary<string, string> { ["end-user"] = "jason" }).Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v1"], Explain(config, "/reviews/0", new Dictionary<string, string> { ["end-user"] = "bob" }).Destinations.Keys);
+    }
+
+    [Fact]
+    public void RulesAreOrderedAsTheGatewayApiOrdersThemExactPathThenLongestPrefixThenMethodThenHeadersNotByFileOrder()
+    {
+        var config = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: broad
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - matches:
+                - path: {type: PathPrefix, value: /api}
+                backendRefs:
+                - {name: reviews-v1}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: narrow
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - matches:
+                - path: {type: PathPrefix, value: /api/v2}
+                backendRefs:
+                - {name: reviews-v3}
+              - matches:
+                - path: {type: Exact, value: /api/special}
+                backendRefs:
+                - {name: reviews-v2}
+              - matches:
+                - path: {type: PathPrefix, value: /api}
+                  method: POST
+                backendRefs:
+                - {name: reviews-v2}
+            """)).Config;
+
+        Assert.Equal(["reviews/reviews-v2"], Explain(config, "/api/special").Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v3"], Explain(config, "/api/v2/books").Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v3"], Explain(config, "/api/v2").Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v2"], Explain(config, "/api/books", method: "POST").Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v1"], Explain(config, "/api/books").Destinations.Keys);
+        // A path prefix matches whole segments: /apix is not under /api, and no rule matches (404).
+        Assert.Null(Explain(config, "/apix").Route);
+    }
+
+    [Fact]
+    public void FiltersAndTimeoutsBecomeTheRoutesHeadersRewriteRedirectMirrorAndTimeouts()
+    {
+        var reviews = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - matches:
+                - path: {type: PathPrefix, value: /old}
+                filters:
+                - type: RequestRedirect
+                  requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
+              - matches:
+                - path: {type: PathPrefix, value: /api}
+                filters:
+                - type: RequestHeaderModifier
+                  requestHeaderModifier:
+                    set: [{name: x-canary, value: "1"}]
+                    remove: [x-debug]
+                - type: URLRewrite
+                  urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}}
+                - type: RequestMirror
+                  requestMirror:
+                    backendRef: {name: reviews-v3, port: 9080}
+                    percent: 25
+                backendRefs:
+                - {name: reviews-v1}
+                timeouts: {request: 3s, backendRequest: 1s}
+            """)).Config.Services.Single(service => service.Name == "reviews");
+
+        var redirect = reviews.Http.First(route => route.Redirect is not null);
+        Assert.Equal(("/new", 301), (redirect.Redirect!.Uri, redirect.Redirect.RedirectCode));
+        // /api is the path itself (rewritten to /v1) and /api/... (rewritten to /v1/...).
+        var api = reviews.Http.Where(route => route.Rewrite is not null).ToList();
+        Assert.Equal([("/api", "/v1"), ("/api/", "/v1/")], api.Select(route => (route.Match![0].Uri!.Value, route.Rewrite!.Uri)));
+        Assert.All(api, route =>
+        {
+            Assert.Equal("1", route.Headers!.Request!.Set!["x-canary"]);
+            Assert.Equal(new Destination("reviews", "reviews-v3"), route.Mirror);
+            Assert.Equal(25, route.MirrorPercentage);
+            Assert.Equal(TimeSpan.FromSeconds(3), route.Timeout);
+            Assert.Equal(TimeSpan.FromSeconds(1), route.Retries!.PerTryTimeout);
+        });
+    }
+
+    [Fact]
+    public void AVirtualServiceAndAnHttpRouteForOneServiceLoadWithTheVirtualServiceInForceAndAWarning()
+    {
+        File.WriteAllText(Path.Combine(_folder.FullName, "vs.yaml"), """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - destination: {host: reviews}
+            """.ReplaceLineEndings("\n"));
+        var compiled = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - backendRefs:
+                - {name: reviews-v2}
+            """));
+
+        Assert.Contains(compiled.Warnings, warning => warning.Contains("IST0109 HTTPRoute default/reviews", StringComparison.Ordinal) && warning.Contains("the VirtualService is in force", StringComparison.Ordinal));
+        Assert.Equal(["reviews"], Explain(compiled.Config, "/").Destinations.Keys);
+    }
+
+    [Fact]
+    public void ABackendThatIsNoServiceAndARouteAttachedToAGatewayAreWarnedAboutAndLoad()
+    {
+        var compiled = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - backendRefs:
+                - {name: reviews-v9}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: bookinfo
+            spec:
+              parentRefs:
+              - name: bookinfo-gateway
+              rules:
+              - backendRefs:
+                - {name: productpage, port: 9080}
+            """));
+
+        Assert.Contains(compiled.Warnings, warning => warning.Contains("Referenced backend not found: Service \"reviews-v9\"", StringComparison.Ordinal));
+        Assert.Contains(compiled.Warnings, warning => warning.Contains("HTTPRoute default/bookinfo: spec.parentRefs[0]: attaches the route to Gateway 'bookinfo-gateway'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheExportCarriesTheTeamsHttpRoutesAndVersionServicesInsteadOfAVirtualServiceMadeOfThem()
+    {
+        var app = App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - backendRefs:
+                - {name: reviews-v1}
+            """, "--operation", "publish", "--output-path", Path.GetTempPath());
+        using var built = app.Builder.Build();
+
+        var model = await KubernetesModelBuilder.BuildAsync(
+            built.Services.GetRequiredService<DistributedApplicationModel>(), built.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+
+        var reviews = model.Mesh.Services.Single(service => service.Name == "reviews");
+        Assert.Null(IstioExporter.VirtualService(model, reviews));
+        Assert.Null(IstioExporter.DestinationRule(model, reviews));
+        Assert.Equal(["HTTPRoute/reviews", "Service/reviews-v1", "Service/reviews-v2", "Service/reviews-v3"], model.Carried.Select(item => $"{item.Kind}/{item.Name}").Order(StringComparer.Ordinal));
+    }
+}
