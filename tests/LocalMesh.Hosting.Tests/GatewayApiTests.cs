@@ -289,7 +289,56 @@ public sealed class GatewayApiTests : IDisposable
             """));
 
         Assert.Contains(compiled.Warnings, warning => warning.Contains("Referenced backend not found: Service \"reviews-v9\"", StringComparison.Ordinal));
-        Assert.Contains(compiled.Warnings, warning => warning.Contains("HTTPRoute default/bookinfo: spec.parentRefs[0]: attaches the route to Gateway 'bookinfo-gateway'", StringComparison.Ordinal));
+        Assert.Contains(compiled.Warnings, warning => warning.Contains("HTTPRoute default/bookinfo: spec.parentRefs[0].name: Referenced parent not found: no file defines Gateway default/bookinfo-gateway", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AGatewayOfClassIstioConfiguresTheIngressGatewayAndServesItsHttpRoutesAsBookinfosGatewayApiFilesDo()
+    {
+        var app = App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata:
+              name: bookinfo-gateway
+            spec:
+              gatewayClassName: istio
+              listeners:
+              - name: http
+                port: 80
+                protocol: HTTP
+                allowedRoutes:
+                  namespaces:
+                    from: Same
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: bookinfo
+            spec:
+              parentRefs:
+              - name: bookinfo-gateway
+              rules:
+              - matches:
+                - path:
+                    type: Exact
+                    value: /productpage
+                - path:
+                    type: PathPrefix
+                    value: /static
+                backendRefs:
+                - name: productpage
+                  port: 9080
+            """);
+        app.Mesh.AddIngressGateway("ingress", port: 0);
+        var compiled = Compile(app);
+
+        var gateway = Assert.Single(compiled.Config.Gateways);
+        Assert.True(gateway.SelectsIngressGateway);
+        RequestExplanation Through(string path) => RequestExplainer.Explain(compiled.Config, new ExplainRequest("ingress", "bookinfo.example.com", path));
+        Assert.Equal(["productpage"], Through("/productpage").Destinations.Keys);
+        Assert.Equal(["productpage"], Through("/static/img/logo.png").Destinations.Keys);
+        Assert.Null(Through("/").Route);
+        Assert.Null(Through("/staticfiles").Route);
     }
 
     [Fact]

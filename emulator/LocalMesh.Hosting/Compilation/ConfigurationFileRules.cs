@@ -39,6 +39,9 @@ internal static class ConfigurationFileRules
         /// <summary>The routes and DestinationRules of the ServiceEntries' hosts, one per host.</summary>
         public IReadOnlyList<MeshServiceConfig> ExternalServices { get; init; } = [];
 
+        /// <summary>The names of the Gateways (and so of the VirtualServices bound to them) made of the files' Gateway API Gateways.</summary>
+        public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
+
         /// <summary>The services whose routes come from the files' HTTPRoutes (the Gateway API), with the subsets their backends name.</summary>
         public IReadOnlyDictionary<string, ImportedHttpRoutes> HttpRoutes { get; init; } = new Dictionary<string, ImportedHttpRoutes>();
 
@@ -83,6 +86,7 @@ internal static class ConfigurationFileRules
             .Distinct()
             .ToList();
         var (gateways, gatewayVirtualServices) = IstioImporter.ImportGateways(files, meshNamespace, labels.Keys, findings);
+        var gatewayApi = GatewayApiImporter.ImportIngress(files, meshNamespace, labels, findings);
         foreach (var (virtualService, from) in gatewayVirtualServices)
         {
             rules[$"virtualservice/{virtualService.Name}"] = new ImportedServiceRules(virtualService.Http, from, null, null);
@@ -227,13 +231,16 @@ internal static class ConfigurationFileRules
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", unnamed.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
-        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService)], fileFunctions, eventing,
-            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments, .. httpRoutes.Values.SelectMany(routes => routes.From).Select(route => route.Document).Distinct()], files.PrometheusRules)
+        // The Gateway API's objects are written to the export as the files have them.
+        var gatewayApiDocuments = files.HttpRoutes.Select(route => route.Document).Concat(files.GatewayApiGateways.Select(gateway => gateway.Document));
+        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway), .. gatewayApi.Gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService), .. gatewayApi.VirtualServices], fileFunctions, eventing,
+            [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments, .. gatewayApiDocuments], files.PrometheusRules)
         {
             ServiceEntries = [.. entries.Select(entry => entry.Entry)],
             ExternalServices = externalServices,
             OutboundTrafficPolicy = outbound,
             HttpRoutes = httpRoutes,
+            GatewayApiGateways = [.. gatewayApi.Gateways.Select(gateway => gateway.Gateway.Name)],
         };
     }
 

@@ -35,6 +35,9 @@ internal sealed record CompiledMesh(
     /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
     public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
 
+    /// <summary>The Gateways made of the files' Gateway API Gateways (carried as written, not exported again).</summary>
+    public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
+
     /// <summary>The services the files' HTTPRoutes route (the Gateway API), with the subsets their backends name.</summary>
     public IReadOnlyDictionary<string, ImportedHttpRoutes> HttpRoutes { get; init; } = new Dictionary<string, ImportedHttpRoutes>();
 
@@ -305,6 +308,7 @@ internal static class MeshModelCompiler
             Exposed = exposed,
             FileRules = fromFiles.Rules,
             HttpRoutes = fromFiles.HttpRoutes,
+            GatewayApiGateways = fromFiles.GatewayApiGateways,
             FunctionTraffic = functionTraffic,
             AlertRules = alertRules,
         };

@@ -176,7 +176,10 @@ internal static class IstioExporter
             }
         }
 
-        return gateways.Select(gateway => (object)Gateway(model, gateway)).Concat(virtualServices.Select(virtualService => GatewayVirtualService(model, virtualService)));
+        // What the files' Gateway API objects made is theirs to say: they are carried as written.
+        var fromGatewayApi = gateways.Where(gateway => model.GatewayApiGateways.Contains(gateway.Name)).Select(gateway => gateway.FullName(mesh.Namespace)).ToHashSet();
+        return gateways.Where(gateway => !fromGatewayApi.Contains(gateway.FullName(mesh.Namespace))).Select(gateway => (object)Gateway(model, gateway))
+            .Concat(virtualServices.Where(virtualService => !virtualService.Gateways.Any(fromGatewayApi.Contains)).Select(virtualService => GatewayVirtualService(model, virtualService)));
     }
 
     private static IstioGateway Gateway(KubernetesAppModel model, GatewayConfig gateway) => new()

@@ -39,6 +39,9 @@ internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
     /// <summary>The services whose routes come from the files' HTTPRoutes: the HTTPRoutes are carried, no VirtualService is written for them.</summary>
     public ImmutableHashSet<string> GatewayApiRoutes { get; init; } = [];
 
+    /// <summary>The Gateways made of the files' Gateway API Gateways, carried as written with their HTTPRoutes: no Istio Gateway or VirtualService is written for them.</summary>
+    public ImmutableHashSet<string> GatewayApiGateways { get; init; } = [];
+
     /// <summary>The subsets (<c>service/subset</c>) made of the version Services an HTTPRoute's backends name: the Services are carried, the subsets not written.</summary>
     public ImmutableHashSet<string> GatewayApiSubsets { get; init; } = [];
 

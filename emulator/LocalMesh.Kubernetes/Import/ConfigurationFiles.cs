@@ -113,6 +113,9 @@ internal sealed partial class ConfigurationFiles
     /// <summary>The Gateway API's HTTPRoutes.</summary>
     public List<LoadedObject<HttpRouteSpec>> HttpRoutes { get; } = [];
 
+    /// <summary>The Gateway API's Gateways.</summary>
+    public List<LoadedObject<GatewayApiGatewaySpec>> GatewayApiGateways { get; } = [];
+
     /// <summary>The Knative Services.</summary>
     public List<LoadedObject<KnativeServiceSpec>> KnativeServices { get; } = [];
 
@@ -310,6 +313,7 @@ internal sealed partial class ConfigurationFiles
         ("networking.istio.io", "VirtualService") => (NetworkingVersions, (document, name) => VirtualServices.Add(Bind<VirtualServiceSpec>(document, name))),
         ("networking.istio.io", "DestinationRule") => (NetworkingVersions, (document, name) => DestinationRules.Add(Bind<DestinationRuleSpec>(document, name))),
         ("networking.istio.io", "Gateway") => (NetworkingVersions, (document, name) => Gateways.Add(Bind<GatewaySpecification>(document, name))),
+        ("gateway.networking.k8s.io", "Gateway") => (["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"], (document, name) => GatewayApiGateways.Add(Bind<GatewayApiGatewaySpec>(document, name))),
         ("gateway.networking.k8s.io", "HTTPRoute") => (["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"], (document, name) => HttpRoutes.Add(Bind<HttpRouteSpec>(document, name))),
         ("networking.istio.io", "ServiceEntry") => (NetworkingVersions, (document, name) => ServiceEntries.Add(Bind<ServiceEntrySpec>(document, name))),
         ("security.istio.io", "PeerAuthentication") => (SecurityVersions, (document, name) => PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, name))),

@@ -12,6 +12,11 @@ namespace LocalMesh.Kubernetes.Import;
 /// <param name="From">The HTTPRoutes, in the order read.</param>
 internal sealed record ImportedHttpRoutes(ImmutableArray<HttpRoute> Routes, ImmutableArray<Subset> Subsets, ImmutableArray<LoadedObject<HttpRouteSpec>> From);
 
+/// <summary>What the files' Gateway API Gateways give the ingress gateway: each Gateway, and the HTTPRoutes attached to it as VirtualServices bound to it.</summary>
+internal sealed record ImportedGatewayApiIngress(
+    IReadOnlyList<(GatewayConfig Gateway, LoadedObject<GatewayApiGatewaySpec> From)> Gateways,
+    IReadOnlyList<VirtualService> VirtualServices);
+
 /// <summary>
 /// The Gateway API's HTTPRoutes attached to a mesh service (Istio's GAMMA support, as in its
 /// bookinfo <c>route-reviews-*.yaml</c>), as the emulator's routes: matches, filters, weighted
@@ -43,10 +48,15 @@ internal static class GatewayApiImporter
             {
                 var parent = parents[index];
                 var field = $"spec.parentRefs[{index}]";
+                if (parent is { Kind: null or "Gateway", Group: null or "gateway.networking.k8s.io" })
+                {
+                    continue; // north-south: see ImportIngress
+                }
+
                 if (parent is not { Kind: "Service", Group: null or "" or "core" })
                 {
-                    findings.Add(Warning(field, $"attaches the route to {parent.Kind ?? "Gateway"} '{parent.Name}'; locally only routes attached to a Service of the mesh (GAMMA) apply, so this one is kept for the cluster.",
-                        "nothing to do for the cluster; attach a route to the Service (parentRefs: [{kind: Service, name: ...}]) to route it locally."));
+                    findings.Add(Warning(field, $"attaches the route to a {parent.Kind} ('{parent.Name}'), which the mesh does not emulate; it is kept for the cluster.",
+                        "nothing to do for the cluster; a route attached to a Service of the mesh or to a Gateway applies locally."));
                     continue;
                 }
 
@@ -84,6 +94,89 @@ internal static class GatewayApiImporter
                 [.. backends.Values.Where(backend => backend.Service == pair.Key).Select(backend => backend.Subset)],
                 [.. sources[pair.Key].Distinct()]),
             StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The Gateways of class <c>istio</c> (which Istio serves with a gateway deployment of its own;
+    /// locally the app's ingress gateway) and the HTTPRoutes attached to them, as Istio Gateways and
+    /// VirtualServices bound to them: one per Gateway and set of hostnames, its rules in the Gateway
+    /// API's order of precedence.
+    /// </summary>
+    public static ImportedGatewayApiIngress ImportIngress(
+        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
+    {
+        var gateways = new List<(GatewayConfig, LoadedObject<GatewayApiGatewaySpec>)>();
+        foreach (var loaded in files.GatewayApiGateways)
+        {
+            var objectName = loaded.Document.Object(files.DefaultNamespace);
+            if (loaded.Spec.GatewayClassName != "istio")
+            {
+                findings.Add(new ConfigFinding(FindingSeverity.Warning, loaded.At("spec.gatewayClassName"), objectName, "spec.gatewayClassName",
+                    $"is '{loaded.Spec.GatewayClassName}', a class Istio does not serve; locally it configures nothing (a controller of that class serves it in the cluster).", "use gatewayClassName: istio for Istio's gateway."));
+                continue;
+            }
+
+            gateways.Add((new GatewayConfig(loaded.Document.Name)
+            {
+                Namespace = loaded.Document.Namespace,
+                Selector = GatewayConfig.IngressGatewayLabels[0],
+                Servers = [.. loaded.Spec.Listeners.Select(listener => new GatewayServer(listener.Port, listener.Protocol, [listener.Hostname ?? "*"]) { PortName = listener.Name })],
+            }, loaded));
+        }
+
+        var backends = VersionServices(files, meshNamespace, workloads, []);
+        var entries = new Dictionary<(string Gateway, string Hosts), List<(RouteOrder Order, HttpRoute Route)>>();
+        var read = 0;
+        foreach (var loaded in files.HttpRoutes)
+        {
+            var routeIndex = read++;
+            var objectName = loaded.Document.Object(files.DefaultNamespace);
+            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
+            ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, loaded.At(field), objectName, field, problem, fix);
+            ConfigFinding Error(string field, string problem, string fix) => new(FindingSeverity.Error, loaded.At(field), objectName, field, problem, fix);
+            var parents = loaded.Spec.ParentRefs ?? [];
+            for (var index = 0; index < parents.Count; index++)
+            {
+                var parent = parents[index];
+                if (parent is not { Kind: null or "Gateway", Group: null or "gateway.networking.k8s.io" })
+                {
+                    continue;
+                }
+
+                var fullName = $"{parent.Namespace ?? objectNamespace}/{parent.Name}";
+                if (!gateways.Any(gateway => gateway.Item1.FullName(files.DefaultNamespace) == fullName))
+                {
+                    findings.Add(Warning($"spec.parentRefs[{index}].name", $"Referenced parent not found: no file defines Gateway {fullName} (of class istio), so these routes are served by no gateway locally (a controller sets Accepted false, NoMatchingParent).",
+                        $"add the Gateway to the files, or name one they define ({string.Join(", ", gateways.Select(gateway => gateway.Item1.FullName(files.DefaultNamespace)))})."));
+                    continue;
+                }
+
+                var hosts = string.Join(",", loaded.Spec.Hostnames is { Count: > 0 } names ? names : ["*"]);
+                var rules = loaded.Spec.Rules ?? [];
+                for (var ruleIndex = 0; ruleIndex < rules.Count; ruleIndex++)
+                {
+                    var rule = rules[ruleIndex];
+                    // The rule's own findings are said once, with its Service-attached reading when it has one.
+                    var (route, prefixRewrite) = Route(rule, $"spec.rules[{ruleIndex}]", $"{loaded.Document.Name}.{rule.Name ?? ruleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)}", objectNamespace, meshNamespace, backends, workloads, Warning, Error,
+                        parents.Any(other => other.Kind == "Service") ? [] : findings);
+                    foreach (var match in rule.Matches is { Count: > 0 } matches ? matches : [new HttpRouteMatchSpec()])
+                    {
+                        foreach (var expanded in Expand(match, route, prefixRewrite, routeIndex, ruleIndex))
+                        {
+                            (entries.TryGetValue((fullName, hosts), out var list) ? list : entries[(fullName, hosts)] = []).Add(expanded);
+                        }
+                    }
+                }
+            }
+        }
+
+        var virtualServices = entries.Select(pair => new VirtualService($"{pair.Key.Gateway.Split('/')[1]}-httproutes")
+        {
+            Hosts = [.. pair.Key.Hosts.Split(',')],
+            Gateways = [pair.Key.Gateway],
+            Http = [.. pair.Value.OrderBy(entry => entry.Order).Select(entry => entry.Route)],
+        }).ToList();
+        return new ImportedGatewayApiIngress(gateways, virtualServices);
     }
 
     /// <summary>
