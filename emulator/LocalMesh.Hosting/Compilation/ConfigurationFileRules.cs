@@ -225,7 +225,8 @@ internal static class ConfigurationFileRules
         // Said once: an object a finding already names (a Knative Service the app does not run), or a
         // Sidecar that only sets the outbound traffic policy (which is applied), is not listed again.
         var unnamed = files.Carried.Where(document => !findings.Any(finding => finding.Location.File == document.Location.File && finding.Object == document.Object(meshNamespace))
-            && !(outbound?.From == document && Spec(document) is { Children.Count: 1 })).ToList();
+            && !(outbound?.From == document && Spec(document) is { Children.Count: 1 })
+            && !(document.Kind == "Service" && httpRoutes.Values.Any(routes => routes.Subsets.Any(subset => subset.Name == document.Name)))).ToList();
         if (unnamed.Count > 0)
         {
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", unnamed.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");

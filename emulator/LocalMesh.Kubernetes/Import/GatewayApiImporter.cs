@@ -116,6 +116,16 @@ internal static class GatewayApiImporter
                 continue;
             }
 
+            for (var index = 0; index < loaded.Spec.Listeners.Count; index++)
+            {
+                // Locally every route is in the mesh's namespace: Same (the default) is what the gateway does; others are the cluster's.
+                if (loaded.Spec.Listeners[index].AllowedRoutes?.Namespaces?.From is { } from and not "Same")
+                {
+                    findings.Add(new ConfigFinding(FindingSeverity.Warning, loaded.At($"spec.listeners[{index}].allowedRoutes.namespaces.from"), objectName, $"spec.listeners[{index}].allowedRoutes.namespaces.from",
+                        $"is {from}; locally the gateway takes the routes of the app's own namespace (Same), the only one it has.", "nothing to do for the cluster."));
+                }
+            }
+
             gateways.Add((new GatewayConfig(loaded.Document.Name)
             {
                 Namespace = loaded.Document.Namespace,

@@ -21,5 +21,17 @@ internal sealed class GatewayListenerSpec
     public int Port { get; set; }
     public string Protocol { get; set; } = "";
     public object? Tls { get; set; }
-    public object? AllowedRoutes { get; set; }
+    public AllowedRoutesSpec? AllowedRoutes { get; set; }
+}
+
+internal sealed class AllowedRoutesSpec
+{
+    public RouteNamespacesSpec? Namespaces { get; set; }
+    public object? Kinds { get; set; }
+}
+
+internal sealed class RouteNamespacesSpec
+{
+    public string? From { get; set; }
+    public object? Selector { get; set; }
 }
