@@ -180,6 +180,104 @@ public sealed class GatewayApiTests : IDisposable
         Assert.Null(Explain(config, "/apix").Route);
     }
 
+    /// <summary>Three routes on reviews whose rules overlap, written from the specification's precedence rules (not its conformance files).</summary>
+    private const string Overlapping = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: first
+        spec:
+          parentRefs:
+          - {kind: Service, name: reviews}
+          rules:
+          - matches:
+            - path: {type: PathPrefix, value: /}
+            backendRefs: [{name: reviews-v1}]
+          - matches:
+            - headers: [{name: version, value: two}]
+            backendRefs: [{name: reviews-v2}]
+          - matches:
+            - path: {type: PathPrefix, value: /v2}
+              headers: [{name: version, value: two}]
+            backendRefs: [{name: reviews-v3}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: second
+        spec:
+          parentRefs:
+          - {kind: Service, name: reviews}
+          rules:
+          - matches:
+            - path: {type: Exact, value: /exact}
+            backendRefs: [{name: reviews-v2}]
+          - matches:
+            - path: {type: PathPrefix, value: /exact}
+            backendRefs: [{name: reviews-v3}]
+          - matches:
+            - path: {type: PathPrefix, value: /post}
+              method: POST
+            backendRefs: [{name: reviews-v3}]
+          - matches:
+            - path: {type: PathPrefix, value: /post}
+            backendRefs: [{name: reviews-v2}]
+          - matches:
+            - queryParams: [{name: animal, value: whale}]
+            backendRefs: [{name: reviews-v3}]
+          - matches:
+            - queryParams: [{type: RegularExpression, name: id, value: "[0-9]+"}]
+              headers: [{type: RegularExpression, name: team, value: "books|music"}]
+            backendRefs: [{name: reviews-v2}]
+          - matches:
+            - path: {type: RegularExpression, value: "/regex/[0-9]+"}
+            backendRefs: [{name: reviews-v2}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: third
+        spec:
+          parentRefs:
+          - {kind: Service, name: reviews}
+          rules:
+          - matches:
+            - path: {type: PathPrefix, value: /v2}
+              headers: [{name: version, value: two}]
+            backendRefs: [{name: reviews-v1}]
+          - matches:
+            - path: {type: PathPrefix, value: /trailing/}
+            backendRefs: [{name: reviews-v3}]
+        """;
+
+    [Theory]
+    [InlineData("GET", "/", "", "reviews-v1")]                               // the catch-all prefix
+    [InlineData("GET", "/anything/else", "", "reviews-v1")]
+    [InlineData("GET", "/", "version=two", "reviews-v2")]                    // a header match beats none at the same prefix
+    [InlineData("GET", "/v2/books", "version=two", "reviews-v3")]            // the longer prefix wins; of two equal rules, the route read first (first, not third)
+    [InlineData("GET", "/v2", "version=two", "reviews-v3")]                  // a prefix matches its own path
+    [InlineData("GET", "/v2/books", "", "reviews-v1")]                       // without the header, the /v2 rules do not match
+    [InlineData("GET", "/v2x", "version=two", "reviews-v2")]                 // /v2x is not under /v2 (segments)
+    [InlineData("GET", "/exact", "", "reviews-v2")]                          // exact beats a prefix of the same path
+    [InlineData("GET", "/exact/more", "", "reviews-v3")]
+    [InlineData("GET", "/exactly", "", "reviews-v1")]
+    [InlineData("POST", "/post/1", "", "reviews-v3")]                        // a method match beats none at the same prefix
+    [InlineData("GET", "/post/1", "", "reviews-v2")]
+    [InlineData("GET", "/?animal=whale", "", "reviews-v3")]                   // a query match beats none at the same prefix
+    [InlineData("GET", "/?animal=dolphin", "", "reviews-v1")]
+    [InlineData("GET", "/?id=42", "team=books", "reviews-v2")]                // regex query and header values
+    [InlineData("GET", "/?id=x42", "team=books", "reviews-v1")]
+    [InlineData("GET", "/regex/42", "", "reviews-v1")]                        // a prefix (/) outranks any regex path
+    [InlineData("GET", "/trailing", "", "reviews-v3")]                        // a prefix's trailing slash is not part of the match
+    [InlineData("GET", "/trailing/x", "", "reviews-v3")]
+    public void PrecedenceAcrossRulesAndRoutesIsTheSpecifications(string method, string pathAndQuery, string header, string backend)
+    {
+        var config = Compile(App(Overlapping)).Config;
+        var headers = header.Length == 0 ? null : new Dictionary<string, string> { [header.Split('=')[0]] = header.Split('=')[1] };
+
+        Assert.Equal([$"reviews/{backend}"], Explain(config, pathAndQuery, headers, method).Destinations.Keys);
+    }
+
     [Fact]
     public void FiltersAndTimeoutsBecomeTheRoutesHeadersRewriteRedirectMirrorAndTimeouts()
     {

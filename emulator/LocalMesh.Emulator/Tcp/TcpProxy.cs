@@ -217,33 +217,8 @@ internal sealed class TcpProxy
             return null;
         }
 
-        if (picked is not { } cluster
-            || _balancer.Pick(cluster, context: null, [], _outliers.Available(source, cluster)) is not { } endpoint)
-        {
-            session.Flags |= ResponseFlags.NoHealthyUpstream;
-            return null;
-        }
-
-        session.UpstreamCluster = cluster.Name;
-        session.UpstreamHost = endpoint.Address.Authority;
-        session.IdleTimeout = cluster.ConnectionPool?.Tcp?.IdleTimeout ?? TcpSettings.DefaultIdleTimeout;
-        session.DestinationWorkload = endpoint.Workload;
-        // Never waits: a TCP connection over the limit is refused, not queued.
-        var place = await _breakers.AdmitAsync(source, cluster, endpoint, CancellationToken.None);
-        if (place is null)
-        {
-            // connectionPool.tcp.maxConnections: Envoy's TCP proxy closes the new connection (UO).
-            _metrics.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
-            session.Flags |= ResponseFlags.UpstreamOverflow;
-            return null;
-        }
-
-        var lease = new Lease(place, _load.Begin(endpoint));
-        var target = new UpstreamTarget(source, endpoint.Address, _identities.ForCall(session.SourceIdentity, endpoint), cluster.ConnectionPool, place.Connected);
-        var upstream = await ConnectAsync(session, target, lease);
-        // A connect failure counts as a 5xx for outlier detection (Envoy's local-origin failures, not split by default).
-        _outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
-        return upstream;
+        return await ConnectToClusterAsync(session, source, picked,
+            (endpoint, chosen, connected) => new UpstreamTarget(source, endpoint.Address, _identities.ForCall(session.SourceIdentity, endpoint), chosen.ConnectionPool, connected));
     }
 
     /// <summary>
@@ -289,10 +264,24 @@ internal sealed class TcpProxy
             cluster = cluster.ToOriginalDestination(tunnel.Host, cluster.Port == 0 ? tunnel.Port : cluster.Port);
         }
 
+        // The caller's own TLS (HTTPS) runs through the tunnel: the sidecar originates none.
+        var upstream = await ConnectToClusterAsync(session, source, cluster,
+            (endpoint, chosen, connected) => new UpstreamTarget(source, new UriBuilder(Uri.UriSchemeHttp, endpoint.Address.Host, endpoint.Address.Port).Uri, null, chosen.ConnectionPool, connected));
+        await ConnectRequest.AnswerAsync(connection.Transport.Output, upstream is null ? 503 : 200);
+        return upstream;
+    }
+
+    /// <summary>
+    /// An endpoint of <paramref name="cluster"/> by its load balancer, a place under its circuit
+    /// breaker (never waiting: a TCP connection over <c>connectionPool.tcp.maxConnections</c> is
+    /// refused, UO, as Envoy's TCP proxy closes it), then the connection; a connect failure counts
+    /// against the endpoint for outlier detection (Envoy's local-origin failures, not split by default).
+    /// </summary>
+    private async Task<Upstream?> ConnectToClusterAsync(TcpSession session, string source, Cluster? cluster, Func<UpstreamEndpoint, Cluster, Action, UpstreamTarget> target)
+    {
         if (cluster is null || _balancer.Pick(cluster, context: null, [], _outliers.Available(source, cluster)) is not { } endpoint)
         {
             session.Flags |= ResponseFlags.NoHealthyUpstream;
-            await ConnectRequest.AnswerAsync(connection.Transport.Output, 503);
             return null;
         }
 
@@ -305,15 +294,11 @@ internal sealed class TcpProxy
         {
             _metrics.Overflows.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.UpstreamCluster, cluster.Name));
             session.Flags |= ResponseFlags.UpstreamOverflow;
-            await ConnectRequest.AnswerAsync(connection.Transport.Output, 503);
             return null;
         }
 
-        // The caller's own TLS (HTTPS) runs through the tunnel: the sidecar originates none.
-        var address = new UriBuilder(Uri.UriSchemeHttp, endpoint.Address.Host, endpoint.Address.Port).Uri;
-        var upstream = await ConnectAsync(session, new UpstreamTarget(source, address, null, cluster.ConnectionPool, place.Connected), new Lease(place, _load.Begin(endpoint)));
+        var upstream = await ConnectAsync(session, target(endpoint, cluster, place.Connected), new Lease(place, _load.Begin(endpoint)));
         _outliers.Report(source, cluster, endpoint, upstream is null ? 503 : 200);
-        await ConnectRequest.AnswerAsync(connection.Transport.Output, upstream is null ? 503 : 200);
         return upstream;
     }
 

@@ -35,56 +35,30 @@ internal static class GatewayApiImporter
         var backends = VersionServices(files, meshNamespace, workloads, findings);
         var entries = new Dictionary<string, List<(RouteOrder Order, HttpRoute Route)>>(StringComparer.Ordinal);
         var sources = new Dictionary<string, List<LoadedObject<HttpRouteSpec>>>(StringComparer.Ordinal);
-        var read = 0;
-        foreach (var loaded in files.HttpRoutes)
+        foreach (var attached in Attachments(files))
         {
-            var routeIndex = read++;
-            var objectName = loaded.Document.Object(files.DefaultNamespace);
-            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
-            ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, loaded.At(field), objectName, field, problem, fix);
-            ConfigFinding Error(string field, string problem, string fix) => new(FindingSeverity.Error, loaded.At(field), objectName, field, problem, fix);
-            var parents = loaded.Spec.ParentRefs ?? [];
-            for (var index = 0; index < parents.Count; index++)
+            var (parent, field) = (attached.Parent, $"spec.parentRefs[{attached.Index}]");
+            if (parent is { Kind: null or "Gateway", Group: null or "gateway.networking.k8s.io" })
             {
-                var parent = parents[index];
-                var field = $"spec.parentRefs[{index}]";
-                if (parent is { Kind: null or "Gateway", Group: null or "gateway.networking.k8s.io" })
-                {
-                    continue; // north-south: see ImportIngress
-                }
-
-                if (parent is not { Kind: "Service", Group: null or "" or "core" })
-                {
-                    findings.Add(Warning(field, $"attaches the route to a {parent.Kind} ('{parent.Name}'), which the mesh does not emulate; it is kept for the cluster.",
-                        "nothing to do for the cluster; a route attached to a Service of the mesh or to a Gateway applies locally."));
-                    continue;
-                }
-
-                if ((parent.Namespace ?? objectNamespace) != meshNamespace || !workloads.ContainsKey(parent.Name))
-                {
-                    findings.Add(Warning($"{field}.name", $"Referenced parent not found: Service \"{parent.Name}\" is no service of the app, so the route applies to nothing locally (a controller sets Accepted false, NoMatchingParent).",
-                        $"use one of: {string.Join(", ", workloads.Keys.Order(StringComparer.Ordinal))}."));
-                    continue;
-                }
-
-                var rules = loaded.Spec.Rules ?? [];
-                for (var ruleIndex = 0; ruleIndex < rules.Count; ruleIndex++)
-                {
-                    var rule = rules[ruleIndex];
-                    var at = $"spec.rules[{ruleIndex}]";
-                    var (route, prefixRewrite) = Route(rule, at, $"{loaded.Document.Name}.{rule.Name ?? ruleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)}", objectNamespace, meshNamespace, backends, workloads, Warning, Error, findings);
-                    // A rule without matches matches every request (path prefix /).
-                    foreach (var match in rule.Matches is { Count: > 0 } matches ? matches : [new HttpRouteMatchSpec()])
-                    {
-                        foreach (var (order, expanded) in Expand(match, route, prefixRewrite, routeIndex, ruleIndex))
-                        {
-                            (entries.TryGetValue(parent.Name, out var list) ? list : entries[parent.Name] = []).Add((order, expanded));
-                        }
-                    }
-                }
-
-                (sources.TryGetValue(parent.Name, out var from) ? from : sources[parent.Name] = []).Add(loaded);
+                continue; // north-south: see ImportIngress
             }
+
+            if (parent is not { Kind: "Service", Group: null or "" or "core" })
+            {
+                findings.Add(attached.Warning(field, $"attaches the route to a {parent.Kind} ('{parent.Name}'), which the mesh does not emulate; it is kept for the cluster.",
+                    "nothing to do for the cluster; a route attached to a Service of the mesh or to a Gateway applies locally."));
+                continue;
+            }
+
+            if ((parent.Namespace ?? attached.Namespace) != meshNamespace || !workloads.ContainsKey(parent.Name))
+            {
+                findings.Add(attached.Warning($"{field}.name", $"Referenced parent not found: Service \"{parent.Name}\" is no service of the app, so the route applies to nothing locally (a controller sets Accepted false, NoMatchingParent).",
+                    $"use one of: {string.Join(", ", workloads.Keys.Order(StringComparer.Ordinal))}."));
+                continue;
+            }
+
+            (entries.TryGetValue(parent.Name, out var list) ? list : entries[parent.Name] = []).AddRange(Rules(attached, meshNamespace, backends, workloads, findings));
+            (sources.TryGetValue(parent.Name, out var from) ? from : sources[parent.Name] = []).Add(attached.Route);
         }
 
         return entries.ToDictionary(
@@ -136,48 +110,27 @@ internal static class GatewayApiImporter
 
         var backends = VersionServices(files, meshNamespace, workloads, []);
         var entries = new Dictionary<(string Gateway, string Hosts), List<(RouteOrder Order, HttpRoute Route)>>();
-        var read = 0;
-        foreach (var loaded in files.HttpRoutes)
+        foreach (var attached in Attachments(files))
         {
-            var routeIndex = read++;
-            var objectName = loaded.Document.Object(files.DefaultNamespace);
-            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
-            ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, loaded.At(field), objectName, field, problem, fix);
-            ConfigFinding Error(string field, string problem, string fix) => new(FindingSeverity.Error, loaded.At(field), objectName, field, problem, fix);
-            var parents = loaded.Spec.ParentRefs ?? [];
-            for (var index = 0; index < parents.Count; index++)
+            var parent = attached.Parent;
+            if (parent is not { Kind: null or "Gateway", Group: null or "gateway.networking.k8s.io" })
             {
-                var parent = parents[index];
-                if (parent is not { Kind: null or "Gateway", Group: null or "gateway.networking.k8s.io" })
-                {
-                    continue;
-                }
-
-                var fullName = $"{parent.Namespace ?? objectNamespace}/{parent.Name}";
-                if (!gateways.Any(gateway => gateway.Item1.FullName(files.DefaultNamespace) == fullName))
-                {
-                    findings.Add(Warning($"spec.parentRefs[{index}].name", $"Referenced parent not found: no file defines Gateway {fullName} (of class istio), so these routes are served by no gateway locally (a controller sets Accepted false, NoMatchingParent).",
-                        $"add the Gateway to the files, or name one they define ({string.Join(", ", gateways.Select(gateway => gateway.Item1.FullName(files.DefaultNamespace)))})."));
-                    continue;
-                }
-
-                var hosts = string.Join(",", loaded.Spec.Hostnames is { Count: > 0 } names ? names : ["*"]);
-                var rules = loaded.Spec.Rules ?? [];
-                for (var ruleIndex = 0; ruleIndex < rules.Count; ruleIndex++)
-                {
-                    var rule = rules[ruleIndex];
-                    // The rule's own findings are said once, with its Service-attached reading when it has one.
-                    var (route, prefixRewrite) = Route(rule, $"spec.rules[{ruleIndex}]", $"{loaded.Document.Name}.{rule.Name ?? ruleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)}", objectNamespace, meshNamespace, backends, workloads, Warning, Error,
-                        parents.Any(other => other.Kind == "Service") ? [] : findings);
-                    foreach (var match in rule.Matches is { Count: > 0 } matches ? matches : [new HttpRouteMatchSpec()])
-                    {
-                        foreach (var expanded in Expand(match, route, prefixRewrite, routeIndex, ruleIndex))
-                        {
-                            (entries.TryGetValue((fullName, hosts), out var list) ? list : entries[(fullName, hosts)] = []).Add(expanded);
-                        }
-                    }
-                }
+                continue;
             }
+
+            var fullName = $"{parent.Namespace ?? attached.Namespace}/{parent.Name}";
+            if (!gateways.Any(gateway => gateway.Item1.FullName(files.DefaultNamespace) == fullName))
+            {
+                findings.Add(attached.Warning($"spec.parentRefs[{attached.Index}].name", $"Referenced parent not found: no file defines Gateway {fullName} (of class istio), so these routes are served by no gateway locally (a controller sets Accepted false, NoMatchingParent).",
+                    $"add the Gateway to the files, or name one they define ({string.Join(", ", gateways.Select(gateway => gateway.Item1.FullName(files.DefaultNamespace)))})."));
+                continue;
+            }
+
+            var spec = attached.Route.Spec;
+            var key = (fullName, string.Join(",", spec.Hostnames is { Count: > 0 } names ? names : ["*"]));
+            // A rule's own findings are said once, with its reading on a Service when it has one.
+            (entries.TryGetValue(key, out var list) ? list : entries[key] = [])
+                .AddRange(Rules(attached, meshNamespace, backends, workloads, spec.ParentRefs!.Any(other => other.Kind == "Service") ? [] : findings));
         }
 
         var virtualServices = entries.Select(pair => new VirtualService($"{pair.Key.Gateway.Split('/')[1]}-httproutes")
@@ -189,10 +142,44 @@ internal static class GatewayApiImporter
         return new ImportedGatewayApiIngress(gateways, virtualServices);
     }
 
+    /// <summary>A parent an HTTPRoute attaches to: the route, the order it was read in, the parent's place in its <c>parentRefs</c>.</summary>
+    private sealed record Attached(LoadedObject<HttpRouteSpec> Route, int Read, int Index, ParentReference Parent, string Namespace, string ObjectName)
+    {
+        public ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, Route.At(field), ObjectName, field, problem, fix);
+
+        public ConfigFinding Error(string field, string problem, string fix) => new(FindingSeverity.Error, Route.At(field), ObjectName, field, problem, fix);
+    }
+
+    private static IEnumerable<Attached> Attachments(ConfigurationFiles files) =>
+        files.HttpRoutes.SelectMany((loaded, read) => (loaded.Spec.ParentRefs ?? []).Select((parent, index) =>
+            new Attached(loaded, read, index, parent, loaded.Document.Namespace ?? files.DefaultNamespace, loaded.Document.Object(files.DefaultNamespace))));
+
+    /// <summary>Each rule of an attached route, as the emulator's routes (one per match; a rule without matches matches every request), with its place in the order.</summary>
+    private static IEnumerable<(RouteOrder Order, HttpRoute Route)> Rules(
+        Attached attached, string meshNamespace, IReadOnlyDictionary<string, (string Service, Subset Subset)> backends,
+        IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
+    {
+        var rules = attached.Route.Spec.Rules ?? [];
+        for (var index = 0; index < rules.Count; index++)
+        {
+            var rule = rules[index];
+            var name = $"{attached.Route.Document.Name}.{rule.Name ?? index.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+            var (route, prefixRewrite) = Route(rule, $"spec.rules[{index}]", name, attached.Namespace, meshNamespace, backends, workloads, attached.Warning, attached.Error, findings);
+            foreach (var match in rule.Matches is { Count: > 0 } matches ? matches : [new HttpRouteMatchSpec()])
+            {
+                foreach (var expanded in Expand(match, route, prefixRewrite, attached.Read, index))
+                {
+                    yield return expanded;
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// The order of the Gateway API among the rules of all routes of one parent: an exact path
-    /// first, then the longest prefix (a regex after them), a method, the most headers, the most
-    /// query parameters; then the route read first (the oldest, locally), then the rule's own order.
+    /// first, then the longest prefix, then regexes (longest first, as Istio sorts them), a method,
+    /// the most headers, the most query parameters; then the route read first (the oldest,
+    /// locally), then the rule's own order.
     /// </summary>
     private readonly record struct RouteOrder(int PathKind, int PrefixLength, int Method, int Headers, int QueryParams, int Route, int Rule) : IComparable<RouteOrder>
     {
@@ -218,7 +205,8 @@ internal static class GatewayApiImporter
         var method = match.Method is { } verb ? StringMatch.Exact(verb) : null;
         HttpMatchRequest Request(StringMatch? uri) => new() { Uri = uri, Headers = headers, QueryParams = query, Method = method };
         var (type, value) = (match.Path?.Type ?? "PathPrefix", match.Path?.Value ?? "/");
-        var order = new RouteOrder(type switch { "Exact" => 0, "PathPrefix" => 1, _ => 2 }, type == "PathPrefix" ? value.Length : 0, method is null ? 0 : 1, headers?.Count ?? 0, query?.Count ?? 0, routeIndex, ruleIndex);
+        // As Istio orders them: exact, then prefix, then regex paths, each the longest first (the API server defaults a missing path to PathPrefix /).
+        var order = new RouteOrder(type switch { "Exact" => 0, "PathPrefix" => 1, _ => 2 }, value.Length, method is null ? 0 : 1, headers?.Count ?? 0, query?.Count ?? 0, routeIndex, ruleIndex);
         switch (type)
         {
             case "Exact":
