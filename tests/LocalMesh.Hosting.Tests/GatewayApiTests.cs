@@ -279,6 +279,75 @@ public sealed class GatewayApiTests : IDisposable
     }
 
     [Fact]
+    public void AGrpcRouteMatchesCallsByServiceAndMethodAsThePathsTheyAre()
+    {
+        var config = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: GRPCRoute
+            metadata:
+              name: reviews-grpc
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews}
+              rules:
+              - matches:
+                - method: {service: bookinfo.Reviews, method: Get}
+                backendRefs: [{name: reviews-v2}]
+              - matches:
+                - method: {service: bookinfo.Reviews}
+                backendRefs: [{name: reviews-v3}]
+              - matches:
+                - method: {method: Health}
+                backendRefs: [{name: reviews-v1}]
+            """)).Config;
+
+        Assert.Equal(["reviews/reviews-v2"], Explain(config, "/bookinfo.Reviews/Get", method: "POST").Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v3"], Explain(config, "/bookinfo.Reviews/List", method: "POST").Destinations.Keys);
+        Assert.Equal(["reviews/reviews-v1"], Explain(config, "/grpc.health.v1.Health/Health", method: "POST").Destinations.Keys);
+        Assert.Null(Explain(config, "/bookinfo.Ratings/Get", method: "POST").Route);
+    }
+
+    [Fact]
+    public void ATcpRouteOnATcpServiceSplitsItsConnectionsByWeight()
+    {
+        var app = App("""
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: cache-v2
+            spec:
+              ports:
+              - {port: 6379, name: tcp}
+              selector: {app: cache, version: v2}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata:
+              name: cache
+            spec:
+              parentRefs:
+              - {kind: Service, name: cache, port: 6379}
+              rules:
+              - backendRefs:
+                - {name: cache, port: 6379, weight: 80}
+                - {name: cache-v2, port: 6379, weight: 20}
+            """);
+        var cache = app.Mesh.AddService("cache").WithPort(6379);
+        foreach (var version in new[] { "v1", "v2" })
+        {
+            cache.WithWorkload(app.Builder.AddExecutable($"cache-{version}", "dotnet", ".").WithEndpoint(scheme: "tcp", name: "tcp"), version: version);
+        }
+
+        var compiled = Compile(app);
+
+        var service = compiled.Config.Services.Single(service => service.Name == "cache");
+        Assert.Equal(ServiceProtocol.Tcp, service.Protocol);
+        var route = Assert.Single(service.Tcp);
+        Assert.Equal([(new Destination("cache"), 80), (new Destination("cache", "cache-v2"), 20)], route.Route!.Select(destination => (destination.Destination, destination.Weight ?? 0)));
+        Assert.Contains(service.DestinationRule!.Subsets!, subset => subset.Name == "cache-v2" && subset.Labels["version"] == "v2");
+    }
+
+    [Fact]
     public void FiltersAndTimeoutsBecomeTheRoutesHeadersRewriteRedirectMirrorAndTimeouts()
     {
         var reviews = Compile(App("""

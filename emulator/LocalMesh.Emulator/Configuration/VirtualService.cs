@@ -287,7 +287,7 @@ public sealed record TcpRoute
     /// <summary>The weighted destinations.</summary>
     public IReadOnlyList<RouteDestination>? Route { get; init; }
 
-    /// <summary>The route as an HTTP route with the same matches and destinations (named <c>tcp-    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>lt;index    /// <summary>The route as an HTTP route with the same matches and destinations, which the router compiles alike.</summary>gt;</c>), which the router compiles and the dashboard shows alike.</summary>
+    /// <summary>The route as an HTTP route with the same matches and destinations (named <c>tcp-&lt;index&gt;</c>), which the router compiles and the dashboard shows alike.</summary>
     /// <param name="index">The route's place in its VirtualService's <c>tcp</c> list.</param>
     internal HttpRoute AsHttpRoute(int index) => new()
     {

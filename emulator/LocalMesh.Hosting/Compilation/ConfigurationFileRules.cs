@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator.Configuration;
@@ -42,8 +43,8 @@ internal static class ConfigurationFileRules
         /// <summary>The names of the Gateways (and so of the VirtualServices bound to them) made of the files' Gateway API Gateways.</summary>
         public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
 
-        /// <summary>The services whose routes come from the files' HTTPRoutes (the Gateway API), with the subsets their backends name.</summary>
-        public IReadOnlyDictionary<string, ImportedHttpRoutes> HttpRoutes { get; init; } = new Dictionary<string, ImportedHttpRoutes>();
+        /// <summary>The services whose routes come from the files' HTTPRoutes or TCPRoutes (the Gateway API), with the subsets their backends name.</summary>
+        public IReadOnlyDictionary<string, ImmutableArray<Subset>> GatewayApiServices { get; init; } = new Dictionary<string, ImmutableArray<Subset>>();
 
         /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
         public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
@@ -150,6 +151,7 @@ internal static class ConfigurationFileRules
         authorizationPolicies.AddRange(fileAuthorizationPolicies.Select(p => p.Policy));
 
         var httpRoutes = GatewayApiImporter.Import(files, meshNamespace, labels, findings).ToDictionary(StringComparer.Ordinal);
+        var tcpRoutes = GatewayApiImporter.ImportTcp(files, meshNamespace, labels, findings);
         foreach (var (name, routes) in httpRoutes.Where(pair => rules.GetValueOrDefault(pair.Key)?.RoutesFrom is not null || services.Single(s => s.Name == pair.Key).VirtualService is not null).ToList())
         {
             // As with two VirtualServices for one host, one set of routes is in force: the VirtualService's.
@@ -205,6 +207,32 @@ internal static class ConfigurationFileRules
             }
             : service)];
 
+        // A service a TCPRoute routes: its tcp routes, unless a VirtualService routes it (which stays in force, as for HTTP).
+        merged = [.. merged.Select(service =>
+        {
+            if (!tcpRoutes.TryGetValue(service.Name, out var fromTcpRoutes))
+            {
+                return service;
+            }
+
+            if (!service.Tcp.IsDefaultOrEmpty)
+            {
+                var from = fromTcpRoutes.From[0].Document;
+                findings.Add(new ConfigFinding(FindingSeverity.Warning, from.Location, from.Object(meshNamespace), "spec.parentRefs",
+                    $"routes '{service.Name}', which a VirtualService routes too; locally the VirtualService is in force and this TCPRoute is ignored.", "route the service with one of them.", "IST0109"));
+                return service;
+            }
+
+            return service with
+            {
+                Tcp = fromTcpRoutes.Routes,
+                DestinationRule = fromTcpRoutes.Subsets.IsEmpty ? service.DestinationRule : (service.DestinationRule ?? new DestinationRule()) with
+                {
+                    Subsets = [.. service.DestinationRule?.Subsets ?? [], .. fromTcpRoutes.Subsets.Where(subset => service.DestinationRule?.Subsets?.Any(existing => existing.Name == subset.Name) != true)],
+                },
+            };
+        })];
+
         // In the order of the files, then of the lines, as a person reads them.
         foreach (var finding in findings.OrderBy(f => f.Location.File, StringComparer.Ordinal).ThenBy(f => f.Location.Line).ThenBy(f => f.Location.Column))
         {
@@ -226,21 +254,25 @@ internal static class ConfigurationFileRules
         // Sidecar that only sets the outbound traffic policy (which is applied), is not listed again.
         var unnamed = files.Carried.Where(document => !findings.Any(finding => finding.Location.File == document.Location.File && finding.Object == document.Object(meshNamespace))
             && !(outbound?.From == document && Spec(document) is { Children.Count: 1 })
-            && !(document.Kind == "Service" && httpRoutes.Values.Any(routes => routes.Subsets.Any(subset => subset.Name == document.Name)))).ToList();
+            && !(document.Kind == "Service" && httpRoutes.Values.Select(routes => routes.Subsets).Concat(tcpRoutes.Values.Select(routes => routes.Subsets))
+                .Any(subsets => subsets.Any(subset => subset.Name == document.Name)))).ToList();
         if (unnamed.Count > 0)
         {
             warnings.Add($"Kept for the export, not emulated: {string.Join(", ", unnamed.Select(document => $"{document.Object(meshNamespace)} ({document.Location})"))}.");
         }
 
         // The Gateway API's objects are written to the export as the files have them.
-        var gatewayApiDocuments = files.HttpRoutes.Select(route => route.Document).Concat(files.GatewayApiGateways.Select(gateway => gateway.Document));
+        var gatewayApiDocuments = files.HttpRoutes.Select(route => route.Document).Concat(files.TcpRoutes.Select(route => route.Document)).Concat(files.GatewayApiGateways.Select(gateway => gateway.Document));
         return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway), .. gatewayApi.Gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService), .. gatewayApi.VirtualServices], fileFunctions, eventing,
             [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments, .. gatewayApiDocuments], files.PrometheusRules)
         {
             ServiceEntries = [.. entries.Select(entry => entry.Entry)],
             ExternalServices = externalServices,
             OutboundTrafficPolicy = outbound,
-            HttpRoutes = httpRoutes,
+            GatewayApiServices = httpRoutes.Select(pair => (pair.Key, pair.Value.Subsets))
+                .Concat(tcpRoutes.Where(pair => merged.Single(service => service.Name == pair.Key).Tcp == pair.Value.Routes).Select(pair => (pair.Key, pair.Value.Subsets)))
+                .GroupBy(pair => pair.Key)
+                .ToDictionary(group => group.Key, group => group.SelectMany(pair => pair.Subsets).DistinctBy(subset => subset.Name).ToImmutableArray()),
             GatewayApiGateways = [.. gatewayApi.Gateways.Select(gateway => gateway.Gateway.Name)],
         };
     }

@@ -38,8 +38,8 @@ internal sealed record CompiledMesh(
     /// <summary>The Gateways made of the files' Gateway API Gateways (carried as written, not exported again).</summary>
     public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
 
-    /// <summary>The services the files' HTTPRoutes route (the Gateway API), with the subsets their backends name.</summary>
-    public IReadOnlyDictionary<string, ImportedHttpRoutes> HttpRoutes { get; init; } = new Dictionary<string, ImportedHttpRoutes>();
+    /// <summary>The services the files' HTTPRoutes or TCPRoutes route (the Gateway API), with the subsets their backends name.</summary>
+    public IReadOnlyDictionary<string, ImmutableArray<Subset>> GatewayApiServices { get; init; } = new Dictionary<string, ImmutableArray<Subset>>();
 
     /// <summary>Where the rule at <paramref name="field"/> (e.g. <c>http[1]</c>) of <paramref name="rules"/> was read, e.g. <c>reviews.yaml:14:5</c>; null when written in C#.</summary>
     public string? SourceOf(string rules, string field) => FileRules.GetValueOrDefault(rules)?.Source(field)?.Location.ToString();
@@ -307,7 +307,7 @@ internal static class MeshModelCompiler
             Injected = injectedResources,
             Exposed = exposed,
             FileRules = fromFiles.Rules,
-            HttpRoutes = fromFiles.HttpRoutes,
+            GatewayApiServices = fromFiles.GatewayApiServices,
             GatewayApiGateways = fromFiles.GatewayApiGateways,
             FunctionTraffic = functionTraffic,
             AlertRules = alertRules,

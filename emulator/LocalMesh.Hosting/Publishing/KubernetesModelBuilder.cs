@@ -125,9 +125,9 @@ internal static class KubernetesModelBuilder
                 document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
             SplitDestinationRules = [.. split.Select(pair => pair.Key)],
             // The team's HTTPRoutes are carried as written; the routes and version subsets made of them are not written again.
-            GatewayApiRoutes = [.. compiled.HttpRoutes.Keys],
+            GatewayApiRoutes = [.. compiled.GatewayApiServices.Keys],
             GatewayApiGateways = [.. compiled.GatewayApiGateways],
-            GatewayApiSubsets = [.. compiled.HttpRoutes.SelectMany(pair => pair.Value.Subsets.Select(subset => $"{pair.Key}/{subset.Name}"))],
+            GatewayApiSubsets = [.. compiled.GatewayApiServices.SelectMany(pair => pair.Value.Select(subset => $"{pair.Key}/{subset.Name}"))],
             // Set in the files, the mode travels in the team's own Sidecar, which is carried.
             RegistryOnly = mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode == OutboundTrafficPolicyMode.RegistryOnly,
         };

@@ -110,8 +110,11 @@ internal sealed partial class ConfigurationFiles
     /// <summary>The ServiceEntries.</summary>
     public List<LoadedObject<ServiceEntrySpec>> ServiceEntries { get; } = [];
 
-    /// <summary>The Gateway API's HTTPRoutes.</summary>
+    /// <summary>The Gateway API's HTTPRoutes, and its GRPCRoutes as the HTTPRoutes they mean.</summary>
     public List<LoadedObject<HttpRouteSpec>> HttpRoutes { get; } = [];
+
+    /// <summary>The Gateway API's TCPRoutes.</summary>
+    public List<LoadedObject<TcpRouteSpec>> TcpRoutes { get; } = [];
 
     /// <summary>The Gateway API's Gateways.</summary>
     public List<LoadedObject<GatewayApiGatewaySpec>> GatewayApiGateways { get; } = [];
@@ -314,6 +317,13 @@ internal sealed partial class ConfigurationFiles
         ("networking.istio.io", "DestinationRule") => (NetworkingVersions, (document, name) => DestinationRules.Add(Bind<DestinationRuleSpec>(document, name))),
         ("networking.istio.io", "Gateway") => (NetworkingVersions, (document, name) => Gateways.Add(Bind<GatewaySpecification>(document, name))),
         ("gateway.networking.k8s.io", "Gateway") => (["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"], (document, name) => GatewayApiGateways.Add(Bind<GatewayApiGatewaySpec>(document, name))),
+        ("gateway.networking.k8s.io", "TCPRoute") => (["gateway.networking.k8s.io/v1alpha2"], (document, name) => TcpRoutes.Add(Bind<TcpRouteSpec>(document, name))),
+        // A GRPCRoute is read as the HTTPRoute it means; its findings keep its own field paths.
+        ("gateway.networking.k8s.io", "GRPCRoute") => (["gateway.networking.k8s.io/v1"], (document, name) =>
+        {
+            var grpc = Bind<GrpcRouteSpec>(document, name);
+            HttpRoutes.Add(new LoadedObject<HttpRouteSpec>(grpc.Document, grpc.Spec.AsHttpRoute(), grpc.Locations));
+        }),
         ("gateway.networking.k8s.io", "HTTPRoute") => (["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"], (document, name) => HttpRoutes.Add(Bind<HttpRouteSpec>(document, name))),
         ("networking.istio.io", "ServiceEntry") => (NetworkingVersions, (document, name) => ServiceEntries.Add(Bind<ServiceEntrySpec>(document, name))),
         ("security.istio.io", "PeerAuthentication") => (SecurityVersions, (document, name) => PeerAuthentications.Add(Bind<PeerAuthenticationSpec>(document, name))),

@@ -71,6 +71,45 @@ internal static class GatewayApiImporter
     }
 
     /// <summary>
+    /// The files' TCPRoutes attached to a mesh service, as its <c>tcp</c> routes: each rule's
+    /// weighted backends, in the order read (a TCP route has no matches, so the first applies).
+    /// </summary>
+    public static IReadOnlyDictionary<string, (ImmutableArray<TcpRoute> Routes, ImmutableArray<Subset> Subsets, ImmutableArray<LoadedObject<TcpRouteSpec>> From)> ImportTcp(
+        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
+    {
+        var backends = VersionServices(files, meshNamespace, workloads, []);
+        var result = new Dictionary<string, (ImmutableArray<TcpRoute>, ImmutableArray<Subset>, ImmutableArray<LoadedObject<TcpRouteSpec>>)>(StringComparer.Ordinal);
+        foreach (var loaded in files.TcpRoutes)
+        {
+            var objectName = loaded.Document.Object(files.DefaultNamespace);
+            var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
+            ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, loaded.At(field), objectName, field, problem, fix);
+            foreach (var (parent, index) in (loaded.Spec.ParentRefs ?? []).Select((parent, index) => (parent, index)))
+            {
+                if (parent is not { Kind: "Service", Group: null or "" or "core" } || (parent.Namespace ?? objectNamespace) != meshNamespace || !workloads.ContainsKey(parent.Name))
+                {
+                    findings.Add(Warning($"spec.parentRefs[{index}]", $"attaches the route to {parent.Kind ?? "Gateway"} '{parent.Name}'; locally a TCPRoute applies when it is attached to a Service of the mesh, so this one is kept for the cluster.",
+                        "nothing to do for the cluster."));
+                    continue;
+                }
+
+                var routes = (loaded.Spec.Rules ?? []).Select((rule, ruleIndex) => new TcpRoute
+                {
+                    Route = [.. (rule.BackendRefs ?? []).Select((backend, at) => new RouteDestination(
+                        Backend(backend, $"spec.rules[{ruleIndex}].backendRefs[{at}]", objectNamespace, meshNamespace, backends, workloads, Warning, findings), backend.Weight ?? 1))],
+                });
+                var current = result.GetValueOrDefault(parent.Name);
+                result[parent.Name] = (
+                    [.. current.Item1.IsDefault ? [] : current.Item1, .. routes],
+                    [.. backends.Values.Where(backend => backend.Service == parent.Name).Select(backend => backend.Subset)],
+                    [.. current.Item3.IsDefault ? [] : current.Item3, loaded]);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// The Gateways of class <c>istio</c> (which Istio serves with a gateway deployment of its own;
     /// locally the app's ingress gateway) and the HTTPRoutes attached to them, as Istio Gateways and
     /// VirtualServices bound to them: one per Gateway and set of hostnames, its rules in the Gateway
@@ -239,34 +278,7 @@ internal static class GatewayApiImporter
         IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
         Func<string, string, string, ConfigFinding> warning, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
     {
-        Destination Backend(HttpBackendRefSpec backend, string at)
-        {
-            if (backend.Kind is not (null or "Service") || backend.Group is not (null or "" or "core"))
-            {
-                findings.Add(warning(at, $"names a {backend.Kind} backend, which the mesh cannot send to; its share of requests fails (a controller sets ResolvedRefs false, InvalidKind).", "name a Service."));
-                return new Destination($"{backend.Kind}/{backend.Name}");
-            }
-
-            if ((backend.Namespace ?? objectNamespace) != meshNamespace)
-            {
-                findings.Add(warning($"{at}.namespace", $"names a Service in namespace '{backend.Namespace}', which needs a ReferenceGrant there and is no service of the app; its share of requests fails.", "name a Service of the app's namespace."));
-                return new Destination($"{backend.Name}.{backend.Namespace}");
-            }
-
-            if (workloads.ContainsKey(backend.Name))
-            {
-                return new Destination(backend.Name);
-            }
-
-            if (backends.TryGetValue(backend.Name, out var version))
-            {
-                return new Destination(version.Service, version.Subset.Name);
-            }
-
-            findings.Add(warning($"{at}.name", $"Referenced backend not found: Service \"{backend.Name}\" is no service of the app nor a Service of the files that selects its workloads; its share of requests fails (a controller sets ResolvedRefs false, BackendNotFound).",
-                $"use one of: {string.Join(", ", workloads.Keys.Concat(backends.Keys).Order(StringComparer.Ordinal))}."));
-            return new Destination(backend.Name);
-        }
+        Destination Backend(HttpBackendRefSpec backend, string at) => GatewayApiImporter.Backend(backend, at, objectNamespace, meshNamespace, backends, workloads, warning, findings);
 
         string? prefixRewrite = null;
         var result = new HttpRoute
@@ -325,6 +337,42 @@ internal static class GatewayApiImporter
             findings.Add(warning($"{at}.type", $"'{filter.Type}' is kept for the cluster and not emulated locally.", "nothing to do; the export writes it unchanged."));
             return route;
         }
+    }
+
+    /// <summary>
+    /// The destination a backend names: a mesh service, or the subset a version Service of the
+    /// files makes; anything else is a warning, and the destination is no cluster (503, NC).
+    /// </summary>
+    private static Destination Backend(
+        HttpBackendRefSpec backend, string at, string objectNamespace, string meshNamespace,
+        IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        Func<string, string, string, ConfigFinding> warning, List<ConfigFinding> findings)
+    {
+        if (backend.Kind is not (null or "Service") || backend.Group is not (null or "" or "core"))
+        {
+            findings.Add(warning(at, $"names a {backend.Kind} backend, which the mesh cannot send to; its share of requests fails (a controller sets ResolvedRefs false, InvalidKind).", "name a Service."));
+            return new Destination($"{backend.Kind}/{backend.Name}");
+        }
+
+        if ((backend.Namespace ?? objectNamespace) != meshNamespace)
+        {
+            findings.Add(warning($"{at}.namespace", $"names a Service in namespace '{backend.Namespace}', which needs a ReferenceGrant there and is no service of the app; its share of requests fails.", "name a Service of the app's namespace."));
+            return new Destination($"{backend.Name}.{backend.Namespace}");
+        }
+
+        if (workloads.ContainsKey(backend.Name))
+        {
+            return new Destination(backend.Name);
+        }
+
+        if (backends.TryGetValue(backend.Name, out var version))
+        {
+            return new Destination(version.Service, version.Subset.Name);
+        }
+
+        findings.Add(warning($"{at}.name", $"Referenced backend not found: Service \"{backend.Name}\" is no service of the app nor a Service of the files that selects its workloads; its share of requests fails (a controller sets ResolvedRefs false, BackendNotFound).",
+            $"use one of: {string.Join(", ", workloads.Keys.Concat(backends.Keys).Order(StringComparer.Ordinal))}."));
+        return new Destination(backend.Name);
     }
 
     private static HeaderOperations? Operations(HttpHeaderFilterSpec? filter) => filter is null
