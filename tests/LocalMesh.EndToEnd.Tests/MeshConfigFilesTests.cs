@@ -11,6 +11,36 @@ public sealed partial class MeshConfigFilesTests
     [GeneratedRegex("class=\"stars\" data-color=\"([a-z]+)\"")]
     private static partial Regex Stars();
 
+    /// <summary>An HTTPRoute attached to reviews sending everything to its version Service reviews-v3, as bookinfo's Gateway API files write it.</summary>
+    private const string ReviewsV3HttpRoute = """
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: reviews-v3
+        spec:
+          ports:
+          - port: 9080
+            name: http
+          selector:
+            app: reviews
+            version: v3
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: reviews
+        spec:
+          parentRefs:
+          - group: ""
+            kind: Service
+            name: reviews
+            port: 9080
+          rules:
+          - backendRefs:
+            - name: reviews-v3
+              port: 9080
+        """;
+
     [Fact]
     public async Task TheSamplesIstioFilesDriveTheMeshAndASavedFileIsInForceAtOnceWhileABrokenOneKeepsTheLastGoodRules()
     {
@@ -86,6 +116,13 @@ public sealed partial class MeshConfigFilesTests
         await Eventually.TrueAsync(async () => (await client.GetStringAsync("/productpage?user=", cancellation.Token)).Contains("Reviews served by: reviews-v1-", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the original route back in force");
         Assert.True(notifications.TryGetCurrentState("reviews", out var reviewsState));
         Assert.Contains("VirtualService default/reviews (", reviewsState.Snapshot.Properties.Single(p => p.Name == "mesh.rules.from").Value as string);
+
+        // Today's Istio docs route with the Gateway API: the same file saved as an HTTPRoute on reviews
+        // to bookinfo's version Service reviews-v3 (route-reviews-v3.yaml's shape) is in force, for jason too
+        // (whose ratings the sample's files abort, so no stars are shown: the page names the version that served it).
+        await File.WriteAllTextAsync(routes, ReviewsV3HttpRoute, cancellation.Token);
+        await Eventually.TrueAsync(async () => (await client.GetStringAsync("/productpage?user=jason", cancellation.Token)).Contains("Reviews served by: reviews-v3-", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the HTTPRoute in force");
+        await File.WriteAllTextAsync(routes, original, cancellation.Token);
 
         // monitoring/: the team's PrometheusRule is evaluated by the local Prometheus, and a saved one is reloaded.
         if (RequiresCommandFactAttribute.OnPath("prometheus"))
