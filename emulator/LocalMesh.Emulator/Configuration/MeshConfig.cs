@@ -87,6 +87,27 @@ public sealed record MeshConfig
     public OutboundTrafficPolicyMode OutboundTrafficPolicy { get; init; } = OutboundTrafficPolicyMode.AllowAny;
 
     /// <summary>
+    /// This configuration with the rules of <paramref name="other"/> (the same app compiled again,
+    /// e.g. after a file was saved): each service's VirtualService and DestinationRule, the security
+    /// policies, the Gateways and their routes, the ServiceEntries with their hosts' rules and the
+    /// outbound traffic policy. The topology — services, workloads, listeners, functions, brokers —
+    /// is this one's: it is fixed for a run.
+    /// </summary>
+    internal MeshConfig WithRulesOf(MeshConfig other) => this with
+    {
+        Services = [.. Services.Select(service => other.Services.FirstOrDefault(s => s.Name == service.Name) is { } updated
+            ? service with { VirtualService = updated.VirtualService, DestinationRule = updated.DestinationRule }
+            : service)],
+        PeerAuthentications = other.PeerAuthentications,
+        AuthorizationPolicies = other.AuthorizationPolicies,
+        Gateways = other.Gateways,
+        GatewayVirtualServices = other.GatewayVirtualServices,
+        ServiceEntries = other.ServiceEntries,
+        ExternalServices = other.ExternalServices,
+        OutboundTrafficPolicy = other.OutboundTrafficPolicy,
+    };
+
+    /// <summary>
     /// The mTLS mode of <paramref name="workload"/>'s inbound sidecar on <paramref name="port"/>:
     /// the workload's own policy (port level first) over its namespace's over the mesh's; UNSET
     /// inherits; PERMISSIVE when nothing says otherwise.

@@ -72,20 +72,8 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
             try
             {
                 var compiled = MeshModelCompiler.CompileAndCheck(_model, _mesh);
-                _control.Update(config => config with
-                {
-                    // Only the rules change with a file; listeners, workloads and functions are the app model's.
-                    Services = [.. config.Services.Select(service => compiled.Config.Services.FirstOrDefault(s => s.Name == service.Name) is { } updated
-                        ? service with { Http = updated.Http, DestinationRule = updated.DestinationRule }
-                        : service)],
-                    PeerAuthentications = compiled.Config.PeerAuthentications,
-                    AuthorizationPolicies = compiled.Config.AuthorizationPolicies,
-                    Gateways = compiled.Config.Gateways,
-                    GatewayVirtualServices = compiled.Config.GatewayVirtualServices,
-                    ServiceEntries = compiled.Config.ServiceEntries,
-                    ExternalServices = compiled.Config.ExternalServices,
-                    OutboundTrafficPolicy = compiled.Config.OutboundTrafficPolicy,
-                });
+                // Only the rules change with a file; listeners, workloads and functions are the app model's.
+                _control.Update(config => config.WithRulesOf(compiled.Config));
                 _control.SourceOf = compiled.SourceOf;
                 // A function's scaling and a broker's triggers shape processes and listeners, which start with the app.
                 var running = _control.Config;
