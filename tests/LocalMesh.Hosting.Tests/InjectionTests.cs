@@ -147,6 +147,38 @@ public sealed class InjectionTests
     }
 
     [Fact]
+    public async Task AServiceEntryOfTheAppModelReachesTheMeshAndTheExport()
+    {
+        var output = Directory.CreateTempSubdirectory("localmesh-entry-export-");
+        try
+        {
+            var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", output.FullName]);
+            builder.AddMesh("mesh").WithAutomaticSidecars().WithServiceEntry(new ServiceEntry("books-api")
+            {
+                Hosts = ["books.example.com"],
+                Ports = [new ServiceEntryPort(443, "https", "HTTPS")],
+                Resolution = ServiceEntryResolution.Dns,
+            });
+            builder.AddProject<ApiService>("apiservice", launchProfileName: null).WithHttpEndpoint();
+            using var app = builder.Build();
+
+            var model = await KubernetesModelBuilder.BuildAsync(
+                app.Services.GetRequiredService<DistributedApplicationModel>(), app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+            await KubernetesExport.Export(model).WriteAsync(output.FullName);
+
+            Assert.Equal("books-api", Assert.Single(model.Mesh.ServiceEntries).Name);
+            var exported = await File.ReadAllTextAsync(Path.Combine(output.FullName, "base", "egress.yaml"));
+            Assert.Contains("kind: ServiceEntry", exported, StringComparison.Ordinal);
+            Assert.Contains("resolution: DNS", exported, StringComparison.Ordinal);
+            Assert.Contains("egress.yaml", await File.ReadAllTextAsync(Path.Combine(output.FullName, "base", "kustomization.yaml")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            output.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task RegistryOnlyInTheAppModelIsExportedAsTheNamespacesDefaultSidecar()
     {
         var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", Path.GetTempPath()]);

@@ -126,6 +126,33 @@ public static class MeshBuilderExtensions
     }
 
     /// <summary>
+    /// Declares hosts outside the mesh the workloads call (Istio's ServiceEntry): their calls leave
+    /// through each workload's egress sidecar (<c>HTTP_PROXY</c>), routed to the entry's endpoints
+    /// and counted under the host's name, also under <see cref="OutboundTrafficPolicyMode.RegistryOnly"/>.
+    /// The export writes it. A VirtualService or DestinationRule for its hosts (TLS origination)
+    /// comes from the configuration files.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="entry">The entry, as Istio's ServiceEntry has it.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithServiceEntry(new ServiceEntry("books-api")
+    /// {
+    ///     Hosts = ["www.googleapis.com"],
+    ///     Ports = [new ServiceEntryPort(443, "https", "HTTPS")],
+    ///     Resolution = ServiceEntryResolution.Dns,
+    /// });
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithServiceEntry(this IResourceBuilder<MeshResource> mesh, ServiceEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(entry);
+        // Checked with the rest of the model before anything starts, as istiod checks one.
+        return mesh.WithAnnotation(new MeshServiceEntryAnnotation(entry), ResourceAnnotationMutationBehavior.Append);
+    }
+
+    /// <summary>
     /// What the sidecars do with a workload's call to a host neither a service of the mesh nor a
     /// ServiceEntry has (Istio's <c>meshConfig.outboundTrafficPolicy.mode</c>): let it pass as it
     /// was sent (<see cref="OutboundTrafficPolicyMode.AllowAny"/>, Istio's default), or refuse it

@@ -64,7 +64,7 @@ internal static class ConfigurationFileRules
     public static FileRules Apply(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
         IReadOnlyList<WorkloadConfig> workloads, IReadOnlyList<FunctionResource> functions, IReadOnlyList<BrokerResource> brokers, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
-        List<MeshModelError> errors, List<string> warnings)
+        IReadOnlyList<ServiceEntry> serviceEntries, List<MeshModelError> errors, List<string> warnings)
     {
         var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
         var findings = new List<ConfigFinding>(files.Findings);
@@ -73,7 +73,13 @@ internal static class ConfigurationFileRules
             service => (IReadOnlyList<IReadOnlyDictionary<string, string>>)[.. workloads.Where(w => w.Service == service.Name).Select(w => w.Labels)],
             StringComparer.Ordinal);
         var entries = IstioImporter.ImportServiceEntries(files, findings);
-        var entryHosts = entries.SelectMany(entry => entry.Entry.Hosts).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // The files' VirtualServices and DestinationRules apply to the hosts of the app model's ServiceEntries too.
+        var entryHosts = entries.SelectMany(entry => entry.Entry.Hosts).Concat(serviceEntries.SelectMany(entry => entry.Hosts)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var (entry, from) in entries.Where(pair => serviceEntries.Any(model => model.Name == pair.Entry.Name)))
+        {
+            findings.Add(new ConfigFinding(FindingSeverity.Error, from.Document.Location, from.Document.Object(meshNamespace), "metadata.name",
+                $"is defined in the app model too (WithServiceEntry, '{entry.Name}').", "keep it in one place: remove it from the C# model or from the file."));
+        }
         var rules = IstioImporter.Import(files, meshNamespace, labels, findings, entryHosts).ToDictionary(StringComparer.Ordinal);
         // A ServiceEntry host's rules: emulated by the egress listeners, and written to the export as the files have them.
         var external = rules.Where(pair => entryHosts.Contains(pair.Key) && !labels.ContainsKey(pair.Key)).ToList();

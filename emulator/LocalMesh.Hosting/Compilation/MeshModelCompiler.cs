@@ -193,7 +193,8 @@ internal static class MeshModelCompiler
         if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
         {
             fromFiles = ConfigurationFileRules.Apply(
-                files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), functions, brokers, peerAuthentications, authorizationPolicies, errors, warnings);
+                files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), functions, brokers, peerAuthentications, authorizationPolicies,
+                [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry)], errors, warnings);
             if (errors.Count > 0)
             {
                 // The files' own errors first: checking what came of a broken file would only repeat them.
@@ -263,7 +264,7 @@ internal static class MeshModelCompiler
             AuthorizationPolicies = [.. authorizationPolicies],
             Gateways = [.. fromFiles.Gateways],
             GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
-            ServiceEntries = [.. fromFiles.ServiceEntries],
+            ServiceEntries = [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry), .. fromFiles.ServiceEntries],
             ExternalServices = [.. fromFiles.ExternalServices],
             OutboundTrafficPolicy = fromFiles.OutboundTrafficPolicy?.Mode ?? mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode ?? OutboundTrafficPolicyMode.AllowAny,
         };

@@ -92,6 +92,10 @@ internal sealed record MeshTraceSamplingAnnotation(double Percentage) : IResourc
 /// <param name="Domain">e.g. <c>shop.example.com</c>.</param>
 internal sealed record MeshIngressDomainAnnotation(string Domain) : IResourceAnnotation;
 
+/// <summary>A ServiceEntry the app model declares: a host outside the mesh its workloads call.</summary>
+/// <param name="Entry">The entry.</param>
+internal sealed record MeshServiceEntryAnnotation(ServiceEntry Entry) : IResourceAnnotation;
+
 /// <summary>Istio's <c>meshConfig.outboundTrafficPolicy.mode</c> for the mesh.</summary>
 /// <param name="Mode">What a sidecar does with a call to a host outside the registry.</param>
 internal sealed record MeshOutboundTrafficPolicyAnnotation(OutboundTrafficPolicyMode Mode) : IResourceAnnotation;

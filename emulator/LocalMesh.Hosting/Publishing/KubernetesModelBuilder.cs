@@ -129,6 +129,7 @@ internal static class KubernetesModelBuilder
             GatewayApiGateways = [.. compiled.GatewayApiGateways],
             GatewayApiSubsets = [.. compiled.GatewayApiServices.SelectMany(pair => pair.Value.Select(subset => $"{pair.Key}/{subset.Name}"))],
             // Set in the files, the mode travels in the team's own Sidecar, which is carried.
+            ServiceEntries = [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry)],
             RegistryOnly = mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode == OutboundTrafficPolicyMode.RegistryOnly,
         };
     }

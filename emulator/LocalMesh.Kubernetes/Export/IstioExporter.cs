@@ -103,6 +103,31 @@ internal static class IstioExporter
         }
         : null;
 
+    /// <summary>A ServiceEntry of the app model, field for field.</summary>
+    public static IstioServiceEntry ServiceEntry(KubernetesAppModel model, ServiceEntry entry) => new()
+    {
+        Metadata = CoreExporter.Meta(model, entry.Name, @namespace: entry.Namespace),
+        Spec = new ServiceEntrySpec
+        {
+            Hosts = [.. entry.Hosts],
+            Ports = [.. entry.Ports.Select(port => new IstioServiceEntryPort { Number = port.Number, Name = port.Name, Protocol = port.Protocol, TargetPort = port.TargetPort })],
+            Location = entry.Location == ServiceEntryLocation.MeshInternal ? "MESH_INTERNAL" : "MESH_EXTERNAL",
+            Resolution = entry.Resolution switch
+            {
+                ServiceEntryResolution.Static => "STATIC",
+                ServiceEntryResolution.Dns => "DNS",
+                ServiceEntryResolution.DnsRoundRobin => "DNS_ROUND_ROBIN",
+                _ => "NONE",
+            },
+            Endpoints = entry.Endpoints.IsDefaultOrEmpty ? null : [.. entry.Endpoints.Select(endpoint => new IstioWorkloadEntry
+            {
+                Address = endpoint.Address,
+                Ports = endpoint.Ports?.ToDictionary(),
+                Labels = endpoint.Labels?.ToDictionary(),
+            })],
+        },
+    };
+
     /// <summary>An AuthorizationPolicy, rule for rule.</summary>
     public static IstioAuthorizationPolicy AuthorizationPolicy(KubernetesAppModel model, AuthorizationPolicy policy) => new()
     {

@@ -45,6 +45,9 @@ internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
     /// <summary>The subsets (<c>service/subset</c>) made of the version Services an HTTPRoute's backends name: the Services are carried, the subsets not written.</summary>
     public ImmutableHashSet<string> GatewayApiSubsets { get; init; } = [];
 
+    /// <summary>The ServiceEntries the app model declares (the files' are carried as written).</summary>
+    public ImmutableArray<ServiceEntry> ServiceEntries { get; init; } = [];
+
     /// <summary>Whether the app model sets the mesh's outbound traffic policy to <c>REGISTRY_ONLY</c> (exported as the namespace's default Sidecar).</summary>
     public bool RegistryOnly { get; init; }
 

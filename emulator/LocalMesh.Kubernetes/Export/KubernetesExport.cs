@@ -143,6 +143,11 @@ internal static class KubernetesExport
             files.Add(new("base/security.yaml", security));
         }
 
+        if (model.ServiceEntries.Select(entry => (object)IstioExporter.ServiceEntry(model, entry)).ToList() is { Count: > 0 } egress)
+        {
+            files.Add(new("base/egress.yaml", egress));
+        }
+
         var ingress = IstioExporter.Ingress(model).ToList();
         if (ingress.Count > 0)
         {
