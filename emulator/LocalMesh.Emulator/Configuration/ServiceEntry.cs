@@ -30,9 +30,6 @@ public sealed record ServiceEntry(string Name)
 
     /// <summary>The addresses behind the hosts (for STATIC, and DNS names for DNS); none: the host itself.</summary>
     public ImmutableArray<ServiceEntryEndpoint> Endpoints { get; init; } = [];
-
-    /// <summary>The port numbered <paramref name="number"/>, if the entry has it.</summary>
-    internal ServiceEntryPort? PortOf(int number) => Ports.FirstOrDefault(port => port.Number == number);
 }
 
 /// <summary>A port of a <see cref="ServiceEntry"/>.</summary>

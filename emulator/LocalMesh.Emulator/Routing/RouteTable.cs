@@ -457,9 +457,6 @@ internal sealed class EgressRoutes(IReadOnlyDictionary<(string Host, int Port), 
 
     public OutboundTrafficPolicyMode Mode { get; } = mode;
 
-    /// <summary>Every ServiceEntry host, by port.</summary>
-    public IEnumerable<EgressHost> Hosts => _hosts.Values;
-
     public EgressHost? Find(string host, int port)
     {
         host = host.TrimEnd('.').ToLowerInvariant();
