@@ -118,6 +118,17 @@ public sealed class TrafficRoutingTests
     }
 
     [Fact]
+    public async Task AGatewayApiBackendThatResolvesToNothingIsAnswered500AsTheSpecificationSays()
+    {
+        await using var mesh = await StartAsync([new HttpRoute { Route = [new HttpRouteDestination(new Destination("reviews-v9")) { Unresolved = true }] }]);
+
+        using var response = await mesh.Client.GetAsync(mesh.Reviews);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Empty(mesh.AllReceived);
+    }
+
+    [Fact]
     public async Task ARedirectAnswersWithoutForwarding()
     {
         await using var mesh = await StartAsync([new HttpRoute

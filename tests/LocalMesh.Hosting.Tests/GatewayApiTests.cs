@@ -456,6 +456,8 @@ public sealed class GatewayApiTests : IDisposable
             """));
 
         Assert.Contains(compiled.Warnings, warning => warning.Contains("Referenced backend not found: Service \"reviews-v9\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(compiled.Warnings, warning => warning.Contains("IST0101", StringComparison.Ordinal)); // said once, where it was read
+        Assert.Contains("requests sent to it get 500, as the specification says", Explain(compiled.Config, "/").ToString(), StringComparison.Ordinal);
         Assert.Contains(compiled.Warnings, warning => warning.Contains("HTTPRoute default/bookinfo: spec.parentRefs[0].name: Referenced parent not found: no file defines Gateway default/bookinfo-gateway", StringComparison.Ordinal));
     }
 

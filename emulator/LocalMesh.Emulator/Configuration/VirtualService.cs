@@ -120,6 +120,13 @@ public sealed record HttpRouteDestination(Destination Destination, int? Weight =
 {
     /// <summary>Header changes for requests to, and responses from, this destination.</summary>
     public Headers? Headers { get; init; }
+
+    /// <summary>
+    /// A Gateway API backend that resolves to nothing (no such Service, a kind or namespace the
+    /// mesh cannot send to): the specification answers its share of requests with 500, where a
+    /// VirtualService's unknown destination gets Envoy's 503 (NC).
+    /// </summary>
+    internal bool Unresolved { get; init; }
 }
 
 /// <summary>Header changes: set (replace), add (append), remove.</summary>

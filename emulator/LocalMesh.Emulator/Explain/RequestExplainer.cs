@@ -202,7 +202,9 @@ internal static class RequestExplainer
             var key = cluster.Subset is null ? cluster.Host : $"{cluster.Host}/{cluster.Subset}";
             var share = total == 0 ? 0 : 100.0 * destination.Weight / total;
             Say("destination", $"{key}: {share:0.#}% (weight {destination.Weight} of {total}); " + (!cluster.Exists
-                ? $"{(cluster.Subset is null ? "no service of the app has that host" : "no DestinationRule of the app declares that subset")}, so requests sent to it get 503 (NC, cluster not found), as in a cluster without it."
+                ? destination.Destination.Unresolved
+                    ? "the Gateway API backend resolves to nothing, so requests sent to it get 500, as the specification says."
+                    : $"{(cluster.Subset is null ? "no service of the app has that host" : "no DestinationRule of the app declares that subset")}, so requests sent to it get 503 (NC, cluster not found), as in a cluster without it."
                 : cluster.Endpoints.IsEmpty
                 ? "it selects no workload, so requests sent to it get 503 (UH, no healthy upstream)."
                 : $"endpoints {string.Join(", ", cluster.Endpoints.Select(endpoint => endpoint.Name))}; load balancer {Balancer(cluster.LoadBalancer)}."));

@@ -21,6 +21,10 @@ internal static class Responses
     public static Task ClusterNotFound(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "");
 
+    /// <summary>The Gateway API's reply for a backend that resolves to nothing (its conformance: 500), with no body.</summary>
+    public static Task UnresolvedBackend(HttpContext context, MeshRequest request) =>
+        Reply(context, request, StatusCodes.Status500InternalServerError, ResponseFlags.NoClusterFound, "");
+
     /// <summary>Istio's reply, under <c>REGISTRY_ONLY</c>, to a call for a host its registry does not have (the route to its <c>BlackHoleCluster</c>).</summary>
     public static Task BlackHole(HttpContext context, MeshRequest request) =>
         Reply(context, request, StatusCodes.Status502BadGateway, ResponseFlags.None, "");

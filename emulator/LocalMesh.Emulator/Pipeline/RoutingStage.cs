@@ -54,7 +54,7 @@ internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
         request.DestinationService = destination.Cluster.Host;
         if (!destination.Cluster.Exists)
         {
-            return Responses.ClusterNotFound(context, request);
+            return destination.Destination.Unresolved ? Responses.UnresolvedBackend(context, request) : Responses.ClusterNotFound(context, request);
         }
 
         // An original-destination cluster (passthrough, a ServiceEntry resolved NONE) goes where the call named.

@@ -96,7 +96,7 @@ internal static class GatewayApiImporter
                 var routes = (loaded.Spec.Rules ?? []).Select((rule, ruleIndex) => new TcpRoute
                 {
                     Route = [.. (rule.BackendRefs ?? []).Select((backend, at) => new RouteDestination(
-                        Backend(backend, $"spec.rules[{ruleIndex}].backendRefs[{at}]", objectNamespace, meshNamespace, backends, workloads, Warning, findings), backend.Weight ?? 1))],
+                        Backend(backend, $"spec.rules[{ruleIndex}].backendRefs[{at}]", objectNamespace, meshNamespace, backends, workloads, Warning, findings).Destination, backend.Weight ?? 1))],
                 });
                 var current = result.GetValueOrDefault(parent.Name);
                 result[parent.Name] = (
@@ -278,13 +278,17 @@ internal static class GatewayApiImporter
         IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
         Func<string, string, string, ConfigFinding> warning, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
     {
-        Destination Backend(HttpBackendRefSpec backend, string at) => GatewayApiImporter.Backend(backend, at, objectNamespace, meshNamespace, backends, workloads, warning, findings);
+        (Destination Destination, bool Resolved) Backend(HttpBackendRefSpec backend, string at) => GatewayApiImporter.Backend(backend, at, objectNamespace, meshNamespace, backends, workloads, warning, findings);
 
         string? prefixRewrite = null;
         var result = new HttpRoute
         {
             Name = name,
-            Route = [.. (rule.BackendRefs ?? []).Select((backend, index) => new HttpRouteDestination(Backend(backend, $"{field}.backendRefs[{index}]"), backend.Weight ?? 1))],
+            Route = [.. (rule.BackendRefs ?? []).Select((backend, index) =>
+            {
+                var (destination, resolved) = Backend(backend, $"{field}.backendRefs[{index}]");
+                return new HttpRouteDestination(destination, backend.Weight ?? 1) { Unresolved = !resolved };
+            })],
             Timeout = Duration(rule.Timeouts?.Request, $"{field}.timeouts.request", error, findings),
             Retries = Duration(rule.Timeouts?.BackendRequest, $"{field}.timeouts.backendRequest", error, findings) is { } backendRequest
                 ? new HttpRetry { Attempts = 2, PerTryTimeout = backendRequest, RetryOn = HttpRetry.DefaultRetryOn + ",503" }
@@ -313,7 +317,7 @@ internal static class GatewayApiImporter
                 "URLRewrite" when filter.UrlRewrite is { } rewrite => UrlRewrite(result, rewrite),
                 "RequestMirror" when filter.RequestMirror is { } mirror => result with
                 {
-                    Mirror = Backend(mirror.BackendRef, $"{at}.requestMirror.backendRef"),
+                    Mirror = Backend(mirror.BackendRef, $"{at}.requestMirror.backendRef").Destination,
                     MirrorPercentage = mirror.Percent is { } percent ? percent : mirror.Fraction is { } fraction ? 100.0 * fraction.Numerator / (fraction.Denominator ?? 100) : null,
                 },
                 _ => Unsupported(result, filter, at),
@@ -341,9 +345,9 @@ internal static class GatewayApiImporter
 
     /// <summary>
     /// The destination a backend names: a mesh service, or the subset a version Service of the
-    /// files makes; anything else is a warning, and the destination is no cluster (503, NC).
+    /// files makes; anything else is a warning, and unresolved (its share of requests gets 500).
     /// </summary>
-    private static Destination Backend(
+    private static (Destination Destination, bool Resolved) Backend(
         HttpBackendRefSpec backend, string at, string objectNamespace, string meshNamespace,
         IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
         Func<string, string, string, ConfigFinding> warning, List<ConfigFinding> findings)
@@ -351,28 +355,28 @@ internal static class GatewayApiImporter
         if (backend.Kind is not (null or "Service") || backend.Group is not (null or "" or "core"))
         {
             findings.Add(warning(at, $"names a {backend.Kind} backend, which the mesh cannot send to; its share of requests fails (a controller sets ResolvedRefs false, InvalidKind).", "name a Service."));
-            return new Destination($"{backend.Kind}/{backend.Name}");
+            return (new Destination($"{backend.Kind}/{backend.Name}"), false);
         }
 
         if ((backend.Namespace ?? objectNamespace) != meshNamespace)
         {
             findings.Add(warning($"{at}.namespace", $"names a Service in namespace '{backend.Namespace}', which needs a ReferenceGrant there and is no service of the app; its share of requests fails.", "name a Service of the app's namespace."));
-            return new Destination($"{backend.Name}.{backend.Namespace}");
+            return (new Destination($"{backend.Name}.{backend.Namespace}"), false);
         }
 
         if (workloads.ContainsKey(backend.Name))
         {
-            return new Destination(backend.Name);
+            return (new Destination(backend.Name), true);
         }
 
         if (backends.TryGetValue(backend.Name, out var version))
         {
-            return new Destination(version.Service, version.Subset.Name);
+            return (new Destination(version.Service, version.Subset.Name), true);
         }
 
-        findings.Add(warning($"{at}.name", $"Referenced backend not found: Service \"{backend.Name}\" is no service of the app nor a Service of the files that selects its workloads; its share of requests fails (a controller sets ResolvedRefs false, BackendNotFound).",
+        findings.Add(warning($"{at}.name", $"Referenced backend not found: Service \"{backend.Name}\" is no service of the app nor a Service of the files that selects its workloads; its share of requests is answered 500 (a controller sets ResolvedRefs false, BackendNotFound).",
             $"use one of: {string.Join(", ", workloads.Keys.Concat(backends.Keys).Order(StringComparer.Ordinal))}."));
-        return new Destination(backend.Name);
+        return (new Destination(backend.Name), false);
     }
 
     private static HeaderOperations? Operations(HttpHeaderFilterSpec? filter) => filter is null

@@ -112,7 +112,12 @@ internal static class VirtualServiceValidator
         for (var index = 0; index < destinations.Count; index++)
         {
             var destination = destinations[index];
-            ValidateDestination(destination.Destination, $"{field}.route[{index}].destination", services, report);
+            if (!destination.Unresolved)
+            {
+                // An unresolved Gateway API backend was said where it was read.
+                ValidateDestination(destination.Destination, $"{field}.route[{index}].destination", services, report);
+            }
+
             ValidateHeaders(destination.Headers, $"{field}.route[{index}].headers", report);
             if (destination.Weight < 0)
             {
