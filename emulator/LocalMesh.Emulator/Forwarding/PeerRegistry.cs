@@ -9,11 +9,23 @@ namespace LocalMesh.Emulator.Forwarding;
 /// </summary>
 internal sealed class PeerRegistry
 {
-    private readonly ConcurrentDictionary<int, string> _workloadsByPort = new();
+    private readonly ConcurrentDictionary<int, Registration> _byPort = new();
 
-    public void Register(int localPort, string workload) => _workloadsByPort[localPort] = workload;
+    /// <summary>Records that <paramref name="workload"/>'s sidecar holds <paramref name="localPort"/>; the action removes this record, and no later one.</summary>
+    public Action Register(int localPort, string workload)
+    {
+        var registration = new Registration(workload);
+        _byPort[localPort] = registration;
+        // A closed connection's port can be taken by a new one before the old one's removal runs:
+        // only this registration is removed, never the new connection's.
+        return () => _byPort.TryRemove(new KeyValuePair<int, Registration>(localPort, registration));
+    }
 
-    public void Unregister(int localPort) => _workloadsByPort.TryRemove(localPort, out _);
+    public string? Find(int remotePort) => _byPort.GetValueOrDefault(remotePort)?.Workload;
 
-    public string? Find(int remotePort) => _workloadsByPort.GetValueOrDefault(remotePort);
+    /// <summary>One connection's record (a class: removal compares the instance, not the workload).</summary>
+    private sealed class Registration(string workload)
+    {
+        public string Workload { get; } = workload;
+    }
 }

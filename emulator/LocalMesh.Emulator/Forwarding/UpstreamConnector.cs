@@ -63,8 +63,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
         {
             // The inbound sidecar knows which sidecar called by the port this connection holds.
             var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            peers.Register(port, workload);
-            closed = () => peers.Unregister(port);
+            closed = peers.Register(port, workload);
         }
 
         Stream stream = new NetworkStream(socket, ownsSocket: false);
