@@ -83,6 +83,11 @@ internal static class SidecarWiring
             }
         }));
 
+    /// <summary>The HTTP proxy this machine's own environment names (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, either case), which the workloads would inherit; null for none.</summary>
+    public static string? MachineProxy() => new[] { "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy" }
+        .Select(Environment.GetEnvironmentVariable)
+        .FirstOrDefault(value => !string.IsNullOrWhiteSpace(value));
+
     /// <summary>The variables that point a process's HTTP clients at <paramref name="proxy"/> for every host but loopback.</summary>
     public static IEnumerable<KeyValuePair<string, string>> EgressProxyEnvironment(Uri proxy)
     {

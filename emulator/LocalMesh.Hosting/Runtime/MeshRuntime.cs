@@ -118,13 +118,22 @@ internal sealed class MeshRuntime(
             SidecarWiring.RouteThroughSidecar(call.Caller, call.Callee, _server.Addresses[call.Listener.Name]);
         }
 
-        foreach (var (workloadResource, workload) in mesh.Workloads)
+        // A machine behind a proxy of its own (a company's) keeps it: the egress listeners do not
+        // chain to it, so taking the workloads' calls out of it would cut them off the internet.
+        if (SidecarWiring.MachineProxy() is { } machineProxy)
         {
-            SidecarWiring.UseEgressProxy(workloadResource, _server.Addresses[ListenerConfig.Egress(workload.Name).Name]);
+            log.LogWarning("Differs from Istio: this machine sends HTTP through its own proxy ({Proxy}), which the workloads keep; their calls to hosts outside the mesh do not pass their sidecars, so ServiceEntries, their rules and REGISTRY_ONLY do not apply to them locally.", machineProxy);
         }
+        else
+        {
+            foreach (var (workloadResource, workload) in mesh.Workloads)
+            {
+                SidecarWiring.UseEgressProxy(workloadResource, _server.Addresses[ListenerConfig.Egress(workload.Name).Name]);
+            }
 
-        functions.EgressProxies = mesh.Config.Workloads.Where(workload => workload.Scaling is not null)
-            .ToDictionary(revision => revision.Name, revision => _server.Addresses[ListenerConfig.Egress(revision.Name).Name], StringComparer.Ordinal);
+            functions.EgressProxies = mesh.Config.Workloads.Where(workload => workload.Scaling is not null)
+                .ToDictionary(revision => revision.Name, revision => _server.Addresses[ListenerConfig.Egress(revision.Name).Name], StringComparer.Ordinal);
+        }
 
         foreach (var (exposed, listener) in mesh.Exposed)
         {
