@@ -40,7 +40,8 @@ internal static class LocalPrometheus
         }
 
         DeleteLeftovers();
-        var directory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{mesh.Name}");
+        // One per app, not per process: a test process runs one app after another, and a Prometheus still stopping holds its data.
+        var directory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{mesh.Name}-{Guid.NewGuid():N}");
         var prometheus = new PrometheusResource($"{mesh.Name}-prometheus", command, directory, mesh);
         var resource = builder.AddResource(prometheus)
             .WithHttpEndpoint(name: PrometheusResource.EndpointName, env: null)
