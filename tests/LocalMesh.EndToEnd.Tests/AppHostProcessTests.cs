@@ -83,10 +83,12 @@ public sealed class AppHostProcessTests
         var folder = Directory.CreateTempSubdirectory("localmesh-check-");
         try
         {
-            var good = Path.Combine(Repository.Root, "samples", "istio");
-            var (exitCode, _, output) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", good);
-            Assert.Equal(0, exitCode);
-            Assert.Contains("mesh-check: no errors, 0 warning(s)", output);
+            foreach (var good in new[] { "istio", "gateway-api" })
+            {
+                var (goodExit, _, goodOutput) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", Path.Combine(Repository.Root, "samples", good));
+                Assert.Equal(0, goodExit);
+                Assert.Contains("mesh-check: no errors, 0 warning(s)", goodOutput);
+            }
 
             var file = Path.Combine(folder.FullName, "ratings.yaml");
             File.WriteAllText(file, """
@@ -112,7 +114,7 @@ public sealed class AppHostProcessTests
                     retries: {attempts: 2, retryOn: gateway-eror}
                 """.ReplaceLineEndings("\n"));
 
-            (exitCode, _, output) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", file);
+            var (exitCode, _, output) = await RunToExitWithOutputAsync("--operation", "publish", "--step", "mesh-check", "--mesh-config", file);
             Assert.Equal(1, exitCode);
             Assert.Contains($"{file}:9:22 IST0173 DestinationRule default/ratings: spec.subsets[1].labels: subset 'v2-mysql' selects no workload", output);
             Assert.Contains($"{file}:19:36 IST0101 VirtualService default/ratings: spec.http[0].route[0].destination.subset: Referenced host+subset in destinationrule not found: \"ratings+v9\"", output);
