@@ -535,4 +535,234 @@ public sealed class GatewayApiTests : IDisposable
         Assert.Null(IstioExporter.DestinationRule(model, reviews));
         Assert.Equal(["HTTPRoute/reviews", "Service/reviews-v1", "Service/reviews-v2", "Service/reviews-v3"], model.Carried.Select(item => $"{item.Kind}/{item.Name}").Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void AVersionServiceIsAHostOfItsOwnWithItsOwnDestinationRulesPolicyNotTheServices()
+    {
+        var compiled = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {group: "", kind: Service, name: reviews, port: 9080}
+              rules:
+              - matches:
+                - headers:
+                  - {name: end-user, value: jason}
+                backendRefs:
+                - {name: reviews-v2, port: 9080}
+              - backendRefs:
+                - {name: reviews-v1, port: 9080}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer: {simple: ROUND_ROBIN}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews-v1
+            spec:
+              host: reviews-v1
+              trafficPolicy:
+                loadBalancer: {simple: RANDOM}
+            """));
+
+        Assert.Empty(compiled.Warnings);
+        // reviews-v1's own rule applies to it; reviews-v2 has none, so Istio's default applies, not reviews' rule.
+        Assert.Contains("load balancer RANDOM", Explain(compiled.Config, "/reviews/0").ToString());
+        Assert.Contains("load balancer LEAST_REQUEST", Explain(compiled.Config, "/reviews/0", new Dictionary<string, string> { ["end-user"] = "jason" }).ToString());
+    }
+
+    /// <summary>The bookinfo app with its routes written in C#: jason to v2 and everyone else to v1 with a timeout, an ingress for productpage, and a fault on ratings.</summary>
+    private static (IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh) CSharpApp(string output, bool rules = true, string? files = null)
+    {
+        var builder = DistributedApplication.CreateBuilder(["--operation", "publish", "--output-path", output]);
+        var mesh = builder.AddMesh("mesh").WithGatewayApi().WithDefaultLoadBalancer(SimpleLoadBalancer.LeastRequest);
+        if (files is not null)
+        {
+            mesh.WithConfigurationFiles(files);
+        }
+
+        var ratings = mesh.AddService("ratings").WithPort(9080).WithWorkload(builder.AddContainer("ratings-v1", "example/ratings", "1.0"), version: "v1");
+        var reviews = mesh.AddService("reviews").WithPort(9080);
+        foreach (var version in new[] { "v1", "v2", "v3" })
+        {
+            reviews.WithWorkload(builder.AddContainer($"reviews-{version}", "example/reviews", "1.0").WithReference(ratings), version: version);
+        }
+
+        var productpage = mesh.AddService("productpage").WithPort(9080).WithWorkload(builder.AddContainer("productpage-v1", "example/productpage", "1.0").WithReference(reviews), version: "v1");
+        mesh.AddIngressGateway("ingress", port: 0).WithRoute(productpage);
+        if (!rules)
+        {
+            return (builder, mesh);
+        }
+
+        reviews.WithSubset("v1").WithSubset("v2").WithSubset("v3")
+            .WithTrafficPolicy(new TrafficPolicy { OutlierDetection = new OutlierDetection { Consecutive5xxErrors = 3 } })
+            .WithHttpRoute(new HttpRoute
+            {
+                Name = "jason",
+                Match = [new HttpMatchRequest { Headers = new Dictionary<string, StringMatch> { ["end-user"] = StringMatch.Exact("jason") } }],
+                Route = [new HttpRouteDestination(new Destination("reviews", "v2"))],
+                Headers = new Headers { Request = new HeaderOperations { Set = new Dictionary<string, string> { ["x-canary"] = "1" } } },
+            })
+            .WithHttpRoute(new HttpRoute
+            {
+                Name = "everyone-else",
+                Route = [new HttpRouteDestination(new Destination("reviews", "v1"), 90), new HttpRouteDestination(new Destination("reviews", "v3"), 10)],
+                Timeout = TimeSpan.FromMilliseconds(500),
+            });
+        ratings.WithSubset("v1").WithHttpRoute(new HttpRoute
+        {
+            Route = [new HttpRouteDestination(new Destination("ratings", "v1"))],
+            Fault = new HttpFaultInjection { Delay = new FaultDelay(TimeSpan.FromSeconds(2), 100) },
+        });
+        return (builder, mesh);
+    }
+
+    private static async Task<(CompiledMesh Compiled, ExportResult Export)> ExportAsync((IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh) app)
+    {
+        using var built = app.Builder.Build();
+        var model = await KubernetesModelBuilder.BuildAsync(
+            built.Services.GetRequiredService<DistributedApplicationModel>(), built.Services.GetRequiredService<DistributedApplicationExecutionContext>(), CancellationToken.None);
+        return (MeshModelCompiler.Compile(built.Services.GetRequiredService<DistributedApplicationModel>(), app.Mesh.Resource), KubernetesExport.Export(model));
+    }
+
+    private static string Yaml(ExportResult export, string path) => export.Files.Single(file => file.Path == path).ToYaml();
+
+    [Fact]
+    public async Task WithGatewayApiTheExportWritesHttpRoutesAndVersionServicesWhereTheySayTheSameAndKeepsAVirtualServiceForAFault()
+    {
+        var (_, export) = await ExportAsync(CSharpApp(_folder.FullName));
+
+        var reviews = Yaml(export, "base/reviews.yaml");
+        Assert.DoesNotContain("kind: VirtualService", reviews);
+        Assert.Contains("""
+            kind: HTTPRoute
+            metadata:
+              labels:
+                app.kubernetes.io/managed-by: localmesh
+              name: reviews
+            """, reviews);
+        Assert.Contains("""
+            spec:
+              parentRefs:
+              - group: ""
+                kind: Service
+                name: reviews
+                port: 9080
+              rules:
+              - matches:
+                - headers:
+                  - type: Exact
+                    name: end-user
+                    value: jason
+                filters:
+                - type: RequestHeaderModifier
+                  requestHeaderModifier:
+                    set:
+                    - name: x-canary
+                      value: "1"
+                backendRefs:
+                - name: reviews-v2
+                  port: 9080
+              - backendRefs:
+                - name: reviews-v1
+                  port: 9080
+                  weight: 90
+                - name: reviews-v3
+                  port: 9080
+                  weight: 10
+                timeouts:
+                  request: 500ms
+            """, reviews);
+        // A Service per version the rules name, selecting that version's pods; the service's own rule keeps its
+        // outlier detection (and the mesh's load balancer) and each version Service gets it too, as Istio applies rules by host.
+        Assert.Contains("""
+              name: reviews-v1
+            """, reviews);
+        Assert.Contains("""
+              selector:
+                app: reviews
+                version: v1
+            """, reviews);
+        Assert.Equal(4, reviews.Split("kind: DestinationRule").Length - 1);
+        Assert.DoesNotContain("subsets:", reviews);
+
+        // ratings' delay is no Gateway API: its VirtualService stays, and the export says why.
+        Assert.Contains("kind: VirtualService", Yaml(export, "base/ratings.yaml"));
+        Assert.DoesNotContain("kind: HTTPRoute", Yaml(export, "base/ratings.yaml"));
+        Assert.Contains(export.Warnings, warning => warning.StartsWith("ratings: its routes stay a VirtualService under WithGatewayApi, because a route injects faults", StringComparison.Ordinal));
+        Assert.Contains(export.Warnings, warning => warning.Contains("Gateway API's CRDs", StringComparison.Ordinal));
+
+        // The ingress: a Gateway of class istio on Istio's ingress gateway, and its HTTPRoute to productpage.
+        var ingress = Yaml(export, "base/ingress.yaml");
+        Assert.DoesNotContain("networking.istio.io", ingress);
+        Assert.Contains("""
+            spec:
+              gatewayClassName: istio
+              listeners:
+              - name: http
+                port: 80
+                protocol: HTTP
+                allowedRoutes:
+                  namespaces:
+                    from: Same
+              addresses:
+              - type: Hostname
+                value: istio-ingressgateway.istio-system.svc.cluster.local
+            """, ingress);
+        Assert.Contains("""
+              parentRefs:
+              - name: ingress
+              rules:
+              - backendRefs:
+                - name: productpage
+                  port: 9080
+            """, ingress);
+    }
+
+    [Fact]
+    public async Task TheGatewayApiExportLoadedBackRoutesAsTheCSharpRoutesDidAndExportsAgainByteForByte()
+    {
+        var first = Path.Combine(_folder.FullName, "first");
+        var (fromCode, export) = await ExportAsync(CSharpApp(first));
+        await export.WriteAsync(first);
+
+        var (fromFiles, again) = await ExportAsync(CSharpApp(Path.Combine(_folder.FullName, "second"), rules: false, files: first));
+        Assert.True(fromFiles.Warnings.All(warning => warning.StartsWith("Kept for the export", StringComparison.Ordinal)), string.Join("\n", fromFiles.Warnings));
+
+        // Every request is decided alike: same version, same timeout, same header, same fault.
+        foreach (var (host, path, user) in new[] { ("reviews", "/reviews/0", "jason"), ("reviews", "/reviews/0", "kim"), ("reviews", "/", null), ("ratings", "/ratings/0", null) })
+        {
+            var request = new ExplainRequest("productpage-v1", host, path) { Headers = user is null ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("end-user", user) };
+            var (code, files) = (RequestExplainer.Explain(fromCode.Config, request), RequestExplainer.Explain(fromFiles.Config, request));
+            Assert.Equal(code.Destinations.Values, files.Destinations.Values);
+            Assert.Equal(code.Destinations.Keys.Select(Version), files.Destinations.Keys.Select(Version));
+            Assert.Equal(Decisions(code), Decisions(files));
+        }
+
+        // The Gateway API objects, with the version Services and their DestinationRules, read back and carried, are written again as they were.
+        string GatewayApi(ExportResult result) => string.Join("---\n", result.Files.SelectMany(file => file.Objects)
+            .Select(item => item is CarriedObject carried ? carried.Yaml : k8s.KubernetesYaml.Serialize(item).TrimEnd('\n') + "\n")
+            .Where(yaml => yaml.Contains("gateway.networking.k8s.io", StringComparison.Ordinal)
+                || yaml.Contains("name: reviews-v", StringComparison.Ordinal) && (yaml.Contains("kind: Service\n", StringComparison.Ordinal) || yaml.Contains("kind: DestinationRule\n", StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal));
+        var written = GatewayApi(export);
+        Assert.Equal(3 + 3 + 3, written.Split("---\n").Length); // the Gateway and two HTTPRoutes, three version Services and their rules
+        Assert.Equal(written, GatewayApi(again));
+
+        static string[] Decisions(RequestExplanation explanation) =>
+            [.. explanation.Steps.Where(step => step.Topic is "fault" or "timeout" or "retries").Select(step => $"{step.Topic}: {step.Text}")];
+
+        static string Version(string cluster) => cluster.Replace("reviews/reviews-", "reviews/", StringComparison.Ordinal).Replace("ratings/ratings-", "ratings/", StringComparison.Ordinal);
+    }
 }

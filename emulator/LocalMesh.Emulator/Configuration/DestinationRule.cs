@@ -23,6 +23,13 @@ public sealed record Subset(string Name, IReadOnlyDictionary<string, string> Lab
 {
     /// <summary>Overrides the rule's policy for traffic routed to this subset.</summary>
     public TrafficPolicy? TrafficPolicy { get; init; }
+
+    /// <summary>
+    /// The Gateway API backend this subset stands for (bookinfo's Service <c>reviews-v1</c>), or
+    /// null. Such a Service is a host of its own in a cluster, so traffic routed to it gets its own
+    /// DestinationRule's policy (<see cref="TrafficPolicy"/>) only, not the service's.
+    /// </summary>
+    public string? VersionService { get; init; }
 }
 
 /// <summary>Istio's <c>TrafficPolicy</c>.</summary>

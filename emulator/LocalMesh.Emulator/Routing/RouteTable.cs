@@ -240,13 +240,17 @@ internal static class RouteCompiler
             {
                 var selected = endpoints.Where(endpoint => subset.Labels.All(label =>
                     endpoint.Labels.TryGetValue(label.Key, out var value) && value == label.Value)).ToImmutableArray();
-                // A subset's settings apply, where it has them, only to traffic routed to the subset.
-                var policy = new TrafficPolicy
-                {
-                    LoadBalancer = subset.TrafficPolicy?.LoadBalancer is { } own ? Effective(own, config.DefaultLoadBalancer) : servicePolicy.LoadBalancer,
-                    ConnectionPool = subset.TrafficPolicy?.ConnectionPool ?? servicePolicy.ConnectionPool,
-                    OutlierDetection = subset.TrafficPolicy?.OutlierDetection ?? servicePolicy.OutlierDetection,
-                };
+                // A subset's settings apply, where it has them, only to traffic routed to the subset; a version
+                // Service's subset is a host of its own, with its own rule's settings only.
+                var ownPolicy = subset.VersionService is null ? null : (subset.TrafficPolicy ?? new TrafficPolicy()).ForPort(service.Port);
+                var policy = ownPolicy is not null
+                    ? ownPolicy with { LoadBalancer = Effective(ownPolicy.LoadBalancer, config.DefaultLoadBalancer) }
+                    : new TrafficPolicy
+                    {
+                        LoadBalancer = subset.TrafficPolicy?.LoadBalancer is { } own ? Effective(own, config.DefaultLoadBalancer) : servicePolicy.LoadBalancer,
+                        ConnectionPool = subset.TrafficPolicy?.ConnectionPool ?? servicePolicy.ConnectionPool,
+                        OutlierDetection = subset.TrafficPolicy?.OutlierDetection ?? servicePolicy.OutlierDetection,
+                    };
                 clusters[ClusterKey(service.Name, subset.Name)] = new Cluster(service.Name, service.Port, subset, selected, policy, service.Protocol);
             }
         }

@@ -126,6 +126,28 @@ public static class MeshBuilderExtensions
     }
 
     /// <summary>
+    /// Makes the export speak the Kubernetes Gateway API, as Istio's docs now do: each service's
+    /// routes become an <c>HTTPRoute</c> attached to its Service (GAMMA), each subset they send to a
+    /// Service of that version (<c>reviews-v1</c>), and each ingress gateway a <c>Gateway</c> of
+    /// class <c>istio</c> (served by Istio's ingress gateway) with an <c>HTTPRoute</c>. Where the
+    /// Gateway API cannot say what a service's routes mean — fault injection, a retry policy, a
+    /// mirrored share of requests, a match on the caller's labels — that service keeps its
+    /// VirtualService, and the export says why; DestinationRules stay for load balancing,
+    /// connection pools and outlier detection. The local mesh behaves the same either way.
+    /// </summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddMesh("mesh").WithGatewayApi();
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<MeshResource> WithGatewayApi(this IResourceBuilder<MeshResource> mesh)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        return mesh.WithAnnotation(new MeshGatewayApiExportAnnotation(), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
     /// Declares hosts outside the mesh the workloads call (Istio's ServiceEntry): their calls leave
     /// through each workload's egress sidecar (<c>HTTP_PROXY</c>), routed to the entry's endpoints
     /// and counted under the host's name, also under <see cref="OutboundTrafficPolicyMode.RegistryOnly"/>.

@@ -80,7 +80,15 @@ internal static class ConfigurationFileRules
             findings.Add(new ConfigFinding(FindingSeverity.Error, from.Document.Location, from.Document.Object(meshNamespace), "metadata.name",
                 $"is defined in the app model too (WithServiceEntry, '{entry.Name}').", "keep it in one place: remove it from the C# model or from the file."));
         }
-        var rules = IstioImporter.Import(files, meshNamespace, labels, findings, entryHosts).ToDictionary(StringComparer.Ordinal);
+        // The Gateway API's version Services (bookinfo's reviews-v1) are hosts too: a DestinationRule of theirs gives them their policy.
+        var versions = GatewayApiImporter.VersionServices(files, meshNamespace, labels, findings);
+        var versionRules = versions.Keys.ToDictionary(name => name, _ => ((TrafficPolicy?)null, (LoadedObject<Kubernetes.Export.DestinationRuleSpec>?)null), StringComparer.Ordinal);
+        var rules = IstioImporter.Import(files, meshNamespace, labels, findings, entryHosts, versionRules).ToDictionary(StringComparer.Ordinal);
+        foreach (var (name, (policy, _)) in versionRules)
+        {
+            versions[name] = versions[name] with { Subset = versions[name].Subset with { TrafficPolicy = policy } };
+        }
+
         // A ServiceEntry host's rules: emulated by the egress listeners, and written to the export as the files have them.
         var external = rules.Where(pair => entryHosts.Contains(pair.Key) && !labels.ContainsKey(pair.Key)).ToList();
         var externalServices = external.Select(pair => new MeshServiceConfig(pair.Key)
@@ -93,7 +101,7 @@ internal static class ConfigurationFileRules
             .Distinct()
             .ToList();
         var (gateways, gatewayVirtualServices) = IstioImporter.ImportGateways(files, meshNamespace, labels.Keys, findings);
-        var gatewayApi = GatewayApiImporter.ImportIngress(files, meshNamespace, labels, findings);
+        var gatewayApi = GatewayApiImporter.ImportIngress(files, meshNamespace, labels, versions, findings);
         foreach (var (virtualService, from) in gatewayVirtualServices)
         {
             rules[$"virtualservice/{virtualService.Name}"] = new ImportedServiceRules(virtualService.Http, from, null, null);
@@ -156,8 +164,8 @@ internal static class ConfigurationFileRules
         peerAuthentications.AddRange(filePeerAuthentications.Select(p => p.Policy));
         authorizationPolicies.AddRange(fileAuthorizationPolicies.Select(p => p.Policy));
 
-        var httpRoutes = GatewayApiImporter.Import(files, meshNamespace, labels, findings).ToDictionary(StringComparer.Ordinal);
-        var tcpRoutes = GatewayApiImporter.ImportTcp(files, meshNamespace, labels, findings);
+        var httpRoutes = GatewayApiImporter.Import(files, meshNamespace, labels, versions, findings).ToDictionary(StringComparer.Ordinal);
+        var tcpRoutes = GatewayApiImporter.ImportTcp(files, meshNamespace, labels, versions, findings);
         foreach (var (name, routes) in httpRoutes.Where(pair => rules.GetValueOrDefault(pair.Key)?.RoutesFrom is not null || services.Single(s => s.Name == pair.Key).VirtualService is not null).ToList())
         {
             // As with two VirtualServices for one host, one set of routes is in force: the VirtualService's.
@@ -268,7 +276,8 @@ internal static class ConfigurationFileRules
         }
 
         // The Gateway API's objects are written to the export as the files have them.
-        var gatewayApiDocuments = files.HttpRoutes.Select(route => route.Document).Concat(files.TcpRoutes.Select(route => route.Document)).Concat(files.GatewayApiGateways.Select(gateway => gateway.Document));
+        var gatewayApiDocuments = files.HttpRoutes.Select(route => route.Document).Concat(files.TcpRoutes.Select(route => route.Document)).Concat(files.GatewayApiGateways.Select(gateway => gateway.Document))
+            .Concat(versionRules.Values.Select(rule => rule.Item2?.Document).OfType<ConfigDocument>());
         return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway), .. gatewayApi.Gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService), .. gatewayApi.VirtualServices], fileFunctions, eventing,
             [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments, .. gatewayApiDocuments], files.PrometheusRules)
         {

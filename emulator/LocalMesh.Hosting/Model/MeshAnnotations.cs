@@ -92,6 +92,9 @@ internal sealed record MeshTraceSamplingAnnotation(double Percentage) : IResourc
 /// <param name="Domain">e.g. <c>shop.example.com</c>.</param>
 internal sealed record MeshIngressDomainAnnotation(string Domain) : IResourceAnnotation;
 
+/// <summary>The export writes the Gateway API's HTTPRoutes and Gateways where they say what the routes mean (<c>WithGatewayApi</c>).</summary>
+internal sealed record MeshGatewayApiExportAnnotation : IResourceAnnotation;
+
 /// <summary>A ServiceEntry the app model declares: a host outside the mesh its workloads call.</summary>
 /// <param name="Entry">The entry.</param>
 internal sealed record MeshServiceEntryAnnotation(ServiceEntry Entry) : IResourceAnnotation;

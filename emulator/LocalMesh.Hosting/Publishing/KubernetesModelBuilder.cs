@@ -125,6 +125,7 @@ internal static class KubernetesModelBuilder
                 document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
             SplitDestinationRules = [.. split.Select(pair => pair.Key)],
             // The team's HTTPRoutes are carried as written; the routes and version subsets made of them are not written again.
+            GatewayApi = mesh.Annotations.OfType<MeshGatewayApiExportAnnotation>().Any(),
             GatewayApiRoutes = [.. compiled.GatewayApiServices.Keys],
             GatewayApiGateways = [.. compiled.GatewayApiGateways],
             GatewayApiSubsets = [.. compiled.GatewayApiServices.SelectMany(pair => pair.Value.Select(subset => $"{pair.Key}/{subset.Name}"))],

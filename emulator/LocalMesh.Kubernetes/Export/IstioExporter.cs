@@ -48,13 +48,7 @@ internal static class IstioExporter
             ? written with { Subsets = [.. all.Where(subset => !model.GatewayApiSubsets.Contains($"{service.Name}/{subset.Name}"))] }
             : service.DestinationRule;
         var fallback = model.Mesh.DefaultLoadBalancer;
-        var policy = TrafficPolicy(rule?.TrafficPolicy, fallback);
-        if (fallback != MeshConfig.IstioDefaultLoadBalancer)
-        {
-            policy ??= new IstioTrafficPolicy();
-            policy.LoadBalancer ??= new IstioLoadBalancer { Simple = fallback.ToIstioName() };
-        }
-
+        var policy = Policy(model, rule?.TrafficPolicy);
         if (policy is null && rule?.Subsets is not { Count: > 0 })
         {
             return null;
@@ -77,6 +71,23 @@ internal static class IstioExporter
                     : null,
             },
         };
+    }
+
+    /// <summary>
+    /// <paramref name="policy"/> as Istio writes it, with the mesh's default load balancer where it
+    /// names none and that default is not Istio's; none when there is nothing to write.
+    /// </summary>
+    public static IstioTrafficPolicy? Policy(KubernetesAppModel model, TrafficPolicy? policy)
+    {
+        var fallback = model.Mesh.DefaultLoadBalancer;
+        var written = TrafficPolicy(policy, fallback);
+        if (fallback != MeshConfig.IstioDefaultLoadBalancer)
+        {
+            written ??= new IstioTrafficPolicy();
+            written.LoadBalancer ??= new IstioLoadBalancer { Simple = fallback.ToIstioName() };
+        }
+
+        return written;
     }
 
     /// <summary>A PeerAuthentication, mesh-wide ones in Istio's root namespace.</summary>
@@ -182,7 +193,7 @@ internal static class IstioExporter
         var virtualServices = mesh.GatewayVirtualServices.ToList();
         if (!gateways.Any(gateway => gateway.SelectsIngressGateway))
         {
-            foreach (var spec in model.Gateways)
+            foreach (var spec in model.Gateways.Where(spec => !model.GatewayApiIngress.Contains(spec.Name)))
             {
                 var service = mesh.Services.Single(service => service.Name == spec.Service);
                 gateways.Add(new GatewayConfig(spec.Name)

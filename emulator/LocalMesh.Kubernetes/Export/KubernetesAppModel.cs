@@ -36,14 +36,20 @@ internal sealed record KubernetesAppModel(string Name, MeshConfig Mesh)
     /// <summary>Objects from the team's configuration files the mesh does not emulate, written to the export as they are.</summary>
     public ImmutableArray<CarriedObject> Carried { get; init; } = [];
 
-    /// <summary>The services whose routes come from the files' HTTPRoutes: the HTTPRoutes are carried, no VirtualService is written for them.</summary>
+    /// <summary>The services whose routes are HTTPRoutes (the files', carried, or the export's own): no VirtualService is written for them.</summary>
     public ImmutableHashSet<string> GatewayApiRoutes { get; init; } = [];
 
     /// <summary>The Gateways made of the files' Gateway API Gateways, carried as written with their HTTPRoutes: no Istio Gateway or VirtualService is written for them.</summary>
     public ImmutableHashSet<string> GatewayApiGateways { get; init; } = [];
 
-    /// <summary>The subsets (<c>service/subset</c>) made of the version Services an HTTPRoute's backends name: the Services are carried, the subsets not written.</summary>
+    /// <summary>The subsets (<c>service/subset</c>) an HTTPRoute's backends name as version Services (the files', carried, or the export's own): the subsets are not written.</summary>
     public ImmutableHashSet<string> GatewayApiSubsets { get; init; } = [];
+
+    /// <summary>Whether the export writes the Gateway API's HTTPRoutes and Gateways wherever they say what the routes mean (<c>WithGatewayApi</c>).</summary>
+    public bool GatewayApi { get; init; }
+
+    /// <summary>The ingress gateways of the app model the export writes as a Gateway API Gateway and HTTPRoute, not an Istio Gateway and VirtualService.</summary>
+    public ImmutableHashSet<string> GatewayApiIngress { get; init; } = [];
 
     /// <summary>The ServiceEntries the app model declares (the files' are carried as written).</summary>
     public ImmutableArray<ServiceEntry> ServiceEntries { get; init; } = [];

@@ -84,6 +84,12 @@ internal static class KubernetesExport
         var warnings = new List<string>(model.Warnings);
         var mesh = model.Mesh;
         var functions = model.Functions.Select(function => function.Name).ToHashSet(StringComparer.Ordinal);
+        var gatewayApi = model.GatewayApi ? GatewayApiExporter.Decide(model) : null;
+        if (gatewayApi is not null)
+        {
+            warnings.AddRange(gatewayApi.Warnings);
+            model = gatewayApi.Apply(model);
+        }
 
         files.Add(new("base/namespace.yaml", [CoreExporter.Namespace(model)]));
         foreach (var service in mesh.Services.Where(service => !functions.Contains(service.Name)))
@@ -104,6 +110,11 @@ internal static class KubernetesExport
             if (IstioExporter.VirtualService(model, service) is { } routes)
             {
                 objects.Add(routes);
+            }
+
+            if (gatewayApi is not null)
+            {
+                objects.AddRange(GatewayApiExporter.Service(model, service, gatewayApi));
             }
 
             objects.Add(MonitoringExporter.ServiceMonitor(model, service.Name));
@@ -148,7 +159,7 @@ internal static class KubernetesExport
             files.Add(new("base/egress.yaml", egress));
         }
 
-        var ingress = IstioExporter.Ingress(model).ToList();
+        var ingress = IstioExporter.Ingress(model).Concat(gatewayApi is null ? [] : GatewayApiExporter.Ingress(model, gatewayApi)).ToList();
         if (ingress.Count > 0)
         {
             files.Add(new("base/ingress.yaml", ingress));

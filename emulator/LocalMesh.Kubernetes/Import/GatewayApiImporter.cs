@@ -30,9 +30,9 @@ internal static class GatewayApiImporter
         ConfigurationFiles files,
         string meshNamespace,
         IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        IReadOnlyDictionary<string, (string Service, Subset Subset)> backends,
         List<ConfigFinding> findings)
     {
-        var backends = VersionServices(files, meshNamespace, workloads, findings);
         var entries = new Dictionary<string, List<(RouteOrder Order, HttpRoute Route)>>(StringComparer.Ordinal);
         var sources = new Dictionary<string, List<LoadedObject<HttpRouteSpec>>>(StringComparer.Ordinal);
         foreach (var attached in Attachments(files))
@@ -75,9 +75,9 @@ internal static class GatewayApiImporter
     /// weighted backends, in the order read (a TCP route has no matches, so the first applies).
     /// </summary>
     public static IReadOnlyDictionary<string, (ImmutableArray<TcpRoute> Routes, ImmutableArray<Subset> Subsets, ImmutableArray<LoadedObject<TcpRouteSpec>> From)> ImportTcp(
-        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
+        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, List<ConfigFinding> findings)
     {
-        var backends = VersionServices(files, meshNamespace, workloads, []);
         var result = new Dictionary<string, (ImmutableArray<TcpRoute>, ImmutableArray<Subset>, ImmutableArray<LoadedObject<TcpRouteSpec>>)>(StringComparer.Ordinal);
         foreach (var loaded in files.TcpRoutes)
         {
@@ -116,7 +116,8 @@ internal static class GatewayApiImporter
     /// API's order of precedence.
     /// </summary>
     public static ImportedGatewayApiIngress ImportIngress(
-        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
+        ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
+        IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, List<ConfigFinding> findings)
     {
         var gateways = new List<(GatewayConfig, LoadedObject<GatewayApiGatewaySpec>)>();
         foreach (var loaded in files.GatewayApiGateways)
@@ -147,7 +148,6 @@ internal static class GatewayApiImporter
             }, loaded));
         }
 
-        var backends = VersionServices(files, meshNamespace, workloads, []);
         var entries = new Dictionary<(string Gateway, string Hosts), List<(RouteOrder Order, HttpRoute Route)>>();
         foreach (var attached in Attachments(files))
         {
@@ -214,20 +214,11 @@ internal static class GatewayApiImporter
         }
     }
 
-    /// <summary>
-    /// The order of the Gateway API among the rules of all routes of one parent: an exact path
-    /// first, then the longest prefix, then regexes (longest first, as Istio sorts them), a method,
-    /// the most headers, the most query parameters; then the route read first (the oldest,
-    /// locally), then the rule's own order.
-    /// </summary>
-    private readonly record struct RouteOrder(int PathKind, int PrefixLength, int Method, int Headers, int QueryParams, int Route, int Rule) : IComparable<RouteOrder>
+    /// <summary>The order of the Gateway API among the rules of all routes of one parent: the match's precedence, then the route read first (a cluster's oldest), then the rule's own order.</summary>
+    private readonly record struct RouteOrder(MatchPrecedence Match, int Route, int Rule) : IComparable<RouteOrder>
     {
         public int CompareTo(RouteOrder other) =>
-            PathKind != other.PathKind ? PathKind.CompareTo(other.PathKind)
-            : PrefixLength != other.PrefixLength ? other.PrefixLength.CompareTo(PrefixLength)
-            : Method != other.Method ? other.Method.CompareTo(Method)
-            : Headers != other.Headers ? other.Headers.CompareTo(Headers)
-            : QueryParams != other.QueryParams ? other.QueryParams.CompareTo(QueryParams)
+            Match.CompareTo(other.Match) is not 0 and var byMatch ? byMatch
             : Route != other.Route ? Route.CompareTo(other.Route)
             : Rule.CompareTo(other.Rule);
     }
@@ -244,8 +235,7 @@ internal static class GatewayApiImporter
         var method = match.Method is { } verb ? StringMatch.Exact(verb) : null;
         HttpMatchRequest Request(StringMatch? uri) => new() { Uri = uri, Headers = headers, QueryParams = query, Method = method };
         var (type, value) = (match.Path?.Type ?? "PathPrefix", match.Path?.Value ?? "/");
-        // As Istio orders them: exact, then prefix, then regex paths, each the longest first (the API server defaults a missing path to PathPrefix /).
-        var order = new RouteOrder(type switch { "Exact" => 0, "PathPrefix" => 1, _ => 2 }, value.Length, method is null ? 0 : 1, headers?.Count ?? 0, query?.Count ?? 0, routeIndex, ruleIndex);
+        var order = new RouteOrder(MatchPrecedence.Of(match), routeIndex, ruleIndex);
         switch (type)
         {
             case "Exact":
@@ -406,9 +396,10 @@ internal static class GatewayApiImporter
 
     /// <summary>
     /// The core Services of the files that select some of one mesh service's workloads, by name:
-    /// each a subset of that service (bookinfo's <c>reviews-v1</c>, selecting app reviews and version v1).
+    /// each a subset of that service (bookinfo's <c>reviews-v1</c>, selecting app reviews and version
+    /// v1), a host of its own (whose policy a DestinationRule for it gives).
     /// </summary>
-    private static Dictionary<string, (string Service, Subset Subset)> VersionServices(
+    public static Dictionary<string, (string Service, Subset Subset)> VersionServices(
         ConfigurationFiles files, string meshNamespace, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads, List<ConfigFinding> findings)
     {
         var versions = new Dictionary<string, (string, Subset)>(StringComparer.Ordinal);
@@ -422,7 +413,7 @@ internal static class GatewayApiImporter
             var selected = workloads.Where(service => service.Value.Any(labels => selector.All(label => labels.GetValueOrDefault(label.Key) == label.Value))).Select(service => service.Key).ToList();
             if (selected.Count == 1)
             {
-                versions[document.Name] = (selected[0], new Subset(document.Name, selector.ToImmutableDictionary()));
+                versions[document.Name] = (selected[0], new Subset(document.Name, selector.ToImmutableDictionary()) { VersionService = document.Name });
             }
             else if (selected.Count == 0)
             {

@@ -79,12 +79,17 @@ internal static class IstioImporter
     /// <param name="workloads">Each service's workloads' labels, by service name (subsets select on them).</param>
     /// <param name="findings">Where problems go.</param>
     /// <param name="entryHosts">The ServiceEntries' hosts: their rules are kept under the host's own name.</param>
+    /// <param name="versionRules">
+    /// The Gateway API's version Services of the files (<c>reviews-v1</c>), each a host of its own: the
+    /// DestinationRules for them go here, by host, with their traffic policies.
+    /// </param>
     public static IReadOnlyDictionary<string, ImportedServiceRules> Import(
         ConfigurationFiles files,
         string meshNamespace,
         IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
         List<ConfigFinding> findings,
-        IReadOnlySet<string>? entryHosts = null)
+        IReadOnlySet<string>? entryHosts = null,
+        Dictionary<string, (TrafficPolicy? Policy, LoadedObject<DestinationRuleSpec>? From)>? versionRules = null)
     {
         var rules = new Dictionary<string, ImportedServiceRules>(StringComparer.Ordinal);
         entryHosts ??= new HashSet<string>();
@@ -161,6 +166,23 @@ internal static class IstioImporter
             var spec = loaded.Spec;
             var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
             var external = entryHosts.FirstOrDefault(entry => entry.Equals(spec.Host, StringComparison.OrdinalIgnoreCase));
+            if (versionRules is not null && Resolve(spec.Host, objectNamespace, meshNamespace) is { } version && versionRules.ContainsKey(version))
+            {
+                if (versionRules[version].From is { } earlier)
+                {
+                    findings.Add(reader.Warning("spec.host", $"'{version}' has a DestinationRule already ({earlier.Document.Object(files.DefaultNamespace)}); locally the first one is in force.", "keep one DestinationRule per host."));
+                    continue;
+                }
+
+                if (spec.Subsets is { Count: > 0 })
+                {
+                    findings.Add(reader.Warning("spec.subsets", $"are subsets of '{version}', a version Service the routes name as a whole; they are kept for the cluster and not emulated.", "route to the version Service, or to a subset of the service itself."));
+                }
+
+                versionRules[version] = (reader.Policy(spec.TrafficPolicy, "spec.trafficPolicy"), loaded);
+                continue;
+            }
+
             if ((Resolve(spec.Host, objectNamespace, meshNamespace) is { } resolved && workloads.ContainsKey(resolved) ? resolved : external) is not { } service)
             {
                 findings.Add(reader.HostNotFound("spec.host", spec.Host, workloads.Keys));

@@ -7,8 +7,8 @@ internal sealed class GatewayApiGatewaySpec
     public string GatewayClassName { get; set; } = "";
     public List<GatewayListenerSpec> Listeners { get; set; } = [];
 
-    // Known to the API and carried, not emulated.
-    public object? Addresses { get; set; }
+    // Known to the API and carried, not emulated (locally the gateway is the app's ingress).
+    public List<GatewayAddressSpec>? Addresses { get; set; }
     public object? Infrastructure { get; set; }
     public object? BackendTLS { get; set; }
     public object? AllowedListeners { get; set; }
@@ -34,4 +34,10 @@ internal sealed class RouteNamespacesSpec
 {
     public string? From { get; set; }
     public object? Selector { get; set; }
+}
+
+internal sealed class GatewayAddressSpec
+{
+    public string? Type { get; set; }
+    public string Value { get; set; } = "";
 }
