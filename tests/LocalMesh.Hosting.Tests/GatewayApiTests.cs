@@ -146,7 +146,7 @@ public sealed class GatewayApiTests : IDisposable
               - matches:
                 - path: {type: PathPrefix, value: /api}
                 backendRefs:
-                - {name: reviews-v1}
+                - {name: reviews-v1, port: 9080}
             ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
@@ -159,16 +159,16 @@ public sealed class GatewayApiTests : IDisposable
               - matches:
                 - path: {type: PathPrefix, value: /api/v2}
                 backendRefs:
-                - {name: reviews-v3}
+                - {name: reviews-v3, port: 9080}
               - matches:
                 - path: {type: Exact, value: /api/special}
                 backendRefs:
-                - {name: reviews-v2}
+                - {name: reviews-v2, port: 9080}
               - matches:
                 - path: {type: PathPrefix, value: /api}
                   method: POST
                 backendRefs:
-                - {name: reviews-v2}
+                - {name: reviews-v2, port: 9080}
             """)).Config;
 
         Assert.Equal(["reviews/reviews-v2"], Explain(config, "/api/special").Destinations.Keys);
@@ -192,14 +192,14 @@ public sealed class GatewayApiTests : IDisposable
           rules:
           - matches:
             - path: {type: PathPrefix, value: /}
-            backendRefs: [{name: reviews-v1}]
+            backendRefs: [{name: reviews-v1, port: 9080}]
           - matches:
             - headers: [{name: version, value: two}]
-            backendRefs: [{name: reviews-v2}]
+            backendRefs: [{name: reviews-v2, port: 9080}]
           - matches:
             - path: {type: PathPrefix, value: /v2}
               headers: [{name: version, value: two}]
-            backendRefs: [{name: reviews-v3}]
+            backendRefs: [{name: reviews-v3, port: 9080}]
         ---
         apiVersion: gateway.networking.k8s.io/v1
         kind: HTTPRoute
@@ -211,27 +211,27 @@ public sealed class GatewayApiTests : IDisposable
           rules:
           - matches:
             - path: {type: Exact, value: /exact}
-            backendRefs: [{name: reviews-v2}]
+            backendRefs: [{name: reviews-v2, port: 9080}]
           - matches:
             - path: {type: PathPrefix, value: /exact}
-            backendRefs: [{name: reviews-v3}]
+            backendRefs: [{name: reviews-v3, port: 9080}]
           - matches:
             - path: {type: PathPrefix, value: /post}
               method: POST
-            backendRefs: [{name: reviews-v3}]
+            backendRefs: [{name: reviews-v3, port: 9080}]
           - matches:
             - path: {type: PathPrefix, value: /post}
-            backendRefs: [{name: reviews-v2}]
+            backendRefs: [{name: reviews-v2, port: 9080}]
           - matches:
             - queryParams: [{name: animal, value: whale}]
-            backendRefs: [{name: reviews-v3}]
+            backendRefs: [{name: reviews-v3, port: 9080}]
           - matches:
             - queryParams: [{type: RegularExpression, name: id, value: "[0-9]+"}]
               headers: [{type: RegularExpression, name: team, value: "books|music"}]
-            backendRefs: [{name: reviews-v2}]
+            backendRefs: [{name: reviews-v2, port: 9080}]
           - matches:
             - path: {type: RegularExpression, value: "/regex/[0-9]+"}
-            backendRefs: [{name: reviews-v2}]
+            backendRefs: [{name: reviews-v2, port: 9080}]
         ---
         apiVersion: gateway.networking.k8s.io/v1
         kind: HTTPRoute
@@ -244,10 +244,10 @@ public sealed class GatewayApiTests : IDisposable
           - matches:
             - path: {type: PathPrefix, value: /v2}
               headers: [{name: version, value: two}]
-            backendRefs: [{name: reviews-v1}]
+            backendRefs: [{name: reviews-v1, port: 9080}]
           - matches:
             - path: {type: PathPrefix, value: /trailing/}
-            backendRefs: [{name: reviews-v3}]
+            backendRefs: [{name: reviews-v3, port: 9080}]
         """;
 
     [Theory]
@@ -292,13 +292,13 @@ public sealed class GatewayApiTests : IDisposable
               rules:
               - matches:
                 - method: {service: bookinfo.Reviews, method: Get}
-                backendRefs: [{name: reviews-v2}]
+                backendRefs: [{name: reviews-v2, port: 9080}]
               - matches:
                 - method: {service: bookinfo.Reviews}
-                backendRefs: [{name: reviews-v3}]
+                backendRefs: [{name: reviews-v3, port: 9080}]
               - matches:
                 - method: {method: Health}
-                backendRefs: [{name: reviews-v1}]
+                backendRefs: [{name: reviews-v1, port: 9080}]
             """)).Config;
 
         Assert.Equal(["reviews/reviews-v2"], Explain(config, "/bookinfo.Reviews/Get", method: "POST").Destinations.Keys);
@@ -378,7 +378,7 @@ public sealed class GatewayApiTests : IDisposable
                     backendRef: {name: reviews-v3, port: 9080}
                     percent: 25
                 backendRefs:
-                - {name: reviews-v1}
+                - {name: reviews-v1, port: 9080}
                 timeouts: {request: 3s, backendRequest: 1s}
             """)).Config.Services.Single(service => service.Name == "reviews");
 
@@ -421,7 +421,7 @@ public sealed class GatewayApiTests : IDisposable
               - {kind: Service, name: reviews}
               rules:
               - backendRefs:
-                - {name: reviews-v2}
+                - {name: reviews-v2, port: 9080}
             """));
 
         Assert.Contains(compiled.Warnings, warning => warning.Contains("IST0109 HTTPRoute default/reviews", StringComparison.Ordinal) && warning.Contains("the VirtualService is in force", StringComparison.Ordinal));
@@ -441,7 +441,7 @@ public sealed class GatewayApiTests : IDisposable
               - {kind: Service, name: reviews}
               rules:
               - backendRefs:
-                - {name: reviews-v9}
+                - {name: reviews-v9, port: 9080}
             ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
@@ -523,7 +523,7 @@ public sealed class GatewayApiTests : IDisposable
               - {kind: Service, name: reviews}
               rules:
               - backendRefs:
-                - {name: reviews-v1}
+                - {name: reviews-v1, port: 9080}
             """, "--operation", "publish", "--output-path", Path.GetTempPath());
         using var built = app.Builder.Build();
 
@@ -534,6 +534,37 @@ public sealed class GatewayApiTests : IDisposable
         Assert.Null(IstioExporter.VirtualService(model, reviews));
         Assert.Null(IstioExporter.DestinationRule(model, reviews));
         Assert.Equal(["HTTPRoute/reviews", "Service/reviews-v1", "Service/reviews-v2", "Service/reviews-v3"], model.Carried.Select(item => $"{item.Kind}/{item.Name}").Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AnExperimentalRetryRetriesAsIstioMakesItConnectionFailuresAndItsCodesEachTryBoundedByTheBackendRequestTimeout()
+    {
+        var config = Compile(App("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {group: "", kind: Service, name: reviews, port: 9080}
+              rules:
+              - matches:
+                - path: {type: PathPrefix, value: /flaky}
+                backendRefs:
+                - {name: reviews-v1, port: 9080}
+                retry: {attempts: 3, codes: [502, 503]}
+                timeouts: {request: 2s, backendRequest: 500ms}
+              - matches:
+                - path: {type: PathPrefix, value: /once}
+                backendRefs:
+                - {name: reviews-v1, port: 9080}
+                retry: {attempts: 0}
+            """)).Config;
+
+        var flaky = config.Services.Single(service => service.Name == "reviews").Http.First(route => route.Name == "reviews.0").Retries!;
+        Assert.Equal((3, TimeSpan.FromMilliseconds(500), "connect-failure,refused-stream,unavailable,cancelled,502,503"), (flaky.Attempts, flaky.PerTryTimeout!.Value, flaky.RetryOn));
+        Assert.Contains("retries        up to 3 on connect-failure,refused-stream,unavailable,cancelled,502,503", Explain(config, "/flaky/1").ToString());
+        Assert.Equal(0, config.Services.Single(service => service.Name == "reviews").Http.First(route => route.Name == "reviews.1").Retries!.Attempts);
     }
 
     [Fact]
@@ -728,6 +759,13 @@ public sealed class GatewayApiTests : IDisposable
                 - name: productpage
                   port: 9080
             """, ingress);
+
+        // deploy applies them, after the Services and Istio's objects.
+        var steps = LocalMesh.Kubernetes.Deploy.DeployPlan.For(export, "development").Steps.Select(step => $"{step.ApiVersion} {step.Kind} {step.Metadata.Name}").ToList();
+        Assert.Equal(
+            ["gateway.networking.k8s.io/v1 Gateway ingress", "gateway.networking.k8s.io/v1 HTTPRoute ingress-productpage", "gateway.networking.k8s.io/v1 HTTPRoute reviews"],
+            steps.Where(step => step.StartsWith("gateway.", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.True(steps.IndexOf("v1 Service reviews-v1") < steps.IndexOf("gateway.networking.k8s.io/v1 HTTPRoute reviews"));
     }
 
     [Fact]

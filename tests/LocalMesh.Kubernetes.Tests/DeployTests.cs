@@ -154,6 +154,51 @@ public sealed class DeployTests
         Assert.StartsWith("test (", target);
     }
 
+    [Fact]
+    public async Task TheTeamsCarriedObjectsAreAppliedAsWrittenInTheirOwnVersionAndAnUnknownKindIsSaidBeforeAnythingIsApplied()
+    {
+        CarriedObject Carried(string apiVersion, string kind, string name, string yaml) => new(apiVersion, kind, "default", name, yaml.ReplaceLineEndings("\n"), $"team/{name}.yaml:1:1");
+        var route = Carried("gateway.networking.k8s.io/v1beta1", "HTTPRoute", "reviews", """
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: HTTPRoute
+            metadata:
+              name: reviews
+            spec:
+              parentRefs:
+              - {kind: Service, name: reviews, port: 9080}
+              rules:
+              - backendRefs:
+                - {name: reviews-v1, port: 9080, weight: 90}
+                - {name: reviews-v2, port: 9080, weight: 10}
+            """);
+        var version = Carried("v1", "Service", "reviews-v1", """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: reviews-v1
+            spec:
+              selector: {app: reviews, version: v1}
+              ports:
+              - {port: 9080, name: http}
+            """);
+        ExportResult Export(params CarriedObject[] carried) => KubernetesExport.Export(new KubernetesAppModel("shop", new MeshConfig { Services = [new MeshServiceConfig("reviews") { Port = 9080 }] }) { Carried = [.. carried] });
+        await using var server = await FakeApiServer.StartAsync();
+        var (client, _) = await ClusterDeployer.ConnectAsync(await KubeconfigAsync(server.Address), null);
+
+        await new ClusterDeployer(client, _ => { }, TimeSpan.FromMilliseconds(20)).DeployAsync(DeployPlan.For(Export(route, version), "development"), TimeSpan.FromSeconds(10));
+
+        // In the version the file writes, every field as written (numbers as numbers).
+        var applied = System.Text.Json.JsonDocument.Parse(server.Bodies["/apis/gateway.networking.k8s.io/v1beta1/namespaces/default/httproutes/reviews"]).RootElement;
+        Assert.Equal("gateway.networking.k8s.io/v1beta1", applied.GetProperty("apiVersion").GetString());
+        Assert.Equal(90, applied.GetProperty("spec").GetProperty("rules")[0].GetProperty("backendRefs")[0].GetProperty("weight").GetInt32());
+        Assert.Equal("default", applied.GetProperty("metadata").GetProperty("namespace").GetString());
+        Assert.Contains("/api/v1/namespaces/default/services/reviews-v1", server.Bodies.Keys);
+
+        var unknown = Carried("example.com/v1", "Widget", "w", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n");
+        var error = Assert.Throws<DeployException>(() => DeployPlan.For(Export(route, unknown), "development"));
+        Assert.StartsWith("The export carries objects of kinds deploy does not apply: example.com/v1 Widget default/w (team/w.yaml:1:1). Apply base/carried.yaml with kubectl apply -f", error.Message);
+    }
+
     private static async Task<string> KubeconfigAsync(Uri server)
     {
         var path = Path.Combine(Path.GetTempPath(), $"kubeconfig-{Guid.NewGuid():N}");
@@ -187,6 +232,8 @@ public sealed class DeployTests
 
         public ConcurrentQueue<(string Path, string Query, string? ContentType)> Patches { get; } = new();
 
+        public ConcurrentDictionary<string, string> Bodies { get; } = new();
+
         public Uri Address => new(_app.Urls.Single());
 
         public static async Task<FakeApiServer> StartAsync()
@@ -204,6 +251,7 @@ public sealed class DeployTests
                     server.Patches.Enqueue((request.Path.Value!, request.QueryString.Value ?? "", request.ContentType));
                     using var reader = new StreamReader(request.Body);
                     var body = await reader.ReadToEndAsync();
+                    server.Bodies[request.Path.Value!] = body;
                     context.Response.ContentType = "application/json";
                     await context.Response.WriteAsync(body);
                     return;

@@ -29,8 +29,8 @@ public sealed class ExportTests
         {
             Carried =
             [
-                new CarriedObject("ConfigMap", "shop", "settings", settings, "deploy/app.yaml:1:1"),
-                new CarriedObject("Deployment", "default", "reviews-v1", "apiVersion: apps/v1\nkind: Deployment\n", "deploy/app.yaml:9:1"),
+                new CarriedObject("v1", "ConfigMap", "shop", "settings", settings, "deploy/app.yaml:1:1"),
+                new CarriedObject("apps/v1", "Deployment", "default", "reviews-v1", "apiVersion: apps/v1\nkind: Deployment\n", "deploy/app.yaml:9:1"),
             ],
         };
 

@@ -122,7 +122,7 @@ internal static class KubernetesModelBuilder
             ErrorRateAlert = compiled.AlertRules.ErrorRate,
             Warnings = [.. warnings],
             Carried = [.. compiled.Carried.Concat(split.SelectMany(pair => pair.Value.PoliciesFrom.Select(policy => policy.Document))).Select(document => new CarriedObject(
-                document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
+                document.ApiVersion, document.Kind, document.Namespace ?? mesh.Namespace, document.Name, document.Text, document.Location.ToString()))],
             SplitDestinationRules = [.. split.Select(pair => pair.Key)],
             // The team's HTTPRoutes are carried as written; the routes and version subsets made of them are not written again.
             GatewayApi = mesh.Annotations.OfType<MeshGatewayApiExportAnnotation>().Any(),

@@ -29,10 +29,15 @@ internal sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesO
             ?? throw new DeployException($"The export has no '{environment}' overlay; choose one of: {string.Join(", ", export.Overlays.Select(path => path["overlays/".Length..]))}.");
         var baseBuild = export.Files.Single(file => file.Path == "base/kustomization.yaml").Objects.OfType<Kustomization>().Single();
 
-        var objects = export.Prerequisites.Concat(export.Files
-            .Where(file => file.Path.StartsWith("base/", StringComparison.Ordinal) && file.Path != "base/kustomization.yaml")
-            .SelectMany(file => file.Objects)
-            .Cast<IKubernetesObject<V1ObjectMeta>>())
+        var written = export.Files.Where(file => file.Path.StartsWith("base/", StringComparison.Ordinal) && file.Path != "base/kustomization.yaml").SelectMany(file => file.Objects).ToList();
+        var carried = written.OfType<CarriedObject>().ToList();
+        if (carried.Where(item => CustomResourceTypes.Find(item.ApiVersion, item.Kind) is null).ToList() is { Count: > 0 } unknown)
+        {
+            throw new DeployException($"The export carries objects of kinds deploy does not apply: {string.Join(", ", unknown.Select(item => $"{item.ApiVersion} {item.Kind} {item.Namespace}/{item.Name} ({item.Source})"))}. " +
+                "Apply base/carried.yaml with kubectl apply -f (its kinds' CRDs installed), or remove them from the configuration files.");
+        }
+
+        var objects = export.Prerequisites.Concat(written.Select(item => item is CarriedObject team ? Deployable(team) : (IKubernetesObject<V1ObjectMeta>)item))
             .Concat(ConfigMaps(baseBuild, overlay))
             .Select((item, index) => (item, index))
             .OrderBy(pair => CustomResourceTypes.ApplyOrder(pair.item))
@@ -42,6 +47,21 @@ internal sealed record DeployPlan(string Environment, IReadOnlyList<IKubernetesO
             ? platform.Select((item, index) => (item, index)).OrderBy(pair => CustomResourceTypes.ApplyOrder(pair.item)).ThenBy(pair => pair.index).Select(pair => pair.item)
             : [];
         return new DeployPlan(environment, [.. first, .. objects]);
+    }
+
+    /// <summary>An object of the team's files as deploy applies it: a core kind as its typed model, any other with every field as written.</summary>
+    private static IKubernetesObject<V1ObjectMeta> Deployable(CarriedObject item)
+    {
+        var kind = CustomResourceTypes.Find(item.ApiVersion, item.Kind)!;
+        var @namespace = kind.Namespaced ? item.Namespace : null;
+        if (kind.Group.Length > 0)
+        {
+            return CarriedResource.Parse(item.Yaml, @namespace);
+        }
+
+        var typed = (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(item.Yaml, CustomResourceTypes.TypeMap).Single();
+        typed.Metadata.NamespaceProperty ??= @namespace;
+        return typed;
     }
 
     /// <summary>The plan as a reader sees it: one line per object, in order.</summary>

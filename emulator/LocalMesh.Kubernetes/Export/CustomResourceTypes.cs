@@ -40,6 +40,17 @@ internal static class CustomResourceTypes
         new("networking.istio.io/v1", "DestinationRule", typeof(IstioDestinationRule), "destinationrules"),
         new("networking.istio.io/v1", "VirtualService", typeof(IstioVirtualService), "virtualservices"),
         new("networking.istio.io/v1", "Gateway", typeof(IstioGateway), "gateways"),
+        new("networking.istio.io/v1", "ServiceEntry", typeof(IstioServiceEntry), "serviceentries"),
+        new("networking.istio.io/v1", "Sidecar", typeof(IstioSidecar), "sidecars"),
+        new("networking.istio.io/v1", "WorkloadEntry", typeof(CarriedResource), "workloadentries"),
+        new("networking.istio.io/v1alpha3", "EnvoyFilter", typeof(CarriedResource), "envoyfilters"),
+        new("security.istio.io/v1", "RequestAuthentication", typeof(CarriedResource), "requestauthentications"),
+        new("gateway.networking.k8s.io/v1", "Gateway", typeof(GatewayApiGateway), "gateways"),
+        new("gateway.networking.k8s.io/v1", "HTTPRoute", typeof(GatewayApiHttpRoute), "httproutes"),
+        new("gateway.networking.k8s.io/v1", "GRPCRoute", typeof(CarriedResource), "grpcroutes"),
+        new("gateway.networking.k8s.io/v1alpha2", "TCPRoute", typeof(CarriedResource), "tcproutes"),
+        new("gateway.networking.k8s.io/v1alpha2", "TLSRoute", typeof(CarriedResource), "tlsroutes"),
+        new("gateway.networking.k8s.io/v1beta1", "ReferenceGrant", typeof(CarriedResource), "referencegrants"),
         new("security.istio.io/v1", "PeerAuthentication", typeof(IstioPeerAuthentication), "peerauthentications"),
         new("security.istio.io/v1", "AuthorizationPolicy", typeof(IstioAuthorizationPolicy), "authorizationpolicies"),
         new("serving.knative.dev/v1", "Service", typeof(KnativeService), "services"),
@@ -53,14 +64,22 @@ internal static class CustomResourceTypes
     /// <summary>The type map <see cref="KubernetesYaml"/> reads documents with: <c>apiVersion/kind</c> → class.</summary>
     public static IDictionary<string, Type> TypeMap { get; } = Kinds.ToDictionary(kind => $"{kind.ApiVersion}/{kind.Kind}", kind => kind.Type);
 
-    private static readonly Dictionary<KindInfo, int> Order = Kinds.Select((kind, index) => (kind, index)).ToDictionary(pair => pair.kind, pair => pair.index);
-
     /// <summary>Where <paramref name="item"/>'s kind comes in <see cref="Kinds"/>: the order a deploy applies kinds in.</summary>
-    public static int ApplyOrder(IKubernetesObject<V1ObjectMeta> item) => Order[Of(item)];
+    public static int ApplyOrder(IKubernetesObject<V1ObjectMeta> item)
+    {
+        var kind = Of(item);
+        return Kinds.ToList().FindIndex(known => known.Group == kind.Group && known.Kind == kind.Kind);
+    }
 
-    /// <summary>The kind of <paramref name="item"/>.</summary>
+    /// <summary>The kind of <paramref name="item"/>, in the version it is written in (a team's file may use an older one, e.g. HTTPRoute v1beta1).</summary>
     /// <exception cref="ArgumentException">The export does not write that kind.</exception>
     public static KindInfo Of(IKubernetesObject<V1ObjectMeta> item) =>
-        Kinds.FirstOrDefault(kind => kind.ApiVersion == item.ApiVersion && kind.Kind == item.Kind)
-        ?? throw new ArgumentException($"{item.ApiVersion} {item.Kind} is not a kind LocalMesh exports.", nameof(item));
+        Find(item.ApiVersion, item.Kind) ?? throw new ArgumentException($"{item.ApiVersion} {item.Kind} is not a kind LocalMesh exports.", nameof(item));
+
+    /// <summary>The kind <paramref name="apiVersion"/> and <paramref name="kind"/> name, in that version; null when a deploy cannot apply it.</summary>
+    public static KindInfo? Find(string apiVersion, string kind)
+    {
+        var group = apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+        return Kinds.FirstOrDefault(known => known.Group == group && known.Kind == kind) is { } found ? found with { ApiVersion = apiVersion } : null;
+    }
 }

@@ -97,12 +97,13 @@ public enum PlatformComponents
 }
 
 /// <summary>An object read from a configuration file and written to the export unchanged.</summary>
+/// <param name="ApiVersion">Its apiVersion, e.g. <c>gateway.networking.k8s.io/v1</c>.</param>
 /// <param name="Kind">Its kind.</param>
 /// <param name="Namespace">Its namespace (the mesh's when its file names none).</param>
 /// <param name="Name">Its name.</param>
 /// <param name="Yaml">Its text, as the file has it.</param>
 /// <param name="Source">Where it was read, e.g. <c>deploy/app.yaml:12:1</c>.</param>
-internal sealed record CarriedObject(string Kind, string Namespace, string Name, string Yaml, string Source);
+internal sealed record CarriedObject(string ApiVersion, string Kind, string Namespace, string Name, string Yaml, string Source);
 
 /// <summary>A workload as a Deployment.</summary>
 /// <param name="Name">The workload's name, e.g. <c>reviews-v2</c>.</param>

@@ -57,6 +57,12 @@ internal static class GatewayApiImporter
                 continue;
             }
 
+            if (attached.Route.Spec.Hostnames is { Count: > 0 } && attached.Index == 0)
+            {
+                findings.Add(attached.Warning("spec.hostnames", "are kept for the cluster; locally a route attached to a Service applies to every call to it, whatever its Host header.",
+                    "nothing to do for the cluster; leave hostnames out of a route attached to a Service to mean the same in both."));
+            }
+
             (entries.TryGetValue(parent.Name, out var list) ? list : entries[parent.Name] = []).AddRange(Rules(attached, meshNamespace, backends, workloads, findings));
             (sources.TryGetValue(parent.Name, out var from) ? from : sources[parent.Name] = []).Add(attached.Route);
         }
@@ -84,6 +90,7 @@ internal static class GatewayApiImporter
             var objectName = loaded.Document.Object(files.DefaultNamespace);
             var objectNamespace = loaded.Document.Namespace ?? files.DefaultNamespace;
             ConfigFinding Warning(string field, string problem, string fix) => new(FindingSeverity.Warning, loaded.At(field), objectName, field, problem, fix);
+            ConfigFinding Error(string field, string problem, string fix) => new(FindingSeverity.Error, loaded.At(field), objectName, field, problem, fix);
             foreach (var (parent, index) in (loaded.Spec.ParentRefs ?? []).Select((parent, index) => (parent, index)))
             {
                 if (parent is not { Kind: "Service", Group: null or "" or "core" } || (parent.Namespace ?? objectNamespace) != meshNamespace || !workloads.ContainsKey(parent.Name))
@@ -96,7 +103,7 @@ internal static class GatewayApiImporter
                 var routes = (loaded.Spec.Rules ?? []).Select((rule, ruleIndex) => new TcpRoute
                 {
                     Route = [.. (rule.BackendRefs ?? []).Select((backend, at) => new RouteDestination(
-                        Backend(backend, $"spec.rules[{ruleIndex}].backendRefs[{at}]", objectNamespace, meshNamespace, backends, workloads, Warning, findings).Destination, backend.Weight ?? 1))],
+                        Backend(backend, $"spec.rules[{ruleIndex}].backendRefs[{at}]", objectNamespace, meshNamespace, backends, workloads, Warning, Error, findings).Destination, backend.Weight ?? 1))],
                 });
                 var current = result.GetValueOrDefault(parent.Name);
                 result[parent.Name] = (
@@ -268,9 +275,23 @@ internal static class GatewayApiImporter
         IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
         Func<string, string, string, ConfigFinding> warning, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
     {
-        (Destination Destination, bool Resolved) Backend(HttpBackendRefSpec backend, string at) => GatewayApiImporter.Backend(backend, at, objectNamespace, meshNamespace, backends, workloads, warning, findings);
+        (Destination Destination, bool Resolved) Backend(HttpBackendRefSpec backend, string at) => GatewayApiImporter.Backend(backend, at, objectNamespace, meshNamespace, backends, workloads, warning, error, findings);
 
         string? prefixRewrite = null;
+        var request = Duration(rule.Timeouts?.Request, $"{field}.timeouts.request", error, findings);
+        var backendRequest = Duration(rule.Timeouts?.BackendRequest, $"{field}.timeouts.backendRequest", error, findings);
+        if (request is { } whole && backendRequest > whole && whole != TimeSpan.Zero)
+        {
+            // The CRD's own rule, enforced by the API server.
+            findings.Add(error($"{field}.timeouts.backendRequest", $"is longer than timeouts.request ({rule.Timeouts!.Request}); the API server rejects it (backendRequest timeout cannot be longer than request timeout).",
+                "make the backend request's timeout at most the request's."));
+        }
+
+        if (rule.SessionPersistence is not null)
+        {
+            findings.Add(warning($"{field}.sessionPersistence", "is kept for the cluster and not emulated locally (each request is balanced on its own).", "nothing to do for the cluster; a DestinationRule's consistentHash is emulated."));
+        }
+
         var result = new HttpRoute
         {
             Name = name,
@@ -279,10 +300,8 @@ internal static class GatewayApiImporter
                 var (destination, resolved) = Backend(backend, $"{field}.backendRefs[{index}]");
                 return new HttpRouteDestination(destination, backend.Weight ?? 1) { Unresolved = !resolved };
             })],
-            Timeout = Duration(rule.Timeouts?.Request, $"{field}.timeouts.request", error, findings),
-            Retries = Duration(rule.Timeouts?.BackendRequest, $"{field}.timeouts.backendRequest", error, findings) is { } backendRequest
-                ? new HttpRetry { Attempts = 2, PerTryTimeout = backendRequest, RetryOn = HttpRetry.DefaultRetryOn + ",503" }
-                : null,
+            Timeout = request,
+            Retries = Retries(rule.Retry, backendRequest, $"{field}.retry", warning, error, findings),
         };
         for (var index = 0; index < (rule.Filters?.Count ?? 0); index++)
         {
@@ -340,12 +359,18 @@ internal static class GatewayApiImporter
     private static (Destination Destination, bool Resolved) Backend(
         HttpBackendRefSpec backend, string at, string objectNamespace, string meshNamespace,
         IReadOnlyDictionary<string, (string Service, Subset Subset)> backends, IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> workloads,
-        Func<string, string, string, ConfigFinding> warning, List<ConfigFinding> findings)
+        Func<string, string, string, ConfigFinding> warning, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
     {
         if (backend.Kind is not (null or "Service") || backend.Group is not (null or "" or "core"))
         {
             findings.Add(warning(at, $"names a {backend.Kind} backend, which the mesh cannot send to; its share of requests fails (a controller sets ResolvedRefs false, InvalidKind).", "name a Service."));
             return (new Destination($"{backend.Kind}/{backend.Name}"), false);
+        }
+
+        if (backend.Port is null)
+        {
+            // The CRD's own rule, enforced by the API server.
+            findings.Add(error($"{at}.port", "is missing; the API server rejects a Service backend without its port (Must have port for Service reference).", "add the Service's port, e.g. port: 9080."));
         }
 
         if ((backend.Namespace ?? objectNamespace) != meshNamespace)
@@ -367,6 +392,40 @@ internal static class GatewayApiImporter
         findings.Add(warning($"{at}.name", $"Referenced backend not found: Service \"{backend.Name}\" is no service of the app nor a Service of the files that selects its workloads; its share of requests is answered 500 (a controller sets ResolvedRefs false, BackendNotFound).",
             $"use one of: {string.Join(", ", workloads.Keys.Concat(backends.Keys).Order(StringComparer.Ordinal))}."));
         return (new Destination(backend.Name), false);
+    }
+
+    /// <summary>
+    /// A rule's retries as Istio gives them: the experimental <c>retry</c> field (attempts, 2 by
+    /// default; connection failures and its status codes), each try bounded by
+    /// <c>timeouts.backendRequest</c>; without it, a backend request's timeout bounds each of Istio's default retries.
+    /// </summary>
+    private static HttpRetry? Retries(
+        HttpRouteRetrySpec? retry, TimeSpan? backendRequest, string field,
+        Func<string, string, string, ConfigFinding> warning, Func<string, string, string, ConfigFinding> error, List<ConfigFinding> findings)
+    {
+        if (retry is null)
+        {
+            return backendRequest is { } perTry ? new HttpRetry { Attempts = 2, PerTryTimeout = perTry, RetryOn = HttpRetry.DefaultRetryOn + ",503" } : null;
+        }
+
+        foreach (var (code, index) in (retry.Codes ?? []).Select((code, index) => (code, index)).Where(pair => pair.code is < 400 or > 599))
+        {
+            findings.Add(error($"{field}.codes[{index}]", $"{code} is no status code the Gateway API retries (400 to 599).", "list 5xx or 4xx codes, e.g. 503."));
+        }
+
+        if (retry.Backoff is { } backoff)
+        {
+            findings.Add(warning($"{field}.backoff", $"'{backoff}' is kept for the cluster; locally retries back off as Envoy does by default (25 ms base, fully jittered).", "nothing to do for the cluster."));
+        }
+
+        var attempts = retry.Attempts ?? 2;
+        return new HttpRetry
+        {
+            Attempts = attempts,
+            PerTryTimeout = backendRequest,
+            // Istio's: connection failures always, and the listed codes.
+            RetryOn = attempts == 0 ? null : string.Join(",", new[] { "connect-failure", "refused-stream", "unavailable", "cancelled" }.Concat((retry.Codes ?? []).Select(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture)))),
+        };
     }
 
     private static HeaderOperations? Operations(HttpHeaderFilterSpec? filter) => filter is null

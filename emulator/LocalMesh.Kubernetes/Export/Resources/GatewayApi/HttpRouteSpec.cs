@@ -27,9 +27,18 @@ internal sealed class HttpRouteRuleSpec
     public List<HttpBackendRefSpec>? BackendRefs { get; set; }
     public HttpRouteTimeoutsSpec? Timeouts { get; set; }
 
+    // The experimental channel's retry (GEP-1731), which Istio implements.
+    public HttpRouteRetrySpec? Retry { get; set; }
+
     // Known to the API and carried, not emulated.
-    public object? Retry { get; set; }
     public object? SessionPersistence { get; set; }
+}
+
+internal sealed class HttpRouteRetrySpec
+{
+    public List<int>? Codes { get; set; }
+    public int? Attempts { get; set; }
+    public string? Backoff { get; set; }
 }
 
 internal sealed class HttpRouteMatchSpec
