@@ -43,23 +43,40 @@ if (args is ["soak", .. var minutes])
     return;
 }
 
-string[] areas = args.Length == 0 ? ["path", "protocols", "routing", "yaml", "callercheck", "coldstart", "memory", "startup"] : args;
+string[] known = ["path", "protocols", "routing", "yaml", "callercheck", "coldstart", "memory", "startup"];
+string[] areas = args.Length == 0 ? known : args;
+if (areas.FirstOrDefault(area => !known.Contains(area)) is { } unknown)
+{
+    Console.Error.WriteLine($"Unknown area '{unknown}'. Known: {string.Join(", ", known)}; and soak [minutes].");
+    return;
+}
+
 var rows = new List<Row>();
 foreach (var area in areas)
 {
     Console.Error.WriteLine($"Running {area}…");
-    rows.AddRange(area switch
+    try
     {
-        "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
-        "protocols" => await ProtocolsBenchmark.RunAsync(),
-        "routing" => RouteMatchingBenchmark.Run(),
-        "yaml" => await ConfigurationFilesBenchmark.RunAsync(rounds: 5),
-        "callercheck" => await CallerCheckBenchmark.RunAsync(connections: 500),
-        "memory" => await AppHostBenchmark.MemoryAsync(),
-        "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
-        "coldstart" => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
-        _ => throw new ArgumentException($"Unknown area '{area}'. Known: path, protocols, routing, yaml, callercheck, coldstart, memory, startup."),
-    });
+        var measured = area switch
+        {
+            "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
+            "protocols" => await ProtocolsBenchmark.RunAsync(),
+            "routing" => RouteMatchingBenchmark.Run(),
+            "yaml" => await ConfigurationFilesBenchmark.RunAsync(rounds: 5),
+            "callercheck" => await CallerCheckBenchmark.RunAsync(connections: 500),
+            "memory" => await AppHostBenchmark.MemoryAsync(),
+            "startup" => await AppHostBenchmark.StartupAsync(rounds: 5),
+            _ => await ColdStartBenchmark.RunAsync(rounds: 20, warmRequests: 20),
+        };
+        rows.AddRange(measured);
+        // Each area's rows as soon as it ends, so a later area's trouble loses nothing measured.
+        Console.Error.WriteLine(Table.Render(measured, Table.Machine()));
+    }
+    catch (Exception ex)
+    {
+        Console.Error.WriteLine($"{area} failed: {ex}");
+        rows.Add(new Row(area, "failed", ex.Message.ReplaceLineEndings(" ")));
+    }
 }
 
 Console.WriteLine(Table.Render(rows, Table.Machine()));

@@ -41,6 +41,10 @@ internal static partial class ProtocolsBenchmark
     {
         await using var plaintext = await StartMeshAsync(ServiceProtocol.Grpc, MutualTlsMode.Disable, backend);
         await using var mutualTls = await StartMeshAsync(ServiceProtocol.Grpc, MutualTlsMode.Strict, backend);
+        using var nginx = PeerProxy.Nginx("grpc", folder => NginxGrpc(folder, backend, tls: false));
+        using var nginxTls = PeerProxy.Nginx("grpcs", folder => NginxGrpc(folder, backend, tls: true));
+        using var haproxy = PeerProxy.HAProxy("grpc", "http", folder => HAProxyChain(folder, backend, tls: false, http2: true));
+        using var haproxyTls = PeerProxy.HAProxy("grpcs", "http", folder => HAProxyChain(folder, backend, tls: true, http2: true));
         var request = Path.GetTempFileName();
         try
         {
@@ -53,6 +57,10 @@ internal static partial class ProtocolsBenchmark
                 ("direct", backend),
                 ("mesh, plaintext", plaintext.Addresses[CallerListener]),
                 ("mesh, mTLS", mutualTls.Addresses[CallerListener]),
+                ("nginx grpc_pass, two chained, h2c", nginx.Address),
+                ("nginx grpc_pass, two chained, mutual TLS between", nginxTls.Address),
+                ("HAProxy h2, two chained, h2c", haproxy.Address),
+                ("HAProxy h2, two chained, mutual TLS between", haproxyTls.Address),
             };
             var load = new Dictionary<string, H2Load.Result>();
             var single = new Dictionary<string, H2Load.Result>();
@@ -69,6 +77,9 @@ internal static partial class ProtocolsBenchmark
                 new(Area, $"gRPC unary, {target.Name}: throughput (8 connections × 10 streams)", Row.Format(load[target.Name].RequestsPerSecond, "calls/s")),
                 new(Area, $"gRPC unary, {target.Name}: p50 latency, one call at a time", Row.Format(single[target.Name].P50, "ms")),
             }).ToList();
+            double Best(params string[] names) => names.Max(name => load[name].RequestsPerSecond);
+            rows.Add(Row.AtLeast(Area, "gRPC throughput through the mesh (plaintext) ÷ the better h2c peer", load["mesh, plaintext"].RequestsPerSecond / Best(targets[3].Name, targets[5].Name), 1.0, "×"));
+            rows.Add(Row.AtLeast(Area, "gRPC throughput through the mesh (mTLS) ÷ the better peer with TLS", load["mesh, mTLS"].RequestsPerSecond / Best(targets[4].Name, targets[6].Name), 1.0, "×"));
             rows.Add(Row.AtLeast(Area, "gRPC throughput through the mesh (plaintext) ÷ direct", load["mesh, plaintext"].RequestsPerSecond / load["direct"].RequestsPerSecond, 0.5, "×"));
             rows.Add(Row.AtLeast(Area, "gRPC throughput through the mesh (mTLS) ÷ direct", load["mesh, mTLS"].RequestsPerSecond / load["direct"].RequestsPerSecond, 0.5, "×"));
             rows.Add(Row.AtMost(Area, "gRPC call's added p50 latency (mesh, mTLS)", single["mesh, mTLS"].P50 - single["direct"].P50, 1, "ms"));
@@ -83,9 +94,11 @@ internal static partial class ProtocolsBenchmark
     private static async Task<IEnumerable<Row>> WebSocketAsync(Uri backend)
     {
         await using var mesh = await StartMeshAsync(ServiceProtocol.Http, MutualTlsMode.Strict, backend);
+        using var nginx = PeerProxy.Nginx("ws", folder => RequestPathBenchmark.NginxHttp(folder, backend, tls: false));
+        using var nginxTls = PeerProxy.Nginx("wss", folder => RequestPathBenchmark.NginxHttp(folder, backend, tls: true));
         var rows = new List<Row>();
         var p50 = new Dictionary<string, double>();
-        foreach (var (name, address) in new[] { ("direct", backend), ("mesh, mTLS", mesh.Addresses[CallerListener]) })
+        foreach (var (name, address) in new[] { ("direct", backend), ("mesh, mTLS", mesh.Addresses[CallerListener]), ("nginx, two chained", nginx.Address), ("nginx, two chained, mutual TLS between", nginxTls.Address) })
         {
             Console.Error.WriteLine($"  WebSocket: {name}…");
             using var socket = new ClientWebSocket();
@@ -109,28 +122,118 @@ internal static partial class ProtocolsBenchmark
             rows.Add(new Row(Area, $"WebSocket echo, {name}: round trip p50 / p99 of 5,000 (64 bytes)", $"{Row.Format(p50[name], "ms")} / {Row.Format(Percentiles.Of(times, 99), "ms")}"));
         }
 
-        rows.Add(new Row(Area, "WebSocket round trip's added p50 (mesh, mTLS)", Row.Format(p50["mesh, mTLS"] - p50["direct"], "ms")));
+        rows.Add(new Row(Area, "WebSocket round trip's added p50 (nginx, mutual TLS between)", Row.Format(p50["nginx, two chained, mutual TLS between"] - p50["direct"], "ms")));
+        rows.Add(Row.AtMost(Area, "WebSocket round trip's added p50 (mesh, mTLS) ÷ nginx's (mutual TLS between)",
+            (p50["mesh, mTLS"] - p50["direct"]) / (p50["nginx, two chained, mutual TLS between"] - p50["direct"]), 1.0, "×"));
         return rows;
     }
 
     private static async Task<IEnumerable<Row>> TcpAsync()
     {
         using var cache = Cache.Start();
-        await using var mesh = await StartMeshAsync(ServiceProtocol.Tcp, MutualTlsMode.Strict, cache.Address);
+        await using var plaintext = await StartMeshAsync(ServiceProtocol.Tcp, MutualTlsMode.Disable, cache.Address);
+        await using var mutualTls = await StartMeshAsync(ServiceProtocol.Tcp, MutualTlsMode.Strict, cache.Address);
+        Tools.RequireFile(NginxStreamModule, "libnginx-mod-stream");
+        using var nginx = PeerProxy.Nginx("stream", folder => NginxStream(folder, cache.Address, tls: false));
+        using var nginxTls = PeerProxy.Nginx("streams", folder => NginxStream(folder, cache.Address, tls: true));
+        using var haproxy = PeerProxy.HAProxy("tcp", "tcp", folder => HAProxyChain(folder, cache.Address, tls: false, http2: false));
+        using var haproxyTls = PeerProxy.HAProxy("tcps", "tcp", folder => HAProxyChain(folder, cache.Address, tls: true, http2: false));
+        var targets = new (string Name, int Port)[]
+        {
+            ("direct", cache.Address.Port),
+            ("mesh, plaintext", plaintext.Addresses[CallerListener].Port),
+            ("mesh, mTLS", mutualTls.Addresses[CallerListener].Port),
+            ("nginx stream, two chained", nginx.Address.Port),
+            ("nginx stream, two chained, mutual TLS between", nginxTls.Address.Port),
+            ("HAProxy tcp, two chained", haproxy.Address.Port),
+            ("HAProxy tcp, two chained, mutual TLS between", haproxyTls.Address.Port),
+        };
         var rows = new List<Row>();
-        var throughput = new Dictionary<string, double>();
-        foreach (var (name, port) in new[] { ("direct", cache.Address.Port), ("mesh, mTLS", mesh.Addresses[CallerListener].Port) })
+        var (plain, pipelined) = (new Dictionary<string, double>(), new Dictionary<string, double>());
+        foreach (var (name, port) in targets)
         {
             Console.Error.WriteLine($"  TCP: {name}…");
-            await RedisBenchmark.RunAsync(port, requests: 20_000); // warm-up
-            var (get, set, p50) = await RedisBenchmark.RunAsync(port, requests: 200_000);
-            throughput[name] = (get + set) / 2;
+            await RedisBenchmark.RunAsync(port, requests: 20_000, pipeline: 1); // warm-up
+            var (get, set, p50) = await RedisBenchmark.RunAsync(port, requests: 200_000, pipeline: 1);
+            var (pipelinedGet, pipelinedSet, _) = await RedisBenchmark.RunAsync(port, requests: 1_000_000, pipeline: 16);
+            (plain[name], pipelined[name]) = ((get + set) / 2, (pipelinedGet + pipelinedSet) / 2);
             rows.Add(new Row(Area, $"TCP (redis-benchmark GET/SET, 32 connections), {name}: throughput", $"{Row.Format(get, "GET/s")} / {Row.Format(set, "SET/s")}"));
+            rows.Add(new Row(Area, $"TCP (redis-benchmark, pipelined 16), {name}: throughput", $"{Row.Format(pipelinedGet, "GET/s")} / {Row.Format(pipelinedSet, "SET/s")}"));
             rows.Add(new Row(Area, $"TCP (redis-benchmark), {name}: GET p50 latency", Row.Format(p50, "ms")));
         }
 
-        rows.Add(Row.AtLeast(Area, "TCP throughput through the mesh (mTLS) ÷ direct", throughput["mesh, mTLS"] / throughput["direct"], 0.7, "×"));
+        double Best(params string[] names) => names.Max(name => plain[name]);
+        rows.Add(Row.AtLeast(Area, "TCP throughput through the mesh (plaintext) ÷ the better peer", plain["mesh, plaintext"] / Best(targets[3].Name, targets[5].Name), 1.0, "×"));
+        rows.Add(Row.AtLeast(Area, "TCP throughput through the mesh (mTLS) ÷ the better peer with TLS", plain["mesh, mTLS"] / Best(targets[4].Name, targets[6].Name), 1.0, "×"));
+        rows.Add(Row.AtLeast(Area, "TCP throughput through the mesh (mTLS) ÷ direct", plain["mesh, mTLS"] / plain["direct"], 0.7, "×"));
+        rows.Add(Row.AtLeast(Area, "TCP pipelined throughput through the mesh (mTLS) ÷ direct", pipelined["mesh, mTLS"] / pipelined["direct"], 0.7, "×"));
         return rows;
+    }
+
+    private const string NginxStreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+    /// <summary>nginx's gRPC proxy (<c>grpc_pass</c>), two chained over HTTP/2, keep-alive upstreams; with <paramref name="tls"/>, mutual TLS between the two.</summary>
+    private static string NginxGrpc(PeerFolder folder, Uri backend, bool tls) => $$"""
+        http {
+            access_log off;
+            client_body_temp_path {{folder.Path}}/body;
+            proxy_temp_path {{folder.Path}}/proxy;
+            fastcgi_temp_path {{folder.Path}}/fastcgi;
+            uwsgi_temp_path {{folder.Path}}/uwsgi;
+            scgi_temp_path {{folder.Path}}/scgi;
+            upstream second { server 127.0.0.1:{{folder.Second}}; keepalive 128; }
+            upstream backend { server {{backend.Authority}}; keepalive 128; }
+            server {
+                listen 127.0.0.1:{{folder.First}} http2;
+                location / {
+                    grpc_pass {{(tls ? "grpcs" : "grpc")}}://second;
+                    {{(tls ? $"grpc_ssl_certificate {folder.File("first.pem")}; grpc_ssl_certificate_key {folder.File("first.key")}; grpc_ssl_trusted_certificate {folder.File("ca.pem")}; grpc_ssl_verify on; grpc_ssl_name second; grpc_ssl_protocols TLSv1.3; grpc_ssl_session_reuse on;" : "")}}
+                }
+            }
+            server {
+                listen 127.0.0.1:{{folder.Second}}{{(tls ? " ssl" : "")}} http2;
+                {{(tls ? $"ssl_certificate {folder.File("second.pem")}; ssl_certificate_key {folder.File("second.key")}; ssl_client_certificate {folder.File("ca.pem")}; ssl_verify_client on; ssl_protocols TLSv1.3; ssl_session_cache shared:tls:10m;" : "")}}
+                location / { grpc_pass grpc://backend; }
+            }
+        }
+        """;
+
+    /// <summary>nginx's TCP proxy (<c>stream</c>), two chained; with <paramref name="tls"/>, mutual TLS between the two.</summary>
+    private static string NginxStream(PeerFolder folder, Uri backend, bool tls) => $$"""
+        load_module {{NginxStreamModule}};
+        stream {
+            upstream second { server 127.0.0.1:{{folder.Second}}; }
+            upstream backend { server {{backend.Authority}}; }
+            server {
+                listen 127.0.0.1:{{folder.First}};
+                proxy_pass second;
+                {{(tls ? $"proxy_ssl on; proxy_ssl_certificate {folder.File("first.pem")}; proxy_ssl_certificate_key {folder.File("first.key")}; proxy_ssl_trusted_certificate {folder.File("ca.pem")}; proxy_ssl_verify on; proxy_ssl_name second; proxy_ssl_protocols TLSv1.3; proxy_ssl_session_reuse on;" : "")}}
+            }
+            server {
+                listen 127.0.0.1:{{folder.Second}}{{(tls ? " ssl" : "")}};
+                {{(tls ? $"ssl_certificate {folder.File("second.pem")}; ssl_certificate_key {folder.File("second.key")}; ssl_client_certificate {folder.File("ca.pem")}; ssl_verify_client on; ssl_protocols TLSv1.3; ssl_session_cache shared:tls:10m;" : "")}}
+                proxy_pass backend;
+            }
+        }
+        """;
+
+    /// <summary>HAProxy's two chained proxies (<c>mode tcp</c>, or <c>mode http</c> speaking HTTP/2 end to end); with <paramref name="tls"/>, mutual TLS between the two.</summary>
+    private static string HAProxyChain(PeerFolder folder, Uri backend, bool tls, bool http2)
+    {
+        var proto = http2 ? " proto h2" : "";
+        var alpn = http2 ? " alpn h2" : "";
+        return $"""
+            frontend first
+                bind 127.0.0.1:{folder.First}{proto}
+                default_backend to_second
+            backend to_second
+                server second 127.0.0.1:{folder.Second}{(tls ? $" ssl crt {folder.File("first.bundle")} ca-file {folder.File("ca.pem")} verify required verifyhost second sni str(second) ssl-min-ver TLSv1.3{alpn}" : proto)}
+            frontend second_in
+                bind 127.0.0.1:{folder.Second}{(tls ? $" ssl crt {folder.File("second.bundle")} ca-file {folder.File("ca.pem")} verify required ssl-min-ver TLSv1.3{alpn}" : proto)}
+                default_backend to_backend
+            backend to_backend
+                server backend {backend.Authority}{proto}
+            """;
     }
 
     private const string CallerListener = "outbound|caller-v1|backend";
@@ -196,10 +299,10 @@ internal static partial class ProtocolsBenchmark
     /// <summary>redis-benchmark's GET and SET at 32 connections.</summary>
     private static partial class RedisBenchmark
     {
-        public static async Task<(double Get, double Set, double GetP50)> RunAsync(int port, int requests)
+        public static async Task<(double Get, double Set, double GetP50)> RunAsync(int port, int requests, int pipeline)
         {
             var output = await Tools.RunAsync("redis-benchmark", "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture),
-                "-t", "set,get", "-n", requests.ToString(CultureInfo.InvariantCulture), "-c", "32", "-q");
+                "-t", "set,get", "-n", requests.ToString(CultureInfo.InvariantCulture), "-c", "32", "-P", pipeline.ToString(CultureInfo.InvariantCulture), "-q");
             var set = Line().Matches(output).FirstOrDefault(match => match.Groups[1].Value == "SET");
             var get = Line().Matches(output).FirstOrDefault(match => match.Groups[1].Value == "GET");
             if (set is null || get is null)

@@ -37,17 +37,19 @@ internal static partial class RequestPathBenchmark
         await using var mutualTlsMesh = await StartMeshAsync(MutualTlsMode.Strict);
         plaintextMesh.State.SetApplication("backend-v1", 0, backend.Address);
         mutualTlsMesh.State.SetApplication("backend-v1", 0, backend.Address);
-        using var nginx = Nginx.Start(backend.Address);
+        using var nginx = PeerProxy.Nginx("http", folder => NginxHttp(folder, backend.Address, tls: false));
+        using var nginxTls = PeerProxy.Nginx("https", folder => NginxHttp(folder, backend.Address, tls: true));
         await using var kestrel = await KestrelChain.StartAsync(backend.Address);
         // Whose processor time each path costs: the backend's own for the direct call, this
         // process's for the mesh (both sidecars live here, as in the AppHost), the workers' for nginx.
-        var targets = new (string Name, Uri Address, Func<TimeSpan> Cpu)[]
+        var targets = new (string Name, Uri Address, Func<Usage> Cpu)[]
         {
-            ("direct", backend.Address, backend.ProcessorTime),
-            ("mesh, plaintext", plaintextMesh.Addresses[CallerListener], CpuTime.OfThisProcess),
-            ("mesh, mTLS", mutualTlsMesh.Addresses[CallerListener], CpuTime.OfThisProcess),
-            ("nginx, two chained proxies", nginx.Address, nginx.ProcessorTime),
-            (KestrelChainName, kestrel.Address, CpuTime.OfThisProcess),
+            ("direct", backend.Address, backend.Usage),
+            ("mesh, plaintext", plaintextMesh.Addresses[CallerListener], Usage.OfThisProcess),
+            ("mesh, mTLS", mutualTlsMesh.Addresses[CallerListener], Usage.OfThisProcess),
+            ("nginx, two chained proxies", nginx.Address, nginx.Usage),
+            (NginxTlsName, nginxTls.Address, nginxTls.Usage),
+            (KestrelChainName, kestrel.Address, Usage.OfThisProcess),
         };
 
         foreach (var (name, address, cpu) in targets)
@@ -56,7 +58,7 @@ internal static partial class RequestPathBenchmark
             await Wrk.RunAsync(address, Warmup, cpu);
         }
 
-        // Rounds interleave the four paths, so whatever else the machine does weighs on each alike.
+        // Rounds interleave the paths, so whatever else the machine does weighs on each alike.
         var measured = targets.ToDictionary(target => target.Name, _ => new List<Result>());
         for (var round = 1; round <= rounds; round++)
         {
@@ -73,12 +75,15 @@ internal static partial class RequestPathBenchmark
         {
             new(Area, $"{result.Name}: throughput at {Connections} connections", Row.Format(result.RequestsPerSecond, "req/s")),
             new(Area, $"{result.Name}: p50 / p99 latency", $"{Row.Format(result.P50, "ms")} / {Row.Format(result.P99, "ms")}"),
-            new(Area, $"{result.Name}: processor time per request ({CpuOwner(result.Name)})", Row.Format(result.CpuPerRequest, "µs")),
+            new(Area, $"{result.Name}: processor time / context switches per request ({CpuOwner(result.Name)})", $"{Row.Format(result.CpuPerRequest, "µs")} / {Row.Format(result.SwitchesPerRequest, "")}"),
         }).ToList();
+        var tlsPeer = results[NginxTlsName];
         rows.Add(Row.AtLeast(Area, "mesh (plaintext) throughput ÷ nginx", plaintext.RequestsPerSecond / peer.RequestsPerSecond, 1.0, "×"));
-        rows.Add(Row.AtMost(Area, "mesh (plaintext) p99 ÷ nginx p99", plaintext.P99 / peer.P99, 1.2, "×"));
-        rows.Add(Row.AtMost(Area, "throughput mTLS costs", (1 - mutualTls.RequestsPerSecond / plaintext.RequestsPerSecond) * 100, 15, "%"));
-        rows.Add(new Row(Area, "mesh (plaintext) processor time per request ÷ nginx's", Row.Format(plaintext.CpuPerRequest / peer.CpuPerRequest, "×")));
+        rows.Add(Row.AtMost(Area, "mesh (plaintext) p99 ÷ nginx p99", plaintext.P99 / peer.P99, 1.0, "×"));
+        rows.Add(Row.AtMost(Area, "mesh (plaintext) processor time per request ÷ nginx's", plaintext.CpuPerRequest / peer.CpuPerRequest, 1.2, "×"));
+        rows.Add(Row.AtLeast(Area, "mesh (mTLS) throughput ÷ nginx with TLS between its proxies", mutualTls.RequestsPerSecond / tlsPeer.RequestsPerSecond, 1.0, "×"));
+        rows.Add(Row.AtMost(Area, "throughput mTLS costs the mesh", (1 - mutualTls.RequestsPerSecond / plaintext.RequestsPerSecond) * 100, 10, "%"));
+        rows.Add(new Row(Area, "throughput TLS costs nginx", Row.Format((1 - tlsPeer.RequestsPerSecond / peer.RequestsPerSecond) * 100, "%")));
         rows.Add(new Row(Area, "mesh (plaintext) processor time per request ÷ the bare Kestrel chain's", Row.Format(plaintext.CpuPerRequest / results[KestrelChainName].CpuPerRequest, "×")));
         return rows;
     }
@@ -86,7 +91,7 @@ internal static partial class RequestPathBenchmark
     private static string CpuOwner(string path) => path switch
     {
         "direct" => "the backend",
-        "nginx, two chained proxies" => "both nginx workers",
+        "nginx, two chained proxies" or NginxTlsName => "both nginx workers",
         KestrelChainName => "both proxies",
         _ => "both sidecars",
     };
@@ -95,12 +100,15 @@ internal static partial class RequestPathBenchmark
 
     private const string KestrelChainName = "Kestrel, two chained proxies without mesh rules";
 
+    private const string NginxTlsName = "nginx, two chained proxies, mutual TLS between";
+
     private static Result Median(string name, IReadOnlyList<Result> rounds) => new(
         name,
         Percentiles.Median([.. rounds.Select(r => r.RequestsPerSecond)]),
         Percentiles.Median([.. rounds.Select(r => r.P50)]),
         Percentiles.Median([.. rounds.Select(r => r.P99)]),
-        Percentiles.Median([.. rounds.Select(r => r.CpuPerRequest)]));
+        Percentiles.Median([.. rounds.Select(r => r.CpuPerRequest)]),
+        Percentiles.Median([.. rounds.Select(r => r.SwitchesPerRequest)]));
 
     /// <summary>The mesh of the request path on its own, until the process is stopped (for a profiler).</summary>
     public static async Task ServeMeshAsync(Uri backend, MutualTlsMode mode)
@@ -125,28 +133,30 @@ internal static partial class RequestPathBenchmark
     });
 
     /// <param name="CpuPerRequest">Processor time (user and system) the path's own processes spent per request, in µs.</param>
-    internal sealed record Result(string Name, double RequestsPerSecond, double P50, double P99, double CpuPerRequest);
+    internal sealed record Result(string Name, double RequestsPerSecond, double P50, double P99, double CpuPerRequest, double SwitchesPerRequest);
 
     /// <summary>wrk, two threads (one per core) at fixed concurrency, with its latency distribution.</summary>
     private static partial class Wrk
     {
-        public static async Task<Result> RunAsync(Uri target, TimeSpan duration, Func<TimeSpan> cpu)
+        public static async Task<Result> RunAsync(Uri target, TimeSpan duration, Func<Usage> usage)
         {
-            var before = cpu();
+            var before = usage();
             var output = await Tools.RunAsync("wrk", "-t2", $"-c{Connections}", $"-d{(int)duration.TotalSeconds}s", "--latency", target.ToString());
-            var spent = cpu() - before;
+            var spent = usage() - before;
             var errors = Errors().Match(output);
             if (errors.Success || !RequestsPerSecond().IsMatch(output) || !Requests().IsMatch(output))
             {
                 throw new InvalidOperationException($"wrk against {target} did not run cleanly:\n{output}");
             }
 
+            var requests = long.Parse(Requests().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
             return new Result(
                 target.ToString(),
                 double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
                 Milliseconds(Percentile(50).Match(output)),
                 Milliseconds(Percentile(99).Match(output)),
-                spent.TotalMicroseconds / long.Parse(Requests().Match(output).Groups[1].Value, CultureInfo.InvariantCulture));
+                spent.Processor.TotalMicroseconds / requests,
+                (double)spent.ContextSwitches / requests);
         }
 
         private static Regex Percentile(int percentile) => new($@"^\s+{percentile}%\s+([0-9.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
@@ -176,7 +186,7 @@ internal static partial class RequestPathBenchmark
 
         public Uri Address { get; }
 
-        public TimeSpan ProcessorTime() => CpuTime.Of(_process.Id);
+        public Usage Usage() => LocalMesh.Bench.Usage.Of([_process.Id]);
 
         public static Backend Start()
         {
@@ -253,61 +263,44 @@ internal static partial class RequestPathBenchmark
         }
     }
 
-    /// <summary>nginx as two chained reverse proxies (keep-alive upstreams, as Envoy's), one master, two workers.</summary>
-    private sealed class Nginx : IDisposable
-    {
-        private readonly Process _process;
-        private readonly string _directory;
-
-        private Nginx(Process process, string directory, Uri address) => (_process, _directory, Address) = (process, directory, address);
-
-        public Uri Address { get; }
-
-        /// <summary>The workers' processor time (the master only watches them).</summary>
-        public TimeSpan ProcessorTime() => CpuTime.OfChildren(_process.Id);
-
-        public static Nginx Start(Uri backend)
-        {
-            var directory = Directory.CreateTempSubdirectory("localmesh-bench-nginx-").FullName;
-            var (first, second) = (Tools.FreePort(), Tools.FreePort());
-            File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
-                worker_processes 2;
-                daemon off;
-                pid {{directory}}/nginx.pid;
-                error_log {{directory}}/error.log warn;
-                events { worker_connections 4096; }
-                http {
-                    access_log off;
-                    client_body_temp_path {{directory}}/body;
-                    proxy_temp_path {{directory}}/proxy;
-                    fastcgi_temp_path {{directory}}/fastcgi;
-                    uwsgi_temp_path {{directory}}/uwsgi;
-                    scgi_temp_path {{directory}}/scgi;
-                    upstream second { server 127.0.0.1:{{second}}; keepalive 128; }
-                    upstream backend { server {{backend.Authority}}; keepalive 128; }
-                    server {
-                        listen 127.0.0.1:{{first}};
-                        location / { proxy_pass http://second; proxy_http_version 1.1; proxy_set_header Connection ""; }
-                    }
-                    server {
-                        listen 127.0.0.1:{{second}};
-                        location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-                    }
+    /// <summary>
+    /// nginx as two chained reverse proxies in front of <paramref name="backend"/>, keep-alive
+    /// upstreams as Envoy's; with <paramref name="tls"/>, mutual TLS between the two
+    /// (<c>proxy_ssl</c>, sessions reused). WebSocket upgrades pass as nginx's documentation shows.
+    /// </summary>
+    internal static string NginxHttp(PeerFolder folder, Uri backend, bool tls) => $$"""
+        http {
+            access_log off;
+            client_body_temp_path {{folder.Path}}/body;
+            proxy_temp_path {{folder.Path}}/proxy;
+            fastcgi_temp_path {{folder.Path}}/fastcgi;
+            uwsgi_temp_path {{folder.Path}}/uwsgi;
+            scgi_temp_path {{folder.Path}}/scgi;
+            map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
+            upstream second { server 127.0.0.1:{{folder.Second}}; keepalive 128; }
+            upstream backend { server {{backend.Authority}}; keepalive 128; }
+            server {
+                listen 127.0.0.1:{{folder.First}};
+                location / {
+                    proxy_pass {{(tls ? "https" : "http")}}://second;
+                    proxy_http_version 1.1;
+                    proxy_set_header Upgrade $http_upgrade;
+                    proxy_set_header Connection $connection_upgrade;
+                    {{(tls ? $"proxy_ssl_certificate {folder.File("first.pem")}; proxy_ssl_certificate_key {folder.File("first.key")}; proxy_ssl_trusted_certificate {folder.File("ca.pem")}; proxy_ssl_verify on; proxy_ssl_name second; proxy_ssl_protocols TLSv1.3; proxy_ssl_session_reuse on;" : "")}}
                 }
-                """);
-            var process = Process.Start(new ProcessStartInfo("nginx", ["-c", Path.Combine(directory, "nginx.conf"), "-p", directory]) { RedirectStandardError = true })!;
-            Tools.WaitForPort(first);
-            return new Nginx(process, directory, new Uri($"http://127.0.0.1:{first}/"));
+            }
+            server {
+                listen 127.0.0.1:{{folder.Second}}{{(tls ? " ssl" : "")}};
+                {{(tls ? $"ssl_certificate {folder.File("second.pem")}; ssl_certificate_key {folder.File("second.key")}; ssl_client_certificate {folder.File("ca.pem")}; ssl_verify_client on; ssl_protocols TLSv1.3; ssl_session_cache shared:tls:10m;" : "")}}
+                location / {
+                    proxy_pass http://backend;
+                    proxy_http_version 1.1;
+                    proxy_set_header Upgrade $http_upgrade;
+                    proxy_set_header Connection $connection_upgrade;
+                }
+            }
         }
-
-        public void Dispose()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-            _process.Dispose();
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+        """;
 }
 
 /// <summary>Processor time (user and system) of processes, read from <c>/proc</c>.</summary>
@@ -332,10 +325,11 @@ internal static class CpuTime
         }
     }
 
-    public static TimeSpan OfChildren(int parent) => Directory.EnumerateDirectories("/proc")
+    public static TimeSpan OfChildren(int parent) => ChildrenOf(parent).Aggregate(TimeSpan.Zero, (total, pid) => total + Of(pid));
+
+    public static IReadOnlyList<int> ChildrenOf(int parent) => [.. Directory.EnumerateDirectories("/proc")
         .Select(directory => int.TryParse(Path.GetFileName(directory), out var pid) ? pid : 0)
-        .Where(pid => pid > 0 && ParentOf(pid) == parent)
-        .Aggregate(TimeSpan.Zero, (total, pid) => total + Of(pid));
+        .Where(pid => pid > 0 && ParentOf(pid) == parent)];
 
     /// <summary>The fourth field of <c>/proc/&lt;pid&gt;/stat</c>, after the command name in parentheses.</summary>
     private static int ParentOf(int pid)
@@ -355,6 +349,13 @@ internal static class CpuTime
 /// <summary>Outside tools: installed from Debian when missing, run with their output captured.</summary>
 internal static class Tools
 {
+    /// <summary>The Debian package each command comes in, where its name differs.</summary>
+    private static readonly Dictionary<string, string> Packages = new(StringComparer.Ordinal)
+    {
+        ["h2load"] = "nghttp2-client",
+        ["redis-benchmark"] = "redis-tools",
+    };
+
     public static void Require(params string[] commands)
     {
         var missing = commands.Where(command => !OnPath(command)).ToList();
@@ -363,12 +364,29 @@ internal static class Tools
             return;
         }
 
-        Console.Error.WriteLine($"Installing {string.Join(", ", missing)} from Debian…");
-        var install = Process.Start("bash", ["-c", $"(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {string.Join(' ', missing)}) >/dev/null"])!;
+        var packages = string.Join(' ', missing.Select(command => Packages.GetValueOrDefault(command, command)).Distinct());
+        Console.Error.WriteLine($"Installing {packages} from Debian (for {string.Join(", ", missing)})…");
+        var install = Process.Start("bash", ["-c", $"(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {packages}) >/dev/null"])!;
         install.WaitForExit();
-        if (missing.Any(command => !OnPath(command)))
+        if (missing.Where(command => !OnPath(command)).ToList() is { Count: > 0 } still)
         {
-            throw new InvalidOperationException($"{string.Join(", ", missing)} could not be installed (apt-get install -y {string.Join(' ', missing)}; root needed).");
+            throw new InvalidOperationException($"{string.Join(", ", still)} could not be installed (apt-get install -y {packages}; root needed).");
+        }
+    }
+
+    /// <summary>Installs <paramref name="package"/> from Debian when <paramref name="file"/> is missing (e.g. an nginx module).</summary>
+    public static void RequireFile(string file, string package)
+    {
+        if (File.Exists(file))
+        {
+            return;
+        }
+
+        Console.Error.WriteLine($"Installing {package} from Debian (for {file})…");
+        Process.Start("bash", ["-c", $"(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package}) >/dev/null"])!.WaitForExit();
+        if (!File.Exists(file))
+        {
+            throw new InvalidOperationException($"{file} is missing and {package} could not be installed (apt-get install -y {package}; root needed).");
         }
     }
 
@@ -410,4 +428,40 @@ internal static class Tools
 
     private static bool OnPath(string command) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(directory => File.Exists(Path.Combine(directory, command)));
+}
+
+/// <summary>What processes have spent: processor time (user and system) and context switches (voluntary and not, every thread's).</summary>
+internal readonly record struct Usage(TimeSpan Processor, long ContextSwitches)
+{
+    public static Usage operator -(Usage after, Usage before) => new(after.Processor - before.Processor, after.ContextSwitches - before.ContextSwitches);
+
+    public static Usage OfThisProcess() => Of([Environment.ProcessId]);
+
+    public static Usage Of(IEnumerable<int> pids) => pids.Aggregate(default(Usage), (total, pid) => new(total.Processor + CpuTime.Of(pid), total.ContextSwitches + Switches(pid)));
+
+    private static long Switches(int pid)
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task").Sum(ThreadSwitches);
+        }
+        catch (IOException)
+        {
+            return 0; // it ended meanwhile
+        }
+
+        static long ThreadSwitches(string task)
+        {
+            try
+            {
+                return File.ReadAllLines(Path.Combine(task, "status"))
+                    .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                return 0; // the thread ended meanwhile
+            }
+        }
+    }
 }

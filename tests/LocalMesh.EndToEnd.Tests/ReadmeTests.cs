@@ -46,21 +46,25 @@ public sealed partial class ReadmeTests
         var appHost = Directory.CreateTempSubdirectory("localmesh-readme-apphost-");
         try
         {
-            // A home of its own, so `dotnet nuget add source` changes no one's NuGet settings; NuGet's
-            // package folder stays the machine's, so nothing is downloaded again.
-            var environment = new Dictionary<string, string>
+            // The repository's commands run with the machine's home, as a developer runs them: a restore
+            // records the NuGet settings files it read (in the home) in each project's obj/, so another
+            // home would rebuild the whole solution for every command. The package steps, in an AppHost
+            // of their own, get a home of their own, so `dotnet nuget add source` changes no one's
+            // NuGet settings; NuGet's package folder stays the machine's, so nothing is downloaded again.
+            var machine = new Dictionary<string, string>
             {
-                ["HOME"] = home.FullName,
+                ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? home.FullName,
                 // A temporary folder of the command's own, so the key check looks only at what it wrote.
                 ["TMPDIR"] = temp.FullName,
                 ["NUGET_PACKAGES"] = Repository.NuGetPackageRoot,
                 ["DOTNET_NOLOGO"] = "1",
                 ["PATH"] = await AspireCli.FolderAsync() + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
             };
+            var environment = inAppHostFolder ? new Dictionary<string, string>(machine) { ["HOME"] = home.FullName } : machine;
             if (inAppHostFolder)
             {
                 // The package source README's earlier lines add, in this home, and an AppHost to add the package to.
-                await MustAsync("dotnet pack emulator/LocalMesh.Hosting -o artifacts/packages", Repository.Root, environment, TimeSpan.FromMinutes(3));
+                await MustAsync("dotnet pack emulator/LocalMesh.Hosting -o artifacts/packages", Repository.Root, machine, TimeSpan.FromMinutes(3));
                 await MustAsync("dotnet nuget add source \"$PWD/artifacts/packages\" --name localmesh", Repository.Root, environment, TimeSpan.FromMinutes(1));
                 File.WriteAllText(Path.Combine(appHost.FullName, "AppHost.csproj"),
                     """
@@ -184,8 +188,8 @@ public sealed partial class ReadmeTests
         }
 
         // The mesh's CA and workload keys lived in memory only: not in the run's temporary folder,
-        // its home (where .NET keeps X509 stores) or the AppHost's folder (its working directory).
-        Assert.Empty(PrivateKeys.WrittenSince(startedAt, environment["TMPDIR"], environment["HOME"], Path.Combine(Repository.Root, "AppHost")));
+        // the home's .dotnet (where .NET keeps X509 stores) or the AppHost's folder (its working directory).
+        Assert.Empty(PrivateKeys.WrittenSince(startedAt, environment["TMPDIR"], Path.Combine(environment["HOME"], ".dotnet"), Path.Combine(Repository.Root, "AppHost")));
         // The console says when the app is ready and where to go, and nothing per request.
         Assert.DoesNotContain(output, line => line.Contains("Request starting", StringComparison.Ordinal) || line.Contains("Request finished", StringComparison.Ordinal));
     }
