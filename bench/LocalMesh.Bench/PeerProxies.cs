@@ -29,12 +29,13 @@ internal sealed class PeerProxy : IDisposable
     /// <summary>What the proxies spent: nginx's workers (its master only watches them), or HAProxy's one process.</summary>
     public Usage Usage() => Bench.Usage.Of(_workers ? CpuTime.ChildrenOf(_process.Id) : [_process.Id]);
 
-    /// <summary>nginx with <paramref name="configuration"/> (the part inside its top level, after the common settings).</summary>
-    public static PeerProxy Nginx(string name, Func<PeerFolder, string> configuration, string scheme = "http")
+    /// <summary>nginx with <paramref name="configuration"/> (the part inside its top level, after the common settings), loading <paramref name="module"/> first when given.</summary>
+    public static PeerProxy Nginx(string name, Func<PeerFolder, string> configuration, string scheme = "http", string? module = null)
     {
         Tools.Require("nginx");
         var folder = PeerFolder.Create($"nginx-{name}");
         folder.Write("nginx.conf", $$"""
+            {{(module is null ? "" : $"load_module {module};")}}
             worker_processes {{Environment.ProcessorCount}};
             daemon off;
             pid {{folder.Path}}/nginx.pid;
@@ -43,9 +44,26 @@ internal sealed class PeerProxy : IDisposable
             {{configuration(folder)}}
             """);
         var process = Process.Start(new ProcessStartInfo("nginx", ["-c", folder.File("nginx.conf"), "-p", folder.Path]) { RedirectStandardError = true })!;
-        Tools.WaitForPort(folder.First);
-        return new PeerProxy(process, folder, workers: true, scheme);
+        return new PeerProxy(Listening(process, folder, "nginx.conf"), folder, workers: true, scheme);
     }
+
+    /// <summary>
+    /// The settings every nginx peer's <c>http</c> block starts with: no access log, its temporary
+    /// files in its folder, connections kept as long as the load runs (nginx closes one after 1,000
+    /// requests by default, and h2load does not reconnect), and keep-alive upstreams <c>second</c>
+    /// (the second proxy) and <c>backend</c>.
+    /// </summary>
+    public static string NginxHttpSettings(PeerFolder folder, Uri backend) => $$"""
+        access_log off;
+            keepalive_requests 1000000;
+            client_body_temp_path {{folder.Path}}/body;
+            proxy_temp_path {{folder.Path}}/proxy;
+            fastcgi_temp_path {{folder.Path}}/fastcgi;
+            uwsgi_temp_path {{folder.Path}}/uwsgi;
+            scgi_temp_path {{folder.Path}}/scgi;
+            upstream second { server 127.0.0.1:{{folder.Second}}; keepalive 128; keepalive_requests 1000000; }
+            upstream backend { server {{backend.Authority}}; keepalive 128; keepalive_requests 1000000; }
+        """;
 
     /// <summary>HAProxy with <paramref name="configuration"/> (its frontends and backends, after the common settings).</summary>
     public static PeerProxy HAProxy(string name, string mode, Func<PeerFolder, string> configuration, string scheme = "http")
@@ -64,10 +82,26 @@ internal sealed class PeerProxy : IDisposable
                 timeout server 60s
                 option http-keep-alive
             {configuration(folder)}
+
             """);
         var process = Process.Start(new ProcessStartInfo("haproxy", ["-f", folder.File("haproxy.cfg")]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        Tools.WaitForPort(folder.First);
-        return new PeerProxy(process, folder, workers: false, scheme);
+        return new PeerProxy(Listening(process, folder, "haproxy.cfg"), folder, workers: false, scheme);
+    }
+
+    /// <summary><paramref name="process"/> once its first proxy listens; if it does not, why, with the configuration kept to read.</summary>
+    private static Process Listening(Process process, PeerFolder folder, string configuration)
+    {
+        try
+        {
+            Tools.WaitForPort(folder.First);
+            return process;
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            throw new InvalidOperationException($"{folder.File(configuration)} did not start a proxy on port {folder.First}: {process.StandardError.ReadToEnd()}");
+        }
     }
 
     public void Dispose()

@@ -134,8 +134,8 @@ internal static partial class ProtocolsBenchmark
         await using var plaintext = await StartMeshAsync(ServiceProtocol.Tcp, MutualTlsMode.Disable, cache.Address);
         await using var mutualTls = await StartMeshAsync(ServiceProtocol.Tcp, MutualTlsMode.Strict, cache.Address);
         Tools.RequireFile(NginxStreamModule, "libnginx-mod-stream");
-        using var nginx = PeerProxy.Nginx("stream", folder => NginxStream(folder, cache.Address, tls: false));
-        using var nginxTls = PeerProxy.Nginx("streams", folder => NginxStream(folder, cache.Address, tls: true));
+        using var nginx = PeerProxy.Nginx("stream", folder => NginxStream(folder, cache.Address, tls: false), module: NginxStreamModule);
+        using var nginxTls = PeerProxy.Nginx("streams", folder => NginxStream(folder, cache.Address, tls: true), module: NginxStreamModule);
         using var haproxy = PeerProxy.HAProxy("tcp", "tcp", folder => HAProxyChain(folder, cache.Address, tls: false, http2: false));
         using var haproxyTls = PeerProxy.HAProxy("tcps", "tcp", folder => HAProxyChain(folder, cache.Address, tls: true, http2: false));
         var targets = new (string Name, int Port)[]
@@ -175,14 +175,7 @@ internal static partial class ProtocolsBenchmark
     /// <summary>nginx's gRPC proxy (<c>grpc_pass</c>), two chained over HTTP/2, keep-alive upstreams; with <paramref name="tls"/>, mutual TLS between the two.</summary>
     private static string NginxGrpc(PeerFolder folder, Uri backend, bool tls) => $$"""
         http {
-            access_log off;
-            client_body_temp_path {{folder.Path}}/body;
-            proxy_temp_path {{folder.Path}}/proxy;
-            fastcgi_temp_path {{folder.Path}}/fastcgi;
-            uwsgi_temp_path {{folder.Path}}/uwsgi;
-            scgi_temp_path {{folder.Path}}/scgi;
-            upstream second { server 127.0.0.1:{{folder.Second}}; keepalive 128; }
-            upstream backend { server {{backend.Authority}}; keepalive 128; }
+            {{PeerProxy.NginxHttpSettings(folder, backend)}}
             server {
                 listen 127.0.0.1:{{folder.First}} http2;
                 location / {
@@ -200,7 +193,6 @@ internal static partial class ProtocolsBenchmark
 
     /// <summary>nginx's TCP proxy (<c>stream</c>), two chained; with <paramref name="tls"/>, mutual TLS between the two.</summary>
     private static string NginxStream(PeerFolder folder, Uri backend, bool tls) => $$"""
-        load_module {{NginxStreamModule}};
         stream {
             upstream second { server 127.0.0.1:{{folder.Second}}; }
             upstream backend { server {{backend.Authority}}; }

@@ -270,15 +270,8 @@ internal static partial class RequestPathBenchmark
     /// </summary>
     internal static string NginxHttp(PeerFolder folder, Uri backend, bool tls) => $$"""
         http {
-            access_log off;
-            client_body_temp_path {{folder.Path}}/body;
-            proxy_temp_path {{folder.Path}}/proxy;
-            fastcgi_temp_path {{folder.Path}}/fastcgi;
-            uwsgi_temp_path {{folder.Path}}/uwsgi;
-            scgi_temp_path {{folder.Path}}/scgi;
+            {{PeerProxy.NginxHttpSettings(folder, backend)}}
             map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
-            upstream second { server 127.0.0.1:{{folder.Second}}; keepalive 128; }
-            upstream backend { server {{backend.Authority}}; keepalive 128; }
             server {
                 listen 127.0.0.1:{{folder.First}};
                 location / {

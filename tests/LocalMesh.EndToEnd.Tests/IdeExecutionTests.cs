@@ -151,30 +151,16 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
         public async Task InitializeAsync()
         {
             Ide = await IdeSessionEndpoint.StartAsync();
-            // The AppHost reads them from its environment, and DCP, its child, inherits them. Only this
-            // test runs meanwhile (the suite runs one collection at a time).
-            var saved = Ide.Environment.Keys.ToDictionary(name => name, Environment.GetEnvironmentVariable);
-            foreach (var (name, value) in Ide.Environment)
+            using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            _app = await Ide.AsTheIdeAsync(async () =>
             {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-
-            try
-            {
-                using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
                 var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0"], cancellation.Token);
-                _app = await builder.BuildAsync(cancellation.Token);
-                await _app.StartAsync(cancellation.Token);
-                await _app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
-                Ingress = _app.GetEndpoint("ingress", "http");
-            }
-            finally
-            {
-                foreach (var (name, value) in saved)
-                {
-                    Environment.SetEnvironmentVariable(name, value);
-                }
-            }
+                var app = await builder.BuildAsync(cancellation.Token);
+                await app.StartAsync(cancellation.Token);
+                return app;
+            });
+            await _app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
+            Ingress = _app.GetEndpoint("ingress", "http");
         }
 
         public async Task WaitForStateAsync(string resource, string state)

@@ -53,6 +53,35 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         ["DEBUG_SESSION_INFO"] = """{"protocols_supported":["2024-03-03","2024-04-23"],"supported_launch_configurations":["project"]}""",
     };
 
+    /// <summary>The AppHost's argument that keeps functions on the mesh's own fast start under an IDE, as from a terminal.</summary>
+    public static readonly string[] FunctionsAsFromATerminal = ["--LocalMesh:FunctionInstances=process"];
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (an AppHost's start) with <see cref="Environment"/> in this
+    /// process's environment, where the AppHost reads it and DCP, its child, inherits it; the
+    /// variables are put back after. The suite runs one collection at a time, so nothing else sees them.
+    /// </summary>
+    public async Task<T> AsTheIdeAsync<T>(Func<Task<T>> start)
+    {
+        var saved = Environment.Keys.ToDictionary(name => name, System.Environment.GetEnvironmentVariable);
+        foreach (var (name, value) in Environment)
+        {
+            System.Environment.SetEnvironmentVariable(name, value);
+        }
+
+        try
+        {
+            return await start();
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                System.Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+    }
+
     public static async Task<IdeSessionEndpoint> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -18,13 +18,21 @@ public sealed class MeshConfigFilesFixture : IAsyncLifetime
 
     public ResourceNotificationService Notifications => App.Services.GetRequiredService<ResourceNotificationService>();
 
+    /// <summary>The IDE the projects run under, which starts their build output (see <see cref="SampleAppFixture"/>).</summary>
+    private IdeSessionEndpoint? _ide;
+
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0", "--mesh-config", Files], cancellation.Token);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        App = await builder.BuildAsync(cancellation.Token);
-        await App.StartAsync(cancellation.Token);
+        _ide = await IdeSessionEndpoint.StartAsync();
+        App = await _ide.AsTheIdeAsync(async () =>
+        {
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0", "--mesh-config", Files, .. IdeSessionEndpoint.FunctionsAsFromATerminal], cancellation.Token);
+            builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+            var app = await builder.BuildAsync(cancellation.Token);
+            await app.StartAsync(cancellation.Token);
+            return app;
+        });
         await Notifications.WaitForResourceAsync("mesh", KnownResourceStates.Running, cancellation.Token);
     }
 
@@ -34,6 +42,11 @@ public sealed class MeshConfigFilesFixture : IAsyncLifetime
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        if (_ide is not null)
+        {
+            await _ide.DisposeAsync();
+        }
+
         Directory.Delete(Files, recursive: true);
     }
 }
@@ -44,7 +57,7 @@ public sealed partial class MeshConfigFilesTests(MeshConfigFilesFixture fixture)
     private static partial Regex Stars();
 
     /// <summary>An HTTPRoute attached to reviews sending everything to its version Service reviews-v3, as bookinfo's Gateway API files write it.</summary>
-    private const string ReviewsV3HttpRoute = """
+    private static readonly string ReviewsV3HttpRoute = """
         apiVersion: v1
         kind: Service
         metadata:
@@ -57,21 +70,8 @@ public sealed partial class MeshConfigFilesTests(MeshConfigFilesFixture fixture)
             app: reviews
             version: v3
         ---
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: HTTPRoute
-        metadata:
-          name: reviews
-        spec:
-          parentRefs:
-          - group: ""
-            kind: Service
-            name: reviews
-            port: 9080
-          rules:
-          - backendRefs:
-            - name: reviews-v3
-              port: 9080
-        """;
+
+        """.ReplaceLineEndings("\n") + ReviewsRoute(null, ("reviews-v3", 1));
 
     [Fact]
     public async Task TheSamplesIstioFilesDriveTheMeshAndASavedFileIsInForceAtOnceWhileABrokenOneKeepsTheLastGoodRules()

@@ -48,9 +48,10 @@ public sealed partial class ReadmeTests
         {
             // The repository's commands run with the machine's home, as a developer runs them: a restore
             // records the NuGet settings files it read (in the home) in each project's obj/, so another
-            // home would rebuild the whole solution for every command. The package steps, in an AppHost
-            // of their own, get a home of their own, so `dotnet nuget add source` changes no one's
-            // NuGet settings; NuGet's package folder stays the machine's, so nothing is downloaded again.
+            // home would rebuild the whole solution for every command. A command that changes NuGet's
+            // settings (`dotnet nuget add source`) and the package steps, in an AppHost of their own,
+            // get a home of their own, so they change no one's settings; NuGet's package folder stays
+            // the machine's, so nothing is downloaded again.
             var machine = new Dictionary<string, string>
             {
                 ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? home.FullName,
@@ -60,7 +61,7 @@ public sealed partial class ReadmeTests
                 ["DOTNET_NOLOGO"] = "1",
                 ["PATH"] = await AspireCli.FolderAsync() + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
             };
-            var environment = inAppHostFolder ? new Dictionary<string, string>(machine) { ["HOME"] = home.FullName } : machine;
+            var environment = inAppHostFolder || ChangesNuGetSettings(command) ? new Dictionary<string, string>(machine) { ["HOME"] = home.FullName } : machine;
             if (inAppHostFolder)
             {
                 // The package source README's earlier lines add, in this home, and an AppHost to add the package to.
@@ -94,6 +95,9 @@ public sealed partial class ReadmeTests
             appHost.Delete(recursive: true);
         }
     }
+
+    /// <summary>Whether the command changes the user's NuGet settings.</summary>
+    private static bool ChangesNuGetSettings(string command) => command.StartsWith("dotnet nuget ", StringComparison.Ordinal);
 
     /// <summary>Whether the command starts the app (and so runs until stopped) rather than a step that ends.</summary>
     private static bool IsAppRun(string command) =>

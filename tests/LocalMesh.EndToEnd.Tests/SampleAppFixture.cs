@@ -23,6 +23,12 @@ public sealed class SampleAppFixture : IAsyncLifetime
 
     private DistributedApplication? _app;
 
+    /// <summary>
+    /// The IDE the app's projects run under: it starts each project's build output, as an IDE does,
+    /// instead of a <c>dotnet run</c> per replica (which on two cores takes most of a start-up).
+    /// </summary>
+    private IdeSessionEndpoint? _ide;
+
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
 
     /// <summary>The mesh's spans, every one since the app started.</summary>
@@ -34,14 +40,19 @@ public sealed class SampleAppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(StartTimeout);
-        // Port 0: the tests run beside a developer's own app on 9080.
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0"], cancellation.Token);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        // The sample's alert takes minutes, as in a cluster; a test waits seconds for it.
-        builder.CreateResourceBuilder(builder.Resources.OfType<MeshResource>().Single())
-            .WithErrorRateAlert(window: AlertWindow, pendingFor: AlertPendingFor);
-        _app = await builder.BuildAsync(cancellation.Token);
-        await _app.StartAsync(cancellation.Token);
+        _ide = await IdeSessionEndpoint.StartAsync();
+        _app = await _ide.AsTheIdeAsync(async () =>
+        {
+            // Port 0: the tests run beside a developer's own app on 9080. Functions start as from a terminal.
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--IngressPort=0", .. IdeSessionEndpoint.FunctionsAsFromATerminal], cancellation.Token);
+            builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+            // The sample's alert takes minutes, as in a cluster; a test waits seconds for it.
+            builder.CreateResourceBuilder(builder.Resources.OfType<MeshResource>().Single())
+                .WithErrorRateAlert(window: AlertWindow, pendingFor: AlertPendingFor);
+            var app = await builder.BuildAsync(cancellation.Token);
+            await app.StartAsync(cancellation.Token);
+            return app;
+        });
 
         // The mesh is Running once every replica of every workload has been ready (and the ingress serves).
         await _app.Services.GetRequiredService<ResourceNotificationService>()
@@ -110,6 +121,11 @@ public sealed class SampleAppFixture : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+
+        if (_ide is not null)
+        {
+            await _ide.DisposeAsync();
         }
     }
 }

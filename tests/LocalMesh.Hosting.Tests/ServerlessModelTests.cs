@@ -1,5 +1,6 @@
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace LocalMesh.Hosting.Tests;
 
@@ -144,5 +145,22 @@ public sealed class ServerlessModelTests
 
         Assert.Equal(("sentiment", "project"), (error.Resource, error.Field));
         Assert.StartsWith("build it: dotnet build", error.Fix);
+    }
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("localhost:5000", null, true)]
+    [InlineData(null, "orchestrator", true)]
+    [InlineData("localhost:5000", "process", false)]
+    [InlineData("localhost:5000", "Process", false)]
+    public void FunctionInstancesRunUnderTheIdeUnlessTheSettingSaysProcessAndFromATerminalOnlyWhenItSaysOrchestrator(string? ide, string? setting, bool orchestrated)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["DEBUG_SESSION_PORT"] = ide,
+            ["LocalMesh:FunctionInstances"] = setting,
+        }).Build();
+
+        Assert.Equal(orchestrated, OrchestratedFunctionLauncher.IsWanted(configuration));
     }
 }

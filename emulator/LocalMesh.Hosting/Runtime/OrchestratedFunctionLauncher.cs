@@ -41,13 +41,16 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
     }
 
     /// <summary>
-    /// Whether instances go through the orchestrator: when an IDE runs the AppHost (it sets
-    /// <c>DEBUG_SESSION_PORT</c>, where DCP asks it to run projects), or when
-    /// <c>LocalMesh:FunctionInstances</c> is <c>orchestrator</c>.
+    /// Whether instances go through the orchestrator: as <c>LocalMesh:FunctionInstances</c> says
+    /// (<c>orchestrator</c>, or <c>process</c> for the mesh's own fast start even under an IDE), and
+    /// otherwise when an IDE runs the AppHost (it sets <c>DEBUG_SESSION_PORT</c>, where DCP asks it to run projects).
     /// </summary>
-    public static bool IsWanted(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        !string.IsNullOrEmpty(configuration["DEBUG_SESSION_PORT"])
-        || string.Equals(configuration["LocalMesh:FunctionInstances"], "orchestrator", StringComparison.OrdinalIgnoreCase);
+    public static bool IsWanted(Microsoft.Extensions.Configuration.IConfiguration configuration) => configuration["LocalMesh:FunctionInstances"]?.ToLowerInvariant() switch
+    {
+        "orchestrator" => true,
+        "process" => false,
+        _ => !string.IsNullOrEmpty(configuration["DEBUG_SESSION_PORT"]),
+    };
 
     /// <summary>How many instance resources a revision gets: its <c>maxScale</c>, at most <see cref="MaxInstances"/>; <see cref="DefaultInstances"/> without one.</summary>
     public static int InstancesOf(FunctionScaling scaling) => scaling.MaxScale > 0 ? Math.Min(scaling.MaxScale, MaxInstances) : DefaultInstances;
