@@ -610,6 +610,8 @@ public sealed class GatewayApiTests : IDisposable
         // reviews-v1's own rule applies to it; reviews-v2 has none, so Istio's default applies, not reviews' rule.
         Assert.Contains("load balancer RANDOM", Explain(compiled.Config, "/reviews/0").ToString());
         Assert.Contains("load balancer LEAST_REQUEST", Explain(compiled.Config, "/reviews/0", new Dictionary<string, string> { ["end-user"] = "jason" }).ToString());
+        // The dashboard's "Rules from" names the objects in force, the HTTPRoute first.
+        Assert.Matches(@"^HTTPRoute default/reviews \(.*routes.yaml:\d+:\d+\), DestinationRule default/reviews-v1 \(.*\), DestinationRule default/reviews \(.*\)$", compiled.RuleSources["reviews"]);
     }
 
     /// <summary>The bookinfo app with its routes written in C#: jason to v2 and everyone else to v1 with a timeout, an ingress for productpage, and a fault on ratings.</summary>

@@ -46,6 +46,13 @@ internal static class ConfigurationFileRules
         /// <summary>The services whose routes come from the files' HTTPRoutes or TCPRoutes (the Gateway API), with the subsets their backends name.</summary>
         public IReadOnlyDictionary<string, ImmutableArray<Subset>> GatewayApiServices { get; init; } = new Dictionary<string, ImmutableArray<Subset>>();
 
+        /// <summary>
+        /// The Gateway API objects the rules of each service (or gateway VirtualService, as
+        /// <c>virtualservice/&lt;name&gt;</c>) come from: its HTTPRoutes or TCPRoutes in force, and the
+        /// DestinationRules of the version Services they send to.
+        /// </summary>
+        public IReadOnlyDictionary<string, IReadOnlyList<ConfigDocument>> GatewayApiSources { get; init; } = new Dictionary<string, IReadOnlyList<ConfigDocument>>();
+
         /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
         public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
 
@@ -289,6 +296,12 @@ internal static class ConfigurationFileRules
                 .GroupBy(pair => pair.Key)
                 .ToDictionary(group => group.Key, group => group.SelectMany(pair => pair.Subsets).DistinctBy(subset => subset.Name).ToImmutableArray()),
             GatewayApiGateways = [.. gatewayApi.Gateways.Select(gateway => gateway.Gateway.Name)],
+            GatewayApiSources = httpRoutes.Select(pair => (Key: pair.Key, Documents: pair.Value.From.Select(route => route.Document)
+                    .Concat(pair.Value.Subsets.Select(subset => versionRules.GetValueOrDefault(subset.Name).Item2?.Document).OfType<ConfigDocument>())))
+                .Concat(tcpRoutes.Where(pair => merged.Single(service => service.Name == pair.Key).Tcp == pair.Value.Routes).Select(pair => (Key: pair.Key, Documents: pair.Value.From.Select(route => route.Document))))
+                .Concat(gatewayApi.Sources.Select(pair => (Key: $"virtualservice/{pair.Key}", Documents: pair.Value.AsEnumerable())))
+                .GroupBy(pair => pair.Key)
+                .ToDictionary(group => group.Key, group => (IReadOnlyList<ConfigDocument>)[.. group.SelectMany(pair => pair.Documents).Distinct()], StringComparer.Ordinal),
         };
     }
 

@@ -288,6 +288,12 @@ internal static class MeshModelCompiler
         string Sources(IEnumerable<ConfigDocument?> documents) =>
             string.Join(", ", documents.OfType<ConfigDocument>().Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})"));
         var sources = fromFiles.Rules.ToDictionary(pair => pair.Key, pair => Sources([pair.Value.RoutesFrom?.Document, .. pair.Value.PoliciesFrom.Select(policy => policy.Document)]), StringComparer.Ordinal);
+        foreach (var (name, documents) in fromFiles.GatewayApiSources)
+        {
+            // The Gateway API's routes are in force (a VirtualService for the same host is warned about and its routes ignored).
+            sources[name] = Sources([.. documents, .. fromFiles.Rules.GetValueOrDefault(name)?.PoliciesFrom.Select(policy => policy.Document) ?? []]);
+        }
+
         foreach (var (name, function) in fromFiles.Functions)
         {
             sources[name] = Sources([function.From.Document]);

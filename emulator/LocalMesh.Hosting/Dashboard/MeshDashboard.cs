@@ -137,7 +137,7 @@ internal sealed class MeshDashboard(
                     Urls = [new UrlSnapshot("ingress", gateway.LandingUrl, IsInternal: false)],
                     Properties = state.Properties.SetResourcePropertyRange(
                         [
-                            Shown("mesh.route", "Serves", Serves(snapshot.Config, gateway), 0),
+                            Shown("mesh.route", "Serves", Serves(snapshot.Config, gateway, _ruleSources), 0),
                             Shown("mesh.rules.from", "Rules from", string.Join(", ", snapshot.Config.GatewayVirtualServices
                                 .Select(virtualService => _ruleSources.GetValueOrDefault($"virtualservice/{virtualService.Name}")).OfType<string>()) is { Length: > 0 } files ? files : "the app model (C#)", 1),
                         ]),
@@ -184,7 +184,7 @@ internal sealed class MeshDashboard(
     }
 
     /// <summary>What a gateway serves: the VirtualServices bound to the Gateways that select it, or while none does, the app model's route.</summary>
-    public static string Serves(MeshConfig config, IngressGatewayResource gateway)
+    public static string Serves(MeshConfig config, IngressGatewayResource gateway, IReadOnlyDictionary<string, string> sources)
     {
         var selecting = config.Gateways.Where(g => g.SelectsIngressGateway).Select(g => g.FullName(config.Namespace)).ToList();
         if (selecting.Count == 0)
@@ -193,7 +193,10 @@ internal sealed class MeshDashboard(
         }
 
         var bound = config.GatewayVirtualServices.Where(virtualService => virtualService.Gateways.Any(selecting.Contains))
-            .Select(virtualService => $"VirtualService {virtualService.Namespace ?? config.Namespace}/{virtualService.Name} (hosts {string.Join(" ", virtualService.Hosts)})")
+            // Named as the files name them: a VirtualService, or the HTTPRoutes it was made of.
+            .Select(virtualService => sources.GetValueOrDefault($"virtualservice/{virtualService.Name}") is { } from && from.StartsWith("HTTPRoute", StringComparison.Ordinal)
+                ? $"{from} (hosts {string.Join(" ", virtualService.Hosts)})"
+                : $"VirtualService {virtualService.Namespace ?? config.Namespace}/{virtualService.Name} (hosts {string.Join(" ", virtualService.Hosts)})")
             .ToList();
         return $"Gateway {string.Join(", ", selecting)} with {(bound.Count == 0 ? "no VirtualService, so 404 for everything" : string.Join(", ", bound))}";
     }

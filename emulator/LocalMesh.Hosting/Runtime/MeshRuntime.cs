@@ -230,7 +230,7 @@ internal sealed class MeshRuntime(
         foreach (var gateway in model.Resources.OfType<IngressGatewayResource>())
         {
             log.LogInformation("Ingress gateway '{Gateway}' listening on {Url}, serving {Routes}; it answers once every workload is ready.",
-                gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url, MeshDashboard.Serves(mesh.Config, gateway));
+                gateway.Name, gateway.GetEndpoint(IngressGatewayResource.EndpointName).Url, MeshDashboard.Serves(mesh.Config, gateway, mesh.RuleSources));
         }
     }
 

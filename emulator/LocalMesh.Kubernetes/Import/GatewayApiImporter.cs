@@ -13,9 +13,13 @@ namespace LocalMesh.Kubernetes.Import;
 internal sealed record ImportedHttpRoutes(ImmutableArray<HttpRoute> Routes, ImmutableArray<Subset> Subsets, ImmutableArray<LoadedObject<HttpRouteSpec>> From);
 
 /// <summary>What the files' Gateway API Gateways give the ingress gateway: each Gateway, and the HTTPRoutes attached to it as VirtualServices bound to it.</summary>
+/// <param name="Gateways">The Gateways of class istio.</param>
+/// <param name="VirtualServices">Their routes, a VirtualService per Gateway and set of hostnames.</param>
+/// <param name="Sources">The HTTPRoutes each VirtualService is made of, by its name.</param>
 internal sealed record ImportedGatewayApiIngress(
     IReadOnlyList<(GatewayConfig Gateway, LoadedObject<GatewayApiGatewaySpec> From)> Gateways,
-    IReadOnlyList<VirtualService> VirtualServices);
+    IReadOnlyList<VirtualService> VirtualServices,
+    IReadOnlyDictionary<string, IReadOnlyList<ConfigDocument>> Sources);
 
 /// <summary>
 /// The Gateway API's HTTPRoutes attached to a mesh service (Istio's GAMMA support, as in its
@@ -156,6 +160,7 @@ internal static class GatewayApiImporter
         }
 
         var entries = new Dictionary<(string Gateway, string Hosts), List<(RouteOrder Order, HttpRoute Route)>>();
+        var sources = new Dictionary<(string Gateway, string Hosts), List<ConfigDocument>>();
         foreach (var attached in Attachments(files))
         {
             var parent = attached.Parent;
@@ -177,15 +182,18 @@ internal static class GatewayApiImporter
             // A rule's own findings are said once, with its reading on a Service when it has one.
             (entries.TryGetValue(key, out var list) ? list : entries[key] = [])
                 .AddRange(Rules(attached, meshNamespace, backends, workloads, spec.ParentRefs!.Any(other => other.Kind == "Service") ? [] : findings));
+            (sources.TryGetValue(key, out var from) ? from : sources[key] = []).Add(attached.Route.Document);
         }
 
-        var virtualServices = entries.Select(pair => new VirtualService($"{pair.Key.Gateway.Split('/')[1]}-httproutes")
+        static string Name((string Gateway, string Hosts) key) => $"{key.Gateway.Split('/')[1]}-httproutes";
+        var virtualServices = entries.Select(pair => new VirtualService(Name(pair.Key))
         {
             Hosts = [.. pair.Key.Hosts.Split(',')],
             Gateways = [pair.Key.Gateway],
             Http = [.. pair.Value.OrderBy(entry => entry.Order).Select(entry => entry.Route)],
         }).ToList();
-        return new ImportedGatewayApiIngress(gateways, virtualServices);
+        return new ImportedGatewayApiIngress(gateways, virtualServices,
+            sources.ToDictionary(pair => Name(pair.Key), pair => (IReadOnlyList<ConfigDocument>)[.. pair.Value.Distinct()], StringComparer.Ordinal));
     }
 
     /// <summary>A parent an HTTPRoute attaches to: the route, the order it was read in, the parent's place in its <c>parentRefs</c>.</summary>
