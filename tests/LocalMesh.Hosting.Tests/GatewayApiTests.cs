@@ -16,34 +16,17 @@ namespace LocalMesh.Hosting.Tests;
 public sealed class GatewayApiTests : IDisposable
 {
     /// <summary>bookinfo's version Services (platform/kube/bookinfo-versions.yaml's shape), which the routes name as backends.</summary>
-    private const string Versions = """
+    private static readonly string Versions = string.Join("---\n", new[] { "v1", "v2", "v3" }.Select(version => $$"""
         apiVersion: v1
         kind: Service
         metadata:
-          name: reviews-v1
+          name: reviews-{{version}}
         spec:
           ports:
           - {port: 9080, name: http}
-          selector: {app: reviews, version: v1}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: reviews-v2
-        spec:
-          ports:
-          - {port: 9080, name: http}
-          selector: {app: reviews, version: v2}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: reviews-v3
-        spec:
-          ports:
-          - {port: 9080, name: http}
-          selector: {app: reviews, version: v3}
-        """;
+          selector: {app: reviews, version: {{version}}}
+
+        """));
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("localmesh-gateway-api-");
 
@@ -64,6 +47,19 @@ public sealed class GatewayApiTests : IDisposable
 
         return (builder, mesh);
     }
+
+    /// <summary>An HTTPRoute named reviews attached to the reviews Service (GAMMA), with <paramref name="rules"/>: its rules' YAML list, unindented.</summary>
+    private static string ReviewsRoute(string rules) => $$"""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: reviews
+        spec:
+          parentRefs:
+          - {group: "", kind: Service, name: reviews, port: 9080}
+          rules:
+        {{string.Join("\n", rules.ReplaceLineEndings("\n").Split('\n').Select(line => line.Length == 0 ? line : "  " + line))}}
+        """;
 
     private static CompiledMesh Compile((IDistributedApplicationBuilder Builder, IResourceBuilder<MeshResource> Mesh) app) =>
         MeshModelCompiler.Compile(new DistributedApplicationModel(app.Builder.Resources), app.Mesh.Resource);
@@ -350,37 +346,29 @@ public sealed class GatewayApiTests : IDisposable
     [Fact]
     public void FiltersAndTimeoutsBecomeTheRoutesHeadersRewriteRedirectMirrorAndTimeouts()
     {
-        var reviews = Compile(App("""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata:
-              name: reviews
-            spec:
-              parentRefs:
-              - {kind: Service, name: reviews}
-              rules:
-              - matches:
-                - path: {type: PathPrefix, value: /old}
-                filters:
-                - type: RequestRedirect
-                  requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
-              - matches:
-                - path: {type: PathPrefix, value: /api}
-                filters:
-                - type: RequestHeaderModifier
-                  requestHeaderModifier:
-                    set: [{name: x-canary, value: "1"}]
-                    remove: [x-debug]
-                - type: URLRewrite
-                  urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}}
-                - type: RequestMirror
-                  requestMirror:
-                    backendRef: {name: reviews-v3, port: 9080}
-                    percent: 25
-                backendRefs:
-                - {name: reviews-v1, port: 9080}
-                timeouts: {request: 3s, backendRequest: 1s}
-            """)).Config.Services.Single(service => service.Name == "reviews");
+        var reviews = Compile(App(ReviewsRoute("""
+            - matches:
+              - path: {type: PathPrefix, value: /old}
+              filters:
+              - type: RequestRedirect
+                requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
+            - matches:
+              - path: {type: PathPrefix, value: /api}
+              filters:
+              - type: RequestHeaderModifier
+                requestHeaderModifier:
+                  set: [{name: x-canary, value: "1"}]
+                  remove: [x-debug]
+              - type: URLRewrite
+                urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}}
+              - type: RequestMirror
+                requestMirror:
+                  backendRef: {name: reviews-v3, port: 9080}
+                  percent: 25
+              backendRefs:
+              - {name: reviews-v1, port: 9080}
+              timeouts: {request: 3s, backendRequest: 1s}
+            """))).Config.Services.Single(service => service.Name == "reviews");
 
         var redirect = reviews.Http.First(route => route.Redirect is not null);
         Assert.Equal(("/new", 301), (redirect.Redirect!.Uri, redirect.Redirect.RedirectCode));
@@ -411,18 +399,10 @@ public sealed class GatewayApiTests : IDisposable
               - route:
                 - destination: {host: reviews}
             """.ReplaceLineEndings("\n"));
-        var compiled = Compile(App("""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata:
-              name: reviews
-            spec:
-              parentRefs:
-              - {kind: Service, name: reviews}
-              rules:
-              - backendRefs:
-                - {name: reviews-v2, port: 9080}
-            """));
+        var compiled = Compile(App(ReviewsRoute("""
+            - backendRefs:
+              - {name: reviews-v2, port: 9080}
+            """)));
 
         Assert.Contains(compiled.Warnings, warning => warning.Contains("IST0109 HTTPRoute default/reviews", StringComparison.Ordinal) && warning.Contains("the VirtualService is in force", StringComparison.Ordinal));
         Assert.Equal(["reviews"], Explain(compiled.Config, "/").Destinations.Keys);
@@ -513,18 +493,10 @@ public sealed class GatewayApiTests : IDisposable
     [Fact]
     public async Task TheExportCarriesTheTeamsHttpRoutesAndVersionServicesInsteadOfAVirtualServiceMadeOfThem()
     {
-        var app = App("""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata:
-              name: reviews
-            spec:
-              parentRefs:
-              - {kind: Service, name: reviews}
-              rules:
-              - backendRefs:
-                - {name: reviews-v1, port: 9080}
-            """, "--operation", "publish", "--output-path", Path.GetTempPath());
+        var app = App(ReviewsRoute("""
+            - backendRefs:
+              - {name: reviews-v1, port: 9080}
+            """), "--operation", "publish", "--output-path", Path.GetTempPath());
         using var built = app.Builder.Build();
 
         var model = await KubernetesModelBuilder.BuildAsync(
@@ -539,27 +511,19 @@ public sealed class GatewayApiTests : IDisposable
     [Fact]
     public void AnExperimentalRetryRetriesAsIstioMakesItConnectionFailuresAndItsCodesEachTryBoundedByTheBackendRequestTimeout()
     {
-        var config = Compile(App("""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata:
-              name: reviews
-            spec:
-              parentRefs:
-              - {group: "", kind: Service, name: reviews, port: 9080}
-              rules:
-              - matches:
-                - path: {type: PathPrefix, value: /flaky}
-                backendRefs:
-                - {name: reviews-v1, port: 9080}
-                retry: {attempts: 3, codes: [502, 503]}
-                timeouts: {request: 2s, backendRequest: 500ms}
-              - matches:
-                - path: {type: PathPrefix, value: /once}
-                backendRefs:
-                - {name: reviews-v1, port: 9080}
-                retry: {attempts: 0}
-            """)).Config;
+        var config = Compile(App(ReviewsRoute("""
+            - matches:
+              - path: {type: PathPrefix, value: /flaky}
+              backendRefs:
+              - {name: reviews-v1, port: 9080}
+              retry: {attempts: 3, codes: [502, 503]}
+              timeouts: {request: 2s, backendRequest: 500ms}
+            - matches:
+              - path: {type: PathPrefix, value: /once}
+              backendRefs:
+              - {name: reviews-v1, port: 9080}
+              retry: {attempts: 0}
+            """))).Config;
 
         var flaky = config.Services.Single(service => service.Name == "reviews").Http.First(route => route.Name == "reviews.0").Retries!;
         Assert.Equal((3, TimeSpan.FromMilliseconds(500), "connect-failure,refused-stream,unavailable,cancelled,502,503"), (flaky.Attempts, flaky.PerTryTimeout!.Value, flaky.RetryOn));
