@@ -17,8 +17,6 @@ namespace LocalMesh.Kubernetes.Export;
 /// </summary>
 internal static partial class GatewayApiExporter
 {
-    private const string ApiGroup = "gateway.networking.k8s.io";
-
     /// <summary>The limits of the Gateway API's CRDs (standard channel): rules per route, matches per rule, backends per rule.</summary>
     private const int MaxRules = 16, MaxMatches = 64, MaxBackends = 16;
 
@@ -43,10 +41,11 @@ internal static partial class GatewayApiExporter
         public KubernetesAppModel Apply(KubernetesAppModel model)
         {
             var mesh = model.Mesh;
-            var named = mesh.Services.Where(service => !Services.ContainsKey(service.Name)).SelectMany(service => service.Http.SelectMany(route => route.Route ?? []).Select(destination => destination.Destination)
-                    .Concat(service.Tcp.SelectMany(route => route.Route ?? []).Select(destination => destination.Destination)))
-                .Concat(model.Gateways.Where(gateway => !Ingress.ContainsKey(gateway.Name)).SelectMany(gateway => mesh.Services.Single(service => service.Name == gateway.Service).Http.SelectMany(route => route.Route ?? []).Select(destination => destination.Destination)))
-                .Concat(mesh.GatewayVirtualServices.SelectMany(routes => routes.Http.SelectMany(route => route.Route ?? []).Select(destination => destination.Destination)))
+            static IEnumerable<Destination> Destinations(IEnumerable<HttpRoute> routes) => routes.SelectMany(route => route.Route ?? []).Select(destination => destination.Destination);
+            var named = mesh.Services.Where(service => !Services.ContainsKey(service.Name))
+                .SelectMany(service => Destinations(service.Http).Concat(service.Tcp.SelectMany(route => route.Route ?? []).Select(destination => destination.Destination)))
+                .Concat(model.Gateways.Where(gateway => !Ingress.ContainsKey(gateway.Name)).SelectMany(gateway => Destinations(mesh.Services.Single(service => service.Name == gateway.Service).Http)))
+                .Concat(mesh.GatewayVirtualServices.SelectMany(virtualService => Destinations(virtualService.Http)))
                 .Select(destination => $"{destination.Host}/{destination.Subset}").ToHashSet(StringComparer.Ordinal);
             return model with
             {
