@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
-using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.Security;
