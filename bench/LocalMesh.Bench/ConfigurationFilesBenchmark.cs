@@ -81,7 +81,7 @@ internal static class ConfigurationFilesBenchmark
             var compiled = Aspire.Hosting.MeshModelCompiler.Compile(model, mesh.Resource);
             await using var server = await MeshServer.StartAsync(compiled.Config);
             var control = new Aspire.Hosting.MeshControl(server);
-            using var watcher = new Hosting.ConfigurationFilesWatcher(model, mesh.Resource, control, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, (_, _) => { }, alertRules: null);
+            using var watcher = new Hosting.ConfigurationFilesWatcher(compiled.Topology, control, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, (_, _) => { }, alertRules: null);
             var times = new List<double>();
             for (var save = 1; save <= saves; save++)
             {

@@ -108,6 +108,31 @@ public sealed record MeshConfig
     };
 
     /// <summary>
+    /// What <paramref name="other"/> changes that <see cref="WithRulesOf"/> does not take, because
+    /// it shapes processes and listeners that start with the app: a function revision's scaling, a
+    /// broker's triggers or delivery. Each is named, e.g. <c>the scaling of function revision 'x-00001'</c>.
+    /// </summary>
+    internal IEnumerable<string> ChangesForTheNextStart(MeshConfig other)
+    {
+        foreach (var revision in Workloads.Where(workload => workload.Scaling is not null))
+        {
+            if (other.Workloads.FirstOrDefault(workload => workload.Name == revision.Name)?.Scaling is { } scaling && scaling != revision.Scaling)
+            {
+                yield return $"the scaling of function revision '{revision.Name}'";
+            }
+        }
+
+        foreach (var broker in Brokers)
+        {
+            if (other.Brokers.FirstOrDefault(candidate => candidate.Name == broker.Name) is { } changed
+                && (changed.Delivery != broker.Delivery || !changed.Triggers.SequenceEqual(broker.Triggers, TriggerConfig.Comparer)))
+            {
+                yield return $"the triggers or delivery of broker '{broker.Name}'";
+            }
+        }
+    }
+
+    /// <summary>
     /// The mTLS mode of <paramref name="workload"/>'s inbound sidecar on <paramref name="port"/>:
     /// the workload's own policy (port level first) over its namespace's over the mesh's; UNSET
     /// inherits; PERMISSIVE when nothing says otherwise.

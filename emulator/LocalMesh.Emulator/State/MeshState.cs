@@ -49,8 +49,11 @@ internal sealed class MeshState
     public void SetConfig(MeshConfig config)
     {
         MeshConfigException.ThrowIfInvalid(config);
-        Publish(() => { }, config);
+        SetValidatedConfig(config);
     }
+
+    /// <summary>Replaces the configuration with one the caller has validated (<see cref="MeshConfigValidator"/>) and found no error in.</summary>
+    public void SetValidatedConfig(MeshConfig config) => Publish(() => { }, config);
 
     private void Publish(Action change, MeshConfig? config = null)
     {

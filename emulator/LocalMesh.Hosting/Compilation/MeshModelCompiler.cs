@@ -9,28 +9,32 @@ using LocalMesh.Kubernetes.Import;
 
 namespace Aspire.Hosting;
 
-/// <summary>The mesh compiled from the app model: the data plane's configuration and the calls to rewire.</summary>
+/// <summary>The mesh compiled from the app model: its topology, the data plane's configuration and what to say about it.</summary>
+/// <param name="Topology">What is fixed for the run: workloads, calls, what was injected and exposed.</param>
 /// <param name="Config">The data plane's configuration.</param>
-/// <param name="Workloads">Each workload resource with its configuration.</param>
-/// <param name="Calls">Each call from a workload to a mesh service (or an injected resource, whose service has its name), carried by an outbound listener.</param>
 /// <param name="Notices">Where the emulator cannot do exactly what Istio or Knative would, to say at start-up.</param>
 /// <param name="Warnings">What the configuration files hold that Istio accepts but cannot work, or that is only carried, to say at start-up.</param>
 /// <param name="RuleSources">For each service whose rules come from files, the objects and where they are.</param>
 /// <param name="Carried">The files' objects the mesh does not emulate, for the export.</param>
 internal sealed record CompiledMesh(
+    MeshTopology Topology,
     MeshConfig Config,
-    ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads,
-    ImmutableArray<(IResource Caller, IResource Callee, ListenerConfig Listener)> Calls,
     IReadOnlyList<MeshNotice> Notices,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, string> RuleSources,
     IReadOnlyList<ConfigDocument> Carried)
 {
+    /// <summary>Each workload resource with its configuration.</summary>
+    public ImmutableArray<(IResource Resource, WorkloadConfig Workload)> Workloads => Topology.Workloads;
+
+    /// <summary>Each call from a workload to a mesh service (or an injected resource, whose service has its name), carried by an outbound listener.</summary>
+    public ImmutableArray<(IResource Caller, IResource Callee, ListenerConfig Listener)> Calls => Topology.Calls;
+
     /// <summary>The resources the mesh injected (<c>WithAutomaticSidecars</c>): each is the workload of a service of its own name.</summary>
-    public IReadOnlySet<IResource> Injected { get; init; } = new HashSet<IResource>();
+    public IReadOnlySet<IResource> Injected => Topology.Injected;
 
     /// <summary>The injected resources with an external HTTP endpoint, each with the ingress gateway's port that exposes it.</summary>
-    public ImmutableArray<(IResource Resource, ListenerConfig Listener)> Exposed { get; init; } = [];
+    public ImmutableArray<(IResource Resource, ListenerConfig Listener)> Exposed => Topology.Exposed;
 
     /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
     public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
@@ -57,23 +61,29 @@ internal sealed record CompiledMesh(
 /// </summary>
 internal static class MeshModelCompiler
 {
-    /// <summary>The relationship type Aspire's <c>WithReference</c> records.</summary>
-    private const string ReferenceRelationship = "Reference";
-
     public const string AppLabel = "app";
     public const string VersionLabel = "version";
     public const string KnativeServiceLabel = "serving.knative.dev/service";
     public const string KnativeRevisionLabel = "serving.knative.dev/revision";
 
     /// <summary>
-    /// <see cref="Compile"/>, then the checks that need a tool of the machine (<c>promtool</c> on the
-    /// alert rules): before the mesh starts, when a saved file is applied, and in <c>mesh-check</c>.
+    /// <see cref="Compile(DistributedApplicationModel, MeshResource)"/>, then the checks that need a tool of the machine: before the mesh starts and in <c>mesh-check</c>.
     /// </summary>
     /// <exception cref="MeshModelException">The model, or what the tools say of it, has errors.</exception>
-    public static CompiledMesh CompileAndCheck(DistributedApplicationModel model, MeshResource mesh)
+    public static CompiledMesh CompileAndCheck(DistributedApplicationModel model, MeshResource mesh) => Check(Compile(model, mesh));
+
+    /// <summary>
+    /// What a saved file changes while the app runs: the rules of the C# model and the files compiled
+    /// again against the topology the run started with, which does not change; then the checks that
+    /// need a tool of the machine.
+    /// </summary>
+    /// <exception cref="MeshModelException">The rules have errors.</exception>
+    public static CompiledMesh CompileRules(MeshTopology topology) => Check(Compile(topology, [], []));
+
+    /// <summary>The checks that need a tool of the machine: <c>promtool</c> on the alert rules.</summary>
+    private static CompiledMesh Check(CompiledMesh compiled)
     {
-        var compiled = Compile(model, mesh);
-        if (compiled.AlertRules.CheckWithPromtool(mesh.Namespace) is { Count: > 0 } errors)
+        if (compiled.AlertRules.CheckWithPromtool(compiled.Topology.Mesh.Namespace) is { Count: > 0 } errors)
         {
             throw new MeshModelException(errors, compiled.Warnings);
         }
@@ -86,106 +96,17 @@ internal static class MeshModelCompiler
     public static CompiledMesh Compile(DistributedApplicationModel model, MeshResource mesh)
     {
         var errors = new List<MeshModelError>();
-        var services = model.Resources.OfType<MeshServiceResource>().Where(service => service.Parent == mesh).ToList();
-        var gateways = model.Resources.OfType<IngressGatewayResource>().Where(gateway => gateway.Parent == mesh).ToList();
-        var functions = model.Resources.OfType<FunctionResource>().Where(function => function.Parent == mesh).ToList();
-        var brokers = model.Resources.OfType<BrokerResource>().Where(broker => broker.Parent == mesh).ToList();
-
-        foreach (var duplicate in mesh.Annotations.OfType<MeshDuplicateNameAnnotation>())
-        {
-            errors.Add(new(duplicate.Name, "name", $"is asked for a {duplicate.ResourceType}, but {duplicate.Existing} already has it (resource names are unique, whatever their case).",
-                $"give the {duplicate.ResourceType} its own name, or remove the second Add call."));
-        }
-
-        var workloads = new List<(IResource Resource, WorkloadConfig Workload)>();
-        foreach (var resource in model.Resources)
-        {
-            var annotations = resource.Annotations.OfType<MeshWorkloadAnnotation>().ToList();
-            if (annotations.Count == 0)
-            {
-                continue;
-            }
-
-            if (annotations.Count > 1)
-            {
-                errors.Add(new(resource.Name, "WithWorkload",
-                    $"is a workload of {annotations.Count} services ({string.Join(", ", annotations.Select(a => a.Service.Name))}).",
-                    "a workload serves one service; add a second project resource for the other service."));
-            }
-
-            var annotation = annotations[0];
-            foreach (var (key, value) in annotation.Labels)
-            {
-                ValidateLabel(resource.Name, key, value, errors);
-            }
-
-            workloads.Add((resource, new WorkloadConfig(
-                resource.Name,
-                annotation.Service.Name,
-                annotation.Labels,
-                annotation.ServiceAccount ?? resource.Name,
-                resource.GetReplicaCount())));
-        }
-
         var warnings = new List<string>();
-        var injected = MeshInjection.Inject(model, mesh, errors, warnings);
-        workloads.AddRange(injected);
-        foreach (var service in services.Where(service => workloads.All(w => w.Workload.Service != service.Name)))
-        {
-            errors.Add(new(service.Name, "workloads", "has no workload, so every call to it would fail with 503 (no healthy upstream).",
-                $"add one with {service.Name}.WithWorkload(builder.AddProject<...>(\"{service.Name}-v1\"))."));
-        }
+        return Compile(MeshTopology.Read(model, mesh, errors, warnings), errors, warnings);
+    }
 
-        // A reference is a call through the mesh when the caller has a sidecar and the callee is a
-        // mesh service (or function, or broker) or an injected resource (its service has its name).
-        var meshed = workloads.Select(w => w.Resource).ToHashSet();
-        var injectedResources = injected.Select(w => w.Resource).ToHashSet();
-        var references = (
-            from caller in model.Resources
-            where meshed.Contains(caller)
-            from relationship in caller.Annotations.OfType<ResourceRelationshipAnnotation>()
-            // WithReference writes a "Reference"; a workload's link to its own service is not a call.
-            where relationship.Type == ReferenceRelationship && relationship.Resource != caller
-            select (Caller: caller, Callee: relationship.Resource)).ToList();
-        var calls = references
-            .Where(reference => (reference.Callee is IMeshServiceResource service && service.Parent == mesh) || injectedResources.Contains(reference.Callee))
-            .Select(reference => (reference.Caller, reference.Callee, ListenerConfig.Outbound(reference.Caller.Name, reference.Callee.Name)))
-            .DistinctBy(call => call.Item3.Name)
-            .ToImmutableArray();
-
-        // The sidecars carry HTTP: a callee's other endpoints (TCP, a custom scheme) stay direct, said once per callee.
-        foreach (var callee in calls.Select(call => call.Item2).Distinct().Where(injectedResources.Contains))
-        {
-            if (ProtocolOf(callee) == ServiceProtocol.Tcp)
-            {
-                continue;
-            }
-
-            foreach (var endpoint in callee.Annotations.OfType<EndpointAnnotation>().Where(endpoint => !IsHttp(endpoint)))
-            {
-                warnings.Add($"{callee.Name}: endpoint '{endpoint.Name}' ({endpoint.UriScheme}) is not carried by the mesh (a service has one port, and {callee.Name}'s is HTTP); references to it stay direct.");
-            }
-        }
-
-        // What a meshed caller references that the mesh does not carry goes direct: said once, not silently bypassed.
-        foreach (var (caller, callee) in references.Where(reference =>
-            reference.Callee is IResourceWithEndpoints and not IResourceWithParent<MeshResource> && !meshed.Contains(reference.Callee)))
-        {
-            var reason = callee.Annotations.OfType<MeshSidecarExcludedAnnotation>().Any() ? "WithoutSidecar"
-                : callee is ProjectResource or ExecutableResource ? "not a workload; WithAutomaticSidecars() or WithWorkload would mesh it"
-                : "only projects and executables get sidecars";
-            warnings.Add($"{caller.Name} → {callee.Name}: direct, not through the mesh ({callee.Name} has no sidecar: {reason}).");
-        }
-
-        // Istio's ingress gateway fronts what the app exposes: each injected resource with an
-        // external HTTP endpoint gets a gateway port of its own, so the browser's first hop is in the mesh.
-        var exposed = injected
-            .Where(w => w.Resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.IsExternal && endpoint.UriScheme is "http" or "https"))
-            .Select(w => (w.Resource, ListenerConfig.Exposing(MeshConfig.IstioIngressGateway, w.Resource.Name)))
-            .ToImmutableArray();
-
-        var meshServices = services.Select(service => ServiceConfig(service) with { Protocol = ServiceProtocolOf(service, workloads, errors) })
-            .Concat(injected.Select(w => new MeshServiceConfig(w.Resource.Name) { Protocol = ProtocolOf(w.Resource) }))
+    /// <summary>The rules (routes, policies, scaling, triggers, alert rules) of the C# model and the files, compiled against <paramref name="topology"/> and validated.</summary>
+    private static CompiledMesh Compile(MeshTopology topology, List<MeshModelError> errors, List<string> warnings)
+    {
+        var (mesh, services, gateways, functions, brokers) = (topology.Mesh, topology.Services, topology.Gateways, topology.Functions, topology.Brokers);
+        var workloads = topology.Workloads;
+        var meshServices = services.Select(service => ServiceConfig(service) with { Protocol = topology.Protocols[service.Name] })
+            .Concat(workloads.Where(w => topology.Injected.Contains(w.Resource)).Select(w => new MeshServiceConfig(w.Resource.Name) { Protocol = topology.Protocols[w.Resource.Name] }))
             .ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
@@ -231,7 +152,7 @@ internal static class MeshModelCompiler
         var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
         listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
         listeners.AddRange(revisions.Select(revision => ListenerConfig.Inbound(revision.Name, 0)));
-        listeners.AddRange(calls.Select(call => call.Item3));
+        listeners.AddRange(topology.Calls.Select(call => call.Listener));
         // Each workload's HTTP proxy, through which its calls to hosts outside the mesh leave (HTTP_PROXY).
         listeners.AddRange(workloads.Select(w => w.Workload.Name).Concat(revisions.Select(revision => revision.Name)).Select(ListenerConfig.Egress));
         listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
@@ -246,7 +167,7 @@ internal static class MeshModelCompiler
                 .Distinct()
                 .Select(target => EventBroker.OutboundListener(broker.Name, target)));
         }
-        listeners.AddRange(exposed.Select(entry => entry.Item2));
+        listeners.AddRange(topology.Exposed.Select(entry => entry.Listener));
         listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
             gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault()?.Service.Name)));
 
@@ -309,10 +230,8 @@ internal static class MeshModelCompiler
             }
         }
 
-        return new CompiledMesh(config, [.. workloads], calls, validation.Notices, warnings, sources, fromFiles.Carried)
+        return new CompiledMesh(topology, config, validation.Notices, warnings, sources, fromFiles.Carried)
         {
-            Injected = injectedResources,
-            Exposed = exposed,
             FileRules = fromFiles.Rules,
             GatewayApiServices = fromFiles.GatewayApiServices,
             GatewayApiGateways = fromFiles.GatewayApiGateways,
@@ -415,21 +334,6 @@ internal static class MeshModelCompiler
             : resource.Annotations.Any(annotation => annotation.GetType().Name == "Http2ServiceAnnotation")
                 || endpoints.Any(endpoint => endpoint.Transport == "http2" || endpoint.Name.StartsWith("http2", StringComparison.OrdinalIgnoreCase)) ? ServiceProtocol.Http2
             : ServiceProtocol.Http;
-    }
-
-    /// <summary>A service's protocol is its workloads': they serve one port, so they must agree.</summary>
-    private static ServiceProtocol ServiceProtocolOf(MeshServiceResource service, IEnumerable<(IResource Resource, WorkloadConfig Workload)> workloads, List<MeshModelError> errors)
-    {
-        var protocols = workloads.Where(w => w.Workload.Service == service.Name)
-            .Select(w => (w.Resource.Name, Protocol: ProtocolOf(w.Resource)))
-            .ToList();
-        if (protocols.Select(p => p.Protocol).Distinct().Count() > 1)
-        {
-            errors.Add(new(service.Name, "workloads", $"serve different protocols ({string.Join(", ", protocols.Select(p => $"{p.Name}: {p.Protocol}"))}), and a service port has one.",
-                "give every workload's endpoint the same name and transport (e.g. all .AsHttp2Service(), or an endpoint named 'grpc' on each)."));
-        }
-
-        return protocols.Count > 0 ? protocols[0].Protocol : ServiceProtocol.Http;
     }
 
     internal static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)

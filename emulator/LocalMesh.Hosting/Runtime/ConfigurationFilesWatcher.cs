@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace LocalMesh.Hosting;
 
 /// <summary>
-/// Applies a saved configuration file while the app runs: the model and its files are compiled
-/// again and, when they are valid, the services' routes and policies are swapped in as one new
-/// snapshot (as a runtime fault is). A save that breaks a file keeps the last good rules in force
+/// Applies a saved configuration file while the app runs: the rules of the C# model and the files
+/// are compiled again against the run's topology (its workloads, calls and listeners, which stay as
+/// they are) and, when they are valid, swapped in as one new snapshot (as a runtime fault is). A save that breaks a file keeps the last good rules in force
 /// and reports the errors — in the console, on the mesh's log and on the mesh resource — until the
 /// next good save clears them.
 /// </summary>
@@ -17,8 +17,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     /// <summary>Editors write a file in several steps; changes this close together are one save.</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
 
-    private readonly DistributedApplicationModel _model;
-    private readonly MeshResource _mesh;
+    private readonly MeshTopology _topology;
     private readonly MeshControl _control;
     private readonly ILogger _log;
     private readonly Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> _reloaded;
@@ -27,19 +26,18 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     private readonly Timer _timer;
     private readonly Lock _reloading = new();
 
-    /// <param name="model">The app model.</param>
-    /// <param name="mesh">The mesh, with its <see cref="MeshConfigurationFilesAnnotation"/>s.</param>
+    /// <param name="topology">The run's topology; its mesh has the <see cref="MeshConfigurationFilesAnnotation"/>s.</param>
     /// <param name="control">Where the new rules go.</param>
     /// <param name="log">The mesh's log (console and dashboard).</param>
     /// <param name="reloaded">Told after each save: the errors now (none after a good save) and where each service's rules come from now (<c>null</c>: unchanged).</param>
     /// <param name="alertRules">Told the alert rules after each good save, for the local Prometheus.</param>
     public ConfigurationFilesWatcher(
-        DistributedApplicationModel model, MeshResource mesh, MeshControl control, ILogger log,
+        MeshTopology topology, MeshControl control, ILogger log,
         Action<IReadOnlyList<string>, IReadOnlyDictionary<string, string>?> reloaded, Action<MeshAlertRules>? alertRules)
     {
-        (_model, _mesh, _control, _log, _reloaded, _alertRules) = (model, mesh, control, log, reloaded, alertRules);
+        (_topology, _control, _log, _reloaded, _alertRules) = (topology, control, log, reloaded, alertRules);
         _timer = new Timer(_ => Reload());
-        foreach (var annotation in mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>())
+        foreach (var annotation in topology.Mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>())
         {
             var path = Path.GetFullPath(annotation.Path, annotation.BaseDirectory);
             var watcher = Directory.Exists(path)
@@ -64,22 +62,17 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
         }
     }
 
-    /// <summary>Compiles the model with the files as they are now and applies the result, or keeps the last good rules.</summary>
+    /// <summary>Compiles the rules with the files as they are now and applies them, or keeps the last good rules.</summary>
     private void Reload()
     {
         lock (_reloading)
         {
             try
             {
-                var compiled = MeshModelCompiler.CompileAndCheck(_model, _mesh);
-                // Only the rules change with a file; listeners, workloads and functions are the app model's.
-                _control.Update(config => config.WithRulesOf(compiled.Config));
-                _control.SourceOf = compiled.SourceOf;
-                // A function's scaling and a broker's triggers shape processes and listeners, which start with the app.
-                var running = _control.Config;
-                if (Json(running.Workloads.Select(w => w.Scaling)) != Json(compiled.Config.Workloads.Select(w => w.Scaling)) || Json(running.Brokers) != Json(compiled.Config.Brokers))
+                var compiled = MeshModelCompiler.CompileRules(_topology);
+                if (_control.ApplyRules(compiled) is { Count: > 0 } later)
                 {
-                    _log.LogWarning("The files change a function's scaling or a broker's triggers or delivery; those apply at the next start (routes, policies and traffic splits apply now).");
+                    _log.LogWarning("The files change {Changes}; that applies at the next start (routes, policies and traffic splits apply now).", string.Join(" and ", later));
                 }
 
                 foreach (var warning in compiled.Warnings)
@@ -91,17 +84,15 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
                 _alertRules?.Invoke(compiled.AlertRules);
                 _reloaded([], compiled.RuleSources);
             }
-            catch (Exception error) when (error is MeshModelException or MeshConfigException)
+            catch (MeshModelException error)
             {
-                IReadOnlyList<string> errors = error is MeshModelException model ? [.. model.Errors.Select(e => e.ToString())] : [error.Message];
+                IReadOnlyList<string> errors = [.. error.Errors.Select(e => e.ToString())];
                 _log.LogError("The saved configuration files were not applied; the last good rules stay in force:{Errors}",
                     string.Concat(errors.Select(e => $"{Environment.NewLine}  - {e}")));
                 _reloaded(errors, null);
             }
         }
     }
-
-    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value);
 
     public void Dispose()
     {

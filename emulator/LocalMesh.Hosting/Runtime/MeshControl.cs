@@ -72,21 +72,44 @@ public sealed class MeshControl
     }
 
     /// <summary>
-    /// Changes the mesh's configuration (routes, subsets, policies) while it runs; runtime faults
-    /// stay on top of the new configuration.
+    /// Changes the mesh's rules (routes, subsets, policies) while it runs; runtime faults stay on
+    /// top of the new rules. The listeners and workloads are fixed for a run.
     /// </summary>
     /// <param name="change">From the current configuration without runtime faults to the new one.</param>
     /// <exception cref="MeshConfigException">The new configuration is invalid (nothing changes).</exception>
+    /// <exception cref="ArgumentException">The change adds, removes or changes listeners or workloads, which only a restart of the app can (nothing changes).</exception>
     public void Update(Func<MeshConfig, MeshConfig> change)
     {
         ArgumentNullException.ThrowIfNull(change);
         lock (_lock)
         {
-            Publish(change(_baseConfig), _faults);
+            var changed = change(_baseConfig);
+            if (!changed.Listeners.SequenceEqual(_baseConfig.Listeners) || !changed.Workloads.SequenceEqual(_baseConfig.Workloads))
+            {
+                throw new ArgumentException(
+                    "The change adds, removes or changes listeners or workloads, which are fixed while the app runs; change them in the app model and start the app again.", nameof(change));
+            }
+
+            Publish(changed, _faults, validated: false);
         }
     }
 
-    private void Publish(MeshConfig baseConfig, ImmutableDictionary<string, RuntimeFault> faults)
+    /// <summary>
+    /// Swaps in the rules of <paramref name="rules"/> (compiled again against the run's topology and
+    /// validated, e.g. after a file was saved), runtime faults on top.
+    /// </summary>
+    /// <returns>What the rules change that applies only at the next start (a function's scaling, a broker's triggers).</returns>
+    internal IReadOnlyList<string> ApplyRules(CompiledMesh rules)
+    {
+        lock (_lock)
+        {
+            Publish(_baseConfig.WithRulesOf(rules.Config), _faults, validated: true);
+            SourceOf = rules.SourceOf;
+            return [.. _baseConfig.ChangesForTheNextStart(rules.Config)];
+        }
+    }
+
+    private void Publish(MeshConfig baseConfig, ImmutableDictionary<string, RuntimeFault> faults, bool validated = false)
     {
         var config = baseConfig with
         {
@@ -97,7 +120,14 @@ public sealed class MeshControl
         (_baseConfig, _faults) = (baseConfig, faults);
         try
         {
-            Server.State.SetConfig(config);
+            if (validated)
+            {
+                Server.State.SetValidatedConfig(config);
+            }
+            else
+            {
+                Server.State.SetConfig(config);
+            }
         }
         catch (MeshConfigException)
         {

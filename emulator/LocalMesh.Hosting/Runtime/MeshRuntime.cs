@@ -150,7 +150,7 @@ internal sealed class MeshRuntime(
         var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, mesh);
         if (resource.Annotations.OfType<MeshConfigurationFilesAnnotation>().Any())
         {
-            _files = new ConfigurationFilesWatcher(model, resource, Control, log, (errors, sources) => _ = dashboard.ConfigurationChangedAsync(errors, sources),
+            _files = new ConfigurationFilesWatcher(mesh.Topology, Control, log, (errors, sources) => _ = dashboard.ConfigurationChangedAsync(errors, sources),
                 _prometheus is not { } prometheus ? null : rules =>
                 {
                     if (LocalPrometheus.WriteConfiguration(prometheus, _server.MetricsAddress!, rules.Files(resource.Namespace)))

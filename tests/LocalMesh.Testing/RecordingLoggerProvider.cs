@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace LocalMesh.Emulator.Tests;
+namespace LocalMesh.Testing;
 
-/// <summary>Keeps every log entry the data plane writes, to assert on what it said (and did not).</summary>
-internal sealed class RecordingLoggerProvider : ILoggerProvider
+/// <summary>Keeps every log entry written, to assert on what was said (and what was not).</summary>
+public sealed class RecordingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<(string Category, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
 
