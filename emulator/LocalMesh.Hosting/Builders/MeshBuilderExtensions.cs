@@ -5,6 +5,7 @@ using Aspire.Hosting.Lifecycle;
 using LocalMesh.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Aspire.Hosting;
 
@@ -225,12 +226,13 @@ public static class MeshBuilderExtensions
     }
 
     /// <summary>
-    /// The mesh's runtime and the subscriber that starts it with the app; idempotent, as Aspire's
-    /// own integrations register their cross-cutting wiring.
+    /// The mesh's runtime, the subscriber that starts it with the app and the hosted service that
+    /// runs its watchers; idempotent, as Aspire's own integrations register their cross-cutting wiring.
     /// </summary>
     internal static IDistributedApplicationBuilder AddMeshCore(this IDistributedApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton<MeshRuntime>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeshWatchers>());
         builder.Services.TryAddEventingSubscriber<MeshSubscriber>();
         return builder;
     }

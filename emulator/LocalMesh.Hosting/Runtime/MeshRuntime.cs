@@ -18,7 +18,7 @@ namespace LocalMesh.Hosting;
 /// validates the model before anything starts, starts the data plane, hands each job to its own
 /// helper (<see cref="SidecarWiring"/> points callers at their sidecars, <see cref="WorkloadWatcher"/>
 /// feeds the data plane the replicas (and their processes) as they become ready, <see cref="CrashRestarts"/>
-/// starts crashed replicas again, <see cref="MeshDashboard"/> shows all of it, <see cref="ConfigurationFilesWatcher"/>
+/// starts crashed replicas again — both run by <see cref="MeshWatchers"/> —, <see cref="MeshDashboard"/> shows all of it, <see cref="ConfigurationFilesWatcher"/>
 /// applies saved Istio files), and is disposed with the app. A model mistake stops a standalone AppHost
 /// before anything starts: one message, exit code 1, and the host's own orderly stop.
 /// </summary>
@@ -31,11 +31,8 @@ internal sealed class MeshRuntime(
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : IAsyncDisposable
 {
-    /// <summary>How long the watchers get to end once the app stops.</summary>
-    private static readonly TimeSpan WatchersStopTimeout = TimeSpan.FromSeconds(5);
-
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _watchers = [];
+    private readonly TaskCompletionSource<(IReadOnlyList<MeshWatcher>, ILogger)> _watchers = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MeshServer? _server;
     private MeshTelemetryExporter? _telemetry;
     private ILoggerFactory? _dataPlaneLogs;
@@ -44,6 +41,9 @@ internal sealed class MeshRuntime(
 
     /// <summary>Runtime control of the mesh, once started.</summary>
     public MeshControl? Control { get; private set; }
+
+    /// <summary>The watchers to run while the app runs (by <see cref="MeshWatchers"/>), with the log they report on, once the mesh has started.</summary>
+    public Task<(IReadOnlyList<MeshWatcher> Watchers, ILogger Log)> Watchers => _watchers.Task;
 
     public async Task StartAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
     {
@@ -161,13 +161,16 @@ internal sealed class MeshRuntime(
         }
 
         await dashboard.AttachAsync();
-        Watch(new WorkloadWatcher(notifications, mesh, _server).WatchAsync, "readiness watcher", log);
         var restarts = new CrashRestarts(notifications, services.GetRequiredService<ResourceCommandService>(), mesh, TimeProvider.System, log)
         {
             InitialBackoff = configuration.GetValue("LocalMesh:RestartBackoff", CrashRestarts.DefaultInitialBackoff),
         };
-        Watch(restarts.WatchAsync, "crash restarts", log);
-        Watch(new AlertWatcher(notifications, resource, _prometheus, [.. model.Resources.OfType<MeshServiceResource>(), .. mesh.Injected], log).WatchAsync, "alert watcher", log);
+        var alerts = new AlertWatcher(notifications, resource, _prometheus, [.. model.Resources.OfType<MeshServiceResource>(), .. mesh.Injected], log);
+        _watchers.SetResult(([
+            new MeshWatcher("readiness watcher", new WorkloadWatcher(notifications, mesh, _server).WatchAsync),
+            new MeshWatcher("crash restarts", restarts.WatchAsync),
+            new MeshWatcher("alert watcher", alerts.WatchAsync),
+        ], log));
         lifetime.ApplicationStopping.Register(_stopping.Cancel);
     }
 
@@ -188,26 +191,6 @@ internal sealed class MeshRuntime(
             string.IsNullOrEmpty(configuration["DEBUG_SESSION_PORT"]) ? " (LocalMesh:FunctionInstances)" : ": the IDE runs each one, so a breakpoint in a function's code is hit");
         return OrchestratedFunctionLauncher.Add(revisions, functions, notifications, services.GetRequiredService<ResourceCommandService>(), _stopping.Token);
     }
-
-    /// <summary>
-    /// Runs a watcher until the app stops. The runtime owns it: a watcher that fails says so on the
-    /// mesh's log (the rest of the mesh keeps running), and the runtime's disposal waits for it.
-    /// </summary>
-    private void Watch(Func<CancellationToken, Task> watch, string name, ILogger log) => _watchers.Add(Task.Run(async () =>
-    {
-        try
-        {
-            await watch(_stopping.Token);
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // The app is stopping.
-        }
-        catch (Exception error)
-        {
-            log.LogError(error, "The mesh's {Watcher} stopped: {Reason}", name, error.Message);
-        }
-    }));
 
     /// <summary>Says what the mesh made of the model: what was injected, and where traffic from outside enters.</summary>
     private void Announce(DistributedApplicationModel model, CompiledMesh mesh, ILogger log)
@@ -237,7 +220,6 @@ internal sealed class MeshRuntime(
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        await Task.WhenAll(_watchers).WaitAsync(WatchersStopTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_server is not null)
         {
             await _server.DisposeAsync();
