@@ -71,7 +71,7 @@ internal static class ConfigurationFileRules
     public static FileRules Apply(
         IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
         IReadOnlyList<WorkloadConfig> workloads, IReadOnlyList<FunctionResource> functions, IReadOnlyList<BrokerResource> brokers, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
-        IReadOnlyList<ServiceEntry> serviceEntries, List<MeshModelError> errors, List<string> warnings)
+        IReadOnlyList<ServiceEntry> serviceEntries, List<ConfigError> errors, List<string> warnings)
     {
         var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
         var findings = new List<ConfigFinding>(files.Findings);
@@ -259,7 +259,7 @@ internal static class ConfigurationFileRules
         {
             if (finding.Severity == FindingSeverity.Error)
             {
-                errors.Add(new MeshModelError(
+                errors.Add(new ConfigError(
                     finding.Object.Length == 0 ? finding.Location.ToString() : $"{finding.Location} {finding.Object}",
                     finding.Field.Length == 0 ? "file" : finding.Field,
                     finding.Problem,

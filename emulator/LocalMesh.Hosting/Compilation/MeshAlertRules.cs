@@ -1,3 +1,4 @@
+using LocalMesh.Emulator.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -31,7 +32,7 @@ internal sealed partial record MeshAlertRules(ErrorRateAlert ErrorRate, IReadOnl
     ];
 
     /// <summary>The model's alert rules, every problem added to <paramref name="errors"/>.</summary>
-    public static MeshAlertRules Compile(MeshResource mesh, IReadOnlyList<LoadedObject<PrometheusRuleSpec>> fromFiles, List<MeshModelError> errors)
+    public static MeshAlertRules Compile(MeshResource mesh, IReadOnlyList<LoadedObject<PrometheusRuleSpec>> fromFiles, List<ConfigError> errors)
     {
         var alert = mesh.Annotations.OfType<MeshErrorRateAlertAnnotation>().LastOrDefault()?.Alert ?? ErrorRateAlert.Default;
         var resource = $"{mesh.Name} (WithErrorRateAlert)";
@@ -62,11 +63,11 @@ internal sealed partial record MeshAlertRules(ErrorRateAlert ErrorRate, IReadOnl
     /// Each PrometheusRule's expressions as Prometheus parses them (<c>promtool check rules</c>); none
     /// when promtool is not installed (Prometheus, which would need them, is not either).
     /// </summary>
-    public IReadOnlyList<MeshModelError> CheckWithPromtool(string meshNamespace) =>
+    public IReadOnlyList<ConfigError> CheckWithPromtool(string meshNamespace) =>
         [.. FromFiles.SelectMany(rule => Promtool(rule).Select(problem => Error(rule, problem, meshNamespace)))];
 
     /// <summary>What Prometheus would refuse in a PrometheusRule's fields.</summary>
-    private static IEnumerable<MeshModelError> Check(LoadedObject<PrometheusRuleSpec> rule, string meshNamespace)
+    private static IEnumerable<ConfigError> Check(LoadedObject<PrometheusRuleSpec> rule, string meshNamespace)
     {
         var problems = new List<(string Field, string Problem, string Fix)>();
         foreach (var (group, g) in rule.Spec.Groups.Select((group, index) => (group, index)))
@@ -107,7 +108,7 @@ internal sealed partial record MeshAlertRules(ErrorRateAlert ErrorRate, IReadOnl
         return problems.Select(problem => Error(rule, problem, meshNamespace));
     }
 
-    private static MeshModelError Error(LoadedObject<PrometheusRuleSpec> rule, (string Field, string Problem, string Fix) problem, string meshNamespace) =>
+    private static ConfigError Error(LoadedObject<PrometheusRuleSpec> rule, (string Field, string Problem, string Fix) problem, string meshNamespace) =>
         new($"{rule.At(problem.Field)} {rule.Document.Object(meshNamespace)}", problem.Field, problem.Problem, problem.Fix);
 
     private static void CheckDuration(string? value, string field, List<(string, string, string)> problems)

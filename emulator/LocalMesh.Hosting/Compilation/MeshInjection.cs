@@ -15,7 +15,7 @@ internal static class MeshInjection
 {
     /// <summary>The injected resources with their workloads; problems go to <paramref name="errors"/>, what is left out to <paramref name="warnings"/>.</summary>
     public static List<(IResource Resource, WorkloadConfig Workload)> Inject(
-        DistributedApplicationModel model, MeshResource mesh, List<MeshModelError> errors, List<string> warnings)
+        DistributedApplicationModel model, MeshResource mesh, List<ConfigError> errors, List<string> warnings)
     {
         var enabled = mesh.Annotations.OfType<MeshAutomaticSidecarsAnnotation>().Any();
         var injected = new List<(IResource, WorkloadConfig)>();

@@ -95,13 +95,13 @@ internal static class MeshModelCompiler
     /// <exception cref="MeshModelException">The model has errors.</exception>
     public static CompiledMesh Compile(DistributedApplicationModel model, MeshResource mesh)
     {
-        var errors = new List<MeshModelError>();
+        var errors = new List<ConfigError>();
         var warnings = new List<string>();
         return Compile(MeshTopology.Read(model, mesh, errors, warnings), errors, warnings);
     }
 
     /// <summary>The rules (routes, policies, scaling, triggers, alert rules) of the C# model and the files, compiled against <paramref name="topology"/> and validated.</summary>
-    private static CompiledMesh Compile(MeshTopology topology, List<MeshModelError> errors, List<string> warnings)
+    private static CompiledMesh Compile(MeshTopology topology, List<ConfigError> errors, List<string> warnings)
     {
         var (mesh, services, gateways, functions, brokers) = (topology.Mesh, topology.Services, topology.Gateways, topology.Functions, topology.Brokers);
         var workloads = topology.Workloads;
@@ -196,8 +196,8 @@ internal static class MeshModelCompiler
         var validation = MeshConfigValidator.Validate(config);
         // A rule from a file is named by its file, line and object, as the file's own mistakes are.
         errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document, field)
-            ? new MeshModelError($"{location} {document.Object(mesh.Namespace)}", field, error.Problem, error.Fix)
-            : new MeshModelError(error.Resource, error.Field, error.Problem, error.Fix)));
+            ? new ConfigError($"{location} {document.Object(mesh.Namespace)}", field, error.Problem, error.Fix)
+            : new ConfigError(error.Resource, error.Field, error.Problem, error.Fix)));
         warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document, field)
             ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(mesh.Namespace), field, warning.Problem, warning.Fix, warning.Code).ToString()
             : warning.Code is null ? warning.ToString() : $"{warning.Code} {warning}"));
@@ -245,7 +245,7 @@ internal static class MeshModelCompiler
     /// are its revisions, a route per tag (by <c>knative-serving-tag</c>), then the traffic split.
     /// </summary>
     private static (MeshServiceConfig Service, List<WorkloadConfig> Revisions) FunctionConfig(
-        FunctionResource function, FunctionScaling? scalingFromFile, ImmutableArray<TrafficTargetSpec> targets, List<MeshModelError> errors)
+        FunctionResource function, FunctionScaling? scalingFromFile, ImmutableArray<TrafficTargetSpec> targets, List<ConfigError> errors)
     {
         var scaling = scalingFromFile ?? function.Annotations.OfType<FunctionScalingAnnotation>().LastOrDefault()?.Scaling ?? new FunctionScaling();
         var names = function.Annotations.OfType<FunctionRevisionAnnotation>().Select(revision => revision.Name).ToList();
@@ -336,7 +336,7 @@ internal static class MeshModelCompiler
             : ServiceProtocol.Http;
     }
 
-    internal static void ValidateLabel(string resource, string key, string value, List<MeshModelError> errors)
+    internal static void ValidateLabel(string resource, string key, string value, List<ConfigError> errors)
     {
         if (!KubernetesNames.IsValidLabelKey(key))
         {

@@ -38,7 +38,7 @@ internal sealed record MeshTopology(
     private const string ReferenceRelationship = "Reference";
 
     /// <summary>Reads the topology of <paramref name="mesh"/> from <paramref name="model"/>; problems go to <paramref name="errors"/>, what is left out of the mesh to <paramref name="warnings"/>.</summary>
-    public static MeshTopology Read(DistributedApplicationModel model, MeshResource mesh, List<MeshModelError> errors, List<string> warnings)
+    public static MeshTopology Read(DistributedApplicationModel model, MeshResource mesh, List<ConfigError> errors, List<string> warnings)
     {
         var services = model.Resources.OfType<MeshServiceResource>().Where(service => service.Parent == mesh).ToList();
         foreach (var duplicate in mesh.Annotations.OfType<MeshDuplicateNameAnnotation>())
@@ -124,7 +124,7 @@ internal sealed record MeshTopology(
     }
 
     /// <summary>The workloads the app model declares (<c>WithWorkload</c>).</summary>
-    private static List<(IResource Resource, WorkloadConfig Workload)> DeclaredWorkloads(DistributedApplicationModel model, List<MeshModelError> errors)
+    private static List<(IResource Resource, WorkloadConfig Workload)> DeclaredWorkloads(DistributedApplicationModel model, List<ConfigError> errors)
     {
         var workloads = new List<(IResource Resource, WorkloadConfig Workload)>();
         foreach (var resource in model.Resources)
@@ -160,7 +160,7 @@ internal sealed record MeshTopology(
     }
 
     /// <summary>A service's protocol is its workloads': they serve one port, so they must agree.</summary>
-    private static ServiceProtocol ServiceProtocolOf(MeshServiceResource service, IEnumerable<(IResource Resource, WorkloadConfig Workload)> workloads, List<MeshModelError> errors)
+    private static ServiceProtocol ServiceProtocolOf(MeshServiceResource service, IEnumerable<(IResource Resource, WorkloadConfig Workload)> workloads, List<ConfigError> errors)
     {
         var protocols = workloads.Where(w => w.Workload.Service == service.Name)
             .Select(w => (w.Resource.Name, Protocol: MeshModelCompiler.ProtocolOf(w.Resource)))

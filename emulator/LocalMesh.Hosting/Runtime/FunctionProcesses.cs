@@ -26,10 +26,10 @@ internal sealed class FunctionProcesses(
     public IReadOnlyDictionary<string, Uri> EgressProxies { get; set; } = new Dictionary<string, Uri>();
 
     /// <summary>Every function whose project has no build output, with the command that fixes it.</summary>
-    public IEnumerable<MeshModelError> MissingBuilds() =>
+    public IEnumerable<ConfigError> MissingBuilds() =>
         from function in functions
         where Executable(function.Project.ProjectPath) is null
-        select new MeshModelError(function.Name, "project", $"has no build output for {Path.GetFileName(function.Project.ProjectPath)}.",
+        select new ConfigError(function.Name, "project", $"has no build output for {Path.GetFileName(function.Project.ProjectPath)}.",
             $"build it: dotnet build \"{function.Project.ProjectPath}\" (building the AppHost builds it too).");
 
     /// <summary>The function a revision belongs to.</summary>
