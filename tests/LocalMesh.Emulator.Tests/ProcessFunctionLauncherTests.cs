@@ -46,6 +46,50 @@ public sealed class ProcessFunctionLauncherTests
     }
 
     [Fact]
+    public async Task AnInstanceStoppedAsItStartsDoesNotOutliveItsStart()
+    {
+        // A start cancelled at once (the mesh stopping as a function is activated) sends SIGTERM
+        // while the watchdog is still starting the instance; done often enough to land in that window.
+        // Every process of this test carries a mark in its environment, so what is left can be found.
+        var mark = Guid.NewGuid().ToString("N");
+        var launcher = new ProcessFunctionLauncher((_, _) => ValueTask.FromResult(
+            new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", ListeningApp }, Environment = { ["LOCALMESH_TEST_MARK"] = mark } }));
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            using var cancelled = new CancellationTokenSource();
+            await cancelled.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => launcher.StartAsync(Request, cancelled.Token));
+        }
+
+        await Eventually.TrueAsync(() => Marked(mark).Count == 0, TimeSpan.FromSeconds(10), "no process of the cancelled starts is left");
+
+        static List<int> Marked(string mark)
+        {
+            var found = new List<int>();
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                try
+                {
+                    if (int.TryParse(Path.GetFileName(directory), out var pid)
+                        && File.ReadAllText(Path.Combine(directory, "environ")).Contains($"LOCALMESH_TEST_MARK={mark}", StringComparison.Ordinal)
+                        // A zombie runs no more; its parent reaps it.
+                        && File.ReadAllText(Path.Combine(directory, "stat")).Split(')')[^1].Trim()[0] != 'Z')
+                    {
+                        found.Add(pid);
+                    }
+                }
+                catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+                {
+                    // Gone meanwhile, or not ours to read.
+                }
+            }
+
+            return found;
+        }
+    }
+
+    [Fact]
     public async Task AnInstanceThatExitsBeforeItListensFailsToStartWithItsExitCode()
     {
 

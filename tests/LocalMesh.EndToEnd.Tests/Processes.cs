@@ -67,6 +67,10 @@ internal static class Processes
         return found;
     }
 
+    /// <summary>The processes whose environment has <paramref name="name"/>=<paramref name="value"/>: everything a process started inherits it, whatever became of its parent.</summary>
+    public static IEnumerable<int> WithEnvironment(string name, string value) =>
+        All().Where(pid => ReadOrEmpty($"/proc/{pid}/environ").Split('\0').Contains($"{name}={value}", StringComparer.Ordinal)).ToList();
+
     public static bool IsAlive(int pid) =>
         File.Exists($"/proc/{pid}/stat") && !ReadOrEmpty($"/proc/{pid}/stat").Split(')').Last().TrimStart().StartsWith('Z');
 

@@ -167,13 +167,16 @@ public sealed partial class ReadmeTests
             Process.Start("kill", ["-TERM", appHost.ToString()])!.WaitForExit();
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await run.WaitForExitAsync(exit.Token);
+            // What the tree held when the app was ready, and what the app started later (a function
+            // instance activated as it stopped).
+            IEnumerable<int> Left() => tree.Concat(AppProcesses(environment["TMPDIR"])).Distinct().Where(Processes.IsAlive);
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (tree.Any(Processes.IsAlive) && DateTime.UtcNow < deadline)
+            while (Left().Any() && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }
 
-            Assert.Empty(tree.Where(Processes.IsAlive).Select(pid => $"{pid}: {Processes.CommandLine(pid)}"));
+            Assert.Empty(Left().Select(pid => $"{pid}: {Processes.CommandLine(pid)}"));
             // No socket of theirs lives on in another process (one that inherited it); another
             // program may meanwhile listen on a port they used, with a socket of its own.
             Assert.DoesNotContain(Sockets.Listeners(), l => listeners.Any(before => before.Inode == l.Inode));
@@ -185,7 +188,7 @@ public sealed partial class ReadmeTests
                 run.Kill(entireProcessTree: true);
             }
 
-            foreach (var pid in tree.Where(Processes.IsAlive))
+            foreach (var pid in tree.Concat(AppProcesses(environment["TMPDIR"])).Where(Processes.IsAlive))
             {
                 Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
             }
@@ -199,6 +202,15 @@ public sealed partial class ReadmeTests
     }
 
     /// <summary>The AppHost process under a command that runs the app (<c>dotnet run</c> starts it as a child).</summary>
+    /// <summary>
+    /// The app's processes of a run, found by its temporary folder, which every process of the run
+    /// inherits: the AppHost, the orchestrator and the sample's services and function instances (not
+    /// the build's own servers, which outlive a build by design).
+    /// </summary>
+    private static IEnumerable<int> AppProcesses(string temporaryFolder) => Processes.WithEnvironment("TMPDIR", temporaryFolder)
+        .Where(pid => Processes.CommandLine(pid) is var line
+            && (line.Contains("/samples/", StringComparison.Ordinal) || line.Contains("AppHost", StringComparison.Ordinal) || line.Contains("dcp", StringComparison.Ordinal)));
+
     private static int AppHostOf(int run) => Processes.Descendants(run).Append(run).Single(pid => AppHostCommand().IsMatch(Processes.CommandLine(pid)));
 
     private static async Task MustAsync(string command, string folder, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)

@@ -22,17 +22,24 @@ internal sealed partial class ProcessFunctionLauncher(
 {
     /// <summary>
     /// Runs the instance as a child of a small shell that ends it when the owner is gone, and
-    /// passes SIGTERM on to it. The shell's exit code is the instance's.
+    /// passes SIGTERM on to it — also one that arrives before the instance has started, which the
+    /// trap, set first, keeps from ending the shell alone. The shell's exit code is the instance's.
     /// </summary>
     private const string Watchdog = """
+        stopping=
+        child=
+        trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT
         "$@" &
         child=$!
-        trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit $?' TERM INT
-        while kill -0 "$LOCALMESH_OWNER_PID" 2>/dev/null && kill -0 "$child" 2>/dev/null; do
+        while [ -z "$stopping" ] && kill -0 "$LOCALMESH_OWNER_PID" 2>/dev/null && kill -0 "$child" 2>/dev/null; do
           sleep 1 & wait $!
         done
         kill -TERM "$child" 2>/dev/null
-        wait "$child"
+        while :; do
+          wait "$child"
+          status=$?
+          kill -0 "$child" 2>/dev/null || exit $status
+        done
         """;
 
     /// <summary>How long an instance gets to stop after SIGTERM before it is killed.</summary>

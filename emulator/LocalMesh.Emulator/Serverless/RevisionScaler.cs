@@ -85,6 +85,9 @@ internal sealed class RevisionScaler : IAsyncDisposable
     private int _desired;
     private bool _disposed;
 
+    /// <summary>The instances being started: the revision's disposal waits for them, so none outlives the mesh.</summary>
+    private readonly List<Task> _launches = [];
+
     public RevisionScaler(WorkloadConfig revision, IFunctionLauncher launcher, TimeProvider time, ILogger logger, MeshMetrics metrics, Action changed)
     {
         _metrics = metrics;
@@ -372,7 +375,8 @@ internal sealed class RevisionScaler : IAsyncDisposable
                 var number = Enumerable.Range(1, int.MaxValue).First(candidate => _instances.All(i => i.Number != candidate));
                 var instance = new Instance(new FunctionInstanceRequest(_revision, number), _time.GetTimestamp(), coldStart: active.Count == 0);
                 _instances.Add(instance);
-                _ = Task.Run(() => LaunchAsync(instance));
+                _launches.RemoveAll(launch => launch.IsCompleted);
+                _launches.Add(Task.Run(() => LaunchAsync(instance)));
             }
         }
         else
@@ -401,20 +405,28 @@ internal sealed class RevisionScaler : IAsyncDisposable
         try
         {
             var started = await _launcher.StartAsync(request, instance.Stopping.Token);
+            bool wanted;
             lock (_lock)
             {
-                if (instance.State != InstanceState.Starting || _disposed)
+                // Not when it was scaled down (or the mesh stopped) while it started.
+                wanted = instance.State == InstanceState.Starting && !_disposed;
+                if (wanted)
                 {
-                    // Scaled down (or the mesh stopped) while it started.
-                    _ = started.DisposeAsync().AsTask();
-                    _instances.Remove(instance);
-                    return;
+                    instance.Process = started;
+                    instance.Name = started.Name;
+                    instance.State = InstanceState.Ready;
+                    Dispatch();
                 }
+                else
+                {
+                    _instances.Remove(instance);
+                }
+            }
 
-                instance.Process = started;
-                instance.Name = started.Name;
-                instance.State = InstanceState.Ready;
-                Dispatch();
+            if (!wanted)
+            {
+                await started.DisposeAsync();
+                return;
             }
 
             var elapsed = _time.GetElapsedTime(instance.LaunchedAt);
@@ -486,6 +498,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         List<IFunctionInstance> processes;
+        List<Task> launches;
         lock (_lock)
         {
             if (_disposed)
@@ -508,9 +521,12 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
             processes = [.. _instances.Select(i => i.Process).OfType<IFunctionInstance>()];
             _instances.Clear();
+            launches = [.. _launches];
         }
 
         await Task.WhenAll(processes.Select(process => process.DisposeAsync().AsTask()));
+        // The instances being started stop too: their launches see the cancellation (or the disposal) and stop what they started.
+        await Task.WhenAll(launches).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>A request's place on an instance; disposing it frees the place.</summary>
