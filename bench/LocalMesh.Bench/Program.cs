@@ -3,8 +3,9 @@
 //   dotnet run -c Release --project bench/LocalMesh.Bench [-- <area> ...]
 //
 // Areas: path, protocols, routing, yaml, callercheck, coldstart, memory, startup (all when none is named, in this order:
-// the AppHost runs last, as their workloads take a while to wind down); and soak [minutes], only when
-// named: the mesh under load for 30 minutes (or the minutes given) while faults come and go.
+// the AppHost runs last, as their workloads take a while to wind down); grpc, websocket and tcp, the
+// parts of protocols, only when named; and soak [minutes], only when named: the mesh under load for 30
+// minutes (or the minutes given) while faults come and go.
 using LocalMesh.Bench;
 
 if (args is ["backend", var port])
@@ -45,9 +46,9 @@ if (args is ["soak", .. var minutes])
 
 string[] known = ["path", "protocols", "routing", "yaml", "callercheck", "coldstart", "memory", "startup"];
 string[] areas = args.Length == 0 ? known : args;
-if (areas.FirstOrDefault(area => !known.Contains(area)) is { } unknown)
+if (areas.FirstOrDefault(area => !known.Contains(area) && !ProtocolsBenchmark.Parts.Contains(area)) is { } unknown)
 {
-    Console.Error.WriteLine($"Unknown area '{unknown}'. Known: {string.Join(", ", known)}; and soak [minutes].");
+    Console.Error.WriteLine($"Unknown area '{unknown}'. Known: {string.Join(", ", known)}; protocols' parts alone: {string.Join(", ", ProtocolsBenchmark.Parts)}; and soak [minutes].");
     return;
 }
 
@@ -60,7 +61,8 @@ foreach (var area in areas)
         var measured = area switch
         {
             "path" => await RequestPathBenchmark.RunAsync(rounds: 3),
-            "protocols" => await ProtocolsBenchmark.RunAsync(),
+            "protocols" => await ProtocolsBenchmark.RunAsync(ProtocolsBenchmark.Parts),
+            "grpc" or "websocket" or "tcp" => await ProtocolsBenchmark.RunAsync(area),
             "routing" => RouteMatchingBenchmark.Run(),
             "yaml" => await ConfigurationFilesBenchmark.RunAsync(rounds: 5),
             "callercheck" => await CallerCheckBenchmark.RunAsync(connections: 500),
