@@ -225,9 +225,9 @@ internal static partial class RequestPathBenchmark
     private sealed class KestrelChain : IAsyncDisposable
     {
         private readonly WebApplication _app;
-        private readonly UpstreamClients _clients;
+        private readonly Http1ConnectionPools _clients;
 
-        private KestrelChain(WebApplication app, UpstreamClients clients, Uri address) => (_app, _clients, Address) = (app, clients, address);
+        private KestrelChain(WebApplication app, Http1ConnectionPools clients, Uri address) => (_app, _clients, Address) = (app, clients, address);
 
         public Uri Address { get; }
 
@@ -243,7 +243,7 @@ internal static partial class RequestPathBenchmark
                 kestrel.Listen(IPAddress.Loopback, second);
             });
             var app = builder.Build();
-            var clients = new UpstreamClients(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
+            var clients = new Http1ConnectionPools(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
             var next = new Uri($"http://127.0.0.1:{second}/");
             app.Run(async context =>
             {

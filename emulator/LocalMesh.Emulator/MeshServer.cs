@@ -148,7 +148,7 @@ internal sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(new AccessLog(options.LoggerFactory));
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<UpstreamConnector>();
-        builder.Services.AddSingleton<UpstreamClients>();
+        builder.Services.AddSingleton<Http1ConnectionPools>();
         builder.Services.AddSingleton<Http1Forwarder>();
         builder.Services.AddSingleton<Http2Forwarder>();
         builder.Services.AddSingleton<EndpointLoad>();

@@ -21,7 +21,7 @@ public sealed class SecureNamingTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var server = ServeOnceAsync(listener, authority, presented);
-        using var clients = new UpstreamClients(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
+        using var clients = new Http1ConnectionPools(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
         var target = new UpstreamTarget("productpage-v1", new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/"),
             new MutualTlsSettings(authority, authority.Issue("spiffe://cluster.local/ns/default/sa/productpage-v1", TimeSpan.FromHours(1)), Expected));
         using var request = UpstreamClientsTests.Get("/");

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 namespace LocalMesh.Emulator.Forwarding;
 
 /// <summary>HTTP/1.1 upstream: the sidecar's own client, one request at a time on each pooled connection.</summary>
-internal sealed class Http1Forwarder(UpstreamClients clients) : IForwarder
+internal sealed class Http1Forwarder(Http1ConnectionPools clients) : IForwarder
 {
     /// <summary>An HTTP/1.1 request states its length, so a chunked body is read whole first.</summary>
     public bool StreamsUnknownLength => false;

@@ -27,13 +27,13 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
     /// <summary>Lets paths through as the caller sent them: a proxy does not normalize them.</summary>
     private static readonly UriCreationOptions AsSent = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
-    private readonly ConcurrentDictionary<UpstreamClients.PoolKey, HttpMessageInvoker> _clients = new();
+    private readonly ConcurrentDictionary<Http1ConnectionPools.PoolKey, HttpMessageInvoker> _clients = new();
 
     public bool StreamsUnknownLength => true;
 
     public async ValueTask<IUpstreamResponse> SendAsync(HttpContext context, UpstreamBody body, UpstreamTarget target, int? attempt, string? authority, CancellationToken cancellationToken)
     {
-        var client = _clients.GetOrAdd(new UpstreamClients.PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), CreateClient, target);
+        var client = _clients.GetOrAdd(new Http1ConnectionPools.PoolKey(target.Workload ?? "", target.Address, target.MutualTls?.ExpectedServer), CreateClient, target);
         var message = CreateMessage(context, body, target, attempt, authority);
         try
         {
@@ -53,7 +53,7 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
         }
     }
 
-    private HttpMessageInvoker CreateClient(UpstreamClients.PoolKey key, UpstreamTarget first) => new(new SocketsHttpHandler
+    private HttpMessageInvoker CreateClient(Http1ConnectionPools.PoolKey key, UpstreamTarget first) => new(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -177,6 +177,9 @@ internal sealed class Http2Forwarder(UpstreamConnector connector) : IForwarder, 
 
             return length;
         }
+
+        /// <summary>HTTP/2 has no 101: an upgrade is not forwarded over it (RFC 9113 §8.6).</summary>
+        public Task<(long Received, long Sent)?> TryTunnelAsync(HttpContext context, CancellationToken cancellationToken) => Task.FromResult<(long, long)?>(null);
 
         public async Task DiscardAsync(CancellationToken cancellationToken)
         {

@@ -37,7 +37,7 @@ internal static class HttpProxy
     /// caller's (a mirror's <c>-shadow</c>); <paramref name="connectionClose"/> ends the connection
     /// after the response.
     /// </summary>
-    public static UpstreamRequest CreateRequest(HttpContext context, UpstreamBody body, int? attempt, string? authority = null, bool connectionClose = false)
+    public static Http1Request CreateRequest(HttpContext context, UpstreamBody body, int? attempt, string? authority = null, bool connectionClose = false)
     {
         var incoming = context.Request;
         var head = new RequestHeadWriter(1024);
@@ -117,7 +117,7 @@ internal static class HttpProxy
     /// upstream's handshake headers, and from then on bytes flow both ways until either side closes
     /// or <paramref name="cancellationToken"/> fires. Returns the bytes sent each way.
     /// </summary>
-    public static async Task<(long Received, long Sent)> TunnelAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
+    public static async Task<(long Received, long Sent)> TunnelAsync(HttpContext context, Http1Response response, CancellationToken cancellationToken)
     {
         foreach (var (name, value) in response.Head.Headers)
         {
@@ -141,7 +141,7 @@ internal static class HttpProxy
             && (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? request.Headers.ContainsKey(HeaderNames.TransferEncoding)));
 
     /// <summary>Writes <paramref name="response"/> to the caller, streaming the body; the body's length.</summary>
-    public static async Task<long> CopyResponseAsync(HttpContext context, UpstreamResponse response, CancellationToken cancellationToken)
+    public static async Task<long> CopyResponseAsync(HttpContext context, Http1Response response, CancellationToken cancellationToken)
     {
         var outgoing = context.Response;
         var head = response.Head;

@@ -44,4 +44,11 @@ internal interface IUpstreamResponse : IDisposable
 
     /// <summary>Reads the body to nothing (a mirror's response).</summary>
     Task DiscardAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// When the upstream switched protocols for the caller's upgrade (a WebSocket: 101, which only
+    /// HTTP/1.1 has), carries the upgraded connection both ways until either end closes it, and
+    /// returns the bytes received from the caller and sent to it; null, at once, for any other response.
+    /// </summary>
+    Task<(long Received, long Sent)?> TryTunnelAsync(HttpContext context, CancellationToken cancellationToken);
 }

@@ -36,7 +36,7 @@ internal static class MeshPipeline
         // An outbound sidecar, a service's address, the ingress gateway and the egress proxy: Envoy's router for a destination service.
         app.UseWhen(Is(ListenerKind.Ingress), ingress => ingress.UseMiddleware<StartingStage>()); // 503 until every workload was ready once
         app.UseWhen(Is(ListenerKind.Egress), egress => egress.UseMiddleware<EgressStage>());      // the ServiceEntry host the request names, passthrough or 502
-        app.UseMiddleware<RoutingStage>();    // route match, redirect, rewrite, headers, weighted destination
+        app.UseMiddleware<RouteMatchStage>();    // route match, redirect, rewrite, headers, weighted destination
         app.UseMiddleware<FaultStage>();      // delay, then abort
         app.UseMiddleware<MirrorStage>();     // a copy to the mirror
         app.Run(router.InvokeAsync);          // load balancing, timeout, retries, forwarding

@@ -261,10 +261,10 @@ internal sealed class RouterStage(
         using var response = outcome.Response!;
         try
         {
-            if (response is UpstreamResponse { StatusCode: StatusCodes.Status101SwitchingProtocols } upgraded && HttpProxy.IsUpgrade(context))
+            if (await response.TryTunnelAsync(context, cancellationToken) is { } tunneled)
             {
                 // A WebSocket: the request's span and metrics cover the connection, which lasts as long as both ends keep it.
-                (request.BytesReceived, request.BytesSent) = await HttpProxy.TunnelAsync(context, upgraded, cancellationToken);
+                (request.BytesReceived, request.BytesSent) = tunneled;
                 return;
             }
 

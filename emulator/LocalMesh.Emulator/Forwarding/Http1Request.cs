@@ -7,12 +7,12 @@ namespace LocalMesh.Emulator.Forwarding;
 /// One try's request as it goes on the wire: the HTTP/1.1 request head, serialized once from the
 /// incoming request when the try is made, and its body. Disposing it returns the head's buffer.
 /// </summary>
-internal sealed class UpstreamRequest : IDisposable
+internal sealed class Http1Request : IDisposable
 {
     private readonly int _length;
     private byte[]? _start;
 
-    public UpstreamRequest(byte[] start, int length, UpstreamBody body, bool expectsNoBody, bool connectionClose)
+    public Http1Request(byte[] start, int length, UpstreamBody body, bool expectsNoBody, bool connectionClose)
     {
         _start = start;
         _length = length;
@@ -43,17 +43,6 @@ internal sealed class UpstreamRequest : IDisposable
             ArrayPool<byte>.Shared.Return(start);
         }
     }
-}
-
-/// <summary>
-/// A request body for one send: buffered (and so replayable, for retries and mirrors) or streamed
-/// once from the caller; <see cref="None"/> when the request has none.
-/// </summary>
-internal readonly record struct UpstreamBody(ReadOnlyMemory<byte> Buffered, Stream? Streamed, long Length)
-{
-    public static readonly UpstreamBody None = new(ReadOnlyMemory<byte>.Empty, null, 0);
-
-    public static UpstreamBody From(byte[] buffered) => new(buffered, null, buffered.Length);
 }
 
 /// <summary>Writes an HTTP/1.1 request head into a pooled buffer that grows as needed.</summary>
@@ -104,7 +93,7 @@ internal sealed class RequestHeadWriter(int capacity) : IRequestHeaders
 
     void IRequestHeaders.Add(string name, string value) => AppendHeader(name, value);
 
-    public UpstreamRequest Complete(UpstreamBody body, bool expectsNoBody, bool connectionClose)
+    public Http1Request Complete(UpstreamBody body, bool expectsNoBody, bool connectionClose)
     {
         Append("\r\n"u8);
         if (body.Streamed is null && body.Length is > 0 and <= SmallBody)
@@ -114,7 +103,7 @@ internal sealed class RequestHeadWriter(int capacity) : IRequestHeaders
             body = UpstreamBody.None;
         }
 
-        var request = new UpstreamRequest(_buffer, _length, body, expectsNoBody, connectionClose);
+        var request = new Http1Request(_buffer, _length, body, expectsNoBody, connectionClose);
         _buffer = [];
         return request;
     }

@@ -18,7 +18,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
 
     private readonly ScriptedUpstream _upstream = new();
-    private readonly UpstreamClients _clients = new(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
+    private readonly Http1ConnectionPools _clients = new(new UpstreamConnector(new PeerRegistry(), TimeProvider.System), TimeProvider.System);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -29,7 +29,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     }
 
     /// <summary>A GET for <paramref name="path"/> as an inbound hop writes it.</summary>
-    internal static UpstreamRequest Get(string path, string method = "GET")
+    internal static Http1Request Get(string path, string method = "GET")
     {
         var context = new DefaultHttpContext();
         context.Request.Method = method;
@@ -175,7 +175,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
     public async Task AnIdleConnectionClosesAfterTheDestinationsIdleTimeout()
     {
         var time = new FakeTimeProvider();
-        using var clients = new UpstreamClients(new UpstreamConnector(new PeerRegistry(), time), time);
+        using var clients = new Http1ConnectionPools(new UpstreamConnector(new PeerRegistry(), time), time);
         var target = new UpstreamTarget(null, _upstream.Address,
             ConnectionPool: new ConnectionPoolSettings { Http = new HttpSettings { IdleTimeout = TimeSpan.FromSeconds(5) } });
         _upstream.Respond(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -191,7 +191,7 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
         await CallAsync();
         Assert.Equal(1, _upstream.Connections);
 
-        time.Advance(TimeSpan.FromSeconds(5) + UpstreamClients.SweepPeriod);
+        time.Advance(TimeSpan.FromSeconds(5) + Http1ConnectionPools.SweepPeriod);
         await _upstream.WaitForClosedAsync(1, Cap);
         await CallAsync();
         Assert.Equal(2, _upstream.Connections);
@@ -262,10 +262,10 @@ public sealed class UpstreamClientsTests : IAsyncLifetime
         Assert.Equal("tea", Encoding.ASCII.GetString(body.ToArray()));
     }
 
-    private Task<UpstreamResponse> SendAsync(UpstreamRequest request) =>
+    private Task<Http1Response> SendAsync(Http1Request request) =>
         _clients.SendAsync(new UpstreamTarget(null, _upstream.Address), request, CancellationToken.None).AsTask().WaitAsync(Cap);
 
-    private async Task<string> BodyAsync(UpstreamRequest request)
+    private async Task<string> BodyAsync(Http1Request request)
     {
         using (request)
         {

@@ -14,7 +14,7 @@ namespace LocalMesh.Emulator.Forwarding;
 /// carries one request at a time and goes back to its pool only when the whole response was read
 /// and both sides keep it alive.
 /// </summary>
-internal sealed class UpstreamConnection : IDisposable
+internal sealed class Http1Connection : IDisposable
 {
     /// <summary>The longest response head accepted (HttpClient's default limit).</summary>
     public const int MaxResponseHeadLength = 64 * 1024;
@@ -37,7 +37,7 @@ internal sealed class UpstreamConnection : IDisposable
     /// <param name="socket">The connected socket, owned by the connection.</param>
     /// <param name="stream">The socket's stream, or TLS over it.</param>
     /// <param name="closed">Called once when the connection closes.</param>
-    public UpstreamConnection(Socket socket, Stream stream, Action? closed)
+    public Http1Connection(Socket socket, Stream stream, Action? closed)
     {
         _socket = socket;
         _stream = stream;
@@ -68,7 +68,7 @@ internal sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>Writes <paramref name="request"/> and reads the response head, skipping interim (1xx) responses.</summary>
-    public async ValueTask<UpstreamResponseHead> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    public async ValueTask<Http1ResponseHead> SendAsync(Http1Request request, CancellationToken cancellationToken)
     {
         if (_start == _end)
         {
@@ -100,7 +100,7 @@ internal sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>Streams the response body to <paramref name="destination"/>, or discards it when there is none.</summary>
-    public async ValueTask<long> CopyBodyAsync(UpstreamResponseHead head, PipeWriter? destination, CancellationToken cancellationToken)
+    public async ValueTask<long> CopyBodyAsync(Http1ResponseHead head, PipeWriter? destination, CancellationToken cancellationToken)
     {
         _copied = 0;
         switch (head.Framing)
@@ -189,7 +189,7 @@ internal sealed class UpstreamConnection : IDisposable
     /// Skips an unread sized body that has already arrived whole (a retried 503's, say), so the
     /// connection can serve again without reading from the socket; false when it has not.
     /// </summary>
-    public bool TrySkipArrivedBody(UpstreamResponseHead head)
+    public bool TrySkipArrivedBody(Http1ResponseHead head)
     {
         if (head.Framing != BodyFraming.ContentLength || _end - _start < head.ContentLength)
         {
@@ -233,7 +233,7 @@ internal sealed class UpstreamConnection : IDisposable
         }
     }
 
-    private async ValueTask<UpstreamResponseHead> ReadHeadAsync(bool expectsNoBody, CancellationToken cancellationToken)
+    private async ValueTask<Http1ResponseHead> ReadHeadAsync(bool expectsNoBody, CancellationToken cancellationToken)
     {
         var scanned = 0;
         while (true)
@@ -260,7 +260,7 @@ internal sealed class UpstreamConnection : IDisposable
         }
     }
 
-    private static UpstreamResponseHead ParseHead(ReadOnlySpan<byte> head, bool expectsNoBody)
+    private static Http1ResponseHead ParseHead(ReadOnlySpan<byte> head, bool expectsNoBody)
     {
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
@@ -327,7 +327,7 @@ internal sealed class UpstreamConnection : IDisposable
             : transferEncoded ? chunked ? BodyFraming.Chunked : BodyFraming.UntilClose
             : contentLength is not null ? BodyFraming.ContentLength
             : BodyFraming.UntilClose;
-        return new UpstreamResponseHead(status, reason, headers, framing, contentLength ?? 0,
+        return new Http1ResponseHead(status, reason, headers, framing, contentLength ?? 0,
             keepAlive && framing != BodyFraming.UntilClose && status != 101, grpcStatus);
     }
 
@@ -475,18 +475,6 @@ internal enum BodyFraming
     Chunked,
     UntilClose,
 }
-
-/// <summary>A response's status line and headers as the upstream sent them, with what the proxy reads of them.</summary>
-/// <param name="StatusCode">The final status (interim 1xx responses are skipped).</param>
-/// <param name="ReasonPhrase">The status line's reason, when it has one.</param>
-/// <param name="Headers">The headers in the order they came, repeats included.</param>
-/// <param name="Framing">How the body is delimited.</param>
-/// <param name="ContentLength">The body's length when <paramref name="Framing"/> is <see cref="BodyFraming.ContentLength"/>.</param>
-/// <param name="KeepAlive">Whether the connection can serve another request once the body is read.</param>
-/// <param name="GrpcStatus">The first <c>grpc-status</c> header, for retry conditions such as <c>unavailable</c>.</param>
-internal sealed record UpstreamResponseHead(
-    int StatusCode, string? ReasonPhrase, IReadOnlyList<KeyValuePair<string, string>> Headers, BodyFraming Framing, long ContentLength, bool KeepAlive,
-    int? GrpcStatus);
 
 /// <summary>Header names read from responses, as shared strings for the common ones.</summary>
 internal static class ResponseHeaderNames

@@ -10,7 +10,7 @@ namespace LocalMesh.Emulator.Pipeline;
 /// the ingress gateway): the service's first matching route (404 NR when none), its redirect,
 /// rewrite and header changes, and one of its weighted destinations.
 /// </summary>
-internal sealed class RoutingStage(RequestDelegate next, IMeshRandom random)
+internal sealed class RouteMatchStage(RequestDelegate next, IMeshRandom random)
 {
     public Task InvokeAsync(HttpContext context)
     {
