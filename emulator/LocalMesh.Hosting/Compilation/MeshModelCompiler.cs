@@ -149,28 +149,6 @@ internal static class MeshModelCompiler
         var senders = brokerConfigs.Select(broker => new WorkloadConfig(
             broker.Name, null, ImmutableDictionary<string, string>.Empty.Add(AppLabel, broker.Name), broker.Name, Replicas: 0)).ToList();
 
-        var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
-        listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
-        listeners.AddRange(revisions.Select(revision => ListenerConfig.Inbound(revision.Name, 0)));
-        listeners.AddRange(topology.Calls.Select(call => call.Listener));
-        // Each workload's HTTP proxy, through which its calls to hosts outside the mesh leave (HTTP_PROXY).
-        listeners.AddRange(workloads.Select(w => w.Workload.Name).Concat(revisions.Select(revision => revision.Name)).Select(ListenerConfig.Egress));
-        listeners.AddRange(services.Select(service => ListenerConfig.ForService(service.Name)));
-        listeners.AddRange(functions.Select(function => ListenerConfig.ForService(function.Name)));
-        foreach (var broker in brokerConfigs)
-        {
-            listeners.Add(ListenerConfig.ForBroker(broker.Name));
-            listeners.AddRange(broker.Triggers
-                .SelectMany(trigger => new[] { trigger.Subscriber, (trigger.Delivery ?? broker.Delivery)?.DeadLetterSink })
-                .Append(broker.Delivery?.DeadLetterSink)
-                .OfType<string>()
-                .Distinct()
-                .Select(target => EventBroker.OutboundListener(broker.Name, target)));
-        }
-        listeners.AddRange(topology.Exposed.Select(entry => entry.Listener));
-        listeners.AddRange(gateways.Select(gateway => ListenerConfig.Ingress(
-            gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault()?.Service.Name)));
-
         var config = new MeshConfig
         {
             Namespace = mesh.Namespace,
@@ -180,7 +158,7 @@ internal static class MeshModelCompiler
             Services = [.. fromFiles.Services, .. functionServices.Select(function => function.Service)],
             Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
             Brokers = [.. brokerConfigs],
-            Listeners = listeners.ToImmutable(),
+            Listeners = Listeners(topology, revisions, brokerConfigs),
             PeerAuthentications = [.. peerAuthentications],
             AuthorizationPolicies = [.. authorizationPolicies],
             Gateways = [.. fromFiles.Gateways],
@@ -192,22 +170,77 @@ internal static class MeshModelCompiler
 
         var alertRules = MeshAlertRules.Compile(mesh, fromFiles.AlertRules, errors);
 
-        // The traffic rules are checked by the data plane's own validator, the one runtime changes go through too.
-        var validation = MeshConfigValidator.Validate(config);
-        // A rule from a file is named by its file, line and object, as the file's own mistakes are.
-        errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document, field)
-            ? new ConfigError($"{location} {document.Object(mesh.Namespace)}", field, error.Problem, error.Fix)
-            : new ConfigError(error.Resource, error.Field, error.Problem, error.Fix)));
-        warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document, field)
-            ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(mesh.Namespace), field, warning.Problem, warning.Fix, warning.Code).ToString()
-            : warning.Code is null ? warning.ToString() : $"{warning.Code} {warning}"));
+        var notices = Validate(config, fromFiles, errors, warnings);
         if (errors.Count > 0)
         {
             throw new MeshModelException(errors, warnings);
         }
 
+        return new CompiledMesh(topology, config, notices, warnings, RuleSources(fromFiles, brokers, mesh.Namespace), fromFiles.Carried)
+        {
+            FileRules = fromFiles.Rules,
+            GatewayApiServices = fromFiles.GatewayApiServices,
+            GatewayApiGateways = fromFiles.GatewayApiGateways,
+            FunctionTraffic = functionTraffic,
+            AlertRules = alertRules,
+        };
+    }
+
+    /// <summary>
+    /// Every listener of the run: each replica's inbound sidecar, each call's outbound one, each
+    /// workload's egress proxy, each service's and broker's own address, the brokers' outbound
+    /// sidecars to their subscribers and sinks, and the ingress gateways' ports.
+    /// </summary>
+    private static ImmutableArray<ListenerConfig> Listeners(MeshTopology topology, List<WorkloadConfig> revisions, List<BrokerConfig> brokerConfigs)
+    {
+        var workloads = topology.Workloads;
+        var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
+        listeners.AddRange(workloads.SelectMany(w => Enumerable.Range(0, w.Workload.Replicas).Select(replica => ListenerConfig.Inbound(w.Workload.Name, replica))));
+        listeners.AddRange(revisions.Select(revision => ListenerConfig.Inbound(revision.Name, 0)));
+        listeners.AddRange(topology.Calls.Select(call => call.Listener));
+        // Each workload's HTTP proxy, through which its calls to hosts outside the mesh leave (HTTP_PROXY).
+        listeners.AddRange(workloads.Select(w => w.Workload.Name).Concat(revisions.Select(revision => revision.Name)).Select(ListenerConfig.Egress));
+        listeners.AddRange(topology.Services.Select(service => ListenerConfig.ForService(service.Name)));
+        listeners.AddRange(topology.Functions.Select(function => ListenerConfig.ForService(function.Name)));
+        foreach (var broker in brokerConfigs)
+        {
+            listeners.Add(ListenerConfig.ForBroker(broker.Name));
+            listeners.AddRange(broker.Triggers
+                .SelectMany(trigger => new[] { trigger.Subscriber, (trigger.Delivery ?? broker.Delivery)?.DeadLetterSink })
+                .Append(broker.Delivery?.DeadLetterSink)
+                .OfType<string>()
+                .Distinct()
+                .Select(target => EventBroker.OutboundListener(broker.Name, target)));
+        }
+        listeners.AddRange(topology.Exposed.Select(entry => entry.Listener));
+        listeners.AddRange(topology.Gateways.Select(gateway => ListenerConfig.Ingress(
+            gateway.Name, gateway.Annotations.OfType<EndpointAnnotation>().Single().Port ?? 0, gateway.Annotations.OfType<IngressRouteAnnotation>().LastOrDefault()?.Service.Name)));
+
+        return listeners.ToImmutable();
+    }
+
+    /// <summary>
+    /// The traffic rules checked by the data plane's own validator, the one runtime changes go
+    /// through too; a rule from a file is named by its file, line and object, as the file's own
+    /// mistakes are. What differs from Istio or Knative is returned, to say at start-up.
+    /// </summary>
+    private static IReadOnlyList<MeshNotice> Validate(MeshConfig config, ConfigurationFileRules.FileRules fromFiles, List<ConfigError> errors, List<string> warnings)
+    {
+        var validation = MeshConfigValidator.Validate(config);
+        errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document, field)
+            ? new ConfigError($"{location} {document.Object(config.Namespace)}", field, error.Problem, error.Fix)
+            : new ConfigError(error.Resource, error.Field, error.Problem, error.Fix)));
+        warnings.AddRange(validation.Warnings.Select(warning => fromFiles.Rules.GetValueOrDefault(warning.Resource)?.Source(warning.Field) is var (location, document, field)
+            ? new ConfigFinding(FindingSeverity.Warning, location, document.Object(config.Namespace), field, warning.Problem, warning.Fix, warning.Code).ToString()
+            : warning.Code is null ? warning.ToString() : $"{warning.Code} {warning}"));
+        return validation.Notices;
+    }
+
+    /// <summary>For each service, gateway VirtualService, function and broker whose rules come from files: the objects and where they are.</summary>
+    private static Dictionary<string, string> RuleSources(ConfigurationFileRules.FileRules fromFiles, IReadOnlyList<BrokerResource> brokers, string meshNamespace)
+    {
         string Sources(IEnumerable<ConfigDocument?> documents) =>
-            string.Join(", ", documents.OfType<ConfigDocument>().Select(document => $"{document.Object(mesh.Namespace)} ({document.Location})"));
+            string.Join(", ", documents.OfType<ConfigDocument>().Select(document => $"{document.Object(meshNamespace)} ({document.Location})"));
         var sources = fromFiles.Rules.ToDictionary(pair => pair.Key, pair => Sources([pair.Value.RoutesFrom?.Document, .. pair.Value.PoliciesFrom.Select(policy => policy.Document)]), StringComparer.Ordinal);
         foreach (var (name, documents) in fromFiles.GatewayApiSources)
         {
@@ -230,14 +263,7 @@ internal static class MeshModelCompiler
             }
         }
 
-        return new CompiledMesh(topology, config, validation.Notices, warnings, sources, fromFiles.Carried)
-        {
-            FileRules = fromFiles.Rules,
-            GatewayApiServices = fromFiles.GatewayApiServices,
-            GatewayApiGateways = fromFiles.GatewayApiGateways,
-            FunctionTraffic = functionTraffic,
-            AlertRules = alertRules,
-        };
+        return sources;
     }
 
     /// <summary>
