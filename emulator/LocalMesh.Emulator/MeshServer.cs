@@ -147,6 +147,7 @@ internal sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(callers);
         builder.Services.AddSingleton(new AccessLog(options.LoggerFactory));
         builder.Services.AddSingleton<PeerRegistry>();
+        builder.Services.AddSingleton<InboundAuthorization>();
         builder.Services.AddSingleton<UpstreamConnector>();
         builder.Services.AddSingleton<Http1ConnectionPools>();
         builder.Services.AddSingleton<Http1Forwarder>();

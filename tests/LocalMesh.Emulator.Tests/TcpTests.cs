@@ -83,8 +83,15 @@ public sealed class TcpTests
             },
         ]);
 
+        using var spans = new SpanCollector();
         using var client = await mesh.ConnectAsync();
         await client.AssertClosedAsync();
+
+        // Said as for an HTTP request: the inbound span names the policy and the principal it denied.
+        var inbound = Assert.Single(await spans.WaitForAsync(span => span.DisplayName.EndsWith("(inbound, tcp)", StringComparison.Ordinal) && span.Events.Any(e => e.Name == "rbac.denied"), 1, "the denied connection's inbound span"));
+        var denied = inbound.Events.Single(e => e.Name == "rbac.denied");
+        Assert.Equal("deny-client", denied.Tags.Single(tag => tag.Key == "policy").Value);
+        Assert.Equal("cluster.local/ns/default/sa/client", denied.Tags.Single(tag => tag.Key == "source_principal").Value);
     }
 
     [Fact]

@@ -40,6 +40,7 @@ internal sealed class TcpProxy
     private readonly CircuitBreakers _breakers;
     private readonly OutlierDetector _outliers;
     private readonly WorkloadIdentities _identities;
+    private readonly InboundAuthorization _authorization;
     private readonly IMeshRandom _random;
     private readonly TimeProvider _time;
     private readonly AccessLog _accessLog;
@@ -50,8 +51,9 @@ internal sealed class TcpProxy
 
     public TcpProxy(
         MeshState state, PeerRegistry peers, UpstreamConnector connector, LoadBalancer balancer, EndpointLoad load, CircuitBreakers breakers,
-        OutlierDetector outliers, WorkloadIdentities identities, IMeshRandom random, TimeProvider time, AccessLog accessLog, MeshMetrics metrics)
+        OutlierDetector outliers, WorkloadIdentities identities, InboundAuthorization authorization, IMeshRandom random, TimeProvider time, AccessLog accessLog, MeshMetrics metrics)
     {
+        _authorization = authorization;
         _metrics = metrics;
         _state = state;
         _peers = peers;
@@ -157,24 +159,16 @@ internal sealed class TcpProxy
         return await ConnectAsync(session, new UpstreamTarget(null, application), lease: null);
     }
 
-    /// <summary>The workload's authorization policies on the connection's attributes; a denial is counted and noted on the session.</summary>
+    /// <summary>The workload's authorization policies on the connection's attributes (<see cref="InboundAuthorization"/>, as for HTTP); a denial is noted on the session.</summary>
     private bool Authorize(TcpSession session, MeshSnapshot snapshot, AuthorizationRequest request)
     {
-        if (!snapshot.InboundSecurity.TryGetValue(session.Listener.Name, out var security) || security.Policies.Length == 0)
+        if (!snapshot.InboundSecurity.TryGetValue(session.Listener.Name, out var security)
+            || _authorization.Deny(security.Policies, session.Listener.Workload, request) is not { } policy)
         {
             return true;
         }
 
-        var decision = AuthorizationEvaluator.Evaluate(security.Policies, request);
-        var tags = new TagList { { MeshTelemetry.Attributes.DestinationWorkload, session.Listener.Workload }, { "policy", decision.Policy ?? "none" } };
-        if (decision.Allowed)
-        {
-            _metrics.Allowed.Add(1, tags);
-            return true;
-        }
-
-        _metrics.Denied.Add(1, tags);
-        session.DeniedBy = decision.Policy ?? "none";
+        session.DeniedBy = policy;
         return false;
     }
 
