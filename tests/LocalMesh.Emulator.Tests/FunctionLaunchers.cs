@@ -25,13 +25,6 @@ internal sealed class ControlledLauncher : IFunctionLauncher
     public async Task<PendingStart> NextStartAsync() =>
         await Starts.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
 
-    /// <summary>How many launches are waiting to be read, once the scaler's background launches have run.</summary>
-    public async Task<int> CountStartsAsync()
-    {
-        await Task.Delay(50); // launches run on the thread pool; there is no event for "none came"
-        return Starts.Reader.Count;
-    }
-
     internal sealed class PendingStart(FunctionInstanceRequest request, ControlledLauncher launcher)
         : TaskCompletionSource<IFunctionInstance>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
