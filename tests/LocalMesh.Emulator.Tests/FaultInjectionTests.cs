@@ -67,8 +67,9 @@ public sealed class FaultInjectionTests
         var call = mesh.Client.GetStringAsync(mesh.Reviews, cap.Token);
         await time.WaitForTimerAsync(TimeSpan.FromSeconds(7), cap.Token);
         time.Advance(TimeSpan.FromSeconds(6.9));
-        await Task.WhenAny(call, Task.Delay(100, cap.Token));
 
+        // The fault still holds the request: its delay's timer has neither fired nor been dropped.
+        Assert.True(time.IsWaiting(TimeSpan.FromSeconds(7)));
         Assert.False(call.IsCompleted);
         Assert.Empty(mesh.AllReceived);
         time.Advance(TimeSpan.FromSeconds(0.1));
