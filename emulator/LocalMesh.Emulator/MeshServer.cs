@@ -90,6 +90,9 @@ internal sealed class MeshServer : IAsyncDisposable
     /// <summary>The activator and autoscaler of the function revisions.</summary>
     public FunctionActivator Functions => _app.Services.GetRequiredService<FunctionActivator>();
 
+    /// <summary>The sidecars' circuit breakers (connection pools), to see what waits in them.</summary>
+    internal CircuitBreakers CircuitBreakers => _app.Services.GetRequiredService<CircuitBreakers>();
+
     /// <summary>The Knative Eventing brokers: what was delivered where.</summary>
     public EventBroker Events => _app.Services.GetRequiredService<EventBroker>();
 

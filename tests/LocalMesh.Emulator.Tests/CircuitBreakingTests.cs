@@ -153,8 +153,10 @@ public sealed class CircuitBreakingTests(ITestOutputHelper output)
 
     private static async Task<HttpResponseMessage> SendWhenQueuedAsync(MeshHarness mesh, HttpRequestMessage request, Task<HttpResponseMessage> queued)
     {
-        // The second request is queued once it has reached the sidecar; give it that moment, capped.
-        await Task.WhenAny(queued, Task.Delay(200));
+        // The next request overflows only once the one before waits in the circuit breaker's queue.
+        var breakers = mesh.Server.CircuitBreakers;
+        await Eventually.TrueAsync(() => breakers.PendingRequests == 1 || queued.IsCompleted, TimeSpan.FromSeconds(5), "the second request waits for a connection");
+        Assert.False(queued.IsCompleted, "the second request was answered instead of waiting for a connection");
         return await mesh.Client.SendAsync(request);
     }
 }

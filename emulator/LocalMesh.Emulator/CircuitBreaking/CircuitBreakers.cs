@@ -59,6 +59,9 @@ internal sealed class CircuitBreakers
         }
     }
 
+    /// <summary>The requests waiting for a connection now, every sidecar's and host's (Envoy's <c>upstream_rq_pending_active</c>, summed).</summary>
+    public int PendingRequests => _hosts.Values.Sum(host => host.Pending);
+
     internal readonly record struct HostLimits(int MaxConnections, int MaxPending, int MaxRequests);
 
     /// <summary>One upstream host as seen by one sidecar.</summary>
@@ -69,6 +72,9 @@ internal sealed class CircuitBreakers
         private int _connections;
         private int _pending;
         private int _active;
+
+        /// <summary>The requests waiting for a connection to this host now.</summary>
+        public int Pending => Volatile.Read(ref _pending);
 
         public async ValueTask<HostLease?> AdmitAsync(HostLimits limits, CancellationToken cancellationToken)
         {
