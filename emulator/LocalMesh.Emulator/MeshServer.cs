@@ -108,6 +108,9 @@ internal sealed class MeshServer : IAsyncDisposable
     /// <summary>The connections <paramref name="listener"/> holds open now (Envoy's <c>downstream_cx_active</c>).</summary>
     public int OpenConnections(string listener) => _app.Services.GetRequiredService<ListenerLimits>().OpenConnections(listener);
 
+    /// <summary>The connections <paramref name="listener"/> has taken since it started (Envoy's <c>downstream_cx_total</c>).</summary>
+    internal long TotalConnections(string listener) => _app.Services.GetRequiredService<ListenerLimits>().TotalConnections(listener);
+
     /// <summary>Raised when a listener starts refusing connections, and when it serves again.</summary>
     public event Action? OverloadChanged
     {

@@ -35,9 +35,13 @@ internal sealed class ListenerLimits(ILogger logger, MeshMetrics metrics)
     /// <summary>Connections open on <paramref name="listener"/>.</summary>
     public int OpenConnections(string listener) => _open.TryGetValue(listener, out var open) ? Volatile.Read(ref open.Value) : 0;
 
+    /// <summary>Connections <paramref name="listener"/> has taken since it started, refused ones included (Envoy's <c>downstream_cx_total</c>).</summary>
+    public long TotalConnections(string listener) => _open.TryGetValue(listener, out var open) ? Interlocked.Read(ref open.Total) : 0;
+
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next, string listener)
     {
         var open = _open.GetOrAdd(listener, static _ => new Counter());
+        Interlocked.Increment(ref open.Total);
         if (Interlocked.Increment(ref open.Value) > MaxConnections)
         {
             Interlocked.Decrement(ref open.Value);
@@ -71,5 +75,6 @@ internal sealed class ListenerLimits(ILogger logger, MeshMetrics metrics)
     private sealed class Counter
     {
         public int Value;
+        public long Total;
     }
 }
