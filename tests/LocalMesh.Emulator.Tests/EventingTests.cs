@@ -92,19 +92,10 @@ public sealed class EventingTests : IAsyncLifetime
         return await _client.SendAsync(request);
     }
 
-    private async Task<DeliveryRecord> DeliveryAsync(string trigger, string id)
-    {
-        using var cap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            if (_server.Events.History.FirstOrDefault(r => r.Trigger == trigger && r.EventId == id) is { } record)
-            {
-                return record;
-            }
-
-            await Task.Delay(10, cap.Token);
-        }
-    }
+    private async Task<DeliveryRecord> DeliveryAsync(string trigger, string id) =>
+        (await Eventually.ValueAsync(
+            () => Task.FromResult(_server.Events.History.FirstOrDefault(r => r.Trigger == trigger && r.EventId == id)),
+            record => record is not null, TimeSpan.FromSeconds(10), $"{trigger} delivered event {id}"))!;
 
     [Fact]
     public async Task ABinaryEventIsAcceptedAndDeliveredInBinaryModeToEveryMatchingTrigger()

@@ -204,12 +204,7 @@ public sealed class TrafficRoutingTests
         var answer = await mesh.Client.GetStringAsync(new Uri(mesh.Reviews, "/reviews/1"));
 
         Assert.Equal("reviews-v1", answer);
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (mesh.Backends["v3"].Received.Count == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
+        await Eventually.TrueAsync(() => mesh.Backends["v3"].Received.Count > 0, TimeSpan.FromSeconds(5), "the mirror's copy reached v3");
         var copy = Assert.Single(mesh.Backends["v3"].Received);
         Assert.Equal("/reviews/1", copy.Path);
         Assert.EndsWith("-shadow:" + mesh.Reviews.Port, copy.Host);

@@ -81,17 +81,8 @@ public sealed class ServerlessTests(SampleAppFixture fixture)
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }
 
-    private async Task<DeliveryRecord> DeliveryAsync(string eventId)
-    {
-        using var cap = new CancellationTokenSource(ScaleWait);
-        while (true)
-        {
-            if (fixture.App.GetMesh().Server.Events.History.FirstOrDefault(record => record.EventId == eventId) is { } record)
-            {
-                return record;
-            }
-
-            await Task.Delay(50, cap.Token);
-        }
-    }
+    private async Task<DeliveryRecord> DeliveryAsync(string eventId) =>
+        (await Eventually.ValueAsync(
+            () => Task.FromResult(fixture.App.GetMesh().Server.Events.History.FirstOrDefault(record => record.EventId == eventId)),
+            record => record is not null, ScaleWait, $"event {eventId} delivered"))!;
 }
