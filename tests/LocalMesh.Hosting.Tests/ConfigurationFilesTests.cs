@@ -10,16 +10,8 @@ public sealed class ConfigurationFilesTests : IDisposable
 {
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("localmesh-files-");
 
-    private const string SubsetsAndJason = """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata:
-          name: reviews
-        spec:
-          host: reviews
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
+    private static readonly string SubsetsAndJason = IstioYaml.Subsets("reviews", "v1", "v2") + """
+
         ---
         apiVersion: networking.istio.io/v1
         kind: VirtualService

@@ -21,26 +21,8 @@ public sealed class RuleSwapTests : IAsyncLifetime
 
     private string File(string name) => Path.Combine(_folder.FullName, name);
 
-    private static string Reviews(string subset, string timeout = "1s") => $$$"""
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: reviews}
-        spec:
-          host: reviews
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: {name: reviews}
-        spec:
-          hosts: [reviews]
-          http:
-          - route:
-            - destination: {host: reviews, subset: {{{subset}}}}
-            timeout: {{{timeout}}}
-        """;
+    private static string Reviews(string subset, string timeout = "1s") =>
+        IstioYaml.File(IstioYaml.Subsets("reviews", "v1", "v2"), IstioYaml.RouteAll("reviews", subset, timeout));
 
     private static string Trigger(string type) => $$$"""
         apiVersion: eventing.knative.dev/v1
