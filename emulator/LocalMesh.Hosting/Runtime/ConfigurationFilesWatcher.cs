@@ -8,9 +8,9 @@ namespace LocalMesh.Hosting;
 /// <summary>
 /// Applies a saved configuration file while the app runs: the rules of the C# model and the files
 /// are compiled again against the run's topology (its workloads, calls and listeners, which stay as
-/// they are) and, when they are valid, swapped in as one new snapshot (as a runtime fault is). A save that breaks a file keeps the last good rules in force
-/// and reports the errors — in the console, on the mesh's log and on the mesh resource — until the
-/// next good save clears them.
+/// they are) and, when they are valid, swapped in as one new snapshot (as a runtime fault is). A
+/// save that breaks a file keeps the last good rules in force and reports the errors — in the
+/// console, on the mesh's log and on the mesh resource — until the next good save clears them.
 /// </summary>
 internal sealed class ConfigurationFilesWatcher : IDisposable
 {

@@ -103,8 +103,9 @@ public sealed class MeshControl
     {
         lock (_lock)
         {
-            Publish(_baseConfig.WithRulesOf(rules.Config), _faults, validated: true);
+            // Where the rules come from is told first, so whoever reacts to the change reads it with them.
             SourceOf = rules.SourceOf;
+            Publish(_baseConfig.WithRulesOf(rules.Config), _faults, validated: true);
             return [.. _baseConfig.ChangesForTheNextStart(rules.Config)];
         }
     }
