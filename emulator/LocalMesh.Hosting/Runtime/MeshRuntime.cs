@@ -16,11 +16,13 @@ namespace LocalMesh.Hosting;
 /// <summary>
 /// The running mesh in the AppHost, started by <see cref="MeshSubscriber"/>: compiles and
 /// validates the model before anything starts, starts the data plane, hands each job to its own
-/// helper (<see cref="SidecarWiring"/> points callers at their sidecars, <see cref="WorkloadWatcher"/>
-/// feeds the data plane the replicas (and their processes) as they become ready, <see cref="CrashRestarts"/>
-/// starts crashed replicas again — both run by <see cref="MeshWatchers"/> —, <see cref="MeshDashboard"/> shows all of it, <see cref="ConfigurationFilesWatcher"/>
-/// applies saved Istio files), and is disposed with the app. A model mistake stops a standalone AppHost
-/// before anything starts: one message, exit code 1, and the host's own orderly stop.
+/// helper (<see cref="SidecarWiring"/> points callers at their sidecars, <see cref="MeshDashboard"/>
+/// shows all of it, <see cref="ConfigurationFilesWatcher"/> applies saved Istio files, and the
+/// watchers <see cref="MeshWatchers"/> runs — <see cref="WorkloadWatcher"/> feeds the data plane the
+/// replicas (and their processes) as they become ready, <see cref="CrashRestarts"/> starts crashed
+/// replicas again, <see cref="AlertWatcher"/> shows alerts), and is disposed with the app. A model
+/// mistake stops a standalone AppHost before anything starts: one message, exit code 1, and the
+/// host's own orderly stop.
 /// </summary>
 internal sealed class MeshRuntime(
     IServiceProvider services,
