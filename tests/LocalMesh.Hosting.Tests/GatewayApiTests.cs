@@ -534,22 +534,16 @@ public sealed class GatewayApiTests : IDisposable
     [Fact]
     public void AVersionServiceIsAHostOfItsOwnWithItsOwnDestinationRulesPolicyNotTheServices()
     {
-        var compiled = Compile(App("""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata:
-              name: reviews
-            spec:
-              parentRefs:
-              - {group: "", kind: Service, name: reviews, port: 9080}
-              rules:
-              - matches:
-                - headers:
-                  - {name: end-user, value: jason}
-                backendRefs:
-                - {name: reviews-v2, port: 9080}
-              - backendRefs:
-                - {name: reviews-v1, port: 9080}
+        var compiled = Compile(App(ReviewsRoute("""
+            - matches:
+              - headers:
+                - {name: end-user, value: jason}
+              backendRefs:
+              - {name: reviews-v2, port: 9080}
+            - backendRefs:
+              - {name: reviews-v1, port: 9080}
+            """) + """
+
             ---
             apiVersion: networking.istio.io/v1
             kind: DestinationRule
