@@ -10,6 +10,7 @@ namespace LocalMesh.EndToEnd.Tests;
 /// The sample AppHost started as an IDE starts it (F5): the orchestrator asks the IDE to run every
 /// project, each function instance included, so a breakpoint in any of them would be hit.
 /// </summary>
+[Collection(SampleAppCollection.Name)]
 public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) : IClassFixture<IdeExecutionTests.IdeAppFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

@@ -51,6 +51,7 @@ public sealed class MeshConfigFilesFixture : IAsyncLifetime
     }
 }
 
+[Collection(SampleAppCollection.Name)]
 public sealed partial class MeshConfigFilesTests(MeshConfigFilesFixture fixture) : IClassFixture<MeshConfigFilesFixture>
 {
     [GeneratedRegex("class=\"stars\" data-color=\"([a-z]+)\"")]

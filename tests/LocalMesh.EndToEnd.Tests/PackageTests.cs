@@ -10,6 +10,7 @@ namespace LocalMesh.EndToEnd.Tests;
 /// and one line to a fresh app made with Aspire's own starter template, then run by the team's own
 /// tests and driven with Aspire's CLI.
 /// </summary>
+[Collection(PackageCollection.Name)]
 public sealed class PackageTests(TeamApp team) : IClassFixture<TeamApp>
 {
     [Fact]

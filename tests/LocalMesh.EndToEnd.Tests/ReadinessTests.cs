@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace LocalMesh.EndToEnd.Tests;
 
 /// <summary>Ready means serving: a workload without health checks is ready once its port accepts a connection, not once its process runs.</summary>
+[Collection(SampleAppCollection.Name)]
 public sealed class ReadinessTests
 {
     [RequiresCommandFact("python3", "Debian: apt-get install python3")]
