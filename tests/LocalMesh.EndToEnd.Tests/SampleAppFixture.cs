@@ -134,34 +134,3 @@ internal sealed class Restore(Action restore) : IDisposable
 {
     public void Dispose() => restore();
 }
-
-[CollectionDefinition(Name)]
-public sealed class SampleAppCollection : ICollectionFixture<SampleAppFixture>
-{
-    public const string Name = "sample app";
-}
-
-/// <summary>The README's commands, each run as written, one after another (they share the repository's build output and the gateway's port 9080).</summary>
-[CollectionDefinition(Name)]
-public sealed class ReadmeCommandsCollection
-{
-    public const string Name = "README commands";
-}
-
-/// <summary>The AppHost run as a separate process (bad input, the export), one at a time.</summary>
-[CollectionDefinition(Name)]
-public sealed class AppHostProcessesCollection
-{
-    public const string Name = "AppHost processes";
-}
-
-/// <summary>
-/// The package in a team's app (Aspire's starter template): alone, once the other lanes are done,
-/// as a team's machine runs it. The template's own tests give the app 30 s to be healthy, which a
-/// second build and two apps starting beside it can take on two cores.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class PackageCollection
-{
-    public const string Name = "the package in a team's app";
-}
