@@ -1,21 +1,5 @@
 namespace LocalMesh.Emulator.Configuration;
 
-/// <summary>Istio's <c>PeerAuthentication.MutualTLS.Mode</c>: what an inbound sidecar accepts.</summary>
-public enum MutualTlsMode
-{
-    /// <summary>Inherit from the wider scope; PERMISSIVE at the top.</summary>
-    Unset,
-
-    /// <summary>Plaintext only.</summary>
-    Disable,
-
-    /// <summary>Mutual TLS or plaintext.</summary>
-    Permissive,
-
-    /// <summary>Mutual TLS only: plaintext is refused at the connection.</summary>
-    Strict,
-}
-
 /// <summary>
 /// Istio's <c>PeerAuthentication</c>: the mTLS mode for the whole mesh (no namespace, no
 /// selector), a namespace, or the workloads a selector picks, optionally per port.
