@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using LocalMesh.Emulator;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Security;
 
 namespace LocalMesh.Bench;
 

@@ -136,9 +136,7 @@ internal sealed class MeshServer : IAsyncDisposable
         var authority = MeshCertificateAuthority.Create(config.TrustDomain, options.TimeProvider);
         var identities = new WorkloadIdentities(authority, options.TimeProvider, options.CertificateLifetime);
         var metrics = new MeshMetrics(options.MeterFactory);
-        var mutualTls = new MutualTlsConnectionMiddleware(state, identities, options.TimeProvider, metrics);
-        var callers = new CallerProcesses(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh), metrics);
-        var limits = new ListenerLimits(options.LoggerFactory.CreateLogger(Telemetry.MeshLogCategories.Mesh), metrics) { MaxConnections = options.MaxConnectionsPerListener };
+        var meshLog = options.LoggerFactory.CreateLogger(MeshLogCategories.Mesh);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // A library in someone else's process: Ctrl+C and SIGTERM belong to the host, not to the mesh.
@@ -149,8 +147,9 @@ internal sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(identities);
-        builder.Services.AddSingleton(limits);
-        builder.Services.AddSingleton(callers);
+        builder.Services.AddSingleton(new ListenerLimits(meshLog, metrics) { MaxConnections = options.MaxConnectionsPerListener });
+        builder.Services.AddSingleton(new CallerProcesses(meshLog, metrics));
+        builder.Services.AddSingleton<MutualTlsConnectionMiddleware>();
         builder.Services.AddSingleton(new AccessLog(options.LoggerFactory));
         builder.Services.AddSingleton<PeerRegistry>();
         builder.Services.AddSingleton<InboundAuthorization>();
@@ -167,8 +166,6 @@ internal sealed class MeshServer : IAsyncDisposable
         builder.Services.AddSingleton(new EventBroker(state, options.TimeProvider, options.LoggerFactory, metrics));
         builder.Services.AddSingleton(new FunctionActivator(state, options.FunctionLauncher, options.TimeProvider, options.LoggerFactory, metrics));
 
-        // Taken from the app's services once built, before the first connection.
-        TcpProxy? tcpProxy = null;
         var listenOptions = new Dictionary<string, ListenOptions>();
         ListenOptions? metricsListen = null;
         // The listeners below are the only addresses: not the host process's ASPNETCORE_URLS or
@@ -190,32 +187,7 @@ internal sealed class MeshServer : IAsyncDisposable
                 {
                     // HTTP/1.1 and HTTP/2 on every listener, told apart per connection (Envoy's codec_type AUTO).
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.Use(next => connection => limits.OnConnectionAsync(connection, next, listener.Name));
-                    if (listener.Kind == ListenerKind.Inbound)
-                    {
-                        listen.Use(next => connection => mutualTls.OnConnectionAsync(connection, next, listener.Name));
-                    }
-                    else if (listener.Kind is ListenerKind.Outbound or ListenerKind.Egress)
-                    {
-                        listen.Use(next => connection => callers.OnConnectionAsync(connection, next, listener.Name, listener.Workload!));
-                    }
-
-                    if (listener.Kind == ListenerKind.Egress)
-                    {
-                        // A workload's HTTP proxy: a CONNECT opens a tunnel (TCP); anything else is HTTP.
-                        listen.Use(next => connection => tcpProxy!.OnEgressConnectionAsync(connection, listener, next));
-                    }
-
-                    if (IsTcp(config, listener))
-                    {
-                        // A TCP service port: the TCP proxy ends the chain, and no HTTP stage runs.
-                        listen.Use(_ => connection => tcpProxy!.OnConnectionAsync(connection, listener));
-                    }
-                    else
-                    {
-                        listen.Use(next => connection => HttpProtocolDetection.OnConnectionAsync(connection, next));
-                    }
-
+                    MeshPipeline.BuildConnection(listen, listener, IsTcp(config, listener));
                     listenOptions[listener.Name] = listen;
                 });
             }
@@ -228,7 +200,6 @@ internal sealed class MeshServer : IAsyncDisposable
 
         builder.Services.AddSingleton<TcpProxy>();
         var app = builder.Build();
-        tcpProxy = app.Services.GetRequiredService<TcpProxy>();
         if (options.MetricsPort is not null)
         {
             // The metrics port serves only the scrape, outside the mesh's pipeline.

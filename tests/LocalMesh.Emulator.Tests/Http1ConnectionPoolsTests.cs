@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,4 +1,5 @@
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Security;
 
 namespace LocalMesh.Emulator.Tests;
 

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
-using LocalMesh.Emulator.Security;
 
 namespace LocalMesh.Emulator.Forwarding;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.LoadBalancing;

@@ -1,8 +1,6 @@
 using LocalMesh.Emulator.Configuration;
-using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.State;
-using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalMesh.Emulator.Pipeline;
@@ -24,18 +22,7 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
             return Task.CompletedTask;
         }
 
-        var source = listener.Kind switch
-        {
-            // An inbound sidecar knows its peer by the connection the peer's outbound sidecar opened.
-            ListenerKind.Inbound => peers.Find(context.Connection.RemotePort) ?? MeshTelemetry.Unknown,
-            ListenerKind.Service or ListenerKind.Broker => MeshTelemetry.Unknown,
-            _ => listener.Workload!,
-        };
-        var identity = listener.Kind == ListenerKind.Inbound
-            // Proved by the peer's certificate, or nothing over plaintext.
-            ? context.Features.Get<PeerIdentity>()?.SpiffeId
-            : snapshot.CallerIdentities.GetValueOrDefault(listener.Name);
-
+        var peer = DownstreamPeer.Of(listener, snapshot, peers, context.Features, context.Connection.RemotePort);
         if (listener.Kind == ListenerKind.Ingress)
         {
             // Envoy's edge: headers that steer the mesh are not taken from outside it.
@@ -45,7 +32,7 @@ internal sealed class ListenerStage(RequestDelegate next, MeshState state, PeerR
             }
         }
 
-        context.Features.Set(new MeshRequest(snapshot, listener, source, identity));
+        context.Features.Set(new MeshRequest(snapshot, listener, peer.Workload, peer.Identity));
         return next(context);
     }
 }

@@ -1,4 +1,9 @@
 using LocalMesh.Emulator.Configuration;
+using LocalMesh.Emulator.Listeners;
+using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Tcp;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,13 +11,54 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LocalMesh.Emulator.Pipeline;
 
 /// <summary>
-/// The chain of stages each kind of listener runs, as Envoy gives each listener its own filter
-/// chain. This is the only place the stages and their order are written; a stage does not ask
-/// which listener it is in. (A TCP service port's listeners run the TCP proxy instead, before any
-/// HTTP: see <see cref="Tcp.TcpProxy"/>.)
+/// The chain each kind of listener runs, as Envoy gives each listener its own filter chains: the
+/// connection's (<see cref="BuildConnection"/>, Envoy's network filters) and, on an HTTP port, the
+/// request's (<see cref="Build"/>, its HTTP filters). This is the only place the stages and their
+/// order are written; a stage does not ask which listener it is in.
 /// </summary>
 internal static class MeshPipeline
 {
+    /// <summary>
+    /// A listener's connection chain: the limit on open connections, then who may call (mutual TLS at
+    /// an inbound sidecar, the caller's process at an outbound one), then the connection's protocol:
+    /// on a TCP service port the TCP proxy ends the chain (its own identity, authorization, routing
+    /// and telemetry, as the HTTP stages below); elsewhere HTTP/1.1 or HTTP/2 goes on to
+    /// <see cref="Build"/>'s stages.
+    /// </summary>
+    public static void BuildConnection(ListenOptions listen, ListenerConfig listener, bool tcp)
+    {
+        Use<ListenerLimits>(listen, (limits, next) => connection => limits.OnConnectionAsync(connection, next, listener.Name));
+        if (listener.Kind == ListenerKind.Inbound)
+        {
+            Use<MutualTlsConnectionMiddleware>(listen, (mutualTls, next) => connection => mutualTls.OnConnectionAsync(connection, next, listener.Name));
+        }
+        else if (listener.Kind is ListenerKind.Outbound or ListenerKind.Egress)
+        {
+            Use<CallerProcesses>(listen, (callers, next) => connection => callers.OnConnectionAsync(connection, next, listener.Name, listener.Workload!));
+        }
+
+        if (listener.Kind == ListenerKind.Egress)
+        {
+            // A workload's HTTP proxy: a CONNECT opens a tunnel (TCP); anything else is HTTP.
+            Use<TcpProxy>(listen, (proxy, next) => connection => proxy.OnEgressConnectionAsync(connection, listener, next));
+        }
+
+        if (tcp)
+        {
+            // A TCP service port: opaque bytes, no HTTP stage runs.
+            Use<TcpProxy>(listen, (proxy, _) => connection => proxy.OnConnectionAsync(connection, listener));
+        }
+        else
+        {
+            listen.Use(next => connection => HttpProtocolDetection.OnConnectionAsync(connection, next));
+        }
+    }
+
+    /// <summary>Adds a connection stage whose service is taken from the app's, once Kestrel builds the chain (the app is built by then).</summary>
+    private static void Use<T>(ListenOptions listen, Func<T, ConnectionDelegate, ConnectionDelegate> stage)
+        where T : notnull => listen.Use(next => stage(listen.ApplicationServices.GetRequiredService<T>(), next));
+
+    /// <summary>The request chain of the listeners that speak HTTP.</summary>
     public static void Build(IApplicationBuilder app)
     {
         app.UseMiddleware<ListenerStage>();   // which listener, which snapshot, who is calling

@@ -1,5 +1,4 @@
 using LocalMesh.Emulator.CircuitBreaking;
-using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
 using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.LoadBalancing;

@@ -3,7 +3,6 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Grpc;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
 using LocalMesh.Emulator.Randomness;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace LocalMesh.Emulator.Forwarding;
+namespace LocalMesh.Emulator.Security;
 
 /// <summary>
 /// Which workload's sidecar opened each loopback connection the mesh made, by its local port.

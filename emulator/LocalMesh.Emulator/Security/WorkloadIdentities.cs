@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
-using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.Security;

@@ -91,7 +91,9 @@ internal sealed class TcpProxy
 
     private async Task ProxyAsync(ConnectionContext connection, ListenerConfig listener, ConnectRequest? tunnel)
     {
-        var session = new TcpSession(_state.Snapshot, listener, _time.GetUtcNow(), _time.GetTimestamp(), connection, _metrics);
+        var snapshot = _state.Snapshot;
+        var peer = DownstreamPeer.Of(listener, snapshot, _peers, connection.Features, (connection.RemoteEndPoint as IPEndPoint)?.Port ?? 0);
+        var session = new TcpSession(snapshot, listener, peer, _time.GetUtcNow(), _time.GetTimestamp(), connection, _metrics);
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
             listener.Kind == ListenerKind.Inbound ? ActivityKind.Server : ActivityKind.Client,
             parentContext: default,
@@ -134,8 +136,6 @@ internal sealed class TcpProxy
         var snapshot = session.Snapshot;
         var listener = session.Listener;
         var workload = snapshot.Workloads[listener.Workload!];
-        session.Source = connection.RemoteEndPoint is IPEndPoint remote ? _peers.Find(remote.Port) ?? MeshTelemetry.Unknown : MeshTelemetry.Unknown;
-        session.SourceIdentity = connection.Features.Get<PeerIdentity>()?.SpiffeId;
         session.DestinationWorkload = workload.Name;
         session.DestinationService = workload.Service;
         var principal = session.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null;
@@ -189,11 +189,8 @@ internal sealed class TcpProxy
     {
         var snapshot = session.Snapshot;
         var listener = session.Listener;
-        // A service's own address has no calling workload: its callers are outside the mesh.
-        var source = listener.Workload ?? MeshTelemetry.Unknown;
+        var source = session.Source;
         var service = listener.Destination!;
-        session.Source = source;
-        session.SourceIdentity = snapshot.CallerIdentities.GetValueOrDefault(listener.Name);
         session.DestinationService = service;
         var sourceLabels = snapshot.Workloads.TryGetValue(source, out var caller) ? caller.Labels : NoLabels.Instance;
         if (!snapshot.TcpRoutes.TryGetValue(service, out var routes)
@@ -223,9 +220,7 @@ internal sealed class TcpProxy
     private async Task<Upstream?> ConnectTunnelAsync(TcpSession session, ConnectionContext connection, ConnectRequest tunnel)
     {
         var snapshot = session.Snapshot;
-        var source = session.Listener.Workload!;
-        session.Source = source;
-        session.SourceIdentity = snapshot.CallerIdentities.GetValueOrDefault(session.Listener.Name);
+        var source = session.Source;
         Cluster? cluster;
         if (snapshot.Egress.Find(tunnel.Host, tunnel.Port) is { } entry)
         {

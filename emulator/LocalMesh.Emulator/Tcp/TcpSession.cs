@@ -3,6 +3,7 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using static LocalMesh.Emulator.Telemetry.MeshTelemetry;
+using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.State;
 
 namespace LocalMesh.Emulator.Tcp;
@@ -13,7 +14,7 @@ namespace LocalMesh.Emulator.Tcp;
 /// Istio's <c>tcp_reporting_duration</c>, and the rest with closed when it ends), the connection's
 /// span and its access-log line.
 /// </summary>
-internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener, DateTimeOffset start, long started, ConnectionContext connection, MeshMetrics metrics)
+internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener, DownstreamPeer peer, DateTimeOffset start, long started, ConnectionContext connection, MeshMetrics metrics)
 {
     /// <summary>Istio's <c>tcp_reporting_duration</c>: how often a long connection's bytes are counted.</summary>
     public static readonly TimeSpan ReportingPeriod = TimeSpan.FromSeconds(15);
@@ -33,9 +34,10 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
     /// <summary>When the connection arrived, as a timestamp of the injected clock.</summary>
     public long Started { get; } = started;
 
-    public string Source { get; set; } = Unknown;
+    /// <summary>The calling workload (<see cref="DownstreamPeer"/>, as for HTTP).</summary>
+    public string Source { get; } = peer.Workload;
 
-    public string? SourceIdentity { get; set; }
+    public string? SourceIdentity { get; } = peer.Identity;
 
     public string? DestinationWorkload { get; set; }
 

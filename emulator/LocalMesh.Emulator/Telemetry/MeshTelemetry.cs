@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using LocalMesh.Emulator.Routing;
 
 namespace LocalMesh.Emulator.Telemetry;

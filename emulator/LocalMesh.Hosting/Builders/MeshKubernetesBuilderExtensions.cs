@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Kubernetes.Export;
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Kubernetes.Import;

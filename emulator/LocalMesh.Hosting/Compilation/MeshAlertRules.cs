@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LocalMesh.Kubernetes.Export;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using LocalMesh.Kubernetes.Import;
 

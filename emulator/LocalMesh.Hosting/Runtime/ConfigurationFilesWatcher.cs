@@ -1,6 +1,5 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using LocalMesh.Emulator.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMesh.Hosting;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using k8s.Models;
 using LocalMesh.Emulator.Configuration;
 
