@@ -257,7 +257,7 @@ public static class MeshBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        return builder.WithAnnotation(new MeshConfigurationFilesAnnotation(path, builder.ApplicationBuilder.AppHostDirectory));
+        return builder.WithAnnotation(new ConfigurationFilesAnnotation(path, builder.ApplicationBuilder.AppHostDirectory));
     }
 
     /// <summary>

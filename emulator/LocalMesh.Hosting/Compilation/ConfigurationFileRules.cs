@@ -6,60 +6,57 @@ using LocalMesh.Kubernetes.Import;
 namespace LocalMesh.Hosting;
 
 /// <summary>
-/// The rules of a team's Istio files joined with the app model's: each service's routes and
-/// DestinationRule, the security policies, and every finding in the words the compiler reports.
+/// What a team's configuration files (<c>WithConfigurationFiles</c>, <c>--mesh-config</c>) give the
+/// mesh, joined with the app model's rules: each service's routes and DestinationRule, the security
+/// policies, and every finding in the words the compiler reports.
 /// </summary>
-internal static class ConfigurationFileRules
+/// <param name="Services">The services, with the rules the files give them.</param>
+/// <param name="Rules">
+/// The files' rules by what the validator calls them (a service's name, or
+/// <c>virtualservice/&lt;name&gt;</c> for a gateway's routes), to name the file and line of its errors.
+/// </param>
+/// <param name="Gateways">The Gateways.</param>
+/// <param name="GatewayVirtualServices">The VirtualServices bound to Gateways.</param>
+/// <param name="Functions">The traffic and scaling the files' Knative Services give functions, by function name.</param>
+/// <param name="Eventing">The brokers' deliveries and the triggers of the files.</param>
+/// <param name="Carried">The objects the export writes as the files have them: those the mesh does not emulate, and the PrometheusRules.</param>
+/// <param name="AlertRules">The PrometheusRules, evaluated locally.</param>
+internal sealed record ConfigurationFileRules(
+    List<MeshServiceConfig> Services,
+    IReadOnlyDictionary<string, ImportedServiceRules> Rules,
+    IReadOnlyList<GatewayConfig> Gateways,
+    IReadOnlyList<VirtualService> GatewayVirtualServices,
+    IReadOnlyDictionary<string, ImportedFunction> Functions,
+    ImportedEventing Eventing,
+    IReadOnlyList<ConfigDocument> Carried,
+    IReadOnlyList<LoadedObject<Kubernetes.Export.PrometheusRuleSpec>> AlertRules)
 {
-    /// <summary>What the files give the mesh.</summary>
-    /// <param name="Services">The services, with the rules the files give them.</param>
-    /// <param name="Rules">
-    /// The files' rules by what the validator calls them (a service's name, or
-    /// <c>virtualservice/&lt;name&gt;</c> for a gateway's routes), to name the file and line of its errors.
-    /// </param>
-    /// <param name="Gateways">The Gateways.</param>
-    /// <param name="GatewayVirtualServices">The VirtualServices bound to Gateways.</param>
-    /// <param name="Functions">The traffic and scaling the files' Knative Services give functions, by function name.</param>
-    /// <param name="Eventing">The brokers' deliveries and the triggers of the files.</param>
-    /// <param name="Carried">The objects the export writes as the files have them: those the mesh does not emulate, and the PrometheusRules.</param>
-    /// <param name="AlertRules">The PrometheusRules, evaluated locally.</param>
-    public sealed record FileRules(
-        List<MeshServiceConfig> Services,
-        IReadOnlyDictionary<string, ImportedServiceRules> Rules,
-        IReadOnlyList<GatewayConfig> Gateways,
-        IReadOnlyList<VirtualService> GatewayVirtualServices,
-        IReadOnlyDictionary<string, ImportedFunction> Functions,
-        ImportedEventing Eventing,
-        IReadOnlyList<ConfigDocument> Carried,
-        IReadOnlyList<LoadedObject<Kubernetes.Export.PrometheusRuleSpec>> AlertRules)
-    {
-        /// <summary>The ServiceEntries: hosts outside the mesh.</summary>
-        public IReadOnlyList<ServiceEntry> ServiceEntries { get; init; } = [];
+    /// <summary>The ServiceEntries: hosts outside the mesh.</summary>
+    public IReadOnlyList<ServiceEntry> ServiceEntries { get; init; } = [];
 
-        /// <summary>The routes and DestinationRules of the ServiceEntries' hosts, one per host.</summary>
-        public IReadOnlyList<MeshServiceConfig> ExternalServices { get; init; } = [];
+    /// <summary>The routes and DestinationRules of the ServiceEntries' hosts, one per host.</summary>
+    public IReadOnlyList<MeshServiceConfig> ExternalServices { get; init; } = [];
 
-        /// <summary>The names of the Gateways (and so of the VirtualServices bound to them) made of the files' Gateway API Gateways.</summary>
-        public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
+    /// <summary>The names of the Gateways (and so of the VirtualServices bound to them) made of the files' Gateway API Gateways.</summary>
+    public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
 
-        /// <summary>The services whose routes come from the files' HTTPRoutes or TCPRoutes (the Gateway API), with the subsets their backends name.</summary>
-        public IReadOnlyDictionary<string, ImmutableArray<Subset>> GatewayApiServices { get; init; } = new Dictionary<string, ImmutableArray<Subset>>();
+    /// <summary>The services whose routes come from the files' HTTPRoutes or TCPRoutes (the Gateway API), with the subsets their backends name.</summary>
+    public IReadOnlyDictionary<string, ImmutableArray<Subset>> GatewayApiServices { get; init; } = new Dictionary<string, ImmutableArray<Subset>>();
 
-        /// <summary>
-        /// The Gateway API objects the rules of each service (or gateway VirtualService, as
-        /// <c>virtualservice/&lt;name&gt;</c>) come from: its HTTPRoutes or TCPRoutes in force, and the
-        /// DestinationRules of the version Services they send to.
-        /// </summary>
-        public IReadOnlyDictionary<string, IReadOnlyList<ConfigDocument>> GatewayApiSources { get; init; } = new Dictionary<string, IReadOnlyList<ConfigDocument>>();
+    /// <summary>
+    /// The Gateway API objects the rules of each service (or gateway VirtualService, as
+    /// <c>virtualservice/&lt;name&gt;</c>) come from: its HTTPRoutes or TCPRoutes in force, and the
+    /// DestinationRules of the version Services they send to.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ConfigDocument>> GatewayApiSources { get; init; } = new Dictionary<string, IReadOnlyList<ConfigDocument>>();
 
-        /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
-        public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
+    /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
+    public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
 
-        /// <summary>No files: the app model's services as they are.</summary>
-        public static FileRules None(List<MeshServiceConfig> services) => new(
-            services, new Dictionary<string, ImportedServiceRules>(), [], [], new Dictionary<string, ImportedFunction>(),
-            new ImportedEventing(new Dictionary<string, (DeliverySpec?, LoadedObject<Kubernetes.Export.KnativeBrokerSpec>)>(), []), [], []);
-    }
+    /// <summary>No files: the app model's services as they are.</summary>
+    public static ConfigurationFileRules None(List<MeshServiceConfig> services) => new(
+        services, new Dictionary<string, ImportedServiceRules>(), [], [], new Dictionary<string, ImportedFunction>(),
+        new ImportedEventing(new Dictionary<string, (DeliverySpec?, LoadedObject<Kubernetes.Export.KnativeBrokerSpec>)>(), []), [], []);
 
     /// <summary>
     /// The services with the rules the files give them, the files' security policies added to
@@ -67,8 +64,8 @@ internal static class ConfigurationFileRules
     /// finding added to <paramref name="errors"/> or <paramref name="warnings"/>. A rule or policy
     /// both in C# and in a file is an error naming both places.
     /// </summary>
-    public static FileRules Apply(
-        IReadOnlyList<MeshConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
+    public static ConfigurationFileRules Compile(
+        IReadOnlyList<ConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
         IReadOnlyList<WorkloadConfig> workloads, IReadOnlyList<FunctionResource> functions, IReadOnlyList<BrokerResource> brokers, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
         IReadOnlyList<ServiceEntry> serviceEntries, List<ConfigError> errors, List<string> warnings)
     {
@@ -213,7 +210,7 @@ internal static class ConfigurationFileRules
             };
         })];
 
-        var outbound = OutboundTrafficPolicy(files, meshNamespace, findings);
+        var outbound = ReadOutboundTrafficPolicy(files, meshNamespace, findings);
 
         // A service an HTTPRoute routes: its routes, and a subset for each version Service its backends name.
         merged = [.. merged.Select(service => httpRoutes.TryGetValue(service.Name, out var fromGatewayApi)
@@ -284,7 +281,7 @@ internal static class ConfigurationFileRules
         // The Gateway API's objects are written to the export as the files have them.
         var gatewayApiDocuments = files.HttpRoutes.Select(route => route.Document).Concat(files.TcpRoutes.Select(route => route.Document)).Concat(files.GatewayApiGateways.Select(gateway => gateway.Document))
             .Concat(versionRules.Values.Select(rule => rule.Item2?.Document).OfType<ConfigDocument>());
-        return new FileRules(merged, rules, [.. gateways.Select(g => g.Gateway), .. gatewayApi.Gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService), .. gatewayApi.VirtualServices], fileFunctions, eventing,
+        return new ConfigurationFileRules(merged, rules, [.. gateways.Select(g => g.Gateway), .. gatewayApi.Gateways.Select(g => g.Gateway)], [.. gatewayVirtualServices.Select(v => v.VirtualService), .. gatewayApi.VirtualServices], fileFunctions, eventing,
             [.. files.Carried, .. files.PrometheusRules.Select(rule => rule.Document), .. externalDocuments, .. gatewayApiDocuments], files.PrometheusRules)
         {
             ServiceEntries = [.. entries.Select(entry => entry.Entry)],
@@ -309,7 +306,7 @@ internal static class ConfigurationFileRules
     /// namespace, or in Istio's root namespace for the whole mesh (the namespace's wins); a Sidecar
     /// for some workloads only is kept for the cluster with a warning.
     /// </summary>
-    private static (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy(ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
+    private static (OutboundTrafficPolicyMode Mode, ConfigDocument From)? ReadOutboundTrafficPolicy(ConfigurationFiles files, string meshNamespace, List<ConfigFinding> findings)
     {
         var found = new List<(OutboundTrafficPolicyMode Mode, ConfigDocument From, bool Root)>();
         foreach (var document in files.Carried.Where(document => document.Kind == "Sidecar" && document.ApiVersion.StartsWith("networking.istio.io/", StringComparison.Ordinal)))

@@ -37,7 +37,7 @@ internal sealed record CompiledMesh(
     public ImmutableArray<(IResource Resource, ListenerConfig Listener)> Exposed => Topology.Exposed;
 
     /// <summary>The files' routes and DestinationRules, by what the validator calls them (a service, or <c>virtualservice/&lt;name&gt;</c>).</summary>
-    public IReadOnlyDictionary<string, ImportedServiceRules> FileRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
+    public IReadOnlyDictionary<string, ImportedServiceRules> ImportedRules { get; init; } = new Dictionary<string, ImportedServiceRules>();
 
     /// <summary>The Gateways made of the files' Gateway API Gateways (carried as written, not exported again).</summary>
     public IReadOnlyList<string> GatewayApiGateways { get; init; } = [];
@@ -46,7 +46,7 @@ internal sealed record CompiledMesh(
     public IReadOnlyDictionary<string, ImmutableArray<Subset>> GatewayApiServices { get; init; } = new Dictionary<string, ImmutableArray<Subset>>();
 
     /// <summary>Where the rule at <paramref name="field"/> (e.g. <c>http[1]</c>) of <paramref name="rules"/> was read, e.g. <c>reviews.yaml:14:5</c>; null when written in C#.</summary>
-    public string? SourceOf(string rules, string field) => FileRules.GetValueOrDefault(rules)?.Source(field)?.Location.ToString();
+    public string? SourceOf(string rules, string field) => ImportedRules.GetValueOrDefault(rules)?.Source(field)?.Location.ToString();
 
     /// <summary>The alert rules: the mesh's error-rate alert and the files' PrometheusRules.</summary>
     public required MeshAlertRules AlertRules { get; init; }
@@ -110,10 +110,10 @@ internal static class MeshModelCompiler
             .ToList();
         var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
         var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
-        var fromFiles = ConfigurationFileRules.FileRules.None(meshServices);
-        if (mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
+        var fromFiles = ConfigurationFileRules.None(meshServices);
+        if (mesh.Annotations.OfType<ConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
         {
-            fromFiles = ConfigurationFileRules.Apply(
+            fromFiles = ConfigurationFileRules.Compile(
                 files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), functions, brokers, peerAuthentications, authorizationPolicies,
                 [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry)], errors, warnings);
             if (errors.Count > 0)
@@ -178,7 +178,7 @@ internal static class MeshModelCompiler
 
         return new CompiledMesh(topology, config, notices, warnings, RuleSources(fromFiles, brokers, mesh.Namespace), fromFiles.Carried)
         {
-            FileRules = fromFiles.Rules,
+            ImportedRules = fromFiles.Rules,
             GatewayApiServices = fromFiles.GatewayApiServices,
             GatewayApiGateways = fromFiles.GatewayApiGateways,
             FunctionTraffic = functionTraffic,
@@ -224,7 +224,7 @@ internal static class MeshModelCompiler
     /// through too; a rule from a file is named by its file, line and object, as the file's own
     /// mistakes are. What differs from Istio or Knative is returned, to say at start-up.
     /// </summary>
-    private static IReadOnlyList<MeshNotice> Validate(MeshConfig config, ConfigurationFileRules.FileRules fromFiles, List<ConfigError> errors, List<string> warnings)
+    private static IReadOnlyList<MeshNotice> Validate(MeshConfig config, ConfigurationFileRules fromFiles, List<ConfigError> errors, List<string> warnings)
     {
         var validation = MeshConfigValidator.Validate(config);
         errors.AddRange(validation.Errors.Select(error => fromFiles.Rules.GetValueOrDefault(error.Resource)?.Source(error.Field) is var (location, document, field)
@@ -237,7 +237,7 @@ internal static class MeshModelCompiler
     }
 
     /// <summary>For each service, gateway VirtualService, function and broker whose rules come from files: the objects and where they are.</summary>
-    private static Dictionary<string, string> RuleSources(ConfigurationFileRules.FileRules fromFiles, IReadOnlyList<BrokerResource> brokers, string meshNamespace)
+    private static Dictionary<string, string> RuleSources(ConfigurationFileRules fromFiles, IReadOnlyList<BrokerResource> brokers, string meshNamespace)
     {
         string Sources(IEnumerable<ConfigDocument?> documents) =>
             string.Join(", ", documents.OfType<ConfigDocument>().Select(document => $"{document.Object(meshNamespace)} ({document.Location})"));

@@ -47,7 +47,7 @@ internal sealed record MeshDefaultLoadBalancerAnnotation(LocalMesh.Emulator.Conf
 /// <summary>Istio YAML the mesh reads its rules from: a file or a folder, searched recursively.</summary>
 /// <param name="Path">The path as given (shown in messages).</param>
 /// <param name="BaseDirectory">Where a relative path starts: the AppHost's folder.</param>
-internal sealed record MeshConfigurationFilesAnnotation(string Path, string BaseDirectory) : IResourceAnnotation;
+internal sealed record ConfigurationFilesAnnotation(string Path, string BaseDirectory) : IResourceAnnotation;
 
 /// <summary>A function's scaling (Knative's <c>containerConcurrency</c> and autoscaling annotations), for every revision.</summary>
 /// <param name="Scaling">The settings.</param>

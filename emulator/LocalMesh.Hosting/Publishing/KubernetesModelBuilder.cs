@@ -111,7 +111,7 @@ internal static class KubernetesModelBuilder
 
         warnings.AddRange(compiled.Notices.Select(notice => $"differs locally from {notice.System}: {notice.Text}"));
         // A host's DestinationRule split over several files is exported as the files have it; istiod merges it again.
-        var split = compiled.FileRules.Where(pair => !pair.Value.MergedFrom.IsEmpty).ToList();
+        var split = compiled.ImportedRules.Where(pair => !pair.Value.MergedFrom.IsEmpty).ToList();
         return new KubernetesAppModel(ApplicationName(executionContext), compiled.Config)
         {
             Workloads = [.. workloads],

@@ -25,7 +25,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     private readonly Timer _timer;
     private readonly Lock _reloading = new();
 
-    /// <param name="topology">The run's topology; its mesh has the <see cref="MeshConfigurationFilesAnnotation"/>s.</param>
+    /// <param name="topology">The run's topology; its mesh has the <see cref="ConfigurationFilesAnnotation"/>s.</param>
     /// <param name="control">Where the new rules go.</param>
     /// <param name="log">The mesh's log (console and dashboard).</param>
     /// <param name="reloaded">Told after each save: the errors now (none after a good save) and where each service's rules come from now (<c>null</c>: unchanged).</param>
@@ -36,7 +36,7 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     {
         (_topology, _control, _log, _reloaded, _alertRules) = (topology, control, log, reloaded, alertRules);
         _timer = new Timer(_ => Reload());
-        foreach (var annotation in topology.Mesh.Annotations.OfType<MeshConfigurationFilesAnnotation>())
+        foreach (var annotation in topology.Mesh.Annotations.OfType<ConfigurationFilesAnnotation>())
         {
             var path = Path.GetFullPath(annotation.Path, annotation.BaseDirectory);
             var watcher = Directory.Exists(path)

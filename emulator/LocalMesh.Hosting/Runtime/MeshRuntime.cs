@@ -150,7 +150,7 @@ internal sealed class MeshRuntime(
 
         Announce(model, mesh, log);
         var dashboard = new MeshDashboard(notifications, model, resource, _server, Control, log, mesh);
-        if (resource.Annotations.OfType<MeshConfigurationFilesAnnotation>().Any())
+        if (resource.Annotations.OfType<ConfigurationFilesAnnotation>().Any())
         {
             _files = new ConfigurationFilesWatcher(mesh.Topology, Control, log, (errors, sources) => _ = dashboard.ConfigurationChangedAsync(errors, sources),
                 _prometheus is not { } prometheus ? null : rules =>
