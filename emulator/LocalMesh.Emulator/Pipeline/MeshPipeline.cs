@@ -2,10 +2,10 @@ using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.Security;
 using LocalMesh.Emulator.Tcp;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LocalMesh.Emulator.Pipeline;
@@ -21,9 +21,8 @@ internal static class MeshPipeline
     /// <summary>
     /// A listener's connection chain: the limit on open connections, then who may call (mutual TLS at
     /// an inbound sidecar, the caller's process at an outbound one), then the connection's protocol:
-    /// on a TCP service port the TCP proxy ends the chain (its own identity, authorization, routing
-    /// and telemetry, as the HTTP stages below); elsewhere HTTP/1.1 or HTTP/2 goes on to
-    /// <see cref="Build"/>'s stages.
+    /// on a TCP service port the TCP proxy ends the chain (the caller and RBAC as for HTTP, its own
+    /// routing and telemetry); elsewhere HTTP/1.1 or HTTP/2 goes on to <see cref="Build"/>'s stages.
     /// </summary>
     public static void BuildConnection(ListenOptions listen, ListenerConfig listener, bool tcp)
     {
