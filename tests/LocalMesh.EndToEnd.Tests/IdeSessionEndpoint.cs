@@ -43,6 +43,9 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
     /// <summary>Requests the endpoint refused, with why (a wrong token, an unknown launch configuration).</summary>
     public ConcurrentQueue<string> Refused { get; } = new();
 
+    /// <summary>The names of <see cref="Environment"/>'s variables.</summary>
+    private static readonly string[] VariableNames = ["DEBUG_SESSION_PORT", "DEBUG_SESSION_TOKEN", "DEBUG_SESSION_RUN_MODE", "DEBUG_SESSION_INFO"];
+
     /// <summary>The variables an IDE sets on the AppHost it starts, pointing DCP here.</summary>
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
     {
@@ -59,7 +62,8 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
     /// <summary>
     /// Runs <paramref name="start"/> (an AppHost's start) with <see cref="Environment"/> in this
     /// process's environment, where the AppHost reads it and DCP, its child, inherits it; the
-    /// variables are put back after. The suite runs one collection at a time, so nothing else sees them.
+    /// variables are put back after. A process another lane starts meanwhile would inherit them and
+    /// take this endpoint for its IDE: every process the suite starts goes through <see cref="WithoutIde"/>.
     /// </summary>
     public async Task<T> AsTheIdeAsync<T>(Func<Task<T>> start)
     {
@@ -80,6 +84,20 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
                 System.Environment.SetEnvironmentVariable(name, value);
             }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="start"/> without the IDE's variables, which an app starting in this process
+    /// (another lane's) may have set in this process's environment as the process is started.
+    /// </summary>
+    public static ProcessStartInfo WithoutIde(ProcessStartInfo start)
+    {
+        foreach (var name in VariableNames)
+        {
+            start.Environment.Remove(name);
+        }
+
+        return start;
     }
 
     public static async Task<IdeSessionEndpoint> StartAsync()
@@ -189,12 +207,12 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         var folder = Path.GetDirectoryName(session.ProjectPath)!;
         var name = Path.GetFileNameWithoutExtension(session.ProjectPath);
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var start = new ProcessStartInfo(Path.Combine(folder, "bin", configuration, "net10.0", name))
+        var start = WithoutIde(new ProcessStartInfo(Path.Combine(folder, "bin", configuration, "net10.0", name))
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        };
+        });
         foreach (var arg in session.Args ?? [])
         {
             start.ArgumentList.Add(arg);

@@ -10,12 +10,12 @@ internal static class Processes
     public static async Task<(int ExitCode, string Output)> RunAsync(
         string command, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(command)
+        var start = IdeSessionEndpoint.WithoutIde(new ProcessStartInfo(command)
         {
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        };
+        });
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

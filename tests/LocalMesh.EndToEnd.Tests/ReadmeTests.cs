@@ -114,12 +114,12 @@ public sealed partial class ReadmeTests
     private static async Task RunsUntilReadyAsync(string command, string folder, IReadOnlyDictionary<string, string> environment)
     {
         var startedAt = DateTime.UtcNow;
-        var start = new ProcessStartInfo("bash", ["-c", $"exec {command}"])
+        var start = IdeSessionEndpoint.WithoutIde(new ProcessStartInfo("bash", ["-c", $"exec {command}"])
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        };
+        });
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

@@ -20,12 +20,12 @@ internal static class Repository
     /// <summary>Runs the built AppHost through <c>dotnet run</c>, as the README does, without building again.</summary>
     public static ProcessStartInfo AppHost(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = IdeSessionEndpoint.WithoutIde(new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        };
+        });
         foreach (var arg in new[] { "run", "--project", "AppHost", "--no-build", "-c", Configuration, "--" }.Concat(args))
         {
             start.ArgumentList.Add(arg);
