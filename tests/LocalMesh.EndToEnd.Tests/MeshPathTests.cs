@@ -114,6 +114,10 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
     [Fact]
     public async Task IstioRequestsTotalCountsEachCallOnceAtTheSourceAndOnceAtTheDestination()
     {
+        // This test's page loads are one trace (W3C traceparent, carried by every hop): a count is
+        // this test's when the span current as the sidecar counts it is of that trace, so a request
+        // of another test still finishing its last hop is not counted.
+        var trace = ActivityTraceId.CreateRandom();
         var counts = new Dictionary<(string Reporter, string Source, string Destination, string Code), long>();
         using var meters = new MeterListener
         {
@@ -127,6 +131,11 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
         };
         meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
+            if (Activity.Current?.TraceId != trace)
+            {
+                return;
+            }
+
             var tag = tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString() ?? "");
             var key = (tag["reporter"], tag["source_workload"], tag["destination_service_name"], tag["response_code"]);
             lock (counts)
@@ -135,44 +144,23 @@ public sealed class MeshPathTests(SampleAppFixture fixture)
             }
         });
         meters.Start();
-        // Requests of earlier tests may still be finishing their last hop; start from a quiet mesh.
-        var quiet = DateTime.UtcNow + SpanWait;
-        for (var seen = -1L; DateTime.UtcNow < quiet && seen != Total(); await Task.Delay(300))
-        {
-            seen = Total();
-        }
-
-        lock (counts)
-        {
-            counts.Clear();
-        }
 
         using var client = fixture.CreateIngressClient();
         for (var load = 0; load < 4; load++)
         {
-            (await client.GetAsync("/productpage")).EnsureSuccessStatusCode();
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/productpage");
+            request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+            (await client.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
-        // The inbound sidecar finishes its count before the outbound one; wait for the outbound ones.
-        var deadline = DateTime.UtcNow + SpanWait;
-        while (Count("source", "productpage-v1", "details") < 4 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        // The inbound sidecar finishes its count before the outbound one; wait (capped) for the outbound ones.
+        await Eventually.TrueAsync(() => Count("source", "productpage-v1", "details") >= 4 && Count("source", "productpage-v1", "reviews") >= 4, SpanWait);
 
         Assert.Equal(4, Count("source", "productpage-v1", "details"));
         Assert.Equal(4, Count("destination", "productpage-v1", "details"));
         Assert.Equal(4, Count("source", "productpage-v1", "reviews"));
         Assert.Equal(4, Count("destination", "productpage-v1", "reviews"));
         Assert.Equal(4, Count("source", "ingress", "productpage"));
-
-        long Total()
-        {
-            lock (counts)
-            {
-                return counts.Values.Sum();
-            }
-        }
 
         long Count(string reporter, string source, string destination)
         {
