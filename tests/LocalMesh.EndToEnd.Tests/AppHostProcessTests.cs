@@ -8,7 +8,7 @@ namespace LocalMesh.EndToEnd.Tests;
 /// The AppHost as a user runs it, stopped by bad input before anything starts: one message, an exit
 /// code, no stack trace. (A run that starts is checked by <see cref="ReadmeTests"/>, over the README's own commands.)
 /// </summary>
-[Collection(AppHostProcessesCollection.Name)]
+[Collection(ProcessesCollection.Name)]
 public sealed class AppHostProcessTests
 {
     [Fact]

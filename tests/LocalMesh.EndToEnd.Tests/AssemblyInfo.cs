@@ -1,3 +1,2 @@
-// Three lanes side by side (Lanes.cs): one lane's waits (a build, a rate window, an orchestrator
-// stopping) are the other lanes' time.
-[assembly: CollectionBehavior(MaxParallelThreads = 3)]
+// Two lanes side by side (Lanes.cs).
+[assembly: CollectionBehavior(MaxParallelThreads = 2)]

@@ -8,7 +8,7 @@ namespace LocalMesh.EndToEnd.Tests;
 /// waited for, the ingress called. Needs a cluster and a Docker engine, so it runs only when
 /// LOCALMESH_TEST_KIND_CLUSTER names one.
 /// </summary>
-[Collection(AppHostProcessesCollection.Name)]
+[Collection(ProcessesCollection.Name)]
 public sealed class ClusterDeployTests
 {
     [RequiresEnvironmentFact("LOCALMESH_TEST_KIND_CLUSTER", "a kind cluster (its name; KUBECONFIG or the current context must reach it) with Istio, Knative and the Prometheus operator CRDs")]

@@ -6,7 +6,7 @@ using LocalMesh.Kubernetes.Export;
 namespace LocalMesh.EndToEnd.Tests;
 
 /// <summary>The sample exported by the documented command: the committed folder, read back, validated, rendered.</summary>
-[Collection(AppHostProcessesCollection.Name)]
+[Collection(ProcessesCollection.Name)]
 public sealed class KubernetesExportTests(SampleExport sample) : IClassFixture<SampleExport>
 {
     private const string Regenerate = "dotnet run --project AppHost -- --operation publish --step k8s-export --output-path ../deploy";

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace LocalMesh.EndToEnd.Tests;
 
-[Collection(AppHostProcessesCollection.Name)]
+[Collection(ProcessesCollection.Name)]
 public sealed class ManifestTests
 {
     private const string Regenerate = "dotnet run --project AppHost -- --publisher manifest --output-path ../aspire-manifest.json";

@@ -7,7 +7,7 @@ namespace LocalMesh.EndToEnd.Tests;
 /// Every command README.md shows in a shell block, run as written from the repository's root (or,
 /// where README says so, in an AppHost's folder): a command that fails as written fails here.
 /// </summary>
-[Collection(ReadmeCommandsCollection.Name)]
+[Collection(ProcessesCollection.Name)]
 public sealed partial class ReadmeTests
 {
     /// <summary>The one command not run: it is the command that runs this test.</summary>
