@@ -57,34 +57,65 @@ internal static class MeshPipeline
     private static void Use<T>(ListenOptions listen, Func<T, ConnectionDelegate, ConnectionDelegate> stage)
         where T : notnull => listen.Use(next => stage(listen.ApplicationServices.GetRequiredService<T>(), next));
 
-    /// <summary>The request chain of the listeners that speak HTTP.</summary>
+    /// <summary>The request chain of each kind of listener that speaks HTTP.</summary>
     public static void Build(IApplicationBuilder app)
     {
         app.UseMiddleware<ListenerStage>();   // which listener, which snapshot, who is calling
         app.UseMiddleware<RequestIdStage>();  // x-request-id
-        app.UseMiddleware<TelemetryStage>();  // span, istio_requests_total, access log
-        app.UseMiddleware<BodyLimitStage>();  // 413 for a declared body over the listener's limit
         var router = app.ApplicationServices.GetRequiredService<RouterStage>();
+        var brokerIngress = app.ApplicationServices.GetRequiredService<BrokerStage>();
 
         // An inbound sidecar: its workload's authorization policies, then its application.
         app.MapWhen(Is(ListenerKind.Inbound), inbound =>
         {
+            Observe(inbound, TelemetryHop.Inbound);
             inbound.UseMiddleware<AuthorizationStage>(); // AuthorizationPolicy (RBAC) on the peer's proven identity
             inbound.UseMiddleware<InboundStage>();       // the application behind the sidecar, x-forwarded-client-cert
             inbound.Run(router.SendToApplicationAsync);  // to the application (through the activator for a function)
         });
 
         // A broker's ingress: CloudEvents in; its deliveries leave through the broker's outbound sidecars.
-        var brokerIngress = app.ApplicationServices.GetRequiredService<BrokerStage>();
-        app.MapWhen(Is(ListenerKind.Broker), broker => broker.Run(brokerIngress.InvokeAsync));
+        app.MapWhen(Is(ListenerKind.Broker), broker =>
+        {
+            Observe(broker, TelemetryHop.Outbound);
+            broker.Run(brokerIngress.InvokeAsync);
+        });
 
-        // An outbound sidecar, a service's address, the ingress gateway and the egress proxy: Envoy's router for a destination service.
-        app.UseWhen(Is(ListenerKind.Ingress), ingress => ingress.UseMiddleware<StartingStage>()); // 503 until every workload was ready once
-        app.UseWhen(Is(ListenerKind.Egress), egress => egress.UseMiddleware<EgressStage>());      // the ServiceEntry host the request names, passthrough or 502
-        app.UseMiddleware<RouteMatchStage>();    // route match, redirect, rewrite, headers, weighted destination
-        app.UseMiddleware<FaultStage>();      // delay, then abort
-        app.UseMiddleware<MirrorStage>();     // a copy to the mirror
-        app.Run(router.InvokeAsync);          // load balancing, timeout, retries, forwarding
+        // The ingress gateway: 503 until every workload was ready once, then its routes.
+        app.MapWhen(Is(ListenerKind.Ingress), gateway =>
+        {
+            Observe(gateway, TelemetryHop.Gateway);
+            gateway.UseMiddleware<StartingStage>();
+            Route(gateway, router);
+        });
+
+        // The egress proxy: the ServiceEntry host the request names, passthrough or 502, then that host's routes.
+        app.MapWhen(Is(ListenerKind.Egress), egress =>
+        {
+            Observe(egress, TelemetryHop.Outbound);
+            egress.UseMiddleware<EgressStage>();
+            Route(egress, router);
+        });
+
+        // An outbound sidecar and a service's address: Envoy's router for a destination service.
+        Observe(app, TelemetryHop.Outbound);
+        Route(app, router);
+    }
+
+    /// <summary>What every HTTP hop does first: its span, metrics and access log, then the body limit.</summary>
+    private static void Observe(IApplicationBuilder chain, TelemetryHop hop)
+    {
+        chain.UseMiddleware<TelemetryStage>(hop); // span, istio_requests_total, access log
+        chain.UseMiddleware<BodyLimitStage>();    // 413 for a declared body over the listener's limit
+    }
+
+    /// <summary>The routes of a destination, to one of its endpoints.</summary>
+    private static void Route(IApplicationBuilder chain, RouterStage router)
+    {
+        chain.UseMiddleware<RouteMatchStage>(); // route match, redirect, rewrite, headers, weighted destination
+        chain.UseMiddleware<FaultStage>();      // delay, then abort
+        chain.UseMiddleware<MirrorStage>();     // a copy to the mirror
+        chain.Run(router.InvokeAsync);          // load balancing, timeout, retries, forwarding
     }
 
     private static Func<HttpContext, bool> Is(ListenerKind kind) => context => MeshRequest.Get(context).Listener.Kind == kind;

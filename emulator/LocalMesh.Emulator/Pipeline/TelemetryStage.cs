@@ -10,16 +10,19 @@ namespace LocalMesh.Emulator.Pipeline;
 
 /// <summary>
 /// One span per hop, a child of the caller's span, and one <c>istio_requests_total</c> count when
-/// the response is done. The span becomes the parent the next hop sees in <c>traceparent</c>.
+/// the response is done. The span becomes the parent the next hop sees in <c>traceparent</c>. Which
+/// side of the call the chain reports is its <see cref="TelemetryHop"/>, given when the chain is
+/// built (as Istio configures its stats filter's reporter per listener).
 /// </summary>
-internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, AccessLog accessLog, IMeshRandom random, MeshMetrics metrics)
+internal sealed class TelemetryStage(RequestDelegate next, TelemetryHop hop, TimeProvider time, AccessLog accessLog, IMeshRandom random, MeshMetrics metrics)
 {
+    private readonly bool _inbound = hop == TelemetryHop.Inbound;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var request = MeshRequest.Get(context);
         var started = time.GetTimestamp();
         var startTime = time.GetUtcNow();
-        var isInbound = request.Listener.Kind == ListenerKind.Inbound;
         if (!MeshTelemetry.ActivitySource.HasListeners())
         {
             // Nobody collects spans: no trace context to parse, no span name to build.
@@ -55,7 +58,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         }
 
         using var activity = MeshTelemetry.ActivitySource.StartActivity(
-            isInbound ? ActivityKind.Server : ActivityKind.Client,
+            _inbound ? ActivityKind.Server : ActivityKind.Client,
             parent,
             name: SpanName(request));
         await InvokeAndRecordAsync(context, request, activity, started, startTime);
@@ -94,16 +97,15 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
     private static int StatusOf(HttpContext context, MeshRequest request) =>
         request.Flags.HasFlag(ResponseFlags.DownstreamConnectionTermination) && !context.Response.HasStarted ? 0 : context.Response.StatusCode;
 
-    private static string SpanName(MeshRequest request) => request.Listener.Kind == ListenerKind.Inbound
+    private string SpanName(MeshRequest request) => _inbound
         ? $"{request.SourceWorkload} → {request.Listener.Workload} (inbound)"
         : $"{request.SourceWorkload} → {request.Listener.Destination}";
 
     private void Record(HttpContext context, MeshRequest request, Activity? activity, TimeSpan elapsed)
     {
         var grpc = GrpcCommon.IsGrpc(context.Request);
-        var inbound = request.Listener.Kind == ListenerKind.Inbound;
         var tags = IstioLabels.For(
-            request.Snapshot, inbound, request.SourceWorkload, request.SourceIdentity, request.DestinationWorkload, request.DestinationService, request.Flags, grpc ? "grpc" : "http");
+            request.Snapshot, _inbound, request.SourceWorkload, request.SourceIdentity, request.DestinationWorkload, request.DestinationService, request.Flags, grpc ? "grpc" : "http");
         var status = StatusOf(context, request);
         tags.Add(Attributes.ResponseCode, status);
         tags.Add(Attributes.GrpcResponseStatus, grpc ? GrpcCommon.StatusOf(context) : "");
@@ -124,7 +126,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
 
         activity.SetTag(Attributes.Listener, request.Listener.Name);
         // On a span, the principal as authorization policies name it, and only where mutual TLS proved it.
-        activity.SetTag(Attributes.SourcePrincipal, inbound && request.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null);
+        activity.SetTag(Attributes.SourcePrincipal, _inbound && request.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null);
 
         activity.SetTag(Attributes.UpstreamEndpoint, request.Endpoint?.Name ?? request.Instance);
         activity.SetTag(Attributes.Route, request.Route?.Name);
@@ -143,7 +145,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         }
         activity.SetTag(Attributes.RequestId, context.Request.Headers[RequestIdStage.Header].ToString());
         activity.SetTag("peer.service", request.DestinationService);
-        if (request.Listener.Kind == ListenerKind.Ingress)
+        if (hop == TelemetryHop.Gateway)
         {
             // A gateway learns its destination from the route the request took.
             activity.DisplayName = $"{request.SourceWorkload} → {request.DestinationService ?? "(no route)"}";
@@ -153,7 +155,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
         if (grpc)
         {
             var path = context.Request.Path.Value ?? "";
-            if (request.Listener.Kind == ListenerKind.Inbound)
+            if (_inbound)
             {
                 // OpenTelemetry's RPC attributes: the method path is /package.Service/Method.
                 var slash = path.LastIndexOf('/');
@@ -171,7 +173,7 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             }
         }
 
-        if (inbound)
+        if (_inbound)
         {
             activity.SetTag("http.request.method", context.Request.Method);
             activity.SetTag("http.response.status_code", status);
@@ -187,4 +189,17 @@ internal sealed class TelemetryStage(RequestDelegate next, TimeProvider time, Ac
             activity.SetStatus(ActivityStatusCode.Error, request.Flags.ToEnvoyString());
         }
     }
+}
+
+/// <summary>Which side of a call a chain's hop is, for what its span and metrics report.</summary>
+internal enum TelemetryHop
+{
+    /// <summary>The caller's side (an outbound sidecar, a service's address, the egress proxy, a broker's ingress): a client span, Istio's <c>reporter="source"</c>.</summary>
+    Outbound,
+
+    /// <summary>The callee's side (an inbound sidecar): a server span, <c>reporter="destination"</c>, the peer's proven principal.</summary>
+    Inbound,
+
+    /// <summary>The ingress gateway: an outbound hop whose span is named by the service the route chose.</summary>
+    Gateway,
 }
