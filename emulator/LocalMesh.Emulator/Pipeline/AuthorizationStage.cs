@@ -15,6 +15,12 @@ internal sealed class AuthorizationStage(RequestDelegate next, InboundAuthorizat
     {
         var request = MeshRequest.Get(context);
         var security = request.Snapshot.InboundSecurity[request.Listener.Name];
+        if (security.Policies.IsEmpty)
+        {
+            // No policy: nothing to decide, and nothing to build the decision's input for.
+            return next(context);
+        }
+
         var principal = request.SourceIdentity is { } peer ? SpiffeId.Principal(peer) : null;
         if (authorization.Deny(security.Policies, request.Listener.Workload, new AuthorizationRequest(principal, context.Connection.RemoteIpAddress, security.Port, context.Request)) is not { } policy)
         {

@@ -8,11 +8,12 @@ namespace LocalMesh.Emulator.Security;
 /// <summary>
 /// Who is calling on a listener's connection, from the connection and never from anything the
 /// caller sends — one answer for HTTP requests and TCP connections alike, as Envoy keeps the
-/// downstream's identity in one connection record for its HTTP and network filters.
+/// downstream's identity in one connection record for its HTTP and network filters. A struct: one
+/// is made for every request.
 /// </summary>
 /// <param name="Workload">The calling workload, or <see cref="MeshTelemetry.Unknown"/> (from outside the mesh, or a caller without a sidecar).</param>
 /// <param name="Identity">The caller's SPIFFE ID: proven by its certificate at an inbound sidecar, the listener's own workload's at an outbound one; null without one.</param>
-internal sealed record DownstreamPeer(string Workload, string? Identity)
+internal readonly record struct DownstreamPeer(string Workload, string? Identity)
 {
     public static DownstreamPeer Of(ListenerConfig listener, MeshSnapshot snapshot, PeerRegistry peers, IFeatureCollection connection, int remotePort) => listener.Kind switch
     {
