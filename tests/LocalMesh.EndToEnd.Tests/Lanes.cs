@@ -18,9 +18,10 @@ public sealed class SampleAppCollection : ICollectionFixture<SampleAppFixture>
 }
 
 /// <summary>
-/// The processes the suite starts, one at a time: README's commands as written (the app it starts
-/// takes the gateway's port 9080; the steps share the repository's build output), the AppHost with
-/// bad input, the export.
+/// The processes the suite starts, one at a time: README's commands as written (the steps share the
+/// repository's build output), the AppHost with bad input, the export. An AppHost run as a process
+/// takes its launch profile's fixed ports (the dashboard's 15888, its resource service's 20888) and
+/// the gateway's 9080: two at once, in any lane, fail to start.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ProcessesCollection
