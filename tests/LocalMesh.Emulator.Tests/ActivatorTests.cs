@@ -36,7 +36,7 @@ public sealed class ActivatorTests : IAsyncDisposable
         // Every launch is an instance of the scaler's first, decided synchronously: none means none was launched.
         Assert.Equal(0, scaler.Status.Instances);
 
-        var request = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        var request = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
         var start = await _launcher.NextStartAsync();
         Assert.False(request.IsCompleted);
         Assert.Equal(1, scaler.Status.Queued);
@@ -53,7 +53,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     public async Task RequestsArrivingDuringTheColdStartAreBufferedAndAllServedByTheOneInstance()
     {
         var scaler = Start(new FunctionScaling { InitialScale = 0 });
-        var requests = Enumerable.Range(0, 5).Select(_ => scaler.AcquireAsync(CancellationToken.None).AsTask()).ToList();
+        var requests = Enumerable.Range(0, 5).Select(_ => scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask()).ToList();
         var start = await _launcher.NextStartAsync();
         Assert.Equal(5, scaler.Status.Queued);
         Assert.Equal(1, scaler.Status.Instances); // five requests fit one instance's target of 70
@@ -72,19 +72,46 @@ public sealed class ActivatorTests : IAsyncDisposable
     public async Task AFullQueueAnswersAtOnceWithQueueFull()
     {
         var scaler = Start(new FunctionScaling { InitialScale = 0, MaxQueuedRequests = 2 });
-        _ = scaler.AcquireAsync(CancellationToken.None).AsTask();
-        _ = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        _ = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
+        _ = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
 
-        var third = await Assert.ThrowsAsync<ActivationException>(() => scaler.AcquireAsync(CancellationToken.None).AsTask());
+        var third = await Assert.ThrowsAsync<ActivationException>(() => scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask());
         Assert.Equal(ActivationFailure.QueueFull, third.Failure);
         Assert.Contains("queue holds 2", third.Message);
+    }
+
+    [Fact]
+    public async Task ARequestIsToldItWaitsForAColdStartBeforeItWaitsSoACallerThatGivesUpStillSaysWhy()
+    {
+        var scaler = Start(new FunctionScaling { InitialScale = 0, ContainerConcurrency = 1, MaxScale = 1 });
+        using var caller = new CancellationTokenSource();
+        string? first = null, second = null;
+        var woke = scaler.AcquireAsync(activation => first = activation, caller.Token).AsTask();
+        var behind = scaler.AcquireAsync(activation => second = activation, CancellationToken.None).AsTask();
+        var start = await _launcher.NextStartAsync();
+
+        // Told before the instance is ready; the caller of the first then goes away (its timeout).
+        Assert.Equal(("cold-start", "queued"), (first, second));
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => woke.WaitAsync(TimeSpan.FromSeconds(5)));
+
+        start.Ready();
+        using (var lease = await behind.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.Equal("queued", lease.Activation);
+        }
+
+        // A free instance: nothing to wait for, nothing told.
+        string? warm = null;
+        using var again = await scaler.AcquireAsync(activation => warm = activation, CancellationToken.None);
+        Assert.Equal(("warm", null), (again.Activation, warm));
     }
 
     [Fact]
     public async Task AStartThatTakesLongerThanTheActivationTimeoutAnswersTimeout()
     {
         var scaler = Start(new FunctionScaling { InitialScale = 0, ActivationTimeout = TimeSpan.FromSeconds(10) });
-        var request = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        var request = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
         await _launcher.NextStartAsync();
 
         _time.Advance(TimeSpan.FromSeconds(9.9));
@@ -101,14 +128,14 @@ public sealed class ActivatorTests : IAsyncDisposable
     public async Task AFailedStartAnswersTheWaitingRequestsWithItsReasonAndTheNextRequestTriesAgain()
     {
         var scaler = Start(new FunctionScaling { InitialScale = 0 });
-        var request = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        var request = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
         (await _launcher.NextStartAsync()).Fail("the process exited with code 1 before it listened.");
 
         var failure = await Assert.ThrowsAsync<ActivationException>(() => request.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(ActivationFailure.StartFailed, failure.Failure);
         Assert.Contains("exited with code 1", failure.Message);
 
-        var retry = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        var retry = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
         (await _launcher.NextStartAsync()).Ready();
         using var lease = await retry.WaitAsync(TimeSpan.FromSeconds(5));
     }
@@ -120,8 +147,8 @@ public sealed class ActivatorTests : IAsyncDisposable
         (await _launcher.NextStartAsync()).Ready();
         await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
 
-        var first = await scaler.AcquireAsync(CancellationToken.None);
-        var second = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        var first = await scaler.AcquireAsync(queued: null, CancellationToken.None);
+        var second = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
         Assert.False(second.IsCompleted);
         Assert.Equal(1, scaler.Status.InFlight);
         Assert.Equal(1, scaler.Status.Queued);
@@ -138,7 +165,7 @@ public sealed class ActivatorTests : IAsyncDisposable
         var scaler = Start(new FunctionScaling { ContainerConcurrency = 1, MaxScale = 3 });
         (await _launcher.NextStartAsync()).Ready();
         await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
-        var requests = Enumerable.Range(0, 3).Select(_ => scaler.AcquireAsync(CancellationToken.None).AsTask()).ToList();
+        var requests = Enumerable.Range(0, 3).Select(_ => scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask()).ToList();
 
         Advance(Tick);
         var second = await _launcher.NextStartAsync();
@@ -157,7 +184,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     public async Task TheLastInstanceStopsOnceTheRevisionHasBeenIdleForTheStableWindow()
     {
         var scaler = Start(new FunctionScaling { InitialScale = 0, Window = TimeSpan.FromSeconds(6) });
-        var request = scaler.AcquireAsync(CancellationToken.None).AsTask();
+        var request = scaler.AcquireAsync(queued: null, CancellationToken.None).AsTask();
         (await _launcher.NextStartAsync()).Ready();
         (await request.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
 
@@ -218,7 +245,7 @@ public sealed class ActivatorTests : IAsyncDisposable
         }
 
         await Eventually.TrueAsync(() => scaler.Status.Ready == 3, TimeSpan.FromSeconds(5));
-        var busy = await scaler.AcquireAsync(CancellationToken.None);
+        var busy = await scaler.AcquireAsync(queued: null, CancellationToken.None);
 
         // One request in flight needs two instances (1 / 0.7); without the delay the third would stop at the first tick.
         Advance(TimeSpan.FromSeconds(8));
@@ -235,7 +262,7 @@ public sealed class ActivatorTests : IAsyncDisposable
         var scaler = Start(new FunctionScaling { Window = TimeSpan.FromSeconds(6), ActivationTimeout = TimeSpan.FromMinutes(5) });
         (await _launcher.NextStartAsync()).Ready();
         await Eventually.TrueAsync(() => scaler.Status.Ready == 1, TimeSpan.FromSeconds(5));
-        var lease = await scaler.AcquireAsync(CancellationToken.None);
+        var lease = await scaler.AcquireAsync(queued: null, CancellationToken.None);
 
         Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(1, scaler.Status.Instances); // a request in flight keeps it
@@ -249,7 +276,7 @@ public sealed class ActivatorTests : IAsyncDisposable
     {
         var scaler = Start(new FunctionScaling { InitialScale = 0 });
         using var cancel = new CancellationTokenSource();
-        var request = scaler.AcquireAsync(cancel.Token).AsTask();
+        var request = scaler.AcquireAsync(queued: null, cancel.Token).AsTask();
         await _launcher.NextStartAsync();
 
         await cancel.CancelAsync();

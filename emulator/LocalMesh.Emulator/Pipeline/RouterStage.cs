@@ -162,7 +162,8 @@ internal sealed class RouterStage(
         {
             try
             {
-                lease = await functions.AcquireAsync(request.Listener.Workload!, context.RequestAborted);
+                // How it waits is known before it waits: a call its caller gives up on during a cold start says so (with DC).
+                lease = await functions.AcquireAsync(request.Listener.Workload!, activation => request.Activation = activation, context.RequestAborted);
                 request.Activation = lease.Activation;
                 request.Instance = lease.Instance;
                 request.Application = lease.Address;

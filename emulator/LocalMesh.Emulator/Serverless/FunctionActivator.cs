@@ -35,9 +35,9 @@ internal sealed class FunctionActivator : IAsyncDisposable
     /// <summary>Every revision's instances and demand now.</summary>
     public IReadOnlyList<RevisionStatus> Status => [.. _revisions.Values.Select(revision => revision.Status).OrderBy(status => status.Revision, StringComparer.Ordinal)];
 
-    internal ValueTask<RevisionScaler.Lease> AcquireAsync(string revision, CancellationToken cancellationToken) =>
+    internal ValueTask<RevisionScaler.Lease> AcquireAsync(string revision, Action<string>? queued, CancellationToken cancellationToken) =>
         _revisions.TryGetValue(revision, out var scaler)
-            ? scaler.AcquireAsync(cancellationToken)
+            ? scaler.AcquireAsync(queued, cancellationToken)
             : ValueTask.FromException<RevisionScaler.Lease>(new ActivationException(ActivationFailure.StartFailed, $"activator: {revision} is not a function revision."));
 
     private void Sync(MeshConfig config)

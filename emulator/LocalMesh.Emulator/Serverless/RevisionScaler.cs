@@ -132,8 +132,13 @@ internal sealed class RevisionScaler : IAsyncDisposable
     /// A slot on a ready instance: at once when one is free, otherwise after waiting in the
     /// queue (starting an instance if none exists). Dispose the lease when the response is done.
     /// </summary>
+    /// <param name="queued">
+    /// Told how the request waits (<c>cold-start</c>, <c>queued</c>) when it has to, before it
+    /// waits: a request whose caller goes away while an instance starts still says it waited for one.
+    /// </param>
+    /// <param name="cancellationToken">The caller went away.</param>
     /// <exception cref="ActivationException">The queue is full, the wait timed out or the start failed.</exception>
-    public async ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
+    public async ValueTask<Lease> AcquireAsync(Action<string>? queued, CancellationToken cancellationToken)
     {
         Waiter waiter;
         lock (_lock)
@@ -167,6 +172,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
         }
 
         _changed();
+        queued?.Invoke(Activation(waiter));
         using var timeout = _time.CreateTimer(
             static state => ((Waiter)state!).Owner.Fail((Waiter)state, ActivationFailure.Timeout),
             waiter, _scaling.ActivationTimeout, Timeout.InfiniteTimeSpan);
@@ -227,7 +233,7 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
             _queue.RemoveFirst();
             instance.InFlight++;
-            node.Value.TrySetResult(new Lease(this, instance, node.Value.ColdStart ? "cold-start" : "queued"));
+            node.Value.TrySetResult(new Lease(this, instance, Activation(node.Value)));
         }
     }
 
@@ -573,6 +579,9 @@ internal sealed class RevisionScaler : IAsyncDisposable
 
         public CancellationTokenSource Stopping { get; } = new();
     }
+
+    /// <summary>How a waiting request is served, for its span: it woke the revision from zero, or waited behind busy instances.</summary>
+    private static string Activation(Waiter waiter) => waiter.ColdStart ? "cold-start" : "queued";
 
     private sealed class Waiter(RevisionScaler owner, bool coldStart) : TaskCompletionSource<Lease>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
