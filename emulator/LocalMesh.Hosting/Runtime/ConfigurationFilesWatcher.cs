@@ -25,6 +25,9 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
     private readonly Timer _timer;
     private readonly Lock _reloading = new();
 
+    /// <summary>What the files were last said to change at the next start: said again only when it changes.</summary>
+    private string _saidForTheNextStart = "";
+
     /// <param name="topology">The run's topology; its mesh has the <see cref="ConfigurationFilesAnnotation"/>s.</param>
     /// <param name="control">Where the new rules go.</param>
     /// <param name="log">The mesh's log (console and dashboard).</param>
@@ -69,10 +72,13 @@ internal sealed class ConfigurationFilesWatcher : IDisposable
             try
             {
                 var compiled = MeshModelCompiler.CompileRules(_topology);
-                if (_control.ApplyRules(compiled) is { Count: > 0 } later)
+                var later = string.Join(" and ", _control.ApplyRules(compiled));
+                if (later.Length > 0 && later != _saidForTheNextStart)
                 {
-                    _log.LogWarning("The files change {Changes}; that applies at the next start (routes, policies and traffic splits apply now).", string.Join(" and ", later));
+                    _log.LogWarning("The files change {Changes}; that applies at the next start (routes, policies and traffic splits apply now).", later);
                 }
+
+                _saidForTheNextStart = later;
 
                 foreach (var warning in compiled.Warnings)
                 {
