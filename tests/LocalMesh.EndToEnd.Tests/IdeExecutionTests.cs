@@ -55,7 +55,8 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
             var activated = await fixture.Spans.WaitForAsync(span => SpanCollector.RequestIdOf(span) == requestId
                 && span.GetTagItem(MeshTelemetry.Attributes.Activation) as string == "cold-start", 1, $"request {requestId}");
             var sessions = fixture.Ide.SessionsOf("Sentiment").Skip(before).ToList();
-            var session = Assert.Single(sessions);
+            Assert.True(sessions.Count == 1, $"round {round}: {sessions.Count} run sessions:\n{string.Join("\n", sessions)}");
+            var session = sessions[0];
             Assert.Equal("Debug", session.Mode);
             Assert.Equal("sentiment-00001", session.Environment["K_REVISION"]);
 

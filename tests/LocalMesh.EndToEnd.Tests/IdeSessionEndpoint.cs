@@ -245,8 +245,16 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         session.Exited.TrySetResult(process.ExitCode);
         await NotifyAsync(new JsonObject { ["notification_type"] = "sessionTerminated", ["session_id"] = session.Id, ["exit_code"] = process.ExitCode });
 
-        Task LogAsync(string? line, bool isError) => line is null ? Task.CompletedTask
-            : NotifyAsync(new JsonObject { ["notification_type"] = "serviceLogs", ["session_id"] = session.Id, ["is_std_err"] = isError, ["log_message"] = line + "\n" });
+        Task LogAsync(string? line, bool isError)
+        {
+            if (line is null)
+            {
+                return Task.CompletedTask;
+            }
+
+            session.Remember(line);
+            return NotifyAsync(new JsonObject { ["notification_type"] = "serviceLogs", ["session_id"] = session.Id, ["is_std_err"] = isError, ["log_message"] = line + "\n" });
+        }
     }
 
     private async Task NotifyAsync(JsonObject notification)
@@ -287,6 +295,8 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
     /// <summary>One run session: what the orchestrator asked for and the process the IDE runs for it.</summary>
     public sealed class RunSession(string id, string projectPath, string mode, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? args)
     {
+        private readonly ConcurrentQueue<string> _output = new();
+
         public string Id { get; } = id;
 
         public string ProjectPath { get; } = projectPath;
@@ -304,5 +314,22 @@ public sealed class IdeSessionEndpoint : IAsyncDisposable
         public bool StopRequested { get; set; }
 
         public TaskCompletionSource<int> Exited { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The program's last lines of output, for a failure's message.</summary>
+        public IEnumerable<string> Output => _output;
+
+        internal void Remember(string line)
+        {
+            _output.Enqueue(line);
+            while (_output.Count > 20 && _output.TryDequeue(out _))
+            {
+            }
+        }
+
+        /// <summary>What it ran, how it ended and its last output: for a failure's message.</summary>
+        public override string ToString() =>
+            $"session {Id} ({Environment.GetValueOrDefault("OTEL_SERVICE_NAME")} at {Environment.GetValueOrDefault("ASPNETCORE_URLS")}): "
+            + (Exited.Task.IsCompleted ? $"exited {Exited.Task.Result}{(StopRequested ? " when asked to stop" : " by itself")}" : "running")
+            + string.Concat(Output.Select(line => $"\n    {line}"));
     }
 }

@@ -117,7 +117,7 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
         {
             // The orchestrator learns of the resources after the mesh has started: wait until it knows this one.
             await _notifications.WaitForResourceAsync(slot.Resource.Name, update => update.Snapshot.State?.Text is { Length: > 0 }, cancellationToken);
-            slot.Port = FreePort();
+            slot.Port = FreePort(PortsInUse());
             startIssued = true;
             var started = await _commands.ExecuteCommandAsync(slot.Resource, KnownResourceCommands.StartCommand, cancellationToken);
             if (!started.Success)
@@ -245,11 +245,70 @@ internal sealed class OrchestratedFunctionLauncher : IFunctionLauncher
         }
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// A free port for an instance, below the range the system hands out to outgoing connections:
+    /// the instance binds it only once its program runs, and a port from that range could meanwhile
+    /// become the local end of any connection on the machine (the program then fails to start,
+    /// "address already in use"). Port 0 is no choice here: the port is the instance's address
+    /// before its program runs.
+    /// </summary>
+    private static int FreePort(IReadOnlySet<int> given)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (first, below) = PortsForListeners();
+        for (var attempt = 0; attempt < 20 && below > first; attempt++)
+        {
+            var port = Random.Shared.Next(first, below);
+            if (given.Contains(port))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another.
+            }
+        }
+
+        using var any = new TcpListener(IPAddress.Loopback, 0);
+        any.Start();
+        return ((IPEndPoint)any.LocalEndpoint).Port;
+    }
+
+    /// <summary>The ports given to the other instances' runs (a program may not have bound its own yet).</summary>
+    private HashSet<int> PortsInUse()
+    {
+        lock (_lock)
+        {
+            return [.. _slots.Values.SelectMany(slots => slots).Where(slot => slot.InUse && slot.Port != 0).Select(slot => slot.Port)];
+        }
+    }
+
+    /// <summary>
+    /// Up to 8192 ports just below the outgoing connections' range: Linux's
+    /// <c>ip_local_port_range</c> (32768 by default), else IANA's dynamic range (from 49152, as Windows and macOS use).
+    /// </summary>
+    private static (int First, int Below) PortsForListeners()
+    {
+        var below = 49152;
+        try
+        {
+            if (OperatingSystem.IsLinux() && File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', StringSplitOptions.TrimEntries) is [var low, ..])
+            {
+                below = int.Parse(low, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // As elsewhere.
+        }
+
+        return (Math.Max(1024, below - 8192), below);
     }
 
     /// <summary>One instance resource of a revision.</summary>
