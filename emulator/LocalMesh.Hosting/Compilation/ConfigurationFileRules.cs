@@ -50,6 +50,12 @@ internal sealed record ConfigurationFileRules(
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<ConfigDocument>> GatewayApiSources { get; init; } = new Dictionary<string, IReadOnlyList<ConfigDocument>>();
 
+    /// <summary>The files' PeerAuthentications.</summary>
+    public IReadOnlyList<PeerAuthentication> PeerAuthentications { get; init; } = [];
+
+    /// <summary>The files' AuthorizationPolicies.</summary>
+    public IReadOnlyList<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
+
     /// <summary>The outbound traffic policy a Sidecar of the files sets for the mesh's namespace (or the whole mesh), and that Sidecar; null when none does.</summary>
     public (OutboundTrafficPolicyMode Mode, ConfigDocument From)? OutboundTrafficPolicy { get; init; }
 
@@ -59,14 +65,14 @@ internal sealed record ConfigurationFileRules(
         new ImportedEventing(new Dictionary<string, (DeliverySpec?, LoadedObject<Kubernetes.Export.KnativeBrokerSpec>)>(), []), [], []);
 
     /// <summary>
-    /// The services with the rules the files give them, the files' security policies added to
-    /// <paramref name="peerAuthentications"/> and <paramref name="authorizationPolicies"/>, every
+    /// The services with the rules the files give them and the files' security policies (one named as
+    /// one of <paramref name="peerAuthentications"/> or <paramref name="authorizationPolicies"/> is an error), every
     /// finding added to <paramref name="errors"/> or <paramref name="warnings"/>. A rule or policy
     /// both in C# and in a file is an error naming both places.
     /// </summary>
     public static ConfigurationFileRules Compile(
         IReadOnlyList<ConfigurationFilesAnnotation> annotations, string meshNamespace, List<MeshServiceConfig> services,
-        IReadOnlyList<WorkloadConfig> workloads, IReadOnlyList<FunctionResource> functions, IReadOnlyList<BrokerResource> brokers, List<PeerAuthentication> peerAuthentications, List<AuthorizationPolicy> authorizationPolicies,
+        IReadOnlyList<WorkloadConfig> workloads, IReadOnlyList<FunctionResource> functions, IReadOnlyList<BrokerResource> brokers, IReadOnlyList<PeerAuthentication> peerAuthentications, IReadOnlyList<AuthorizationPolicy> authorizationPolicies,
         IReadOnlyList<ServiceEntry> serviceEntries, List<ConfigError> errors, List<string> warnings)
     {
         var files = ConfigurationFiles.Load(annotations.Select(a => a.Path), annotations[0].BaseDirectory, meshNamespace);
@@ -163,9 +169,6 @@ internal sealed record ConfigurationFileRules(
                     $"is defined in the app model too (WithAuthorizationPolicy, '{policy.Name}').", "keep it in one place: remove it from the C# model or from the file."));
             }
         }
-
-        peerAuthentications.AddRange(filePeerAuthentications.Select(p => p.Policy));
-        authorizationPolicies.AddRange(fileAuthorizationPolicies.Select(p => p.Policy));
 
         var httpRoutes = GatewayApiImporter.Import(files, meshNamespace, labels, versions, findings).ToDictionary(StringComparer.Ordinal);
         var tcpRoutes = GatewayApiImporter.ImportTcp(files, meshNamespace, labels, versions, findings);
@@ -287,6 +290,8 @@ internal sealed record ConfigurationFileRules(
             ServiceEntries = [.. entries.Select(entry => entry.Entry)],
             ExternalServices = externalServices,
             OutboundTrafficPolicy = outbound,
+            PeerAuthentications = [.. filePeerAuthentications.Select(p => p.Policy)],
+            AuthorizationPolicies = [.. fileAuthorizationPolicies.Select(p => p.Policy)],
             GatewayApiServices = httpRoutes.Select(pair => (pair.Key, pair.Value.Subsets))
                 .Concat(tcpRoutes.Where(pair => merged.Single(service => service.Name == pair.Key).Tcp == pair.Value.Routes).Select(pair => (pair.Key, pair.Value.Subsets)))
                 .GroupBy(pair => pair.Key)

@@ -103,80 +103,26 @@ internal static class MeshModelCompiler
     /// <summary>The rules (routes, policies, scaling, triggers, alert rules) of the C# model and the files, compiled against <paramref name="topology"/> and validated.</summary>
     private static CompiledMesh Compile(MeshTopology topology, List<ConfigError> errors, List<string> warnings)
     {
-        var (mesh, services, gateways, functions, brokers) = (topology.Mesh, topology.Services, topology.Gateways, topology.Functions, topology.Brokers);
-        var workloads = topology.Workloads;
-        var meshServices = services.Select(service => ServiceConfig(service) with { Protocol = topology.Protocols[service.Name] })
-            .Concat(workloads.Where(w => topology.Injected.Contains(w.Resource)).Select(w => new MeshServiceConfig(w.Resource.Name) { Protocol = topology.Protocols[w.Resource.Name] }))
-            .ToList();
-        var peerAuthentications = mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy).ToList();
-        var authorizationPolicies = mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy).ToList();
-        var fromFiles = ConfigurationFileRules.None(meshServices);
-        if (mesh.Annotations.OfType<ConfigurationFilesAnnotation>().ToList() is { Count: > 0 } files)
-        {
-            fromFiles = ConfigurationFileRules.Compile(
-                files, mesh.Namespace, meshServices, workloads.Select(w => w.Workload).ToList(), functions, brokers, peerAuthentications, authorizationPolicies,
-                [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry)], errors, warnings);
-            if (errors.Count > 0)
-            {
-                // The files' own errors first: checking what came of a broken file would only repeat them.
-                throw new MeshModelException(errors, warnings);
-            }
-        }
-
-        if (fromFiles.OutboundTrafficPolicy is { From: var sidecar } && mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().Any())
-        {
-            errors.Add(new($"{sidecar.Location} {sidecar.Object(mesh.Namespace)}", "spec.outboundTrafficPolicy",
-                "sets the mesh's outbound traffic policy, which the app model sets too (WithOutboundTrafficPolicy).", "keep it in one place: remove it from the C# model or from the file."));
-        }
-
-        // A gateway serves what the Gateways that select it route; the route the app model gives it applies while none does.
-        var gatewaysFromFiles = fromFiles.Gateways.Any(gateway => gateway.SelectsIngressGateway);
-        foreach (var gateway in gateways.Where(gateway => !gatewaysFromFiles && !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
-        {
-            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.",
-                $"call {gateway.Name}.WithRoute(service) with the service to expose, or give the mesh a Gateway and its VirtualService in a configuration file."));
-        }
+        var mesh = topology.Mesh;
+        var fromFiles = ImportFiles(topology, errors, warnings);
+        CheckModelBesideFiles(topology, fromFiles, errors);
 
         // A function's traffic as the files or the app model give it, read once for the data plane and the export.
-        var functionTraffic = functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
+        var functionTraffic = topology.Functions.ToDictionary(function => function.Name, function => fromFiles.Functions.TryGetValue(function.Name, out var imported)
             ? imported.Traffic
             : [.. function.Annotations.OfType<FunctionTrafficAnnotation>().Select(target => new TrafficTargetSpec(target.RevisionName, target.Percent, target.Tag))]);
-        var functionServices = functions.Select(function => FunctionConfig(
+        var functions = topology.Functions.Select(function => FunctionConfig(
             function, fromFiles.Functions.GetValueOrDefault(function.Name)?.Scaling, functionTraffic[function.Name], errors)).ToList();
-        var revisions = functionServices.SelectMany(function => function.Revisions).ToList();
-        var brokerConfigs = brokers.Select(broker => BrokerConfig(broker, fromFiles.Eventing)).ToList();
-        // A broker sends as a workload of its own: it has an identity, and an outbound sidecar per subscriber and sink.
-        var senders = brokerConfigs.Select(broker => new WorkloadConfig(
-            broker.Name, null, ImmutableDictionary<string, string>.Empty.Add(AppLabel, broker.Name), broker.Name, Replicas: 0)).ToList();
-
-        var config = new MeshConfig
-        {
-            Namespace = mesh.Namespace,
-            DefaultLoadBalancer = mesh.Annotations.OfType<MeshDefaultLoadBalancerAnnotation>().LastOrDefault()?.LoadBalancer ?? MeshConfig.IstioDefaultLoadBalancer,
-            AccessLog = mesh.Annotations.OfType<MeshAccessLogAnnotation>().LastOrDefault() is { } accessLog ? accessLog.Encoding : AccessLogEncoding.Text,
-            TraceSampling = mesh.Annotations.OfType<MeshTraceSamplingAnnotation>().LastOrDefault()?.Percentage ?? MeshConfig.DefaultTraceSampling,
-            Services = [.. fromFiles.Services, .. functionServices.Select(function => function.Service)],
-            Workloads = [.. workloads.Select(w => w.Workload), .. revisions, .. senders],
-            Brokers = [.. brokerConfigs],
-            Listeners = Listeners(topology, revisions, brokerConfigs),
-            PeerAuthentications = [.. peerAuthentications],
-            AuthorizationPolicies = [.. authorizationPolicies],
-            Gateways = [.. fromFiles.Gateways],
-            GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
-            ServiceEntries = [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry), .. fromFiles.ServiceEntries],
-            ExternalServices = [.. fromFiles.ExternalServices],
-            OutboundTrafficPolicy = fromFiles.OutboundTrafficPolicy?.Mode ?? mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode ?? OutboundTrafficPolicyMode.AllowAny,
-        };
-
+        var brokers = topology.Brokers.Select(broker => BrokerConfig(broker, fromFiles.Eventing)).ToList();
+        var config = MeshConfigOf(topology, fromFiles, functions, brokers);
         var alertRules = MeshAlertRules.Compile(mesh, fromFiles.AlertRules, errors);
-
         var notices = Validate(config, fromFiles, errors, warnings);
         if (errors.Count > 0)
         {
             throw new MeshModelException(errors, warnings);
         }
 
-        return new CompiledMesh(topology, config, notices, warnings, RuleSources(fromFiles, brokers, mesh.Namespace), fromFiles.Carried)
+        return new CompiledMesh(topology, config, notices, warnings, RuleSources(fromFiles, topology.Brokers, mesh.Namespace), fromFiles.Carried)
         {
             ImportedRules = fromFiles.Rules,
             GatewayApiServices = fromFiles.GatewayApiServices,
@@ -185,6 +131,79 @@ internal static class MeshModelCompiler
             AlertRules = alertRules,
         };
     }
+
+    /// <summary>The mesh services of the C# model (each injected resource is one of its own name), with what the configuration files give them.</summary>
+    /// <exception cref="MeshModelException">A file has errors: checking what came of a broken file would only repeat them.</exception>
+    private static ConfigurationFileRules ImportFiles(MeshTopology topology, List<ConfigError> errors, List<string> warnings)
+    {
+        var mesh = topology.Mesh;
+        var meshServices = topology.Services.Select(service => ServiceConfig(service) with { Protocol = topology.Protocols[service.Name] })
+            .Concat(topology.Workloads.Where(w => topology.Injected.Contains(w.Resource)).Select(w => new MeshServiceConfig(w.Resource.Name) { Protocol = topology.Protocols[w.Resource.Name] }))
+            .ToList();
+        if (mesh.Annotations.OfType<ConfigurationFilesAnnotation>().ToList() is not { Count: > 0 } files)
+        {
+            return ConfigurationFileRules.None(meshServices);
+        }
+
+        var fromFiles = ConfigurationFileRules.Compile(
+            files, mesh.Namespace, meshServices, topology.Workloads.Select(w => w.Workload).ToList(), topology.Functions, topology.Brokers,
+            [.. PeerAuthentications(mesh)], [.. AuthorizationPolicies(mesh)], [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry)], errors, warnings);
+        return errors.Count > 0 ? throw new MeshModelException(errors, warnings) : fromFiles;
+    }
+
+    /// <summary>What the C# model says that the files contradict or leave without a meaning.</summary>
+    private static void CheckModelBesideFiles(MeshTopology topology, ConfigurationFileRules fromFiles, List<ConfigError> errors)
+    {
+        var mesh = topology.Mesh;
+        if (fromFiles.OutboundTrafficPolicy is { From: var sidecar } && mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().Any())
+        {
+            errors.Add(new($"{sidecar.Location} {sidecar.Object(mesh.Namespace)}", "spec.outboundTrafficPolicy",
+                "sets the mesh's outbound traffic policy, which the app model sets too (WithOutboundTrafficPolicy).", "keep it in one place: remove it from the C# model or from the file."));
+        }
+
+        // A gateway serves what the Gateways that select it route; the route the app model gives it applies while none does.
+        var gatewaysFromFiles = fromFiles.Gateways.Any(gateway => gateway.SelectsIngressGateway);
+        foreach (var gateway in topology.Gateways.Where(gateway => !gatewaysFromFiles && !gateway.Annotations.OfType<IngressRouteAnnotation>().Any()))
+        {
+            errors.Add(new(gateway.Name, "route", "sends its traffic nowhere.",
+                $"call {gateway.Name}.WithRoute(service) with the service to expose, or give the mesh a Gateway and its VirtualService in a configuration file."));
+        }
+    }
+
+    /// <summary>The data plane's configuration: the topology's workloads and listeners with the rules of the model and the files.</summary>
+    private static MeshConfig MeshConfigOf(
+        MeshTopology topology, ConfigurationFileRules fromFiles, List<(MeshServiceConfig Service, List<WorkloadConfig> Revisions)> functions, List<BrokerConfig> brokers)
+    {
+        var mesh = topology.Mesh;
+        var revisions = functions.SelectMany(function => function.Revisions).ToList();
+        // A broker sends as a workload of its own: it has an identity, and an outbound sidecar per subscriber and sink.
+        var senders = brokers.Select(broker => new WorkloadConfig(
+            broker.Name, null, ImmutableDictionary<string, string>.Empty.Add(AppLabel, broker.Name), broker.Name, Replicas: 0));
+        return new MeshConfig
+        {
+            Namespace = mesh.Namespace,
+            DefaultLoadBalancer = mesh.Annotations.OfType<MeshDefaultLoadBalancerAnnotation>().LastOrDefault()?.LoadBalancer ?? MeshConfig.IstioDefaultLoadBalancer,
+            AccessLog = mesh.Annotations.OfType<MeshAccessLogAnnotation>().LastOrDefault() is { } accessLog ? accessLog.Encoding : AccessLogEncoding.Text,
+            TraceSampling = mesh.Annotations.OfType<MeshTraceSamplingAnnotation>().LastOrDefault()?.Percentage ?? MeshConfig.DefaultTraceSampling,
+            Services = [.. fromFiles.Services, .. functions.Select(function => function.Service)],
+            Workloads = [.. topology.Workloads.Select(w => w.Workload), .. revisions, .. senders],
+            Brokers = [.. brokers],
+            Listeners = Listeners(topology, revisions, brokers),
+            PeerAuthentications = [.. PeerAuthentications(mesh), .. fromFiles.PeerAuthentications],
+            AuthorizationPolicies = [.. AuthorizationPolicies(mesh), .. fromFiles.AuthorizationPolicies],
+            Gateways = [.. fromFiles.Gateways],
+            GatewayVirtualServices = [.. fromFiles.GatewayVirtualServices],
+            ServiceEntries = [.. mesh.Annotations.OfType<MeshServiceEntryAnnotation>().Select(annotation => annotation.Entry), .. fromFiles.ServiceEntries],
+            ExternalServices = [.. fromFiles.ExternalServices],
+            OutboundTrafficPolicy = fromFiles.OutboundTrafficPolicy?.Mode ?? mesh.Annotations.OfType<MeshOutboundTrafficPolicyAnnotation>().LastOrDefault()?.Mode ?? OutboundTrafficPolicyMode.AllowAny,
+        };
+    }
+
+    private static IEnumerable<PeerAuthentication> PeerAuthentications(MeshResource mesh) =>
+        mesh.Annotations.OfType<MeshPeerAuthenticationAnnotation>().Select(annotation => annotation.Policy);
+
+    private static IEnumerable<AuthorizationPolicy> AuthorizationPolicies(MeshResource mesh) =>
+        mesh.Annotations.OfType<MeshAuthorizationPolicyAnnotation>().Select(annotation => annotation.Policy);
 
     /// <summary>
     /// Every listener of the run: each replica's inbound sidecar, each call's outbound one, each
