@@ -15,6 +15,7 @@ using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Tcp;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -55,6 +56,13 @@ internal sealed class MeshServerOptions
 
     /// <summary>The most connections each listener holds open; more are closed at once and counted.</summary>
     public int MaxConnectionsPerListener { get; init; } = ListenerLimits.DefaultMaxConnections;
+
+    /// <summary>
+    /// Whether the TCP service ports' listeners accept their own connections and relay plaintext on
+    /// the mesh's event loops (<see cref="Tcp.EventLoop"/>); where the loops do not run (or false),
+    /// Kestrel's socket transport serves them, and the proxy pumps its pipes.
+    /// </summary>
+    public bool TcpEventLoops { get; init; } = true;
 }
 
 /// <summary>
@@ -183,11 +191,13 @@ internal sealed class MeshServer : IAsyncDisposable
             foreach (var listener in config.Listeners)
             {
                 // Loopback only: the mesh is never reachable from another machine.
-                kestrel.Listen(IPAddress.Loopback, listener.Port, listen =>
+                var tcp = IsTcp(config, listener);
+                var endPoint = tcp && options.TcpEventLoops && EventLoop.IsSupported ? new OwnSocketTransport.TcpEndPoint(IPAddress.Loopback, listener.Port) : new IPEndPoint(IPAddress.Loopback, listener.Port);
+                kestrel.Listen(endPoint, listen =>
                 {
                     // HTTP/1.1 and HTTP/2 on every listener, told apart per connection (Envoy's codec_type AUTO).
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    MeshPipeline.BuildConnection(listen, listener, IsTcp(config, listener));
+                    MeshPipeline.BuildConnection(listen, listener, tcp);
                     listenOptions[listener.Name] = listen;
                 });
             }
@@ -199,6 +209,8 @@ internal sealed class MeshServer : IAsyncDisposable
         });
 
         builder.Services.AddSingleton<TcpProxy>();
+        // After Kestrel's own transport: Kestrel asks the transports last added first.
+        builder.Services.AddSingleton<IConnectionListenerFactory, OwnSocketTransport>();
         var app = builder.Build();
         if (options.MetricsPort is not null)
         {

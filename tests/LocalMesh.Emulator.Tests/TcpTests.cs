@@ -15,13 +15,19 @@ public sealed class TcpTests
 {
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Where the mesh's event loops run (Linux), plaintext goes through them and TLS through streams;
+    /// the other paths (<c>eventLoops: false</c>) are Kestrel's socket transport and pipes, as on other systems.
+    /// </summary>
     [Theory]
-    [InlineData(MutualTlsMode.Permissive)]
-    [InlineData(MutualTlsMode.Strict)]
-    [InlineData(MutualTlsMode.Disable)]
-    public async Task BytesFlowBothWaysAndEachConnectionIsBalanced(MutualTlsMode mode)
+    [InlineData(MutualTlsMode.Permissive, true)]
+    [InlineData(MutualTlsMode.Strict, true)]
+    [InlineData(MutualTlsMode.Disable, true)]
+    [InlineData(MutualTlsMode.Strict, false)]
+    [InlineData(MutualTlsMode.Disable, false)]
+    public async Task BytesFlowBothWaysAndEachConnectionIsBalanced(MutualTlsMode mode, bool eventLoops)
     {
-        await using var mesh = await TcpMesh.StartAsync(mode);
+        await using var mesh = await TcpMesh.StartAsync(mode, eventLoops: eventLoops);
 
         var servedBy = new HashSet<string>();
         for (var i = 0; i < 3; i++)
@@ -35,11 +41,13 @@ public sealed class TcpTests
     }
 
     [Theory]
-    [InlineData(MutualTlsMode.Strict)]
-    [InlineData(MutualTlsMode.Disable)]
-    public async Task TheCallersEndOfSendingReachesTheServerWhichStillAnswers(MutualTlsMode mode)
+    [InlineData(MutualTlsMode.Strict, true)]
+    [InlineData(MutualTlsMode.Disable, true)]
+    [InlineData(MutualTlsMode.Strict, false)]
+    [InlineData(MutualTlsMode.Disable, false)]
+    public async Task TheCallersEndOfSendingReachesTheServerWhichStillAnswers(MutualTlsMode mode, bool eventLoops)
     {
-        await using var mesh = await TcpMesh.StartAsync(mode);
+        await using var mesh = await TcpMesh.StartAsync(mode, eventLoops: eventLoops);
 
         // Many times: the end of sending comes right behind the first bytes, in the same read at the sidecars as often as not.
         for (var i = 0; i < 50; i++)
@@ -53,6 +61,20 @@ public sealed class TcpTests
             var rest = await reader.ReadToEndAsync().WaitAsync(Cap);
             Assert.Matches(@"^echo-v\d/\d hello world\n$", rest);
         }
+    }
+
+    [Theory]
+    [InlineData(MutualTlsMode.Strict, true)]
+    [InlineData(MutualTlsMode.Disable, true)]
+    [InlineData(MutualTlsMode.Disable, false)]
+    public async Task MegabytesFlowWholeBothWaysWhateverEitherSideCanTakeAtOnce(MutualTlsMode mode, bool eventLoops)
+    {
+        await using var mesh = await TcpMesh.StartAsync(mode, eventLoops: eventLoops);
+        using var client = await mesh.ConnectAsync();
+        // More than any socket buffer holds, both ways at once: each side's writes wait for the other's reads.
+        var line = new string('x', 4 * 1024 * 1024);
+        await client.AskAsync(line, expect: "hello " + line);
+        await client.AskAsync("after", expect: "hello after");
     }
 
     [Fact]
@@ -94,10 +116,12 @@ public sealed class TcpTests
         Assert.Equal("cluster.local/ns/default/sa/client", denied.Tags.Single(tag => tag.Key == "source_principal").Value);
     }
 
-    [Fact]
-    public async Task APolicyThatNowDeniesAnOpenConnectionClosesIt()
+    [Theory]
+    [InlineData(MutualTlsMode.Strict)]
+    [InlineData(MutualTlsMode.Disable)]
+    public async Task APolicyThatNowDeniesAnOpenConnectionClosesIt(MutualTlsMode mode)
     {
-        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict);
+        await using var mesh = await TcpMesh.StartAsync(mode);
         using var client = await mesh.ConnectAsync();
         await client.AskAsync("before", expect: "hello before");
 
@@ -135,11 +159,13 @@ public sealed class TcpTests
         }
     }
 
-    [Fact]
-    public async Task AConnectionWithNoByteEitherWayForAnHourIsClosedAndEachByteStartsTheHourAgain()
+    [Theory]
+    [InlineData(MutualTlsMode.Strict)]
+    [InlineData(MutualTlsMode.Disable)]
+    public async Task AConnectionWithNoByteEitherWayForAnHourIsClosedAndEachByteStartsTheHourAgain(MutualTlsMode mode)
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var mesh = await TcpMesh.StartAsync(MutualTlsMode.Strict, time: time);
+        await using var mesh = await TcpMesh.StartAsync(mode, time: time);
         using var client = await mesh.ConnectAsync();
         await client.AskAsync("one", expect: "hello one");
 
@@ -250,11 +276,11 @@ public sealed class TcpTests
 
         public static async Task<TcpMesh> StartAsync(
             MutualTlsMode mode, IEnumerable<TcpRoute>? routes = null, DestinationRule? rule = null, IEnumerable<AuthorizationPolicy>? policies = null, bool metrics = false,
-            TimeProvider? time = null, string client = "client")
+            TimeProvider? time = null, string client = "client", bool eventLoops = true)
         {
             var config = MeshFixtures.CallerAndEcho(client, new MeshServiceConfig("echo") { Port = 9000, Protocol = ServiceProtocol.Tcp, Tcp = [.. routes ?? []], DestinationRule = rule }, mode)
                 with { AuthorizationPolicies = [.. policies ?? []] };
-            var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null, TimeProvider = time ?? TimeProvider.System });
+            var server = await MeshServer.StartAsync(config, new MeshServerOptions { MetricsPort = metrics ? 0 : null, TimeProvider = time ?? TimeProvider.System, TcpEventLoops = eventLoops });
             var servers = new List<EchoServer>();
             foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
             {

@@ -16,6 +16,42 @@ namespace LocalMesh.Emulator.Forwarding;
 /// </summary>
 internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
 {
+    /// <summary>
+    /// A plaintext connection to a loopback address made without .NET's socket engine, so that an
+    /// event loop can own the socket (<see cref="Tcp.SocketRelay"/>): a blocking connect, which
+    /// loopback answers at once, bounded by the connect timeout. Null when <paramref name="target"/>
+    /// is not one (TLS, another host). <c>Closed</c> must be called once the connection is closed.
+    /// </summary>
+    /// <exception cref="HttpRequestException">The connection failed (<see cref="HttpRequestError.ConnectionError"/>).</exception>
+    public (Socket Socket, Action? Closed)? ConnectOnLoopback(UpstreamTarget target, EndPoint endPoint)
+    {
+        if (target.MutualTls is not null || target.Address.Scheme == Uri.UriSchemeHttps || endPoint is not IPEndPoint ip || !IPAddress.IsLoopback(ip.Address))
+        {
+            return null;
+        }
+
+        var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? Configuration.TcpSettings.DefaultConnectTimeout;
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendTimeout = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue) };
+        try
+        {
+            socket.Connect(ip);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"{ex.Message} ({endPoint})", ex);
+        }
+
+        return (socket, Connected(socket, target));
+    }
+
+    /// <summary>A connection made: the target told, and the calling workload recorded against its port (the inbound sidecar knows which sidecar called by it).</summary>
+    private Action? Connected(Socket socket, UpstreamTarget target)
+    {
+        target.Connected?.Invoke();
+        return target.Workload is { } workload ? peers.Register(((IPEndPoint)socket.LocalEndPoint!).Port, workload) : null;
+    }
+
     /// <summary>The extension ASP.NET Core puts on its HTTPS development certificate (<c>dotnet dev-certs https</c>).</summary>
     private const string AspNetCoreDevelopmentCertificateOid = "1.3.6.1.4.1.311.84.1.1";
 
@@ -57,15 +93,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
             throw;
         }
 
-        target.Connected?.Invoke();
-        Action? closed = null;
-        if (target.Workload is { } workload)
-        {
-            // The inbound sidecar knows which sidecar called by the port this connection holds.
-            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            closed = peers.Register(port, workload);
-        }
-
+        var closed = Connected(socket, target);
         Stream stream = new NetworkStream(socket, ownsSocket: false);
         try
         {

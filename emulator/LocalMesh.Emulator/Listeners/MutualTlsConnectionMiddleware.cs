@@ -38,11 +38,10 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         // behind its handshake and first bytes (a TCP caller that writes and half-closes); a peer that
         // hangs up ends the reads by itself.
         using var timeout = new CancellationTokenSource(HandshakeTimeout, time);
-        var input = connection.Transport.Input;
-        ReadResult peek;
+        int first;
         try
         {
-            peek = await input.ReadAsync(timeout.Token);
+            first = await FirstByteAsync(connection, timeout.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ConnectionResetException or IOException)
         {
@@ -51,15 +50,12 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
             return;
         }
 
-        if (peek.Buffer.IsEmpty && peek.IsCompleted)
+        if (first < 0)
         {
             return;
         }
 
-        var isTls = peek.Buffer.FirstSpan[0] == TlsHandshakeRecord;
-        // Nothing is consumed: the first bytes are read again by TLS or by HTTP.
-        input.AdvanceTo(peek.Buffer.Start);
-
+        var isTls = first == TlsHandshakeRecord;
         if (isTls ? security.Mode == MutualTlsMode.Disable : security.Mode == MutualTlsMode.Strict)
         {
             metrics.ConnectionsRefused.Add(1, new KeyValuePair<string, object?>(MeshTelemetry.Attributes.Listener, listener));
@@ -74,7 +70,10 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         }
 
         string? peer = null;
-        var tls = new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: false);
+        // Over the socket itself where the mesh accepted it; over Kestrel's pipes elsewhere.
+        var tls = connection is OwnSocketConnection socket
+            ? new SslStream(socket.Stream, leaveInnerStreamOpen: true)
+            : new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: false);
         try
         {
             await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
@@ -112,6 +111,22 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
             await tls.DisposeAsync();
             connection.Transport = plaintext;
         }
+    }
+
+    /// <summary>The first byte the caller sent, left to be read again by TLS or by HTTP; -1 when it ended without one.</summary>
+    private static async Task<int> FirstByteAsync(ConnectionContext connection, CancellationToken cancellationToken)
+    {
+        if (connection is OwnSocketConnection { IsUntouched: true } own)
+        {
+            // Peeked on an event loop: the socket stays free for the TCP proxy's relay.
+            return await own.PeekAsync(cancellationToken);
+        }
+
+        var input = connection.Transport.Input;
+        var peek = await input.ReadAsync(cancellationToken);
+        var first = peek.Buffer.IsEmpty ? -1 : peek.Buffer.FirstSpan[0];
+        input.AdvanceTo(peek.Buffer.Start);
+        return first;
     }
 
     /// <summary>A connection that ran out of time before its handshake finished is closed and counted.</summary>

@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using LocalMesh.Emulator.CircuitBreaking;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Forwarding;
+using LocalMesh.Emulator.Listeners;
 using LocalMesh.Emulator.LoadBalancing;
 using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Randomness;
@@ -114,7 +115,14 @@ internal sealed class TcpProxy
                 session.Opened(_time);
                 try
                 {
-                    await PumpAsync(session, connection, opened.Stream, opened.Socket, _time);
+                    if (opened.Stream is { } stream)
+                    {
+                        await PumpAsync(session, connection, stream, opened.Socket, _time);
+                    }
+                    else
+                    {
+                        await RelayAsync(session, (OwnSocketConnection)connection, opened.Socket, _time);
+                    }
                 }
                 finally
                 {
@@ -300,8 +308,15 @@ internal sealed class TcpProxy
     {
         try
         {
-            var (socket, stream, closed) = await _connector.ConnectAsync(target, UpstreamConnector.EndPointOf(target.Address), protocol: null, CancellationToken.None);
+            var endPoint = UpstreamConnector.EndPointOf(target.Address);
             session.MutualTls = target.MutualTls is not null;
+            if (session.Downstream is OwnSocketConnection { IsUntouched: true } && _connector.ConnectOnLoopback(target, endPoint) is var (plain, closedPlain))
+            {
+                // Plaintext both ways, both sockets the mesh's own: an event loop relays them.
+                return new Upstream(plain, Stream: null, closedPlain, lease);
+            }
+
+            var (socket, stream, closed) = await _connector.ConnectAsync(target, endPoint, protocol: null, CancellationToken.None);
             return new Upstream(socket, stream, closed, lease);
         }
         catch (HttpRequestException)
@@ -325,31 +340,17 @@ internal sealed class TcpProxy
         var downstream = connection.Transport;
         var lastActive = time.GetTimestamp();
         void Active() => Interlocked.Exchange(ref lastActive, time.GetTimestamp());
-        ITimer? idle = null;
-        if (session.IdleTimeout > TimeSpan.Zero)
+        using var idle = IdleTimer(session, time, () => Interlocked.Read(ref lastActive), () =>
         {
-            idle = time.CreateTimer(_ =>
+            try
             {
-                var quiet = time.GetElapsedTime(Interlocked.Read(ref lastActive));
-                if (quiet < session.IdleTimeout)
-                {
-                    idle?.Change(session.IdleTimeout - quiet, Timeout.InfiniteTimeSpan);
-                    return;
-                }
-
-                session.IdleTimedOut = true;
-                try
-                {
-                    done.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The connection ended as the timer fired.
-                }
-            }, null, session.IdleTimeout, Timeout.InfiniteTimeSpan);
-        }
-
-        using var _ = idle;
+                done.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection ended as the timer fired.
+            }
+        });
 
         async Task CallerToUpstreamAsync()
         {
@@ -419,7 +420,50 @@ internal sealed class TcpProxy
         }
     }
 
-    private sealed record Upstream(Socket Socket, Stream Stream, Action? Closed, IDisposable? Lease);
+    /// <summary>
+    /// <see cref="PumpAsync"/>'s rules on an event loop (<see cref="SocketRelay"/>), for a plaintext
+    /// connection between two sockets the mesh owns: no pipe, stream or thread-pool hand-off per read.
+    /// </summary>
+    private static async Task RelayAsync(TcpSession session, OwnSocketConnection connection, Socket upstream, TimeProvider time)
+    {
+        var relay = SocketRelay.Start(connection.Socket, upstream, session, time);
+        connection.Relaying(relay);
+        using var idle = IdleTimer(session, time, () => relay.LastActive, relay.Abort);
+        if (await relay.Ended)
+        {
+            session.Flags |= ResponseFlags.UpstreamConnectionTermination;
+        }
+    }
+
+    /// <summary>
+    /// Envoy's TCP proxy <c>idle_timeout</c>: once no byte has moved either way for the session's idle
+    /// timeout (<paramref name="lastActive"/>, a timestamp of <paramref name="time"/>), <paramref name="end"/>; null without one.
+    /// </summary>
+    private static ITimer? IdleTimer(TcpSession session, TimeProvider time, Func<long> lastActive, Action end)
+    {
+        if (session.IdleTimeout <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        ITimer? timer = null;
+        timer = time.CreateTimer(_ =>
+        {
+            var quiet = time.GetElapsedTime(lastActive());
+            if (quiet < session.IdleTimeout)
+            {
+                timer?.Change(session.IdleTimeout - quiet, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            session.IdleTimedOut = true;
+            end();
+        }, null, session.IdleTimeout, Timeout.InfiniteTimeSpan);
+        return timer;
+    }
+
+    /// <summary>The upstream connection: a stream to pump, or (no stream) a plaintext socket for an event loop.</summary>
+    private sealed record Upstream(Socket Socket, Stream? Stream, Action? Closed, IDisposable? Lease);
 
     private sealed class Lease(IDisposable place, IDisposable load) : IDisposable
     {

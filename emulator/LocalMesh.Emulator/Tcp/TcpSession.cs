@@ -31,6 +31,9 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
 
     public ListenerConfig Listener { get; } = listener;
 
+    /// <summary>The caller's connection.</summary>
+    public ConnectionContext Downstream { get; } = connection;
+
     /// <summary>When the connection arrived, as a timestamp of the injected clock.</summary>
     public long Started { get; } = started;
 
@@ -149,8 +152,8 @@ internal sealed class TcpSession(MeshSnapshot snapshot, ListenerConfig listener,
             UpstreamHost = UpstreamHost,
             UpstreamCluster = UpstreamCluster,
             Route = Route,
-            LocalAddress = connection.LocalEndPoint?.ToString() ?? "-",
-            RemoteAddress = connection.RemoteEndPoint?.ToString() ?? "-",
+            LocalAddress = Downstream.LocalEndPoint?.ToString() ?? "-",
+            RemoteAddress = Downstream.RemoteEndPoint?.ToString() ?? "-",
         };
         accessLog.Write(stream, encoding);
     }
