@@ -81,22 +81,22 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
         }
 
         Interlocked.Exchange(ref _lastActive, _time.GetTimestamp());
-        var readable = (events & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0;
-        var writable = (events & (EpollOut | EpollHup | EpollErr)) != 0;
         // What this socket's readiness moves: its bytes out (readable), and bytes waiting for it (writable).
         var (from, to) = side == Downstream ? (_toUpstream, _toDownstream) : (_toDownstream, _toUpstream);
-        if (readable)
+        if ((events & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0)
         {
+            from.Readable = true;
+            from.EndSeen |= (events & (EpollRdHup | EpollHup | EpollErr)) != 0;
             Pump(from);
         }
 
-        if (writable && !_finished)
+        if ((events & (EpollOut | EpollHup | EpollErr)) != 0 && to.Offset < to.Length && !_finished)
         {
             Pump(to);
         }
     }
 
-    /// <summary>Moves a flow's bytes until one side would block, the source ends, or a side fails.</summary>
+    /// <summary>Moves a flow's bytes until one side would block, the source has no more, the source ends, or a side fails.</summary>
     private void Pump(Flow flow)
     {
         while (!_finished)
@@ -108,6 +108,7 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
                 {
                     if (WouldBlock())
                     {
+                        // The rest goes when the destination is writable again; the source waits till then.
                         return;
                     }
 
@@ -129,7 +130,7 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
             }
 
             flow.Offset = flow.Length = 0;
-            if (flow.Ended)
+            if (flow.Ended || !flow.Readable)
             {
                 return;
             }
@@ -138,6 +139,9 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
             if (read > 0)
             {
                 flow.Length = (int)read;
+                // A short read took all there was (as nginx assumes): the next bytes come with an event
+                // of their own, so no read is spent on "nothing more". Not once the end was seen: it comes with no event.
+                flow.Readable = read == BufferLength || flow.EndSeen;
                 continue;
             }
 
@@ -145,6 +149,7 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
             {
                 if (WouldBlock())
                 {
+                    flow.Readable = false;
                     return;
                 }
 
@@ -160,7 +165,7 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
                 return;
             }
 
-            _ = EventLoop.Native.Shutdown(flow.To, ShutWr);
+            _ = Shutdown(flow.To, ShutWr);
             return;
         }
     }
@@ -207,6 +212,12 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
 
         /// <summary>The source ended its sending.</summary>
         public bool Ended { get; set; }
+
+        /// <summary>The source may have bytes to read: it said so, and no read since found it empty.</summary>
+        public bool Readable { get; set; }
+
+        /// <summary>The source said its end (or a failure) is there to read.</summary>
+        public bool EndSeen { get; set; }
 
         public void Dispose()
         {
