@@ -10,6 +10,7 @@ using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Pipeline;
 using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Sockets;
 using LocalMesh.Emulator.Serverless;
 using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Tcp;
@@ -59,7 +60,7 @@ internal sealed class MeshServerOptions
 
     /// <summary>
     /// Whether the TCP service ports' listeners accept their own connections and relay plaintext on
-    /// the mesh's event loops (<see cref="Tcp.EventLoop"/>); where the loops do not run (or false),
+    /// the mesh's event loops (<see cref="EventLoop"/>); where the loops do not run (or false),
     /// Kestrel's socket transport serves them, and the proxy pumps its pipes.
     /// </summary>
     public bool TcpEventLoops { get; init; } = true;

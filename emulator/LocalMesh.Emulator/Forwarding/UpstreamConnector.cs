@@ -18,7 +18,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
 {
     /// <summary>
     /// A plaintext connection to a loopback address made without .NET's socket engine, so that an
-    /// event loop can own the socket (<see cref="Tcp.SocketRelay"/>): a blocking connect, which
+    /// event loop can own the socket (<see cref="Sockets.SocketRelay"/>): a blocking connect, which
     /// loopback answers at once, bounded by the connect timeout. Null when <paramref name="target"/>
     /// is not one (TLS, another host). <c>Closed</c> must be called once the connection is closed.
     /// </summary>

@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using LocalMesh.Emulator.Configuration;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Sockets;
 using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -98,10 +99,9 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
             return;
         }
 
-        var plaintext = connection.Transport;
-        connection.Transport = new TlsPipe(PipeReader.Create(tls), PipeWriter.Create(tls));
         connection.Features.Set(new PeerIdentity(peer!));
         HttpProtocolDetection.SetNegotiated(connection, tls, tls.RemoteCertificate as X509Certificate2);
+        var plaintext = Secure(connection, tls);
         try
         {
             await next(connection);
@@ -109,8 +109,25 @@ internal sealed class MutualTlsConnectionMiddleware(MeshState state, WorkloadIde
         finally
         {
             await tls.DisposeAsync();
-            connection.Transport = plaintext;
+            if (plaintext is not null)
+            {
+                connection.Transport = plaintext;
+            }
         }
+    }
+
+    /// <summary>The stages after this one read TLS: the mesh's own connection as its stream, any other as pipes over it (the plaintext pipes are returned, to put back).</summary>
+    private static IDuplexPipe? Secure(ConnectionContext connection, SslStream tls)
+    {
+        if (connection is OwnSocketConnection own)
+        {
+            own.Stream = tls;
+            return null;
+        }
+
+        var plaintext = connection.Transport;
+        connection.Transport = new TlsPipe(PipeReader.Create(tls), PipeWriter.Create(tls));
+        return plaintext;
     }
 
     /// <summary>The first byte the caller sent, left to be read again by TLS or by HTTP; -1 when it ended without one.</summary>

@@ -13,6 +13,7 @@ using LocalMesh.Emulator.Outliers;
 using LocalMesh.Emulator.Randomness;
 using LocalMesh.Emulator.Routing;
 using LocalMesh.Emulator.Security;
+using LocalMesh.Emulator.Sockets;
 using LocalMesh.Emulator.State;
 using LocalMesh.Emulator.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -337,7 +338,7 @@ internal sealed class TcpProxy
     {
         // Not linked to ConnectionClosed, which fires at the caller's half-close: the caller's reads end by themselves.
         using var done = new CancellationTokenSource();
-        var downstream = connection.Transport;
+        var downstream = connection is OwnSocketConnection own ? own.Stream : new DuplexPipeStream(connection.Transport);
         var lastActive = time.GetTimestamp();
         void Active() => Interlocked.Exchange(ref lastActive, time.GetTimestamp());
         using var idle = IdleTimer(session, time, () => Interlocked.Read(ref lastActive), () =>
@@ -352,25 +353,29 @@ internal sealed class TcpProxy
             }
         });
 
-        async Task CallerToUpstreamAsync()
+        // Each way, a buffer at a time; the stream a connection is (its socket's, the TLS over it, or Kestrel's pipes).
+        async Task CopyAsync(Stream from, Stream to, Action<long> moved)
         {
-            while (true)
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
+            try
             {
-                var result = await downstream.Input.ReadAsync(done.Token);
-                Active();
-                foreach (var segment in result.Buffer)
+                int read;
+                while ((read = await from.ReadAsync(buffer, done.Token)) > 0)
                 {
-                    await upstream.WriteAsync(segment, done.Token);
-                    session.Received(segment.Length);
-                }
-
-                downstream.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
+                    Active();
+                    await to.WriteAsync(buffer.AsMemory(0, read), done.Token);
+                    moved(read);
                 }
             }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
 
+        async Task CallerToUpstreamAsync()
+        {
+            await CopyAsync(downstream, upstream, session.Received);
             if (upstream is SslStream tls)
             {
                 await tls.ShutdownAsync();
@@ -379,24 +384,7 @@ internal sealed class TcpProxy
             socket.Shutdown(SocketShutdown.Send);
         }
 
-        async Task UpstreamToCallerAsync()
-        {
-            var buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
-            try
-            {
-                int read;
-                while ((read = await upstream.ReadAsync(buffer, done.Token)) > 0)
-                {
-                    Active();
-                    await downstream.Output.WriteAsync(buffer.AsMemory(0, read), done.Token);
-                    session.Sent(read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
+        Task UpstreamToCallerAsync() => CopyAsync(upstream, downstream, session.Sent);
 
         var callerToUpstream = CallerToUpstreamAsync();
         var upstreamToCaller = UpstreamToCallerAsync();
@@ -426,7 +414,7 @@ internal sealed class TcpProxy
     /// </summary>
     private static async Task RelayAsync(TcpSession session, OwnSocketConnection connection, Socket upstream, TimeProvider time)
     {
-        var relay = SocketRelay.Start(connection.Socket, upstream, session, time);
+        var relay = SocketRelay.Start(connection.Socket, upstream, session.Received, session.Sent, time);
         connection.Relaying(relay);
         using var idle = IdleTimer(session, time, () => relay.LastActive, relay.Abort);
         if (await relay.Ended)

@@ -1,12 +1,11 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using LocalMesh.Emulator.Tcp;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace LocalMesh.Emulator.Listeners;
+namespace LocalMesh.Emulator.Sockets;
 
 /// <summary>
 /// Kestrel's transport for the TCP service ports' listeners (<see cref="TcpEndPoint"/>): it accepts
@@ -90,7 +89,7 @@ internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocket
 {
     private readonly CancellationTokenSource _closed = new();
     private IDuplexPipe? _transport;
-    private NetworkStream? _stream;
+    private Stream? _stream;
     private SocketRelay? _relay;
 
     public OwnSocketConnection(Socket socket)
@@ -113,8 +112,15 @@ internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocket
     /// <summary>Whether nothing has read the socket through .NET yet: it can go to an event loop.</summary>
     public bool IsUntouched => _transport is null && _stream is null;
 
-    /// <summary>The socket as a stream (for TLS); from then on .NET's socket engine waits on it.</summary>
-    public NetworkStream Stream => _stream ??= new NetworkStream(Socket, ownsSocket: false);
+    /// <summary>
+    /// The connection as a stream: the socket's (from then on .NET's socket engine waits on it), or
+    /// the TLS a stage runs over that (the inbound sidecar's mutual TLS).
+    /// </summary>
+    public Stream Stream
+    {
+        get => _stream ??= new NetworkStream(Socket, ownsSocket: false);
+        set => _stream = value;
+    }
 
     /// <summary>Pipes over <see cref="Stream"/>, for the stages that read a connection's pipes.</summary>
     public override IDuplexPipe Transport
@@ -159,7 +165,6 @@ internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocket
             await transport.Output.CompleteAsync();
         }
 
-        _stream?.Dispose();
         Socket.Dispose();
         _closed.Cancel();
         _closed.Dispose();

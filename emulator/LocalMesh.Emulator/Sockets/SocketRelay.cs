@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using static LocalMesh.Emulator.Tcp.EventLoop.Native;
+using static LocalMesh.Emulator.Sockets.EventLoop.Native;
 
-namespace LocalMesh.Emulator.Tcp;
+namespace LocalMesh.Emulator.Sockets;
 
 /// <summary>
 /// A TCP connection's bytes both ways between two plaintext sockets, on an <see cref="EventLoop"/>:
@@ -20,7 +20,8 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
     private readonly EventLoop _loop;
     private readonly Socket _downstream;
     private readonly Socket _upstream;
-    private readonly TcpSession _session;
+    private readonly Action<long> _received;
+    private readonly Action<long> _sent;
     private readonly TimeProvider _time;
     private readonly Flow _toUpstream;
     private readonly Flow _toDownstream;
@@ -30,12 +31,13 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
     private long _lastActive;
     private bool _finished;
 
-    private SocketRelay(EventLoop loop, Socket downstream, Socket upstream, TcpSession session, TimeProvider time)
+    private SocketRelay(EventLoop loop, Socket downstream, Socket upstream, Action<long> received, Action<long> sent, TimeProvider time)
     {
         _loop = loop;
         _downstream = downstream;
         _upstream = upstream;
-        _session = session;
+        _received = received;
+        _sent = sent;
         _time = time;
         _lastActive = time.GetTimestamp();
         _toUpstream = new Flow((int)downstream.Handle, (int)upstream.Handle);
@@ -49,10 +51,11 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
     /// Starts relaying between <paramref name="downstream"/> and <paramref name="upstream"/>; the task
     /// ends with the connection, true when it ended because the upstream failed (Envoy's <c>UC</c>).
     /// Neither socket may have had a .NET asynchronous operation; both stay their owners' to close.
+    /// <paramref name="received"/> and <paramref name="sent"/> are told the bytes written upstream and downstream.
     /// </summary>
-    public static SocketRelay Start(Socket downstream, Socket upstream, TcpSession session, TimeProvider time)
+    public static SocketRelay Start(Socket downstream, Socket upstream, Action<long> received, Action<long> sent, TimeProvider time)
     {
-        var relay = new SocketRelay(EventLoop.Next(), downstream, upstream, session, time);
+        var relay = new SocketRelay(EventLoop.Next(), downstream, upstream, received, sent, time);
         relay._loop.Post(relay.Register);
         return relay;
     }
@@ -117,14 +120,7 @@ internal sealed unsafe class SocketRelay : EventLoop.ILoopHandler
                 }
 
                 flow.Offset += (int)sent;
-                if (flow == _toUpstream)
-                {
-                    _session.Received(sent);
-                }
-                else
-                {
-                    _session.Sent(sent);
-                }
+                (flow == _toUpstream ? _received : _sent)(sent);
 
                 continue;
             }

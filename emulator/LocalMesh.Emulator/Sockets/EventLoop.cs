@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace LocalMesh.Emulator.Tcp;
+namespace LocalMesh.Emulator.Sockets;
 
 /// <summary>
 /// The TCP sidecars' own event loops (Linux): a thread per core, each waiting on an epoll set of
