@@ -77,6 +77,41 @@ public sealed class TcpTests
         await client.AskAsync("after", expect: "hello after");
     }
 
+    [Theory]
+    [InlineData(MutualTlsMode.Strict, true)]
+    [InlineData(MutualTlsMode.Disable, true)]
+    [InlineData(MutualTlsMode.Disable, false)]
+    public async Task AnApplicationThatRefusesTheConnectionEndsTheCallersAndTheNextConnectionIsServedOnceItListens(MutualTlsMode mode, bool eventLoops)
+    {
+        await using var mesh = await TcpMesh.StartAsync(mode, eventLoops: eventLoops);
+        int closedPort;
+        using (var closed = new TcpListener(IPAddress.Loopback, 0))
+        {
+            closed.Start();
+            closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
+        }
+
+        var listening = MeshFixtures.EchoReplicas.Select(r => mesh.Server.State.Snapshot.Applications[$"inbound|{r.Workload}|{r.Replica}"]).ToList();
+        foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
+        {
+            mesh.Server.State.SetApplication(workload, replica, new Uri($"tcp://127.0.0.1:{closedPort}"));
+        }
+
+        // The inbound sidecar cannot reach its application (UF): the caller's connection ends.
+        using (var client = await mesh.ConnectAsync())
+        {
+            await client.AssertClosedAsync();
+        }
+
+        foreach (var ((workload, replica), address) in MeshFixtures.EchoReplicas.Zip(listening))
+        {
+            mesh.Server.State.SetApplication(workload, replica, address);
+        }
+
+        using var next = await mesh.ConnectAsync();
+        await next.AskAsync("again", expect: "hello again");
+    }
+
     [Fact]
     public async Task TcpRoutesSendEveryConnectionToTheirWeightedDestination()
     {

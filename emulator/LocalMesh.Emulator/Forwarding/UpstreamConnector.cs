@@ -18,12 +18,12 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
 {
     /// <summary>
     /// A plaintext connection to a loopback address made without .NET's socket engine, so that an
-    /// event loop can own the socket (<see cref="Sockets.SocketRelay"/>): a blocking connect, which
-    /// loopback answers at once, bounded by the connect timeout. Null when <paramref name="target"/>
-    /// is not one (TLS, another host). <c>Closed</c> must be called once the connection is closed.
+    /// event loop can own the socket (<see cref="Sockets.SocketRelay"/>): connected on that loop,
+    /// within the destination's connect timeout. Null when <paramref name="target"/> is not one (TLS,
+    /// another host). <c>Closed</c> must be called once the connection is closed.
     /// </summary>
     /// <exception cref="HttpRequestException">The connection failed (<see cref="HttpRequestError.ConnectionError"/>).</exception>
-    public (Socket Socket, Action? Closed)? ConnectOnLoopback(UpstreamTarget target, EndPoint endPoint)
+    public async ValueTask<(Socket Socket, Action? Closed)?> ConnectOnLoopbackAsync(UpstreamTarget target, EndPoint endPoint)
     {
         if (target.MutualTls is not null || target.Address.Scheme == Uri.UriSchemeHttps || endPoint is not IPEndPoint ip || !IPAddress.IsLoopback(ip.Address))
         {
@@ -31,15 +31,17 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
         }
 
         var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? Configuration.TcpSettings.DefaultConnectTimeout;
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendTimeout = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue) };
+        using var connectTimeout = new CancellationTokenSource(timeout, time);
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            socket.Connect(ip);
+            await Sockets.EventLoop.Next().ConnectAsync(socket, ip, connectTimeout.Token);
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
             socket.Dispose();
-            throw new HttpRequestException(HttpRequestError.ConnectionError, $"{ex.Message} ({endPoint})", ex);
+            throw new HttpRequestException(HttpRequestError.ConnectionError,
+                ex is SocketException failed ? $"{failed.Message} ({endPoint})" : $"connect timeout ({timeout.TotalMilliseconds} ms)", ex);
         }
 
         return (socket, Connected(socket, target));

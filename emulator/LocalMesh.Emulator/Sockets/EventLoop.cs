@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -12,7 +13,7 @@ namespace LocalMesh.Emulator.Sockets;
 /// there is work. Only sockets no .NET asynchronous operation has touched are added (the engine
 /// would be woken by them too).
 /// </summary>
-internal sealed unsafe partial class EventLoop
+internal sealed partial class EventLoop
 {
     private const int MaxEvents = 256;
 
@@ -56,7 +57,7 @@ internal sealed unsafe partial class EventLoop
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop's thread.</summary>
-    public void Post(Action action)
+    public unsafe void Post(Action action)
     {
         _posted.Enqueue(action);
         ulong one = 1;
@@ -83,12 +84,49 @@ internal sealed unsafe partial class EventLoop
     /// The first byte waiting on <paramref name="socket"/>, left there; -1 when the peer ended (or
     /// failed) without one. Waits on this loop, so .NET's socket engine never holds the socket.
     /// </summary>
-    public Task<int> PeekAsync(Socket socket, CancellationToken cancellationToken)
+    public unsafe Task<int> PeekAsync(Socket socket, CancellationToken cancellationToken)
     {
-        var peek = new Peek(this, (int)socket.Handle);
-        Post(peek.Register);
-        peek.Cancellation = cancellationToken.Register(() => Post(() => peek.End(cancelled: true)));
-        return peek.Result.Task;
+        var fd = (int)socket.Handle;
+        return WhenAsync(fd, Native.EpollIn | Native.EpollRdHup, () =>
+        {
+            byte first;
+            var read = Native.Recv(fd, &first, 1, Native.MsgPeek | Native.MsgDontWait);
+            return read < 0 && Marshal.GetLastPInvokeError() is Native.EAgain or Native.EIntr ? null : read == 1 ? first : -1;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects <paramref name="socket"/> without .NET's socket engine: a non-blocking connect whose
+    /// end this loop waits for.
+    /// </summary>
+    /// <exception cref="SocketException">The connection failed.</exception>
+    public async Task ConnectAsync(Socket socket, EndPoint endPoint, CancellationToken cancellationToken)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(endPoint);
+            return;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // Under way: writable once it is made (or has failed).
+        }
+
+        await WhenAsync((int)socket.Handle, Native.EpollOut, () => 0, cancellationToken);
+        if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
+        {
+            throw new SocketException(error);
+        }
+    }
+
+    /// <summary>Waits on this loop until <paramref name="attempt"/>, tried each time <paramref name="fd"/> has one of <paramref name="events"/>, answers (not null).</summary>
+    private Task<int> WhenAsync(int fd, uint events, Func<int?> attempt, CancellationToken cancellationToken)
+    {
+        var wait = new Wait(this, fd, events, attempt);
+        Post(wait.Register);
+        wait.Cancellation = cancellationToken.Register(() => Post(() => wait.End(null)));
+        return wait.Result.Task;
     }
 
     /// <summary>Takes <paramref name="fd"/> out of the loop. On the loop's thread only.</summary>
@@ -98,7 +136,7 @@ internal sealed unsafe partial class EventLoop
         _ = Control(Native.EpollCtlDel, fd, 0, 0);
     }
 
-    private int Control(int operation, int fd, uint events, long key)
+    private unsafe int Control(int operation, int fd, uint events, long key)
     {
         var ev = stackalloc byte[16];
         *(uint*)ev = events;
@@ -111,7 +149,7 @@ internal sealed unsafe partial class EventLoop
 
     private static int EventSize => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
 
-    private void Run()
+    private unsafe void Run()
     {
         var size = EventSize;
         var offset = DataOffset;
@@ -160,7 +198,8 @@ internal sealed unsafe partial class EventLoop
         }
     }
 
-    private sealed class Peek(EventLoop loop, int fd) : ILoopHandler
+    /// <summary>One wait of <see cref="WhenAsync"/>: registered until its attempt answers, or it is cancelled (a null answer).</summary>
+    private sealed class Wait(EventLoop loop, int fd, uint events, Func<int?> attempt) : ILoopHandler
     {
         private long _id = -1;
 
@@ -170,26 +209,27 @@ internal sealed unsafe partial class EventLoop
 
         public void Register()
         {
-            _id = loop.Add(fd, this, 0, Native.EpollIn | Native.EpollRdHup);
-            if (_id < 0)
-            {
-                Result.TrySetResult(-1);
-            }
-        }
-
-        public void OnEvents(int side, uint events)
-        {
-            byte first;
-            var read = Native.Recv(fd, &first, 1, Native.MsgPeek | Native.MsgDontWait);
-            if (read < 0 && Marshal.GetLastPInvokeError() is Native.EAgain or Native.EIntr)
+            if (Result.Task.IsCompleted)
             {
                 return;
             }
 
-            End(cancelled: false, read == 1 ? first : -1);
+            _id = loop.Add(fd, this, 0, events);
+            if (_id < 0)
+            {
+                End(-1);
+            }
         }
 
-        public void End(bool cancelled, int first = -1)
+        public void OnEvents(int side, uint ready)
+        {
+            if (attempt() is { } answer)
+            {
+                End(answer);
+            }
+        }
+
+        public void End(int? answer)
         {
             if (_id >= 0)
             {
@@ -198,7 +238,7 @@ internal sealed unsafe partial class EventLoop
             }
 
             Cancellation.Dispose();
-            _ = cancelled ? Result.TrySetCanceled() : Result.TrySetResult(first);
+            _ = answer is { } value ? Result.TrySetResult(value) : Result.TrySetCanceled();
         }
     }
 
@@ -209,7 +249,7 @@ internal sealed unsafe partial class EventLoop
     }
 
     /// <summary>The calls into libc (Linux).</summary>
-    internal static partial class Native
+    internal static unsafe partial class Native
     {
         public const int EpollCloexec = 0x80000;
         public const int EfdCloexec = 0x80000;

@@ -154,7 +154,14 @@ internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocket
             // Gone already.
         }
 
-        _closed.Cancel();
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed: closed already.
+        }
     }
 
     public override async ValueTask DisposeAsync()

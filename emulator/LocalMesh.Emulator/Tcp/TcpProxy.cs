@@ -311,7 +311,7 @@ internal sealed class TcpProxy
         {
             var endPoint = UpstreamConnector.EndPointOf(target.Address);
             session.MutualTls = target.MutualTls is not null;
-            if (session.Downstream is OwnSocketConnection { IsUntouched: true } && _connector.ConnectOnLoopback(target, endPoint) is var (plain, closedPlain))
+            if (session.Downstream is OwnSocketConnection { IsUntouched: true } && await _connector.ConnectOnLoopbackAsync(target, endPoint) is var (plain, closedPlain))
             {
                 // Plaintext both ways, both sockets the mesh's own: an event loop relays them.
                 return new Upstream(plain, Stream: null, closedPlain, lease);
