@@ -21,7 +21,7 @@ internal sealed partial class EventLoop
     private readonly int _wake;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<Action> _posted = new();
-    private readonly Dictionary<long, ILoopHandler> _handlers = [];
+    private readonly ConcurrentDictionary<long, ILoopHandler> _handlers = new();
     private long _nextId;
 
     private EventLoop(int number)
@@ -64,16 +64,19 @@ internal sealed partial class EventLoop
         _ = Native.Write(_wake, &one, sizeof(ulong));
     }
 
-    /// <summary>Adds <paramref name="fd"/> (edge-triggered, read and write) for <paramref name="handler"/>. On the loop's thread only.</summary>
+    /// <summary>
+    /// Adds <paramref name="fd"/> (edge-triggered; by default read, write and the peer's end) for
+    /// <paramref name="handler"/>, whose events then come on the loop's thread. From any thread.
+    /// </summary>
     /// <returns>The registration, for <see cref="Remove"/>; <c>-1</c> when epoll refused it.</returns>
     public long Add(int fd, ILoopHandler handler, int side, uint events = Native.EpollIn | Native.EpollOut | Native.EpollRdHup)
     {
-        var id = ++_nextId;
+        var id = Interlocked.Increment(ref _nextId);
         _handlers[id] = handler;
         var key = id << 1 | (uint)side;
         if (Control(Native.EpollCtlAdd, fd, events | Native.EpollEt, key) != 0)
         {
-            _handlers.Remove(id);
+            _handlers.TryRemove(id, out _);
             return -1;
         }
 
@@ -129,10 +132,10 @@ internal sealed partial class EventLoop
         return wait.Result.Task;
     }
 
-    /// <summary>Takes <paramref name="fd"/> out of the loop. On the loop's thread only.</summary>
+    /// <summary>Takes <paramref name="fd"/> out of the loop, before it is closed (a closed descriptor's number is soon another's). From any thread.</summary>
     public void Remove(int fd, long id)
     {
-        _handlers.Remove(id);
+        _handlers.TryRemove(id, out _);
         _ = Control(Native.EpollCtlDel, fd, 0, 0);
     }
 
