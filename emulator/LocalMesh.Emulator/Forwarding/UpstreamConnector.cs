@@ -64,24 +64,20 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
     /// <summary>
     /// Connects to <paramref name="endPoint"/> for <paramref name="target"/>, offering
     /// <paramref name="protocol"/> by ALPN when the connection is TLS (none for opaque TCP). <c>Closed</c> must be called
-    /// once the connection is closed. With <paramref name="onLoop"/>, a connection to a loopback
-    /// address is waited on by an event loop (<see cref="Sockets.LoopSocketStream"/>), as the mesh's
-    /// own TCP connections are.
+    /// once the connection is closed.
     /// </summary>
     /// <exception cref="HttpRequestException">The connection or its handshake failed
     /// (<see cref="HttpRequestError.ConnectionError"/>, <see cref="HttpRequestError.SecureConnectionError"/>).</exception>
     public async ValueTask<(Socket Socket, Stream Stream, Action? Closed)> ConnectAsync(
-        UpstreamTarget target, EndPoint endPoint, SslApplicationProtocol? protocol, CancellationToken cancellationToken, bool onLoop = false)
+        UpstreamTarget target, EndPoint endPoint, SslApplicationProtocol? protocol, CancellationToken cancellationToken)
     {
         var timeout = target.ConnectionPool?.Tcp?.ConnectTimeout ?? Configuration.TcpSettings.DefaultConnectTimeout;
         using var connectTimeout = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
-        onLoop &= Sockets.EventLoop.IsSupported && endPoint is IPEndPoint { } ip && IPAddress.IsLoopback(ip.Address);
-        var socket = onLoop ? new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await (onLoop ? Sockets.EventLoop.Next().ConnectAsync(socket, endPoint, linked.Token) : socket.ConnectAsync(endPoint, linked.Token).AsTask());
+            await socket.ConnectAsync(endPoint, linked.Token);
         }
         catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -100,7 +96,7 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
         }
 
         var closed = Connected(socket, target);
-        Stream stream = onLoop ? new Sockets.LoopSocketStream(socket) : new NetworkStream(socket, ownsSocket: false);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
         try
         {
             if (target.MutualTls is { } mutualTls)
@@ -116,8 +112,6 @@ internal sealed class UpstreamConnector(PeerRegistry peers, TimeProvider time)
         }
         catch
         {
-            // The stream first: a socket on an event loop leaves it before it closes.
-            await stream.DisposeAsync();
             socket.Dispose();
             closed?.Invoke();
             throw;

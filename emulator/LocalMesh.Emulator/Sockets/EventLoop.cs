@@ -21,7 +21,7 @@ internal sealed partial class EventLoop
     private readonly int _wake;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<Action> _posted = new();
-    private readonly ConcurrentDictionary<long, ILoopHandler> _handlers = new();
+    private readonly Dictionary<long, ILoopHandler> _handlers = [];
     private long _nextId;
 
     private EventLoop(int number)
@@ -64,19 +64,16 @@ internal sealed partial class EventLoop
         _ = Native.Write(_wake, &one, sizeof(ulong));
     }
 
-    /// <summary>
-    /// Adds <paramref name="fd"/> (edge-triggered; by default read, write and the peer's end) for
-    /// <paramref name="handler"/>, whose events then come on the loop's thread. From any thread.
-    /// </summary>
+    /// <summary>Adds <paramref name="fd"/> (edge-triggered, read and write) for <paramref name="handler"/>. On the loop's thread only.</summary>
     /// <returns>The registration, for <see cref="Remove"/>; <c>-1</c> when epoll refused it.</returns>
     public long Add(int fd, ILoopHandler handler, int side, uint events = Native.EpollIn | Native.EpollOut | Native.EpollRdHup)
     {
-        var id = Interlocked.Increment(ref _nextId);
+        var id = ++_nextId;
         _handlers[id] = handler;
         var key = id << 1 | (uint)side;
         if (Control(Native.EpollCtlAdd, fd, events | Native.EpollEt, key) != 0)
         {
-            _handlers.TryRemove(id, out _);
+            _handlers.Remove(id);
             return -1;
         }
 
@@ -132,10 +129,10 @@ internal sealed partial class EventLoop
         return wait.Result.Task;
     }
 
-    /// <summary>Takes <paramref name="fd"/> out of the loop, before it is closed (a closed descriptor's number is soon another's). From any thread.</summary>
+    /// <summary>Takes <paramref name="fd"/> out of the loop. On the loop's thread only.</summary>
     public void Remove(int fd, long id)
     {
-        _handlers.TryRemove(id, out _);
+        _handlers.Remove(id);
         _ = Control(Native.EpollCtlDel, fd, 0, 0);
     }
 

@@ -82,15 +82,14 @@ internal sealed class OwnSocketTransport : IConnectionListenerFactory, IConnecti
 
 /// <summary>
 /// An accepted connection whose socket the mesh reads itself: the TCP proxy relays it on an event
-/// loop, or — once a stage needs a stream (TLS) or pipes — it gets them over the socket
-/// (<see cref="Stream"/>, <see cref="Transport"/>), waited on by an event loop too.
+/// loop, or — once a stage needs a stream (TLS) or pipes — it gets them over the socket as any
+/// connection has (<see cref="Transport"/>), and the socket is then .NET's to wait on.
 /// </summary>
 internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocketFeature
 {
     private readonly CancellationTokenSource _closed = new();
     private IDuplexPipe? _transport;
     private Stream? _stream;
-    private LoopSocketStream? _socketStream;
     private SocketRelay? _relay;
 
     public OwnSocketConnection(Socket socket)
@@ -110,16 +109,16 @@ internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocket
 
     public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
 
-    /// <summary>Whether nothing has read the socket yet: it can go to a relay.</summary>
+    /// <summary>Whether nothing has read the socket through .NET yet: it can go to an event loop.</summary>
     public bool IsUntouched => _transport is null && _stream is null;
 
     /// <summary>
-    /// The connection as a stream: the socket's, waited on by an event loop (<see cref="LoopSocketStream"/>),
-    /// or the TLS a stage runs over that (the inbound sidecar's mutual TLS).
+    /// The connection as a stream: the socket's (from then on .NET's socket engine waits on it), or
+    /// the TLS a stage runs over that (the inbound sidecar's mutual TLS).
     /// </summary>
     public Stream Stream
     {
-        get => _stream ??= _socketStream = new LoopSocketStream(Socket);
+        get => _stream ??= new NetworkStream(Socket, ownsSocket: false);
         set => _stream = value;
     }
 
@@ -173,8 +172,6 @@ internal sealed class OwnSocketConnection : ConnectionContext, IConnectionSocket
             await transport.Output.CompleteAsync();
         }
 
-        // Out of its loop before the socket closes.
-        _socketStream?.Dispose();
         Socket.Dispose();
         _closed.Cancel();
         _closed.Dispose();

@@ -110,9 +110,8 @@ internal sealed class TcpProxy
                 return;
             }
 
-            // The stream before the socket: a socket on an event loop leaves it before it closes.
-            using (opened.Socket)
             await using (opened.Stream)
+            using (opened.Socket)
             {
                 session.Opened(_time);
                 try
@@ -135,8 +134,6 @@ internal sealed class TcpProxy
         }
         finally
         {
-            // Off an event loop's thread (where a stream's last read may have ended) before logging and counting.
-            await Task.Yield();
             _inbound.TryRemove(session, out _);
             session.Finish(activity, _time.GetElapsedTime(session.Started), _accessLog);
         }
@@ -320,8 +317,7 @@ internal sealed class TcpProxy
                 return new Upstream(plain, Stream: null, closedPlain, lease);
             }
 
-            // The mesh's own connection: the upstream's waits on an event loop too.
-            var (socket, stream, closed) = await _connector.ConnectAsync(target, endPoint, protocol: null, CancellationToken.None, onLoop: session.Downstream is OwnSocketConnection);
+            var (socket, stream, closed) = await _connector.ConnectAsync(target, endPoint, protocol: null, CancellationToken.None);
             return new Upstream(socket, stream, closed, lease);
         }
         catch (HttpRequestException)
