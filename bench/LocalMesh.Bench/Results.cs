@@ -7,7 +7,7 @@ namespace LocalMesh.Bench;
 /// <param name="Measure">What was measured.</param>
 /// <param name="Value">The measured value, formatted.</param>
 /// <param name="Target">The target, or empty when the row is context.</param>
-/// <param name="Verdict">"met (0.8×)", "missed (1.3×)" or empty.</param>
+/// <param name="Verdict">"met (0.8× the target)", "missed (1.3× the target)" or empty: the value as a multiple of its target.</param>
 internal sealed record Row(string Area, string Measure, string Value, string Target = "", string Verdict = "")
 {
     /// <summary>A row held to an upper bound: met when <paramref name="value"/> ≤ <paramref name="limit"/>.</summary>
@@ -22,7 +22,7 @@ internal sealed record Row(string Area, string Measure, string Value, string Tar
         string.Create(CultureInfo.InvariantCulture, $"{value:0.##} {unit}").TrimEnd();
 
     private static string Judge(bool met, double ratio) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(met ? "met" : "missed")} ({ratio:0.00}×)");
+        string.Create(CultureInfo.InvariantCulture, $"{(met ? "met" : "missed")} ({ratio:0.00}× the target)");
 }
 
 /// <summary>Percentiles of a sample, by nearest rank.</summary>
