@@ -37,6 +37,13 @@ if (args is ["mesh", var backend, var mode])
     return;
 }
 
+if (args is ["tcpmesh", var tcpMode, var loops])
+{
+    // The TCP area's mesh alone, with Garnet behind it, on the mesh's event loops or not (1 / 0): prints the caller's outbound port and runs until stopped.
+    await ProtocolsBenchmark.ServeTcpMeshAsync(Enum.Parse<LocalMesh.Emulator.Configuration.MutualTlsMode>(tcpMode, ignoreCase: true), loops == "1");
+    return;
+}
+
 if (args is ["soak", .. var minutes])
 {
     var duration = TimeSpan.FromMinutes(minutes is [var given] ? double.Parse(given, System.Globalization.CultureInfo.InvariantCulture) : 30);

@@ -163,6 +163,15 @@ internal static partial class ProtocolsBenchmark
         return rows;
     }
 
+    /// <summary>The TCP area's mesh and cache, until stopped: two of them side by side (loops on and off) compare within one run.</summary>
+    public static async Task ServeTcpMeshAsync(MutualTlsMode mode, bool loops)
+    {
+        using var cache = Cache.Start();
+        await using var mesh = await StartMeshAsync(ServiceProtocol.Tcp, mode, cache.Address, loops);
+        Console.WriteLine($"{mesh.Addresses[CallerListener].Port}");
+        await Task.Delay(Timeout.Infinite);
+    }
+
     private static async Task<IEnumerable<Row>> TcpAsync()
     {
         using var cache = Cache.Start();
@@ -266,7 +275,7 @@ internal static partial class ProtocolsBenchmark
     private const string CallerListener = "outbound|caller-v1|backend";
 
     /// <summary>A caller's outbound sidecar and the backend's inbound one, the backend's port speaking <paramref name="protocol"/>.</summary>
-    private static async Task<MeshServer> StartMeshAsync(ServiceProtocol protocol, MutualTlsMode mode, Uri backend)
+    private static async Task<MeshServer> StartMeshAsync(ServiceProtocol protocol, MutualTlsMode mode, Uri backend, bool loops = true)
     {
         var server = await MeshServer.StartAsync(new MeshConfig
         {
@@ -278,7 +287,7 @@ internal static partial class ProtocolsBenchmark
             ],
             Listeners = [ListenerConfig.Inbound("backend-v1", 0), ListenerConfig.Outbound("caller-v1", "backend")],
             PeerAuthentications = [new PeerAuthentication("default", mode)],
-        });
+        }, new MeshServerOptions { TcpEventLoops = loops });
         server.State.SetApplication("backend-v1", 0, backend);
         return server;
     }
