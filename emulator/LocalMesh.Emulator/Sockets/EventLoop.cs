@@ -19,7 +19,6 @@ internal sealed partial class EventLoop
 
     private readonly int _epoll;
     private readonly int _wake;
-    private readonly Thread _thread;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly Dictionary<long, ILoopHandler> _handlers = [];
     private long _nextId;
@@ -34,8 +33,7 @@ internal sealed partial class EventLoop
         }
 
         Control(Native.EpollCtlAdd, _wake, Native.EpollIn, 0);
-        _thread = new Thread(Run) { IsBackground = true, Name = $"mesh tcp loop {number}" };
-        _thread.Start();
+        new Thread(Run) { IsBackground = true, Name = $"mesh tcp loop {number}" }.Start();
     }
 
     /// <summary>Whether this machine has the loops: Linux on x64 or Arm64 (the layouts of <c>epoll_event</c> known here).</summary>
@@ -43,8 +41,6 @@ internal sealed partial class EventLoop
         && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
     /// <summary>A loop per core, started on first use; they live as long as the process, as the socket engine's threads do.</summary>
-    public static EventLoop[] All => s_all.Value;
-
     private static readonly Lazy<EventLoop[]> s_all = new(() => [.. Enumerable.Range(1, Environment.ProcessorCount).Select(number => new EventLoop(number))]);
 
     private static int s_next;
@@ -52,7 +48,7 @@ internal sealed partial class EventLoop
     /// <summary>The next loop, in turn.</summary>
     public static EventLoop Next()
     {
-        var all = All;
+        var all = s_all.Value;
         return all[(int)((uint)Interlocked.Increment(ref s_next) % all.Length)];
     }
 

@@ -59,9 +59,14 @@ internal sealed class OwnSocketTransport : IConnectionListenerFactory, IConnecti
                     // Unbound: no more connections.
                     return null;
                 }
-                catch (SocketException)
+                catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
                 {
                     // The caller reset it before it was accepted: the next one.
+                }
+                catch (SocketException)
+                {
+                    // Out of descriptors or memory for now: a moment, then the next one (as Kestrel's listener goes on).
+                    await Task.Delay(TimeSpan.FromMilliseconds(10), CancellationToken.None);
                 }
             }
         }
