@@ -112,6 +112,54 @@ public sealed class TcpTests
         await next.AskAsync("again", expect: "hello again");
     }
 
+    [Theory]
+    [InlineData(MutualTlsMode.Strict, true)]
+    [InlineData(MutualTlsMode.Disable, true)]
+    [InlineData(MutualTlsMode.Disable, false)]
+    public async Task AnApplicationThatDoesNotTakeTheConnectionWithinTheConnectTimeoutEndsTheCallers(MutualTlsMode mode, bool eventLoops)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var mesh = await TcpMesh.StartAsync(mode, time: time, eventLoops: eventLoops);
+
+        // An application whose queue of connections to accept is full: the system answers no new one.
+        using var full = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        full.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        full.Listen(0);
+        var waiting = new List<Socket>();
+        for (var i = 0; i < 3; i++)
+        {
+            var queued = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            waiting.Add(queued);
+            using var attempt = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            try
+            {
+                await queued.ConnectAsync(full.LocalEndPoint!, attempt.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Not answered: the queue is full.
+            }
+        }
+
+        foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
+        {
+            mesh.Server.State.SetApplication(workload, replica, new Uri($"tcp://{full.LocalEndPoint}"));
+        }
+
+        using var client = await mesh.ConnectAsync();
+        await client.Stream.WriteAsync("anyone?\n"u8.ToArray()).AsTask().WaitAsync(Cap);
+
+        // Istio's default connect timeout (10 s) on the injected clock: the inbound sidecar gives up (UF), and the caller's connection ends.
+        var ended = client.AssertEndedAsync();
+        await Eventually.TrueAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return ended.IsCompleted;
+        }, Cap);
+        await ended;
+        waiting.ForEach(socket => socket.Dispose());
+    }
+
     [Fact]
     public async Task TcpRoutesSendEveryConnectionToTheirWeightedDestination()
     {
