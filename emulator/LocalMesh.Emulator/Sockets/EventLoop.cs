@@ -40,8 +40,11 @@ internal sealed partial class EventLoop
     public static bool IsSupported { get; } = OperatingSystem.IsLinux()
         && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
-    /// <summary>A loop per core, started on first use; they live as long as the process, as the socket engine's threads do.</summary>
-    private static readonly Lazy<EventLoop[]> s_all = new(() => [.. Enumerable.Range(1, Environment.ProcessorCount).Select(number => new EventLoop(number))]);
+    /// <summary>
+    /// A loop per core (at most 16, as Kestrel's I/O queues), started on first use; they live as long
+    /// as the process, as the socket engine's threads do.
+    /// </summary>
+    private static readonly Lazy<EventLoop[]> s_all = new(() => [.. Enumerable.Range(1, Math.Min(Environment.ProcessorCount, 16)).Select(number => new EventLoop(number))]);
 
     private static int s_next;
 
