@@ -91,11 +91,7 @@ public sealed class TcpTests
             closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
         }
 
-        var listening = MeshFixtures.EchoReplicas.Select(r => mesh.Server.State.Snapshot.Applications[$"inbound|{r.Workload}|{r.Replica}"]).ToList();
-        foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
-        {
-            mesh.Server.State.SetApplication(workload, replica, new Uri($"tcp://127.0.0.1:{closedPort}"));
-        }
+        mesh.PointApplicationsAt(new Uri($"tcp://127.0.0.1:{closedPort}"));
 
         // The inbound sidecar cannot reach its application (UF): the caller's connection ends.
         using (var client = await mesh.ConnectAsync())
@@ -103,10 +99,7 @@ public sealed class TcpTests
             await client.AssertClosedAsync();
         }
 
-        foreach (var ((workload, replica), address) in MeshFixtures.EchoReplicas.Zip(listening))
-        {
-            mesh.Server.State.SetApplication(workload, replica, address);
-        }
+        mesh.PointApplicationsAt(null);
 
         using var next = await mesh.ConnectAsync();
         await next.AskAsync("again", expect: "hello again");
@@ -141,10 +134,7 @@ public sealed class TcpTests
             }
         }
 
-        foreach (var (workload, replica) in MeshFixtures.EchoReplicas)
-        {
-            mesh.Server.State.SetApplication(workload, replica, new Uri($"tcp://{full.LocalEndPoint}"));
-        }
+        mesh.PointApplicationsAt(new Uri($"tcp://{full.LocalEndPoint}"));
 
         using var client = await mesh.ConnectAsync();
         await client.Stream.WriteAsync("anyone?\n"u8.ToArray()).AsTask().WaitAsync(Cap);
@@ -373,6 +363,15 @@ public sealed class TcpTests
             }
 
             return new TcpMesh(server, servers, client);
+        }
+
+        /// <summary>Points every echo replica's inbound sidecar at <paramref name="address"/>; null: back at its own echo server.</summary>
+        public void PointApplicationsAt(Uri? address)
+        {
+            foreach (var ((workload, replica), echo) in MeshFixtures.EchoReplicas.Zip(_servers))
+            {
+                Server.State.SetApplication(workload, replica, address ?? echo.Address);
+            }
         }
 
         /// <summary>A connection from the client application to its outbound sidecar for echo.</summary>
