@@ -73,7 +73,12 @@ public sealed class IdeExecutionTests(IdeExecutionTests.IdeAppFixture fixture) :
             var model = fixture.App.Services.GetRequiredService<DistributedApplicationModel>();
             Assert.True(model.Resources.Single(r => r.Name == instance).TryGetAnnotationsOfType<ResourceRelationshipAnnotation>(out var relations)
                 && relations.Any(relation => relation.Type == "Parent" && relation.Resource.Name == "sentiment-00001"));
-            await session.Exited.Task.WaitAsync(Wait);
+            if (await Task.WhenAny(session.Exited.Task, Task.Delay(Wait)) != session.Exited.Task)
+            {
+                var state = fixture.App.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(instance, out var current) ? current.Snapshot.State?.Text : null;
+                Assert.Fail($"round {round}: {instance} did not end within {Wait.TotalSeconds:0} s of its revision going idle; its resource is '{state}', the IDE was {(session.StopRequested ? "" : "not ")}asked to stop it: {session}");
+            }
+
             Assert.True(session.StopRequested, "the instance ended without the orchestrator asking the IDE to stop it");
         }
     }
